@@ -1,0 +1,71 @@
+#pragma once
+// Read-only access to real weight files without loading them whole: the file
+// is memory-mapped and tensors are converted to fp32 a row range at a time.
+// Formats: safetensors (F32, F16, BF16) and llama2.c legacy checkpoints.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lutc {
+
+enum class DType : uint8_t { kF32, kF16, kBF16 };
+const char* dtype_name(DType d);
+size_t dtype_size(DType d);
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<uint64_t> shape;
+  uint64_t offset = 0;  // absolute byte offset of the data in the file
+  uint64_t nbytes = 0;
+  bool is_matrix() const { return shape.size() == 2; }
+  uint64_t rows() const { return shape.empty() ? 0 : shape[0]; }
+  uint64_t cols() const;  // product of the remaining dims (1 for a vector)
+  uint64_t elements() const;
+};
+
+class MappedFile;
+
+class WeightFile {
+ public:
+  // Detects the format from the content (safetensors header JSON vs llama2.c
+  // int32 header). Throws Error(kBadInput) naming the file, the tensor and the
+  // offset on anything malformed: header length past the end, offsets outside
+  // the data, unknown dtype, shape/byte-count mismatch, overlapping tensors.
+  static std::unique_ptr<WeightFile> open(const std::string& path);
+  ~WeightFile();
+
+  const std::string& path() const { return path_; }
+  const std::string& format() const { return format_; }  // "safetensors" | "llama2c"
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find(const std::string& name) const;
+  // safetensors __metadata__, or the llama2.c header fields (dim, n_layers, ...)
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  // Rows [r0, r0+n) of tensor t (treated as rows x cols) to fp32. Throws
+  // Error(kBadInput) naming the tensor, row and column of the first NaN/Inf.
+  void read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* out) const;
+  std::vector<float> read_all(const TensorInfo& t) const;
+
+ private:
+  WeightFile() = default;
+  std::string path_, format_;
+  std::unique_ptr<MappedFile> map_;
+  std::vector<TensorInfo> tensors_;
+  std::map<std::string, std::string> metadata_;
+  friend struct WeightFileParsers;
+};
+
+struct NamedMatrix {
+  std::string name;
+  std::vector<uint64_t> shape;
+  const float* data = nullptr;  // row-major, product(shape) floats
+};
+
+// Writes fp32 tensors as safetensors (atomically), with optional __metadata__.
+void write_safetensors(const std::string& path, const std::vector<NamedMatrix>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace lutc

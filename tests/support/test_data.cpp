@@ -1,0 +1,55 @@
+#include "test_data.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include <unistd.h>
+
+namespace lutc::testing {
+
+std::string shared_data(const std::string& relative) {
+  return std::string(LUTC_SHARED_DATA) + "/" + relative;
+}
+
+bool require_file(const std::string& path) {
+  if (std::filesystem::exists(path)) return true;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") {
+    ADD_FAILURE() << "required test input missing on CI: " << path;
+  } else {
+    GTEST_SKIP_("test input missing (fails on CI): " + path);
+  }
+  return false;
+}
+
+uint64_t fresh_seed() {
+  if (const char* s = std::getenv("LUTC_SEED")) return std::strtoull(s, nullptr, 10);
+  std::random_device rd;
+  const uint64_t seed = (uint64_t(rd()) << 32) ^ rd() ^
+                        uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::printf("[ seed     ] LUTC_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+std::string temp_dir() {
+  namespace fs = std::filesystem;
+  static const fs::path root = [] {
+    fs::path p = fs::temp_directory_path() / ("lutc_test_" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(fs::temp_directory_path() / ("lutc_test_" + std::to_string(::getpid())), ec);
+    });
+    return p;
+  }();
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  fs::path p = root / (info ? std::string(info->test_suite_name()) + "." + info->name() : "misc");
+  fs::create_directories(p);
+  return p.string();
+}
+
+}  // namespace lutc::testing
