@@ -71,6 +71,8 @@ QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, 
   } else {
     q.cos_mean = cos_sum / q.live_rows;
   }
+  q.signal = sig;
+  q.error = err;
   q.nmse = sig > 0 ? err / sig : (err > 0 ? std::numeric_limits<double>::infinity() : 0.0);
   q.sqnr_db = err > 0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
   return q;

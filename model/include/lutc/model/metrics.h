@@ -20,6 +20,8 @@ double row_cosine(const float* a, const float* b, uint32_t cols);
 struct QualityStats {
   double sqnr_db = 0;    // 10 log10(sum w^2 / sum (w - w_hat)^2) over the whole matrix; +inf if exact
   double nmse = 0;       // sum (w - w_hat)^2 / sum w^2
+  double signal = 0;     // sum w^2, so reports can total several matrices exactly
+  double error = 0;      // sum (w - w_hat)^2
   double cos_min = 1;    // over live rows
   double cos_mean = 1;   // over live rows
   uint32_t live_rows = 0;

@@ -1,0 +1,60 @@
+// lutc: one executable, many subcommands. Errors are reported here once, with
+// the exit codes of lutc::ExitCode, so no subcommand can crash on bad input.
+#include <boost/program_options/errors.hpp>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "command.h"
+#include "lutc/model/error.h"
+
+namespace {
+
+void print_help() {
+  std::printf(
+      "lutc — LUT-decode quantization of LLM weights: quantize, inspect, evaluate.\n\n"
+      "usage: lutc <command> [options]    (lutc <command> --help for its options)\n\n"
+      "commands:\n");
+  for (const auto& c : lutc::cli::commands()) std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf(
+      "\nexit codes: 0 ok, 2 usage, 3 bad input file, 4 I/O error, 5 quality floor missed "
+      "(with --fail-on-floor), 70 internal error\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    print_help();
+    return argc < 2 ? int(lutc::ExitCode::kUsage) : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("lutc 0.1.0\n");
+    return 0;
+  }
+  const std::string name = argv[1];
+  for (const auto& c : lutc::cli::commands()) {
+    if (c.name != name) continue;
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const lutc::Error& e) {
+      std::fprintf(stderr, "lutc %s: error: %s\n", name.c_str(), e.what());
+      return int(e.code());
+    } catch (const boost::program_options::error& e) {
+      std::fprintf(stderr, "lutc %s: error: %s (see lutc %s --help)\n", name.c_str(), e.what(),
+                   name.c_str());
+      return int(lutc::ExitCode::kUsage);
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "lutc %s: error: out of memory\n", name.c_str());
+      return int(lutc::ExitCode::kIo);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lutc %s: internal error: %s\n", name.c_str(), e.what());
+      return int(lutc::ExitCode::kInternal);
+    }
+  }
+  std::fprintf(stderr, "lutc: unknown command '%s' (lutc --help lists them)\n", name.c_str());
+  return int(lutc::ExitCode::kUsage);
+}

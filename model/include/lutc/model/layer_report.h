@@ -1,0 +1,51 @@
+#pragma once
+// One row of every quantization report (quantize, eval, info): what was stored
+// and how well it reconstructs. Printed as a table and written as JSON with the
+// same keys, documented in docs/reports.md.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lutc/model/layer.h"
+#include "lutc/model/metrics.h"
+
+namespace lutc {
+
+struct LayerReport {
+  std::string name;
+  std::string role;
+  uint32_t rows = 0, cols = 0;
+  std::string scheme;
+  unsigned bits = 0;
+  uint32_t group = 0;
+  uint64_t outliers = 0;
+  uint64_t stored_bits = 0;
+  double bpw = 0;
+  bool has_quality = false;  // false for `info` (no reference to compare against)
+  QualityStats quality;
+  double floor = 0;          // 0: no floor applied
+  bool floor_met = true;
+};
+
+// Stored facts of a layer (no quality).
+LayerReport describe_layer(const QuantizedLayer& layer);
+// Adds quality from the original weights and the golden decode.
+void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor);
+
+struct ReportTotals {
+  uint64_t elements = 0, stored_bits = 0, outliers = 0;
+  double bpw = 0;         // all layers, file header amortized when given
+  double sqnr_db = 0;     // over all elements of all layers
+  double cos_min = 1;
+  uint32_t floors_missed = 0, dead_rows = 0, tiny_rows = 0;
+};
+ReportTotals total_of(const std::vector<LayerReport>& rows, uint64_t extra_header_bits = 0);
+
+void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
+                        const ReportTotals& totals);
+nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTotals& totals);
+
+}  // namespace lutc

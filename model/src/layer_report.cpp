@@ -1,0 +1,123 @@
+#include "lutc/model/layer_report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "lutc/model/xfp_file.h"
+
+namespace lutc {
+
+LayerReport describe_layer(const QuantizedLayer& layer) {
+  LayerReport r;
+  r.name = layer.name;
+  r.role = role_name(layer.role);
+  r.rows = layer.rows;
+  r.cols = layer.cols;
+  r.scheme = scheme_name(layer.scheme);
+  r.bits = layer.bits;
+  r.group = layer.group;
+  r.outliers = layer.outliers.count();
+  r.stored_bits = stored_bits(layer);
+  r.bpw = double(r.stored_bits) / double(layer.elements());
+  return r;
+}
+
+void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor) {
+  r.has_quality = true;
+  r.quality = measure_quality(w, w_hat, r.rows, r.cols, floor);
+  r.floor = floor;
+  r.floor_met = r.quality.rows_below_floor == 0;
+}
+
+ReportTotals total_of(const std::vector<LayerReport>& rows, uint64_t extra_header_bits) {
+  ReportTotals t;
+  double sig = 0, err = 0;
+  for (const auto& r : rows) {
+    t.elements += uint64_t(r.rows) * r.cols;
+    t.stored_bits += r.stored_bits;
+    t.outliers += r.outliers;
+    if (!r.has_quality) continue;
+    sig += r.quality.signal;
+    err += r.quality.error;
+    t.cos_min = std::min(t.cos_min, r.quality.cos_min);
+    t.floors_missed += r.floor_met ? 0 : 1;
+    t.dead_rows += r.quality.dead_rows;
+    t.tiny_rows += r.quality.tiny_rows;
+  }
+  t.stored_bits += extra_header_bits;
+  t.bpw = t.elements ? double(t.stored_bits) / double(t.elements) : 0;
+  t.sqnr_db = err > 0 ? 10 * std::log10(sig / err) : INFINITY;
+  return t;
+}
+
+namespace {
+std::string shape_of(const LayerReport& r) { return std::to_string(r.rows) + "x" + std::to_string(r.cols); }
+}  // namespace
+
+void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
+                        const ReportTotals& totals) {
+  size_t wname = 5;
+  for (const auto& r : rows) wname = std::max(wname, r.name.size());
+  wname = std::min<size_t>(wname, 56);
+  std::fprintf(out, "%-*s %-13s %-11s %-9s %4s %8s %7s %8s %9s %9s %s\n", int(wname), "layer", "role",
+               "shape", "scheme", "bits", "outlier%", "bpw", "SQNR dB", "cos min", "cos mean", "floor");
+  for (const auto& r : rows) {
+    std::string name = r.name.size() > wname ? "..." + r.name.substr(r.name.size() - wname + 3) : r.name;
+    std::fprintf(out, "%-*s %-13s %-11s %-9s %4u %8.3f %7.3f", int(wname), name.c_str(), r.role.c_str(),
+                 shape_of(r).c_str(), r.scheme.c_str(), r.bits,
+                 100.0 * double(r.outliers) / (double(r.rows) * r.cols), r.bpw);
+    if (r.has_quality) {
+      std::fprintf(out, " %8.2f %9.5f %9.5f", r.quality.sqnr_db, r.quality.cos_min, r.quality.cos_mean);
+      if (r.floor > 0) {
+        std::fprintf(out, " %.4f %s", r.floor, r.floor_met ? "met" : "MISSED");
+        if (!r.floor_met) std::fprintf(out, " (%u rows below, worst row %u)", r.quality.rows_below_floor, r.quality.worst_row);
+      }
+      if (r.quality.dead_rows) std::fprintf(out, " [%u dead rows]", r.quality.dead_rows);
+      if (r.quality.tiny_rows) std::fprintf(out, " [%u tiny rows]", r.quality.tiny_rows);
+    }
+    std::fputc('\n', out);
+  }
+  std::fprintf(out, "total: %zu layers, %llu weights, %.4f effective bpw (%llu stored bits, headers included), %llu outliers",
+               rows.size(), static_cast<unsigned long long>(totals.elements), totals.bpw,
+               static_cast<unsigned long long>(totals.stored_bits), static_cast<unsigned long long>(totals.outliers));
+  if (!rows.empty() && rows.front().has_quality)
+    std::fprintf(out, ", SQNR %.2f dB, cos min %.5f, floors missed %u", totals.sqnr_db, totals.cos_min,
+                 totals.floors_missed);
+  std::fputc('\n', out);
+}
+
+nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTotals& totals) {
+  auto finite = [](double v) -> nlohmann::json { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = {{"name", r.name}, {"role", r.role}, {"rows", r.rows}, {"cols", r.cols},
+                        {"scheme", r.scheme}, {"bits", r.bits}, {"group", r.group},
+                        {"outliers", r.outliers}, {"stored_bits", r.stored_bits}, {"bpw", r.bpw}};
+    if (r.has_quality) {
+      j["sqnr_db"] = finite(r.quality.sqnr_db);
+      j["nmse"] = finite(r.quality.nmse);
+      j["cos_min"] = r.quality.cos_min;
+      j["cos_mean"] = r.quality.cos_mean;
+      j["worst_row"] = r.quality.worst_row;
+      j["live_rows"] = r.quality.live_rows;
+      j["dead_rows"] = r.quality.dead_rows;
+      j["tiny_rows"] = r.quality.tiny_rows;
+      j["floor"] = r.floor;
+      j["floor_met"] = r.floor_met;
+      j["rows_below_floor"] = r.quality.rows_below_floor;
+    }
+    layers.push_back(std::move(j));
+  }
+  nlohmann::json t = {{"layers", rows.size()}, {"elements", totals.elements}, {"stored_bits", totals.stored_bits},
+                      {"bpw", totals.bpw}, {"outliers", totals.outliers}};
+  if (!rows.empty() && rows.front().has_quality) {
+    t["sqnr_db"] = finite(totals.sqnr_db);
+    t["cos_min"] = totals.cos_min;
+    t["floors_missed"] = totals.floors_missed;
+    t["dead_rows"] = totals.dead_rows;
+    t["tiny_rows"] = totals.tiny_rows;
+  }
+  return {{"layers", layers}, {"total", t}};
+}
+
+}  // namespace lutc

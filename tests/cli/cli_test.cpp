@@ -1,0 +1,117 @@
+// The CLI's subcommands agree with each other and with the library on real
+// weights: quantize's report, info, eval and decode describe the same bits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "lutc/model/golden.h"
+#include "lutc/model/weights.h"
+#include "lutc/model/xfp_file.h"
+#include "run_lutc.h"
+#include "test_data.h"
+
+namespace lutc::testing {
+namespace {
+
+nlohmann::json parse_json_file(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+TEST(CliHelp, ListsEveryCommandAndExplainsQuantize) {
+  RunResult r = run_lutc({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* c : {"quantize", "info", "decode", "eval", "synth"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  r = run_lutc({"quantize", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--floor-strict"), std::string::npos);
+  EXPECT_NE(r.out.find("--floor-lazy"), std::string::npos);
+  r = run_lutc({});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+// Quantize stories260K with XFP auto-select, then check every other view of
+// the file against the report.
+TEST(CliRoundTrip, Stories260kXfpAutoMeetsFloorsAndAllViewsAgree) {
+  const std::string in = shared_data("stories260K/stories260K.safetensors");
+  if (!require_file(in)) return;
+  const std::string dir = temp_dir();
+  const std::string xfp = dir + "/s.xfp", report = dir + "/r.json", dec = dir + "/d.safetensors";
+  RunResult q = run_lutc({"quantize", in, "--scheme", "xfp", "--floor-strict", "0.99", "--floor-lazy", "0.98",
+                          "-o", xfp, "--report", report, "--quiet"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const nlohmann::json rep = parse_json_file(report);
+  ASSERT_GT(rep["layers"].size(), 30u);
+  for (const auto& l : rep["layers"]) {
+    EXPECT_TRUE(l["floor_met"].get<bool>()) << l["name"];
+    EXPECT_GE(l["cos_min"].get<double>(), l["floor"].get<double>()) << l["name"];
+    EXPECT_GT(l["bpw"].get<double>(), 1.0);
+  }
+
+  RunResult info = run_lutc({"info", xfp, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const nlohmann::json ij = nlohmann::json::parse(info.out);
+  EXPECT_EQ(ij["total"]["bpw"].get<double>(), rep["total"]["bpw"].get<double>());
+  EXPECT_EQ(ij["total"]["stored_bits"], rep["total"]["stored_bits"]);
+
+  RunResult ev = run_lutc({"eval", xfp, "--ref", in, "--json"});
+  ASSERT_EQ(ev.exit_code, 0) << ev.err;
+  const nlohmann::json ej = nlohmann::json::parse(ev.out);
+  ASSERT_EQ(ej["layers"].size(), rep["layers"].size());
+  for (size_t i = 0; i < ej["layers"].size(); ++i) {
+    EXPECT_EQ(ej["layers"][i]["name"], rep["layers"][i]["name"]);
+    EXPECT_EQ(ej["layers"][i]["cos_min"].get<double>(), rep["layers"][i]["cos_min"].get<double>());
+    EXPECT_EQ(ej["layers"][i]["sqnr_db"], rep["layers"][i]["sqnr_db"]);
+  }
+
+  RunResult d = run_lutc({"decode", xfp, "-o", dec});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const XfpFile f = read_xfp(xfp);
+  auto decoded = WeightFile::open(dec);
+  auto original = WeightFile::open(in);
+  for (const auto& layer : f.layers) {
+    const TensorInfo* t = decoded->find(layer.name);
+    ASSERT_NE(t, nullptr) << layer.name;
+    ASSERT_NE(original->find(layer.name), nullptr) << "decode must keep the original name " << layer.name;
+    std::vector<float> want(size_t(layer.rows) * layer.cols, NAN);
+    golden_decode(layer, want.data());
+    const std::vector<float> got = decoded->read_all(*t);
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), 4 * got.size()), 0) << layer.name;
+  }
+}
+
+TEST(CliBaselines, EveryBaselineQuantizesRealWeightsAtItsNominalRate) {
+  const std::string in = shared_data("stories260K/stories260K.safetensors");
+  if (!require_file(in)) return;
+  const std::string dir = temp_dir();
+  // Nominal bits per weight of each baseline on rows that are a multiple of
+  // its group; per-layer headers add a little on these small matrices.
+  const std::vector<std::pair<std::string, double>> schemes = {{"int4.g128", 4.25}, {"nf4.b64", 4.25}, {"fp8.e4m3", 8.0}};
+  for (const auto& [scheme, nominal] : schemes) {
+    const std::string out = dir + "/" + scheme + ".json";
+    RunResult r = run_lutc({"quantize", in, "--scheme", scheme, "-o", dir + "/" + scheme + ".xfp", "--report", out, "-q"});
+    ASSERT_EQ(r.exit_code, 0) << scheme << ": " << r.err;
+    const nlohmann::json j = parse_json_file(out);
+    EXPECT_GE(j["total"]["bpw"].get<double>(), nominal) << scheme;
+    EXPECT_LT(j["total"]["bpw"].get<double>(), nominal + 1.0) << scheme;
+    EXPECT_GT(j["total"]["sqnr_db"].get<double>(), 10.0) << scheme;
+  }
+}
+
+TEST(CliSynthetic, FreshSyntheticShapesMeetTheirFloor) {
+  const uint64_t seed = fresh_seed() % 1000000 + 1;
+  const std::string spec = "synth:96x320,64x130@" + std::to_string(seed);
+  const std::string dir = temp_dir();
+  RunResult r = run_lutc({"quantize", spec, "--floor-strict", "0.995", "-o", dir + "/s.xfp", "--report",
+                          dir + "/r.json", "-q", "--fail-on-floor"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const nlohmann::json j = parse_json_file(dir + "/r.json");
+  for (const auto& l : j["layers"]) EXPECT_GE(l["cos_min"].get<double>(), 0.995) << l["name"];
+}
+
+}  // namespace
+}  // namespace lutc::testing
