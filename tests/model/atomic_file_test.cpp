@@ -1,0 +1,137 @@
+#include "lutc/model/atomic_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "lutc/model/error.h"
+#include "test_data.h"
+#include "weight_file_builders.h"
+
+namespace lutc {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace lutc::testing;
+
+std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t n) {
+  std::vector<uint8_t> v(n);
+  for (uint8_t& b : v) b = uint8_t(rng());
+  return v;
+}
+
+// An empty directory of its own, so leftovers from repeated runs cannot count.
+std::string empty_dir() {
+  static int n = 0;
+  const std::string dir = temp_dir() + "/run" + std::to_string(n++);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+size_t entries_in(const std::string& dir) {
+  return size_t(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+TEST(AtomicFile, CommitWritesEveryChunk) {
+  std::mt19937_64 rng(fresh_seed());
+  const std::string dir = empty_dir(), path = dir + "/out.bin";
+  const std::vector<uint8_t> want = random_bytes(rng, 1 + rng() % 100000);
+  {
+    AtomicFile f(path);
+    for (size_t at = 0; at < want.size();) {
+      const size_t n = std::min<size_t>(want.size() - at, rng() % 5000);
+      f.write(want.data() + at, n);
+      at += n;
+    }
+    EXPECT_EQ(f.bytes_written(), want.size());
+    EXPECT_FALSE(fs::exists(path)) << "visible before commit";
+    f.commit();
+  }
+  EXPECT_EQ(read_file(path), want);
+  EXPECT_EQ(entries_in(dir), 1u) << "temp file left behind";
+}
+
+TEST(AtomicFile, NothingAppearsWithoutCommit) {
+  std::mt19937_64 rng(fresh_seed());
+  const std::string dir = empty_dir(), path = dir + "/never.bin";
+  try {
+    AtomicFile f(path);
+    const auto bytes = random_bytes(rng, 1 + rng() % 4096);
+    f.write(bytes.data(), bytes.size());
+    throw std::runtime_error("a check failed halfway");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(entries_in(dir), 0u) << "temp file left behind";
+}
+
+TEST(AtomicFile, ExistingTargetUntouchedUntilCommit) {
+  std::mt19937_64 rng(fresh_seed());
+  const std::string dir = empty_dir(), path = dir + "/target.bin";
+  const auto old_bytes = random_bytes(rng, 1 + rng() % 3000), new_bytes = random_bytes(rng, 1 + rng() % 3000);
+  write_file(path, old_bytes);
+  {
+    AtomicFile f(path);
+    f.write(new_bytes.data(), new_bytes.size());
+    EXPECT_EQ(read_file(path), old_bytes);
+    f.commit();
+    EXPECT_EQ(read_file(path), new_bytes);
+  }
+  EXPECT_EQ(entries_in(dir), 1u);
+}
+
+TEST(AtomicFile, FailedWriteKeepsExistingTarget) {
+  std::mt19937_64 rng(fresh_seed());
+  const std::string dir = empty_dir(), path = dir + "/keep.bin";
+  const auto old_bytes = random_bytes(rng, 1 + rng() % 3000);
+  write_file(path, old_bytes);
+  try {
+    AtomicFile f(path);
+    f.write("partial", 7);
+    throw std::runtime_error("abandoned");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(read_file(path), old_bytes);
+  EXPECT_EQ(entries_in(dir), 1u);
+}
+
+TEST(AtomicFile, ConcurrentWritersToOneTargetDoNotShareTempFiles) {
+  std::mt19937_64 rng(fresh_seed());
+  const std::string dir = empty_dir(), path = dir + "/shared.bin";
+  const auto a = random_bytes(rng, 100 + rng() % 100), b = random_bytes(rng, 100 + rng() % 100);
+  AtomicFile fa(path), fb(path);
+  fa.write(a.data(), a.size());
+  fb.write(b.data(), b.size());
+  EXPECT_EQ(entries_in(dir), 2u);
+  fa.commit();
+  EXPECT_EQ(read_file(path), a);
+  fb.commit();
+  EXPECT_EQ(read_file(path), b);
+  EXPECT_EQ(entries_in(dir), 1u);
+}
+
+TEST(AtomicFile, UnwritableDirectoryIsAnIoErrorNamingThePath) {
+  const std::string path = temp_dir() + "/no/such/dir/out.bin";
+  try {
+    AtomicFile f(path);
+    FAIL() << "created a file in a missing directory";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kIo);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(AtomicFile, WriteAfterCommitIsRefused) {
+  const std::string path = temp_dir() + "/once.bin";
+  AtomicFile f(path);
+  f.commit();
+  EXPECT_TRUE(fs::exists(path)) << "an empty file is still a file";
+  EXPECT_THROW(f.write("x", 1), Error);
+  EXPECT_THROW(f.commit(), Error);
+}
+
+}  // namespace
+}  // namespace lutc
