@@ -15,11 +15,13 @@ struct XfpOptions {
   Scheme mode = Scheme::kXfpV2;
   bool auto_mode = false;
   unsigned bits = 0;           // 0: auto-select; else fixed b in {2,3,4,5,6,8}
+  unsigned max_bits = 8;       // auto-select considers b <= max_bits only
   uint32_t group = 0;          // xfp.v2 group along K; 0 = whole row (v2a always uses 128)
   double floor_strict = 0.99;  // per-row cosine floor for strict roles
   double floor_lazy = 0.98;    // per-row cosine floor for lazy roles (routed experts)
   double outlier_fraction = -1;  // <0: searched; else fixed fraction of elements kept as fp16
   unsigned lloyd_iters = 0;      // 0: the documented default
+  unsigned threads = 1;          // rows are split over this many std::threads
 };
 
 // What the search chose and why; reported per layer.

@@ -1,0 +1,345 @@
+#include "kmeans1d.h"
+
+#include <algorithm>
+#include <limits>
+#include <queue>
+#include <vector>
+
+namespace lutc::xfp {
+
+uint32_t Run::upper(uint32_t a, uint32_t b, double t) const {
+  // Branch-free binary search (a conditional move per step): the thresholds
+  // are data dependent, so a branchy search mispredicts half the time.
+  const float* base = v + a;
+  uint32_t len = b - a;
+  while (len > 1) {
+    const uint32_t half = len / 2;
+    base = double(base[half - 1]) <= t ? base + half : base;
+    len -= half;
+  }
+  return uint32_t(base - v) + ((len == 1 && double(*base) <= t) ? 1u : 0u);
+}
+
+void prefix_sums(const float* v, uint32_t n, double* s1, double* s2) {
+  double a = 0, b = 0;
+  s1[0] = 0;
+  s2[0] = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const double x = v[i];
+    a += x;
+    b += x * x;
+    s1[i + 1] = a;
+    s2[i + 1] = b;
+  }
+}
+
+namespace {
+
+double mean(const Run& r, uint32_t a, uint32_t b) { return r.sum(a, b) / double(b - a); }
+
+// Segments up to this long get the exact best 2-split by scanning; longer ones
+// a few 2-means steps (the greedy init runs on whole rows).
+constexpr uint32_t kExactSplitScan = 64;
+
+// Best split of [a, b) into two clusters by 2-means from the mean threshold;
+// a handful of steps reaches the 2-cluster optimum on unimodal runs.
+struct Split {
+  uint32_t a, b, s;
+  double gain;
+  bool operator<(const Split& o) const {
+    return gain < o.gain || (gain == o.gain && a > o.a);  // deterministic order
+  }
+};
+
+Split best_split(const Run& r, uint32_t a, uint32_t b) {
+  Split sp{a, b, a, 0.0};
+  if (b - a < 2 || r.v[a] == r.v[b - 1]) return sp;
+  double best = std::numeric_limits<double>::infinity();
+  if (b - a <= kExactSplitScan) {
+    for (uint32_t s = a + 1; s < b; ++s) {
+      const double e = r.sse(a, s) + r.sse(s, b);
+      if (e < best) best = e, sp.s = s;
+    }
+  } else {
+    uint32_t s = r.upper(a, b, mean(r, a, b));
+    for (int it = 0; it < 12; ++it) {
+      const double t = 0.5 * (mean(r, a, s) + mean(r, s, b));
+      uint32_t ns = r.upper(a, b, t);
+      ns = std::clamp<uint32_t>(ns, a + 1, b - 1);
+      if (ns == s) break;
+      s = ns;
+    }
+    sp.s = s;
+    best = r.sse(a, s) + r.sse(s, b);
+  }
+  sp.gain = r.sse(a, b) - best;
+  return sp;
+}
+
+unsigned greedy_split_init(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c) {
+  std::priority_queue<Split> heap;
+  std::vector<std::pair<uint32_t, uint32_t>> done;
+  heap.push(best_split(r, a, b));
+  unsigned clusters = 1;
+  while (clusters < k && !heap.empty() && heap.top().gain > 0) {
+    const Split sp = heap.top();
+    heap.pop();
+    heap.push(best_split(r, sp.a, sp.s));
+    heap.push(best_split(r, sp.s, sp.b));
+    ++clusters;
+  }
+  unsigned m = 0;
+  while (!heap.empty()) {
+    const Split sp = heap.top();
+    heap.pop();
+    done.emplace_back(sp.a, sp.b);
+  }
+  std::sort(done.begin(), done.end());
+  for (const auto& seg : done) c[m++] = mean(r, seg.first, seg.second);
+  return m;
+}
+
+unsigned quantile_init(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c) {
+  const uint32_t n = b - a;
+  for (unsigned j = 0; j < k; ++j) {
+    const uint32_t i = a + uint32_t((uint64_t(2 * j + 1) * n) / (2 * k));
+    c[j] = r.v[std::min(i, b - 1)];
+  }
+  return k;
+}
+
+// Lloyd on contiguous clusters; split points move monotonically, so each
+// boundary is searched only above the previous one.
+void lloyd(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned iters) {
+  uint32_t split[kMaxCenters + 1];
+  for (unsigned it = 0; it < iters; ++it) {
+    split[0] = a;
+    split[k] = b;
+    for (unsigned j = 1; j < k; ++j) split[j] = r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
+    bool moved = false;
+    for (unsigned j = 0; j < k; ++j) {
+      if (split[j + 1] <= split[j]) continue;  // empty: keep the center
+      const double m = mean(r, split[j], split[j + 1]);
+      if (m != c[j]) moved = true;
+      c[j] = m;
+    }
+    if (!moved) break;
+  }
+}
+
+// Lloyd only moves boundaries locally, so it keeps too many centers in one
+// region and too few in another. One move fixes that: merge the adjacent pair
+// that costs least to merge and spend the freed center on the best 2-split
+// elsewhere, when the split gains more than the merge loses; then Lloyd again.
+void split_merge(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned rounds,
+                 unsigned iters) {
+  if (k < 3) return;
+  uint32_t split[kMaxCenters + 1];
+  std::vector<Split> best(k);
+  for (unsigned round = 0; round < rounds; ++round) {
+    split[0] = a;
+    split[k] = b;
+    for (unsigned j = 1; j < k; ++j) split[j] = r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
+    double merge_cost = std::numeric_limits<double>::infinity();
+    unsigned mj = 0;
+    for (unsigned j = 0; j + 1 < k; ++j) {
+      const double cost = r.sse(split[j], split[j + 2]) - r.sse(split[j], split[j + 1]) -
+                          r.sse(split[j + 1], split[j + 2]);
+      if (cost < merge_cost) merge_cost = cost, mj = j;
+    }
+    Split top{0, 0, 0, 0.0};
+    unsigned sj = k;
+    for (unsigned j = 0; j < k; ++j) {
+      if (j == mj || j == mj + 1) continue;
+      const Split sp = best_split(r, split[j], split[j + 1]);
+      if (sp.gain > top.gain) top = sp, sj = j;
+    }
+    if (sj == k || top.gain <= merge_cost * (1 + 1e-9) + 1e-300) return;
+    // Rebuild the centers: merged pair, split cluster, the rest unchanged.
+    unsigned m = 0;
+    double nc[kMaxCenters];
+    for (unsigned j = 0; j < k; ++j) {
+      if (j == mj + 1) continue;
+      if (j == mj) {
+        nc[m++] = split[j + 2] > split[j] ? mean(r, split[j], split[j + 2]) : c[j];
+      } else if (j == sj) {
+        nc[m++] = mean(r, top.a, top.s);
+        nc[m++] = mean(r, top.s, top.b);
+      } else {
+        nc[m++] = split[j + 1] > split[j] ? mean(r, split[j], split[j + 1]) : c[j];
+      }
+    }
+    std::sort(nc, nc + k);
+    std::copy(nc, nc + k, c);
+    lloyd(r, a, b, k, c, iters);
+  }
+}
+
+unsigned distinct_fill(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c) {
+  // Fewer distinct values than centers: one center per value is optimal.
+  unsigned m = 0;
+  for (uint32_t i = a; i < b && m <= k; ++i)
+    if (m == 0 || double(r.v[i]) != c[m - 1]) {
+      if (m == k) return k + 1;
+      c[m++] = r.v[i];
+    }
+  return m;
+}
+
+void pad(double* c, unsigned m, unsigned k) {
+  for (unsigned j = m; j < k; ++j) c[j] = m ? c[m - 1] : 0.0;
+}
+
+}  // namespace
+
+double sse_nearest(const Run& r, uint32_t a, uint32_t b, const double* c, unsigned k) {
+  double e = 0;
+  uint32_t lo = a;
+  for (unsigned j = 0; j < k; ++j) {
+    const uint32_t hi = j + 1 < k ? r.upper(lo, b, 0.5 * (c[j] + c[j + 1])) : b;
+    if (hi > lo) {
+      const double n = hi - lo, s = r.sum(lo, hi);
+      e += r.sumsq(lo, hi) - 2 * c[j] * s + c[j] * c[j] * n;
+    }
+    lo = hi;
+  }
+  return e > 0 ? e : 0;
+}
+
+double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansConfig& cfg,
+                double* c) {
+  if (b <= a) {
+    pad(c, 0, k);
+    return 0;
+  }
+  const unsigned d = distinct_fill(r, a, b, k, c);
+  if (d <= k) {
+    pad(c, d, k);
+    return 0;
+  }
+  if (cfg.exact_max_n && b - a <= cfg.exact_max_n) return kmeans1d_exact(r, a, b, k, c);
+  if (cfg.init == KmeansInit::kAtomDp && k <= cfg.atom_dp_max_k)
+    return kmeans1d_atoms(r, a, b, k, cfg.atoms_per_center, cfg.max_iters, c);
+  unsigned m = cfg.init == KmeansInit::kQuantile ? quantile_init(r, a, b, k, c)
+                                                 : greedy_split_init(r, a, b, k, c);
+  lloyd(r, a, b, m, c, cfg.max_iters);
+  if (m == k) split_merge(r, a, b, k, c, cfg.split_merge_rounds, cfg.max_iters);
+  pad(c, m, k);
+  return sse_nearest(r, a, b, c, k);
+}
+
+namespace {
+
+// One DP layer: cur[i] = min_{s < i} prev[s] + cost(s, i) for i in [lo, hi],
+// with the optimal s monotone in i (the SSE cost satisfies the quadrangle
+// inequality), so divide and conquer finds every argmin in O(n log n).
+// Positions are atom boundaries: cost(s, i) = SSE of values [bnd[s], bnd[i]).
+struct DpLayer {
+  const Run& r;
+  const uint32_t* bnd;
+  const std::vector<double>& prev;
+  std::vector<double>& cur;
+  std::vector<uint32_t>& arg;
+  void solve(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
+    if (lo > hi) return;
+    const uint32_t mid = lo + (hi - lo) / 2;
+    double best = std::numeric_limits<double>::infinity();
+    uint32_t bs = olo;
+    for (uint32_t s = olo; s <= std::min(ohi, mid - 1); ++s) {
+      const double v = prev[s] + r.sse(bnd[s], bnd[mid]);
+      if (v < best) {
+        best = v;
+        bs = s;
+      }
+    }
+    cur[mid] = best;
+    arg[mid] = bs;
+    if (mid > lo) solve(lo, mid - 1, olo, bs);
+    solve(mid + 1, hi, bs, ohi);
+  }
+};
+
+// Optimal k clusters whose boundaries are restricted to bnd[0..m] (m atoms, m > k).
+void dp_over_atoms(const Run& r, const uint32_t* bnd, uint32_t m, unsigned k, double* c) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> prev(m + 1, inf), cur(m + 1, inf);
+  std::vector<std::vector<uint32_t>> arg(k, std::vector<uint32_t>(m + 1, 0));
+  for (uint32_t i = 1; i <= m; ++i) prev[i] = r.sse(bnd[0], bnd[i]);
+  for (unsigned j = 1; j < k; ++j) {
+    std::fill(cur.begin(), cur.end(), inf);
+    DpLayer layer{r, bnd, prev, cur, arg[j]};
+    layer.solve(j + 1, m, j, m - 1);
+    prev.swap(cur);
+  }
+  uint32_t end = m;
+  for (unsigned j = k; j-- > 0;) {
+    const uint32_t start = j ? arg[j][end] : 0;
+    c[j] = mean(r, bnd[start], bnd[end]);
+    end = start;
+  }
+}
+
+}  // namespace
+
+double kmeans1d_exact(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c) {
+  const uint32_t n = b - a;
+  const unsigned d = distinct_fill(r, a, b, k, c);
+  if (n == 0 || d <= k) {
+    pad(c, n ? d : 0, k);
+    return 0;
+  }
+  std::vector<uint32_t> bnd(n + 1);
+  for (uint32_t i = 0; i <= n; ++i) bnd[i] = a + i;
+  dp_over_atoms(r, bnd.data(), n, k, c);
+  return sse_nearest(r, a, b, c, k);
+}
+
+double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned atoms_per_center,
+                      unsigned iters, double* c) {
+  const unsigned d = distinct_fill(r, a, b, k, c);
+  if (b <= a || d <= k) {
+    pad(c, b > a ? d : 0, k);
+    return 0;
+  }
+  // Atoms: runs of the sorted values, closed when they reach 1/m of the count
+  // or 1/m of the value range, so both the dense middle and the sparse tails
+  // are resolved (at most 2m atoms).
+  const uint32_t m = k * atoms_per_center, n = b - a;
+  const uint32_t cmax = std::max<uint32_t>(1, n / m);
+  const double wmax = (double(r.v[b - 1]) - r.v[a]) / m;
+  std::vector<uint32_t> bnd{a};
+  for (uint32_t i = a + 1; i < b; ++i)
+    if (i - bnd.back() >= cmax || double(r.v[i]) - r.v[bnd.back()] > wmax) bnd.push_back(i);
+  bnd.push_back(b);
+  const uint32_t atoms = uint32_t(bnd.size() - 1);
+  if (atoms <= k) {
+    for (unsigned j = 0; j < atoms; ++j) c[j] = mean(r, bnd[j], bnd[j + 1]);
+    lloyd(r, a, b, atoms, c, iters);
+    pad(c, atoms, k);
+  } else {
+    dp_over_atoms(r, bnd.data(), atoms, k, c);
+    lloyd(r, a, b, k, c, iters);
+  }
+  return sse_nearest(r, a, b, c, k);
+}
+
+double kmeans1d_reference_sse(const float* sorted, uint32_t n, unsigned k) {
+  std::vector<double> s1(n + 1), s2(n + 1);
+  prefix_sums(sorted, n, s1.data(), s2.data());
+  const Run r{sorted, s1.data(), s2.data(), n};
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> prev(n + 1, inf), cur(n + 1);
+  prev[0] = 0;
+  for (uint32_t i = 1; i <= n; ++i) prev[i] = r.sse(0, i);
+  for (unsigned j = 1; j < k; ++j) {
+    for (uint32_t i = 0; i <= n; ++i) {
+      double best = prev[i];  // an empty cluster is allowed
+      for (uint32_t s = 0; s < i; ++s) best = std::min(best, prev[s] + r.sse(s, i));
+      cur[i] = best;
+    }
+    prev.swap(cur);
+  }
+  return prev[n];
+}
+
+}  // namespace lutc::xfp

@@ -1,0 +1,371 @@
+// quantize_xfp: per-row floors, the (bits, outliers, mode) search and the
+// final encode with an exact floor check. docs/xfp.md describes the rules.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "lutc/model/bitpack.h"
+#include "lutc/model/error.h"
+#include "lutc/model/fp16.h"
+#include "lutc/model/quantize.h"
+#include "xfp_fitter.h"
+#include "xfp_parallel.h"
+
+namespace lutc {
+using namespace xfp;
+
+namespace {
+
+constexpr unsigned kBitsAscending[] = {2, 3, 4, 5, 6, 8};
+constexpr unsigned kDefaultLloydIters = 64;
+// Rows up to this long get the exact DP codebook (cheap there, and the
+// per-row codebook is a large share of their cost).
+constexpr uint32_t kExactMaxN = 256;
+constexpr float kDeadBelow = 2.98023223876953125e-08f;  // 2^-25, as metrics.h
+
+// Short tags (they are stored per layer); docs/xfp.md "Outliers" spells them out.
+const char* kOutlierRule = "median-distance/ladder";
+
+// 0, 1, 2, 3, 4, 6, 9, 13, ... up to cols / 8: an outlier costs 32 bits
+// (fp16 value + u16 column), so past an eighth of a row (4 bits per weight)
+// more outliers cost more than a wider index.
+std::vector<uint32_t> outlier_ladder(uint32_t cols) {
+  const uint32_t cap = std::max<uint32_t>(1, cols / 8);
+  std::vector<uint32_t> v{0};
+  for (uint32_t m = 1; m < cap; m = m < 4 ? m + 1 : m + m / 2) v.push_back(m);
+  v.push_back(cap);
+  return v;
+}
+
+struct Context {
+  const float* w = nullptr;
+  uint32_t rows = 0, cols = 0;
+  XfpOptions opt;
+  unsigned threads = 1;
+  bool searching = false;       // floors drive the search (bits = 0)
+  double floor = 0;             // the layer's floor (0 when bits are fixed)
+  std::vector<double> row_floor;  // per row; < 0 for dead rows
+  std::vector<uint8_t> live;
+  uint32_t dead = 0, tiny = 0;
+  bool zero_groups = false;     // any dead row or all-zero group of 128
+  std::vector<uint32_t> ladder;
+  int fixed_count = -1;         // outliers per row when the fraction is fixed
+  KmeansConfig kcfg;
+  std::unique_ptr<SortedMatrix> sorted[2];  // v2, v2a
+
+  uint32_t v2_group() const { return opt.group && opt.group < cols ? opt.group : cols; }
+  uint32_t layer_group(Scheme s) const { return s == Scheme::kXfpV2a ? kV2aGroup : v2_group(); }
+  const SortedMatrix& sorted_for(Scheme s) {
+    const int i = s == Scheme::kXfpV2a ? 1 : 0;
+    if (!sorted[i]) sorted[i] = std::make_unique<SortedMatrix>(
+                        sort_matrix(w, rows, cols, layer_group(s), threads));
+    return *sorted[i];
+  }
+  uint64_t cost(Scheme s, unsigned b, uint64_t outliers) const {
+    return xfp_cost_bits(s, rows, cols, b, layer_group(s), outliers);
+  }
+};
+
+struct Plan {
+  Scheme mode = Scheme::kXfpV2;
+  unsigned bits = 0;
+  std::vector<uint32_t> counts;
+  std::vector<uint16_t> library;
+  bool feasible = false;
+  uint64_t cost = std::numeric_limits<uint64_t>::max();
+  double worst_margin = std::numeric_limits<double>::infinity();
+};
+
+std::unique_ptr<RowFitter> make_fitter(Context& ctx, const Plan& p) {
+  const SortedMatrix& m = ctx.sorted_for(p.mode);
+  if (p.mode == Scheme::kXfpV2a) return std::make_unique<V2aFitter>(m, p.bits, p.library);
+  return std::make_unique<V2Fitter>(m, p.bits, ctx.kcfg);
+}
+
+struct RowResult {
+  uint32_t count;
+  double cos;
+  bool ok;
+};
+
+// Smallest ladder step meeting the floor: try none, then the cap (is it
+// reachable at all?), then bisect; quality grows with the count.
+RowResult search_row(const Context& ctx, RowFitter& f, double floor) {
+  if (ctx.fixed_count >= 0) {
+    const double c = f.eval(uint32_t(ctx.fixed_count));
+    return {uint32_t(ctx.fixed_count), c, c >= floor};
+  }
+  const auto& L = ctx.ladder;
+  const double c0 = f.eval(0);
+  if (c0 >= floor || !ctx.searching) return {0, c0, c0 >= floor};
+  size_t hi = L.size() - 1;
+  double chi = f.eval(L[hi]);
+  if (chi < floor) return {L[hi], chi, false};
+  size_t lo = 0;
+  while (hi - lo > 1) {
+    const size_t mid = (lo + hi) / 2;
+    const double c = f.eval(L[mid]);
+    if (c >= floor)
+      hi = mid, chi = c;
+    else
+      lo = mid;
+  }
+  return {L[hi], chi, true};
+}
+
+// Evaluates every live row for (mode, bits). With `bound`, gives up as soon as
+// a row misses its floor or the partial cost passes the bound.
+void run_pass(Context& ctx, Plan& p, uint64_t bound, bool may_abort) {
+  const SortedMatrix& m = ctx.sorted_for(p.mode);
+  p.counts.assign(ctx.rows, 0);
+  if (p.mode == Scheme::kXfpV2a)
+    p.library = build_v2a_library(m, p.bits, p.counts, ctx.live, ctx.zero_groups, ctx.threads);
+  std::atomic<bool> abort{false};
+  std::atomic<uint64_t> outliers{0};
+  std::mutex mu;
+  double worst = std::numeric_limits<double>::infinity();
+  const uint64_t base = ctx.cost(p.mode, p.bits, 0);
+  parallel_rows(ctx.rows, ctx.threads, [&](uint32_t r0, uint32_t r1) {
+    auto f = make_fitter(ctx, p);
+    double local_worst = std::numeric_limits<double>::infinity();
+    uint64_t local_out = 0;
+    for (uint32_t r = r0; r < r1 && !abort.load(std::memory_order_relaxed); ++r) {
+      if (!ctx.live[r]) continue;
+      f->load(r);
+      const RowResult res = search_row(ctx, *f, ctx.row_floor[r]);
+      p.counts[r] = res.count;
+      local_out += res.count;
+      local_worst = std::min(local_worst, res.cos - ctx.row_floor[r]);
+      if (may_abort && (!res.ok || base + 32 * local_out > bound)) abort = true;
+    }
+    outliers += local_out;
+    std::lock_guard<std::mutex> lock(mu);
+    worst = std::min(worst, local_worst);
+  });
+  p.worst_margin = worst;
+  p.feasible = !abort && worst >= 0;
+  p.cost = ctx.cost(p.mode, p.bits, outliers);
+}
+
+Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
+                     const XfpOptions& opt) {
+  Context ctx;
+  ctx.w = w;
+  ctx.rows = rows;
+  ctx.cols = cols;
+  ctx.opt = opt;
+  ctx.threads = std::max(1u, opt.threads);
+  ctx.searching = opt.bits == 0;
+  ctx.floor = ctx.searching ? (role_uses_lazy_floor(role) ? opt.floor_lazy : opt.floor_strict) : 0;
+  ctx.ladder = outlier_ladder(cols);
+  if (opt.outlier_fraction >= 0)
+    ctx.fixed_count = int(std::min<double>(cols, std::llround(opt.outlier_fraction * cols)));
+  ctx.kcfg.max_iters = opt.lloyd_iters ? opt.lloyd_iters : kDefaultLloydIters;
+  ctx.kcfg.exact_max_n = kExactMaxN;
+  ctx.row_floor.assign(rows, ctx.floor);
+  ctx.live.assign(rows, 1);
+  for (uint32_t r = 0; r < rows; ++r) {
+    const float* row = w + size_t(r) * cols;
+    if (row_is_dead(row, cols)) {
+      ctx.live[r] = 0;
+      ctx.row_floor[r] = -1;
+      ++ctx.dead;
+      ctx.zero_groups = true;
+      continue;
+    }
+    for (uint32_t g0 = 0; g0 < cols && !ctx.zero_groups; g0 += kV2aGroup)
+      ctx.zero_groups = row_is_dead(row + g0, std::min(kV2aGroup, cols - g0));
+    if (row_is_tiny(row, cols)) {
+      // fp16 itself loses precision here: allow twice the loss of rounding
+      // the row to fp16 below the floor.
+      ++ctx.tiny;
+      std::vector<float> h(row, row + cols);
+      for (float& x : h) x = round_to_half(x);
+      const double c16 = row_cosine(row, h.data(), cols);
+      ctx.row_floor[r] = std::min(ctx.floor, 2 * c16 - 1);
+    }
+  }
+  return ctx;
+}
+
+void check_input(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
+                 const XfpOptions& opt) {
+  auto bad = [&](ExitCode c, const std::string& what) {
+    throw Error(c, located("", name, -1, "quantize_xfp: " + what));
+  };
+  if (!is_xfp(opt.mode)) bad(ExitCode::kUsage, "mode must be xfp.v2 or xfp.v2a");
+  if (opt.bits && !valid_index_bits(opt.bits)) bad(ExitCode::kUsage, "bits must be 0 or one of 2,3,4,5,6,8");
+  if (!(opt.floor_strict > 0 && opt.floor_strict <= 1 && opt.floor_lazy > 0 && opt.floor_lazy <= 1))
+    bad(ExitCode::kUsage, "floors must be in (0, 1]");
+  if (!opt.bits && opt.max_bits < 2) bad(ExitCode::kUsage, "max_bits must be >= 2");
+  if (opt.outlier_fraction > 1) bad(ExitCode::kUsage, "outlier_fraction must be <= 1");
+  if (rows == 0 || cols == 0) bad(ExitCode::kBadInput, "empty matrix");
+  for (size_t i = 0; i < size_t(rows) * cols; ++i)
+    if (!std::isfinite(w[i]))
+      bad(ExitCode::kBadInput, "non-finite weight at row " + std::to_string(i / cols) +
+                                   ", column " + std::to_string(i % cols));
+}
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.precision(6);
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows,
+                            uint32_t cols, const XfpOptions& opt, XfpChoice* choice) {
+  check_input(name, w, rows, cols, opt);
+  Context ctx = make_context(w, rows, cols, role, opt);
+  std::vector<Scheme> modes{opt.mode};
+  if (opt.auto_mode) modes = {Scheme::kXfpV2, Scheme::kXfpV2a};
+  std::vector<unsigned> bits_list;
+  if (opt.bits)
+    bits_list = {opt.bits};
+  else
+    for (unsigned b : kBitsAscending)
+      if (b <= opt.max_bits) bits_list.push_back(b);
+
+  Plan best;
+  unsigned tried = 0;
+  const bool single = modes.size() == 1 && bits_list.size() == 1;
+  for (unsigned b : bits_list) {
+    bool any = false;
+    for (Scheme s : modes) {
+      // Wider indices only cost more: stop once the index bits alone lose.
+      if (best.feasible && ctx.cost(s, b, 0) >= best.cost) continue;
+      any = true;
+      Plan p;
+      p.mode = s;
+      p.bits = b;
+      if (single) {  // nothing to choose between: encode straight away
+        p.counts.assign(rows, ctx.fixed_count > 0 ? uint32_t(ctx.fixed_count) : 0);
+        if (s == Scheme::kXfpV2a)
+          p.library = build_v2a_library(ctx.sorted_for(s), b, p.counts, ctx.live, ctx.zero_groups,
+                                        ctx.threads);
+        p.feasible = true;
+      } else {
+        run_pass(ctx, p, best.feasible ? best.cost : std::numeric_limits<uint64_t>::max(), true);
+      }
+      ++tried;
+      if (p.feasible && (!best.feasible || p.cost < best.cost)) best = std::move(p);
+    }
+    if (!any) break;
+  }
+  if (!best.feasible) {
+    // Nothing meets the floor: the widest index with outliers at the cap for
+    // failing rows, in the mode that comes closest.
+    for (Scheme s : modes) {
+      Plan p;
+      p.mode = s;
+      p.bits = bits_list.back();
+      run_pass(ctx, p, std::numeric_limits<uint64_t>::max(), false);
+      ++tried;
+      if (best.bits == 0 || p.worst_margin > best.worst_margin) best = std::move(p);
+    }
+  }
+
+  // Final encode, with the exact check: rows whose decoded cosine misses the
+  // floor (the estimate ignores fp16 residual rounding) take more outliers.
+  QuantizedLayer L;
+  L.name = name;
+  L.role = role;
+  L.rows = rows;
+  L.cols = cols;
+  L.scheme = best.mode;
+  L.bits = uint8_t(best.bits);
+  L.group = ctx.layer_group(best.mode);
+  const unsigned k = 1u << best.bits;
+  const uint32_t G = L.groups_per_row();
+  const SortedMatrix& m = ctx.sorted_for(best.mode);
+  std::vector<uint8_t> codes(size_t(rows) * cols, 0);
+  std::vector<RowOutliers> outl(rows);
+  std::vector<double> cosines(rows, 1.0);
+  if (best.mode == Scheme::kXfpV2a) {
+    L.codebooks = best.library;
+    L.group_ids.assign(size_t(rows) * G, uint8_t(ctx.zero_groups ? kV2aLibrarySize - 1 : 0));
+  } else {
+    L.codebooks.assign(size_t(rows) * G * k, 0);
+  }
+  parallel_rows(rows, ctx.threads, [&](uint32_t r0, uint32_t r1) {
+    auto f = make_fitter(ctx, best);
+    std::vector<float> dec(cols);
+    for (uint32_t r = r0; r < r1; ++r) {
+      if (!ctx.live[r]) continue;
+      const float* wrow = w + size_t(r) * cols;
+      uint8_t* crow = codes.data() + size_t(r) * cols;
+      f->load(r);
+      uint32_t count = best.counts[r];
+      for (;;) {
+        f->eval(count);
+        f->encode(wrow, crow, &outl[r]);
+        if (!ctx.searching) break;  // no floor to check against
+        decode_row(crow, cols, L.group, f->group_cb().data(), outl[r], dec.data());
+        cosines[r] = row_cosine(wrow, dec.data(), cols);
+        if (!ctx.searching || cosines[r] >= ctx.row_floor[r] || ctx.fixed_count >= 0) break;
+        auto next = std::upper_bound(ctx.ladder.begin(), ctx.ladder.end(), count);
+        if (next == ctx.ladder.end()) break;
+        count = *next;
+      }
+      for (uint32_t g = 0; g < G; ++g) {
+        if (best.mode == Scheme::kXfpV2a) {
+          L.group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(*f).group_id(g);
+        } else {
+          std::copy(f->group_cb()[g], f->group_cb()[g] + k,
+                    L.codebooks.begin() + (size_t(r) * G + g) * k);
+        }
+      }
+    }
+  });
+  (void)m;
+  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
+  pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
+  uint64_t total_out = 0;
+  for (const auto& o : outl) total_out += o.col.size();
+  if (total_out) {
+    L.outliers.row_ptr.resize(size_t(rows) + 1, 0);
+    L.outliers.col.reserve(total_out);
+    L.outliers.val.reserve(total_out);
+    for (uint32_t r = 0; r < rows; ++r) {
+      L.outliers.col.insert(L.outliers.col.end(), outl[r].col.begin(), outl[r].col.end());
+      L.outliers.val.insert(L.outliers.val.end(), outl[r].val.begin(), outl[r].val.end());
+      L.outliers.row_ptr[r + 1] = uint32_t(L.outliers.col.size());
+    }
+  }
+
+  XfpChoice c;
+  c.mode = best.mode;
+  c.bits = best.bits;
+  c.outlier_fraction = double(total_out) / double(L.elements());
+  c.floor = ctx.floor;
+  c.configs_tried = tried;
+  double cos_min = 1, deficit = 0;
+  for (uint32_t r = 0; r < rows; ++r) {
+    if (!ctx.live[r]) continue;
+    cos_min = std::min(cos_min, cosines[r]);
+    if (ctx.searching) deficit = std::max(deficit, ctx.row_floor[r] - cosines[r]);
+  }
+  c.floor_met = deficit <= 0;
+  c.shortfall = deficit;
+  L.params["search"] = ctx.searching ? "auto" : "fixed";
+  L.params["floor"] = fmt(ctx.floor);
+  L.params["floor_met"] = c.floor_met ? "1" : "0";
+  if (!c.floor_met) L.params["shortfall"] = fmt(c.shortfall);
+  if (ctx.searching || opt.auto_mode) L.params["cos_min"] = fmt(cos_min);
+  L.params["outlier_rule"] =
+      ctx.fixed_count >= 0 ? "median-distance/fixed " + fmt(opt.outlier_fraction)
+                           : (ctx.searching ? std::string(kOutlierRule) : std::string("none"));
+  L.params["configs_tried"] = std::to_string(tried);
+  L.params["dead_rows"] = std::to_string(ctx.dead);
+  L.params["tiny_rows"] = std::to_string(ctx.tiny);
+  if (choice) *choice = c;
+  return L;
+}
+
+}  // namespace lutc

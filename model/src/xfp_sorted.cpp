@@ -1,0 +1,166 @@
+#include "xfp_sorted.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "xfp_parallel.h"
+
+namespace lutc::xfp {
+namespace {
+
+inline uint32_t sort_key(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+inline float key_value(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+}  // namespace
+
+void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
+  if (n <= 64) {
+    // Insertion sort: short groups are the v2a common case.
+    for (uint32_t i = 0; i < n; ++i) {
+      const float xi = x[i];
+      const uint32_t ki = sort_key(xi);
+      uint32_t j = i;
+      while (j > 0 && sort_key(v[j - 1]) > ki) {
+        v[j] = v[j - 1];
+        perm[j] = perm[j - 1];
+        --j;
+      }
+      v[j] = xi;
+      perm[j] = i;
+    }
+    return;
+  }
+  thread_local std::vector<uint32_t> ka, kb, pa, pb;
+  ka.resize(n);
+  kb.resize(n);
+  pa.resize(n);
+  pb.resize(n);
+  uint32_t hist[4][256] = {};
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t k = sort_key(x[i]);
+    ka[i] = k;
+    pa[i] = i;
+    ++hist[0][k & 255];
+    ++hist[1][(k >> 8) & 255];
+    ++hist[2][(k >> 16) & 255];
+    ++hist[3][k >> 24];
+  }
+  uint32_t *ks = ka.data(), *kd = kb.data(), *ps = pa.data(), *pd = pb.data();
+  for (int pass = 0; pass < 4; ++pass) {
+    const int shift = 8 * pass;
+    uint32_t* h = hist[pass];
+    if (h[(ks[0] >> shift) & 255] == n) continue;  // every key shares this digit
+    uint32_t sum = 0;
+    for (int d = 0; d < 256; ++d) {
+      const uint32_t c = h[d];
+      h[d] = sum;
+      sum += c;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t pos = h[(ks[i] >> shift) & 255]++;
+      kd[pos] = ks[i];
+      pd[pos] = ps[i];
+    }
+    std::swap(ks, kd);
+    std::swap(ps, pd);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    v[i] = key_value(ks[i]);
+    perm[i] = ps[i];
+  }
+}
+
+SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
+                         unsigned threads) {
+  SortedMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.group = (group == 0 || group > cols) ? cols : group;
+  m.groups = cols ? (cols + m.group - 1) / m.group : 0;
+  m.v.resize(size_t(rows) * cols);
+  m.perm.resize(size_t(rows) * cols);
+  m.median.resize(rows);
+  parallel_rows(rows, threads, [&](uint32_t r0, uint32_t r1) {
+    std::vector<float> tmp;
+    for (uint32_t r = r0; r < r1; ++r) {
+      const float* row = w + size_t(r) * cols;
+      for (uint32_t g = 0; g < m.groups; ++g) {
+        const uint32_t off = g * m.group, n = m.group_len(g);
+        float* v = m.v.data() + size_t(r) * cols + off;
+        uint32_t* p = m.perm.data() + size_t(r) * cols + off;
+        sort_with_perm(row + off, n, v, p);
+        for (uint32_t i = 0; i < n; ++i) p[i] += off;
+      }
+      if (cols == 0) continue;
+      if (m.groups == 1) {
+        m.median[r] = m.v[size_t(r) * cols + cols / 2];
+      } else {
+        tmp.assign(row, row + cols);
+        std::nth_element(tmp.begin(), tmp.begin() + cols / 2, tmp.end());
+        m.median[r] = tmp[cols / 2];
+      }
+    }
+  });
+  return m;
+}
+
+void RowRuns::build(const SortedMatrix& m, uint32_t r) {
+  s1.resize(size_t(m.cols) + m.groups);
+  s2.resize(size_t(m.cols) + m.groups);
+  runs.resize(m.groups);
+  for (uint32_t g = 0; g < m.groups; ++g) {
+    const uint32_t n = m.group_len(g);
+    const size_t base = size_t(g) * m.group + g;
+    const float* v = m.group_values(r, g);
+    prefix_sums(v, n, s1.data() + base, s2.data() + base);
+    runs[g] = Run{v, s1.data() + base, s2.data() + base, n};
+  }
+}
+
+void outlier_trims(const SortedMatrix& m, uint32_t r, uint32_t count, Trims* t) {
+  t->lo.assign(m.groups, 0);
+  t->hi.resize(m.groups);
+  for (uint32_t g = 0; g < m.groups; ++g) t->hi[g] = m.group_len(g);
+  if (count == 0) return;
+  const double med = m.median[r];
+  // Candidates are the two ends of every group; a linear scan over groups per
+  // pick is cheap for the group counts used here (<= cols / 128 or 1) and
+  // keeps the tie rule obvious.
+  for (uint32_t picked = 0; picked < count; ++picked) {
+    double best = -1;
+    uint32_t bg = 0;
+    bool high = false;
+    for (uint32_t g = 0; g < m.groups; ++g) {
+      if (t->lo[g] >= t->hi[g]) continue;
+      const float* v = m.group_values(r, g);
+      const double dh = double(v[t->hi[g] - 1]) - med;
+      const double dl = med - double(v[t->lo[g]]);
+      if (dh > best) {
+        best = dh;
+        bg = g;
+        high = true;
+      }
+      if (dl > best) {
+        best = dl;
+        bg = g;
+        high = false;
+      }
+    }
+    if (best < 0) break;  // nothing left
+    if (high)
+      --t->hi[bg];
+    else
+      ++t->lo[bg];
+  }
+}
+
+}  // namespace lutc::xfp

@@ -1,0 +1,122 @@
+// 1-D k-means: the exact DP against a plain reference DP, the shipped
+// heuristic against the optimum, and the sort it all stands on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "../../model/src/kmeans1d.h"
+#include "../../model/src/xfp_sorted.h"
+#include "test_data.h"
+
+namespace lutc::xfp {
+namespace {
+
+// Heavy-tailed values like trained weights (Student-t, nu = 4), with ties.
+std::vector<float> sorted_sample(std::mt19937_64& rng, uint32_t n, bool ties) {
+  std::student_t_distribution<float> t(4.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = ties ? std::round(t(rng) * 4) / 4 : t(rng) * 0.02f;
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+struct Prefix {
+  std::vector<double> s1, s2;
+  Run run;
+  explicit Prefix(const std::vector<float>& v) : s1(v.size() + 1), s2(v.size() + 1) {
+    prefix_sums(v.data(), uint32_t(v.size()), s1.data(), s2.data());
+    run = Run{v.data(), s1.data(), s2.data(), uint32_t(v.size())};
+  }
+};
+
+TEST(KmeansExact, MatchesReferenceDynamicProgram) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  for (int trial = 0; trial < 60; ++trial) {
+    const uint32_t n = 5 + rng() % 120;
+    const unsigned k = 1u << (1 + rng() % 4);
+    const auto v = sorted_sample(rng, n, trial % 3 == 0);
+    Prefix p(v);
+    std::vector<double> c(k);
+    const double exact = kmeans1d_exact(p.run, 0, n, k, c.data());
+    const double ref = kmeans1d_reference_sse(v.data(), n, k);
+    EXPECT_NEAR(exact, ref, 1e-9 * (1 + ref)) << "n=" << n << " k=" << k;
+    // The reported SSE is the SSE of its own centers under nearest assignment.
+    EXPECT_NEAR(sse_nearest(p.run, 0, n, c.data(), k), exact, 1e-9 * (1 + ref));
+    EXPECT_TRUE(std::is_sorted(c.begin(), c.end()));
+  }
+}
+
+TEST(KmeansHeuristic, ShippedFitIsNearOptimalAndBeatsQuantileSeeds) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  double sum_greedy = 0, sum_quantile = 0, sum_plain = 0, worst_greedy = 1;
+  int trials = 0;
+  for (unsigned k : {4u, 8u, 16u, 32u}) {
+    for (int trial = 0; trial < 25; ++trial, ++trials) {
+      const uint32_t n = 200 + rng() % 300;
+      const auto v = sorted_sample(rng, n, false);
+      Prefix p(v);
+      std::vector<double> c(k);
+      const double opt = kmeans1d_exact(p.run, 0, n, k, c.data());
+      ASSERT_NEAR(opt, kmeans1d_reference_sse(v.data(), n, k), 1e-9 * (1 + opt));
+      KmeansConfig greedy;
+      const double g = kmeans1d(p.run, 0, n, k, greedy, c.data());
+      KmeansConfig quant;
+      quant.init = KmeansInit::kQuantile;
+      quant.split_merge_rounds = 0;
+      const double q = kmeans1d(p.run, 0, n, k, quant, c.data());
+      KmeansConfig plain;
+      plain.init = KmeansInit::kGreedySplit;
+      plain.split_merge_rounds = 0;
+      sum_plain += kmeans1d(p.run, 0, n, k, plain, c.data()) / opt;
+      EXPECT_GE(g, opt * (1 - 1e-12));
+      sum_greedy += g / opt;
+      sum_quantile += q / opt;
+      worst_greedy = std::max(worst_greedy, g / opt);
+    }
+  }
+  const double mean_greedy = sum_greedy / trials, mean_quantile = sum_quantile / trials;
+  std::printf(
+      "SSE / optimum: atom DP+Lloyd mean %.4f worst %.4f; greedy-split+Lloyd %.4f; quantile+Lloyd %.4f\n",
+      mean_greedy, worst_greedy, sum_plain / trials, mean_quantile);
+  EXPECT_LT(mean_greedy, 1.01);
+  EXPECT_LT(worst_greedy, 1.15);  // single small-n draws reach ~1.08; the mean is the bar
+  EXPECT_LT(mean_greedy, sum_plain / trials);
+  EXPECT_LT(mean_greedy, mean_quantile);
+}
+
+TEST(KmeansHeuristic, FewerDistinctValuesThanCentersIsExact) {
+  std::vector<float> v{-1, -1, 0.5f, 0.5f, 0.5f, 2};
+  Prefix p(v);
+  std::vector<double> c(8);
+  EXPECT_EQ(kmeans1d(p.run, 0, 6, 8, KmeansConfig{}, c.data()), 0.0);
+  EXPECT_TRUE(std::is_sorted(c.begin(), c.end()));
+  EXPECT_EQ(sse_nearest(p.run, 0, 6, c.data(), 8), 0.0);
+}
+
+TEST(KmeansSort, SortWithPermMatchesStdSort) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  for (uint32_t n : {1u, 7u, 64u, 65u, 300u, 4096u}) {
+    std::normal_distribution<float> nd(0, 1);
+    std::vector<float> x(n);
+    for (auto& f : x) f = (rng() % 5 == 0) ? std::round(nd(rng)) : nd(rng) * 1e-3f;
+    if (n > 3) x[1] = -0.0f, x[2] = 0.0f, x[3] = 1e-42f;  // signed zero, subnormal
+    std::vector<float> v(n);
+    std::vector<uint32_t> perm(n);
+    sort_with_perm(x.data(), n, v.data(), perm.data());
+    std::vector<float> ref = x;
+    std::sort(ref.begin(), ref.end());
+    for (uint32_t i = 0; i < n; ++i) {
+      ASSERT_EQ(v[i], ref[i]) << i;
+      ASSERT_EQ(x[perm[i]], v[i]) << i;
+    }
+    std::vector<uint32_t> p2 = perm;
+    std::sort(p2.begin(), p2.end());
+    for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(p2[i], i);
+  }
+}
+
+}  // namespace
+}  // namespace lutc::xfp
