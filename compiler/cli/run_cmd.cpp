@@ -1,0 +1,46 @@
+// lutc run: executes a .lutp on activation vectors.
+#include <cstdio>
+
+#include "cli_util.h"
+#include "command.h"
+#include "lutc/compiler/executor.h"
+#include "lutc/compiler/lutp_file.h"
+#include "lutc/model/error.h"
+#include "vectors_io.h"
+
+namespace lutc::cli {
+namespace {
+
+int run_run(int argc, char** argv) {
+  std::string in, engine = "exec", xpath, out, arch_path;
+  po::options_description opts("options");
+  opts.add_options()("input", po::value(&in)->required(), ".lutp file")(
+      "engine", po::value(&engine)->default_value("exec"), "exec: the functional executor")(
+      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32 or bf16 as uint16")(
+      "output,o", po::value(&out)->required(), "output .npy (float32, rows or batch x rows)")(
+      "arch", po::value(&arch_path), "refuse the program unless it was compiled for this arch");
+  po::positional_options_description pos;
+  pos.add("input", 1);
+  po::variables_map vm;
+  if (!parse_command_line(argc, argv,
+                          "usage: lutc run X.lutp --engine exec --x x.npy -o y.npy [--arch A.ini]\n\n"
+                          "Runs the program; y is bit-identical to `lutc gemv` of the layer with the same arch.",
+                          opts, pos, vm))
+    return 0;
+  if (engine != "exec") throw Error(ExitCode::kUsage, "unknown engine '" + engine + "' (available: exec)");
+  const Program p = arch_path.empty() ? read_lutp(in) : read_lutp(in, load_arch(arch_path));
+  const NpyArray x = read_activations(xpath, p.meta.cols, p.meta.layer);
+  std::vector<float> y(size_t(x.rows()) * p.meta.rows);
+  ExecStats st;
+  execute(p, x.data.data(), uint32_t(x.rows()), y.data(), &st);
+  write_outputs(out, x, p.meta.rows, y);
+  std::printf("%s: %llu instructions, %llu MACs, %llu DMA bytes, %llu LUT words loaded -> %s\n",
+              p.meta.layer.c_str(), (unsigned long long)st.instructions, (unsigned long long)st.macs,
+              (unsigned long long)st.dma_bytes, (unsigned long long)st.lut_words_loaded, out.c_str());
+  return 0;
+}
+
+const RegisterCommand kRegister({"run", "execute a .lutp program on activation vectors", run_run});
+
+}  // namespace
+}  // namespace lutc::cli

@@ -1,0 +1,233 @@
+// One DECODE_MAC forms, per (row, group), the 2^b integer weights the group
+// can take (HIF mantissa x scale mantissa, shifted to the weight exponent Ew
+// with truncation toward zero, exactly as the golden GEMV's weight_to_int),
+// then multiplies them by the integer activations into the accumulators.
+// Accumulation is modulo 2^128 (unsigned) so a corrupt program cannot cause
+// undefined behaviour; STORE checks the result against the arch's width.
+#include "lutc/compiler/executor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "lutc/compiler/tiling.h"
+#include "lutc/model/bitpack.h"
+#include "lutc/model/error.h"
+#include "lutc/model/golden.h"
+
+namespace lutc {
+namespace {
+
+using u128 = unsigned __int128;
+
+struct Scale {
+  bool negative = false;
+  uint32_t mant = 1;
+  int exp = 0;
+};
+
+class Engine {
+ public:
+  Engine(const Program& p, uint32_t batch, ExecStats* st)
+      : p_(p), a_(p.arch), batch_(batch), st_(st), hif_(p.hif()) {
+    lut_.assign(size_t(a_.lut_banks) * a_.lut_bank_words, 0);
+    base_.assign(p.lut_slots(), 0);
+    wsram_.assign(a_.weight_sram_bytes(), 0);
+    asram_.assign(size_t(batch) * a_.act_sram_bytes(), 0);
+    acc_.assign(size_t(a_.lanes) * batch, 0);
+    act_bytes_ = a_.act_bits / 8;
+  }
+
+  void run(const float* x, float* y) {
+    // The host side: one integer vector and exponent per activation vector.
+    const uint32_t K = p_.meta.cols;
+    host_act_.resize(size_t(batch_) * K);
+    act_exp_.resize(batch_);
+    for (uint32_t m = 0; m < batch_; ++m)
+      act_exp_[m] = quantize_activations(x + size_t(m) * K, K, a_.act_bits, host_act_.data() + size_t(m) * K);
+    std::vector<uint8_t> stored(p_.meta.rows, 0);
+    for (const isa::Instruction& in : p_.code) {
+      ++stat().instructions;
+      switch (in.op) {
+        case isa::Op::CFG: reg_[in.f[0]] = int32_t(in.f[1]); break;
+        case isa::Op::LUT_LOAD: lut_load(in.f[0], in.f[1]); break;
+        case isa::Op::DMA_IN: dma(in.f[0], in.f[1], in.f[2], in.f[3]); break;
+        case isa::Op::DECODE_MAC: decode_mac(in); break;
+        case isa::Op::OUTLIER: outlier(in.f[0], in.f[1], in.f[2]); break;
+        case isa::Op::STORE: store(in.f[0], in.f[1], y, stored); break;
+        case isa::Op::SYNC: break;  // the functional model has no overlap to wait for
+        case isa::Op::END:
+          for (uint32_t r = 0; r < p_.meta.rows; ++r)
+            if (!stored[r]) fail("program ended without storing output row " + std::to_string(r));
+          return;
+      }
+    }
+  }
+
+ private:
+  ExecStats& stat() { return st_ ? *st_ : dummy_; }
+  [[noreturn]] void fail(const std::string& what) const { fail_input("", p_.meta.layer, -1, "executor: " + what); }
+
+  void lut_load(uint32_t first, uint32_t count) {
+    for (uint32_t i = first; i < first + count; ++i) {
+      const LutRecord& r = p_.lut_image[i];
+      std::copy(r.words.begin(), r.words.end(), lut_.begin() + size_t(r.bank) * a_.lut_bank_words + r.addr);
+      base_[(r.addr / p_.entries()) * a_.lut_banks + r.bank] = r.base;
+      stat().lut_words_loaded += r.words.size();
+    }
+  }
+
+  void dma(uint32_t seg, uint32_t src, uint32_t dst, uint32_t bytes) {
+    stat().dma_bytes += bytes;
+    if (seg != uint32_t(isa::Segment::ACT)) {
+      std::memcpy(wsram_.data() + dst, p_.segments[seg].data() + src, bytes);
+      return;
+    }
+    for (uint32_t m = 0; m < batch_; ++m) {
+      uint8_t* out = asram_.data() + size_t(m) * a_.act_sram_bytes() + dst;
+      const int32_t* in = host_act_.data() + size_t(m) * p_.meta.cols;
+      for (uint32_t b = 0; b < bytes; ++b) {
+        const uint32_t e = (src + b) / act_bytes_, byte = (src + b) % act_bytes_;
+        out[b] = uint8_t(uint32_t(in[e]) >> (8 * byte));
+      }
+    }
+  }
+
+  int32_t act_at(uint32_t m, uint32_t addr) const {
+    const uint8_t* p = asram_.data() + size_t(m) * a_.act_sram_bytes() + addr;
+    return act_bytes_ == 1 ? int32_t(int8_t(p[0])) : int32_t(int16_t(uint16_t(p[0] | p[1] << 8)));
+  }
+
+  static Scale decode_scale(uint16_t h, bool* ok) {
+    Scale s;
+    const unsigned e = (h >> 10) & 31, frac = h & 1023;
+    *ok = e != 31;
+    s.negative = h >> 15;
+    s.mant = e ? (frac | 1024) : frac;
+    s.exp = e ? int(e) - 25 : -24;
+    return s;
+  }
+
+  // trunc(mant * 2^(exp - Ew)) with sign, as weight_to_int does for the same value.
+  int64_t weight_int(bool negative, uint64_t mant, int exp) const {
+    const int sh = exp - reg_[uint32_t(isa::CfgReg::WEIGHT_EXP)];
+    uint64_t mag;
+    if (mant == 0) return 0;
+    if (sh >= 0) {
+      if (sh > 62 || (mant >> (62 - sh)) != 0) fail("a weight does not fit 63 bits at the weight exponent");
+      mag = mant << sh;
+    } else {
+      mag = -sh >= 64 ? 0 : mant >> -sh;
+    }
+    return negative ? -int64_t(mag) : int64_t(mag);
+  }
+
+  void decode_mac(const isa::Instruction& in) {
+    const uint32_t rows = in.f[0], cols = in.f[1], k0 = in.f[2], idx = in.f[3], meta = in.f[4],
+                   slot0 = in.f[5], act = in.f[6];
+    const uint32_t bits = uint32_t(reg_[uint32_t(isa::CfgReg::BITS)]);
+    const uint32_t group = uint32_t(reg_[uint32_t(isa::CfgReg::GROUP)]);
+    const int select = reg_[uint32_t(isa::CfgReg::BOOK_SELECT)];
+    const uint32_t mf = uint32_t(reg_[uint32_t(isa::CfgReg::META)]);
+    const uint32_t mb = meta_record_bytes(mf), entries = 1u << bits;
+    const uint32_t gpt = groups_in_chunk(k0, cols, group), g0 = k0 / group;
+    std::vector<int64_t> wtab(entries);
+    for (uint32_t r = 0; r < rows; ++r) {
+      for (uint32_t g = 0; g < gpt; ++g) {
+        const uint8_t* rec = wsram_.data() + meta + (size_t(r) * gpt + g) * mb;
+        uint32_t slot = slot0;
+        if (select == 1) slot = slot0 + r * gpt + g;
+        if (select == 2) {
+          if (mf != kMetaId && mf != kMetaIdScale) fail("BOOK_SELECT by id without ids in the metadata");
+          slot = slot0 + rec[0];
+        }
+        if (slot >= base_.size()) fail("book slot " + std::to_string(slot) + " outside the LUT");
+        Scale s;
+        if (mf == kMetaScale || mf == kMetaIdScale) {
+          const uint8_t* sp = rec + (mf == kMetaIdScale ? 2 : 0);
+          bool ok;
+          s = decode_scale(uint16_t(sp[0] | sp[1] << 8), &ok);
+          if (!ok) fail("block scale is not finite");
+        }
+        const uint32_t* words = lut_.data() + size_t(slot % a_.lut_banks) * a_.lut_bank_words +
+                                size_t(slot / a_.lut_banks) * entries;
+        const int base = base_[slot];
+        for (uint32_t c = 0; c < entries; ++c) {
+          const HifFields h = hif_unpack(hif_, words[c]);
+          wtab[c] = weight_int(h.negative != s.negative, uint64_t(h.mant) * s.mant,
+                               base - int(h.shift) + s.exp);
+        }
+        // The group's columns within this tile.
+        const uint32_t j0 = g == 0 ? 0 : (g0 + g) * group - k0;
+        const uint32_t j1 = std::min<uint64_t>(cols, uint64_t(g0 + g + 1) * group - k0);
+        for (uint32_t m = 0; m < batch_; ++m) {
+          u128 acc = acc_[size_t(r) * batch_ + m];
+          for (uint32_t j = j0; j < j1; ++j) {
+            const unsigned code = get_index(wsram_.data() + idx, uint64_t(r) * cols + j, bits);
+            acc += u128(__int128(wtab[code]) * act_at(m, act + j * act_bytes_));
+          }
+          acc_[size_t(r) * batch_ + m] = acc;
+        }
+      }
+    }
+    stat().macs += uint64_t(rows) * cols * batch_;
+  }
+
+  void outlier(uint32_t addr, uint32_t count, uint32_t act) {
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t* rec = wsram_.data() + addr + size_t(i) * kOutlierRecordBytes;
+      uint64_t v[3] = {0, 0, 0};
+      for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
+      for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
+      for (int b = 0; b < 8; ++b) v[2] |= uint64_t(rec[8 + b]) << (8 * b);
+      const uint32_t row = uint32_t(v[0]), col = uint32_t(v[1]);
+      if (row >= a_.lanes) fail("outlier record row " + std::to_string(row) + " >= lanes");
+      if (uint64_t(act) + (uint64_t(col) + 1) * act_bytes_ > a_.act_sram_bytes())
+        fail("outlier record column " + std::to_string(col) + " outside the activation SRAM");
+      const int64_t delta = int64_t(v[2]);
+      for (uint32_t m = 0; m < batch_; ++m)
+        acc_[size_t(row) * batch_ + m] += u128(__int128(delta) * act_at(m, act + col * act_bytes_));
+    }
+    stat().outlier_ops += uint64_t(count) * batch_;
+  }
+
+  void store(uint32_t row0, uint32_t rows, float* y, std::vector<uint8_t>& stored) {
+    const int ew = reg_[uint32_t(isa::CfgReg::WEIGHT_EXP)];
+    const __int128 limit = __int128(1) << (a_.acc_bits - 1);
+    for (uint32_t r = 0; r < rows; ++r) {
+      for (uint32_t m = 0; m < batch_; ++m) {
+        u128& slot = acc_[size_t(r) * batch_ + m];
+        const __int128 acc = __int128(slot);
+        if (acc >= limit || acc < -limit) fail("accumulator overflow at output row " + std::to_string(row0 + r));
+        y[size_t(m) * p_.meta.rows + row0 + r] = scaled_int128_to_float(acc, ew + act_exp_[m]);
+        slot = 0;
+      }
+      stored[row0 + r] = 1;
+    }
+  }
+
+  const Program& p_;
+  const ArchConfig& a_;
+  uint32_t batch_;
+  ExecStats* st_;
+  ExecStats dummy_;
+  HifFormat hif_;
+  uint32_t act_bytes_ = 2;
+  int32_t reg_[isa::kCfgRegCount] = {};
+  std::vector<uint32_t> lut_;
+  std::vector<int32_t> base_;
+  std::vector<uint8_t> wsram_, asram_;
+  std::vector<u128> acc_;
+  std::vector<int32_t> host_act_;
+  std::vector<int> act_exp_;
+};
+
+}  // namespace
+
+void execute(const Program& p, const float* x, uint32_t batch, float* y, ExecStats* stats) {
+  if (batch == 0) throw Error(ExitCode::kBadInput, "execute: batch is zero");
+  Engine(p, batch, stats).run(x, y);
+}
+
+}  // namespace lutc

@@ -1,0 +1,97 @@
+// Two passes over row chunks (the exponent needs the whole matrix before any
+// integer can be formed), decoding on the fly so memory stays at one chunk.
+#include "lutc/compiler/fixed_point.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "lutc/model/error.h"
+#include "lutc/model/fp16.h"
+#include "lutc/model/golden.h"
+
+namespace lutc {
+namespace {
+
+using u128 = unsigned __int128;
+
+uint64_t magnitude(int64_t v) { return v < 0 ? uint64_t(0) - uint64_t(v) : uint64_t(v); }
+
+unsigned bit_length(u128 v) {
+  unsigned n = 0;
+  while (v) {
+    ++n;
+    v >>= 1;
+  }
+  return n;
+}
+
+}  // namespace
+
+FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts,
+                                  const HifFormat& hif, unsigned act_bits) {
+  FixedPointLayer fp;
+  const OutlierCsr& o = l.outliers;
+  const bool has_outliers = !o.row_ptr.empty();
+  const uint32_t K = l.cols;
+  const uint32_t chunk = std::max<uint32_t>(
+      1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, K))));
+  std::vector<float> dense(size_t(chunk) * K);
+  auto merged = [&](uint32_t r, uint32_t j, const float* row) {
+    return row[o.col[j]] + half_to_float(o.val[j]);  // the golden decode's one rounding
+  };
+
+  WeightExponent e;
+  for (uint32_t r0 = 0; r0 < l.rows; r0 += chunk) {
+    const uint32_t n = std::min(chunk, l.rows - r0);
+    hif_decode_rows(l, luts, hif, r0, n, dense.data(), /*with_outliers=*/false);
+    for (uint32_t i = 0; i < n; ++i) {
+      const float* row = dense.data() + size_t(i) * K;
+      const uint32_t r = r0 + i;
+      uint32_t j = has_outliers ? o.row_ptr[r] : 0;
+      const uint32_t j1 = has_outliers ? o.row_ptr[r + 1] : 0;
+      for (uint32_t k = 0; k < K; ++k) {
+        if (j < j1 && o.col[j] == k) {
+          const float m = merged(r, j, row);
+          if (!std::isfinite(m))
+            fail_input("", l.name, -1, "outlier at row " + std::to_string(r) + ", column " +
+                                           std::to_string(k) + " overflows fp32");
+          e.add(m);
+          ++j;
+        } else {
+          e.add(row[k]);
+        }
+      }
+    }
+  }
+  fp.weight_exp = e.ew();
+
+  fp.outlier_delta.resize(o.col.size());
+  const u128 amax = (u128(1) << (act_bits - 1)) - 1;
+  u128 worst = 0;
+  for (uint32_t r0 = 0; r0 < l.rows; r0 += chunk) {
+    const uint32_t n = std::min(chunk, l.rows - r0);
+    hif_decode_rows(l, luts, hif, r0, n, dense.data(), /*with_outliers=*/false);
+    for (uint32_t i = 0; i < n; ++i) {
+      const float* row = dense.data() + size_t(i) * K;
+      const uint32_t r = r0 + i;
+      u128 sum = 0;  // sum of |term| bounds every partial sum in any order
+      for (uint32_t k = 0; k < K; ++k) sum += magnitude(weight_to_int(row[k], fp.weight_exp));
+      if (has_outliers)
+        for (uint32_t j = o.row_ptr[r]; j < o.row_ptr[r + 1]; ++j) {
+          const __int128 d = __int128(weight_to_int(merged(r, j, row), fp.weight_exp)) -
+                             weight_to_int(row[o.col[j]], fp.weight_exp);
+          if (d > INT64_MAX || d < -INT64_MAX)
+            fail_input("", l.name, -1, "outlier correction at row " + std::to_string(r) +
+                                           " exceeds 63 bits");
+          fp.outlier_delta[j] = int64_t(d);
+          sum += magnitude(int64_t(d));
+        }
+      worst = std::max(worst, sum);
+    }
+  }
+  fp.acc_bits_needed = bit_length(worst * amax) + 1;
+  return fp;
+}
+
+}  // namespace lutc

@@ -1,0 +1,168 @@
+// The static half of the program contract: everything that can be checked
+// without activations. What depends on data in SRAM (metadata book ids,
+// outlier record fields) is checked by the executor as it reads it.
+#include "lutc/compiler/verify_program.h"
+
+#include <algorithm>
+
+#include "lutc/compiler/tiling.h"
+#include "lutc/model/bitpack.h"
+#include "lutc/model/error.h"
+
+namespace lutc {
+namespace {
+
+class Verifier {
+ public:
+  Verifier(const Program& p, const std::string& origin) : p_(p), origin_(origin) {}
+
+  void run() {
+    check_meta();
+    check_lut_image();
+    bool ended = false;
+    for (size_t i = 0; i < p_.code.size(); ++i) {
+      at_ = i;
+      if (ended) fail("instruction after END");
+      const isa::Instruction& in = p_.code[i];
+      switch (in.op) {
+        case isa::Op::CFG: cfg(in); break;
+        case isa::Op::LUT_LOAD: lut_load(in); break;
+        case isa::Op::DMA_IN: dma(in); break;
+        case isa::Op::DECODE_MAC: decode_mac(in); break;
+        case isa::Op::OUTLIER: outlier(in); break;
+        case isa::Op::STORE: store(in); break;
+        case isa::Op::SYNC:
+          if (in.f[0] > 3) fail("SYNC mask " + std::to_string(in.f[0]) + " has bits other than 1 (DMA) and 2 (LUT)");
+          break;
+        case isa::Op::END: ended = true; break;
+      }
+    }
+    at_ = p_.code.size();
+    if (!ended) fail("program does not end with END");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    const std::string where = at_ < p_.code.size() ? "instruction " + std::to_string(at_) + " (" +
+                                                         isa::op_info(p_.code[at_].op).name + "): "
+                                                   : "";
+    fail_input(origin_, p_.meta.layer, -1, where + what);
+  }
+  void range(const char* what, uint64_t first, uint64_t len, uint64_t limit) const {
+    if (first > limit || len > limit - first)
+      fail(std::string(what) + " [" + std::to_string(first) + ", " + std::to_string(first + len) +
+           ") outside [0, " + std::to_string(limit) + ")");
+  }
+
+  void check_meta() {
+    const ProgramMeta& m = p_.meta;
+    if (m.scheme == Scheme::kSop) fail("scheme sop is not supported by this program format yet");
+    if (!m.rows || !m.cols) fail("empty layer shape");
+    if (!m.group) fail("group is zero");
+    if (!m.tile_rows || m.tile_rows > p_.arch.lanes) fail("tile rows outside [1, lanes]");
+    if (m.weight_exp < -1000 || m.weight_exp > 1000) fail("weight exponent out of range");
+    if (m.acc_bits_needed > p_.arch.acc_bits) fail("needs a wider accumulator than the arch has");
+    if (p_.entries() > p_.arch.lut_bank_words) fail("a codebook is larger than a LUT bank");
+  }
+
+  void check_lut_image() {
+    const uint32_t entries = p_.entries();
+    const uint32_t word_limit_bits = p_.arch.hif_word_bits();
+    for (size_t i = 0; i < p_.lut_image.size(); ++i) {
+      const LutRecord& r = p_.lut_image[i];
+      const std::string rec = "LUT record " + std::to_string(i) + ": ";
+      if (r.bank >= p_.arch.lut_banks) fail(rec + "bank " + std::to_string(r.bank) + " >= lut.banks");
+      if (r.addr % entries) fail(rec + "address " + std::to_string(r.addr) + " not codebook-aligned");
+      range((rec + "words").c_str(), r.addr, entries, p_.arch.lut_bank_words - p_.arch.lut_bank_words % entries);
+      if (r.base < kHifMinBase || r.base > kHifMaxBase) fail(rec + "base " + std::to_string(r.base) + " out of range");
+      for (uint32_t w : r.words)
+        if (w >> word_limit_bits) fail(rec + "word wider than the arch's HIF word");
+    }
+  }
+
+  void cfg(const isa::Instruction& in) {
+    const uint32_t reg = in.f[0], v = in.f[1];
+    if (reg >= isa::kCfgRegCount) fail("unknown layer register " + std::to_string(reg));
+    switch (isa::CfgReg(reg)) {
+      case isa::CfgReg::BITS:
+        if (v != p_.meta.bits) fail("BITS " + std::to_string(v) + " differs from the header");
+        break;
+      case isa::CfgReg::GROUP:
+        if (v != p_.meta.group) fail("GROUP differs from the header");
+        break;
+      case isa::CfgReg::BOOK_SELECT:
+        if (v > 2) fail("BOOK_SELECT " + std::to_string(v) + " out of range");
+        book_select_ = int(v);
+        break;
+      case isa::CfgReg::META:
+        if (v > 3) fail("META " + std::to_string(v) + " out of range");
+        meta_ = int(v);
+        break;
+      case isa::CfgReg::WEIGHT_EXP:
+        if (int32_t(v) != p_.meta.weight_exp) fail("WEIGHT_EXP differs from the header");
+        weight_exp_set_ = true;
+        break;
+      case isa::CfgReg::SCHEME:
+        if (v != uint32_t(p_.meta.scheme)) fail("SCHEME differs from the header");
+        break;
+    }
+    set_ |= 1u << reg;
+  }
+
+  void lut_load(const isa::Instruction& in) {
+    range("LUT records", in.f[0], in.f[1], p_.lut_image.size());
+  }
+
+  void dma(const isa::Instruction& in) {
+    const uint32_t seg = in.f[0], src = in.f[1], dst = in.f[2], bytes = in.f[3];
+    if (seg >= isa::kSegmentCount) fail("unknown segment " + std::to_string(seg));
+    if (seg == uint32_t(isa::Segment::ACT)) {
+      range("activation source", src, bytes, uint64_t(p_.meta.cols) * act_bytes());
+      range("activation SRAM", dst, bytes, p_.arch.act_sram_bytes());
+    } else {
+      range("DRAM segment", src, bytes, p_.segments[seg].size());
+      range("weight SRAM", dst, bytes, p_.arch.weight_sram_bytes());
+    }
+  }
+
+  void decode_mac(const isa::Instruction& in) {
+    if (set_ != (1u << isa::kCfgRegCount) - 1) fail("a layer register is not set before the first tile");
+    const uint32_t rows = in.f[0], cols = in.f[1], k0 = in.f[2], idx = in.f[3], meta = in.f[4],
+                   slot0 = in.f[5], act = in.f[6];
+    if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
+    if (!cols) fail("zero columns");
+    range("columns", k0, cols, p_.meta.cols);
+    range("indices", idx, packed_bytes(uint64_t(rows) * cols, p_.meta.bits), p_.arch.weight_sram_bytes());
+    const uint64_t gpt = groups_in_chunk(k0, cols, p_.meta.group);
+    range("metadata", meta, uint64_t(rows) * gpt * meta_record_bytes(uint32_t(meta_)), p_.arch.weight_sram_bytes());
+    const uint64_t books = book_select_ == 1 ? uint64_t(rows) * gpt : 1;
+    range("LUT slots", slot0, books, p_.lut_slots());
+    range("activations", act, uint64_t(cols) * act_bytes(), p_.arch.act_sram_bytes());
+  }
+
+  void outlier(const isa::Instruction& in) {
+    range("outlier records", in.f[0], uint64_t(in.f[1]) * kOutlierRecordBytes, p_.arch.weight_sram_bytes());
+    range("activations", in.f[2], 0, p_.arch.act_sram_bytes());
+  }
+
+  void store(const isa::Instruction& in) {
+    if (!weight_exp_set_) fail("STORE before WEIGHT_EXP is set");
+    if (!in.f[1] || in.f[1] > p_.arch.lanes) fail("rows " + std::to_string(in.f[1]) + " outside [1, lanes]");
+    range("output rows", in.f[0], in.f[1], p_.meta.rows);
+  }
+
+  uint32_t act_bytes() const { return p_.arch.act_bits / 8; }
+
+  const Program& p_;
+  const std::string& origin_;
+  size_t at_ = 0;
+  uint32_t set_ = 0;
+  int book_select_ = 0, meta_ = 0;
+  bool weight_exp_set_ = false;
+};
+
+}  // namespace
+
+void verify_program(const Program& p, const std::string& origin) { Verifier(p, origin).run(); }
+
+}  // namespace lutc

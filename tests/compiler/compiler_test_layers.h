@@ -1,0 +1,24 @@
+#pragma once
+// Layers for compiler tests: random matrices of chosen shapes quantized with
+// every scheme, and an arch text builder for small engines.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lutc/compiler/arch_config.h"
+#include "lutc/model/layer.h"
+
+namespace lutc::testing {
+
+// LLM-like weights: Gaussian with a few large values, seeded.
+std::vector<float> random_weights(uint32_t rows, uint32_t cols, std::mt19937_64& rng);
+// The layer for `scheme` (xfp.v2 with group, xfp.v2a, or a baseline), with
+// outliers for the XFP schemes.
+QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const float* w, uint32_t rows,
+                                 uint32_t cols, uint32_t v2_group = 0);
+// default_arch() with the given "section.key=value" overrides applied.
+ArchConfig arch_with(const std::vector<std::string>& overrides);
+std::vector<Scheme> compiled_schemes();
+
+}  // namespace lutc::testing
