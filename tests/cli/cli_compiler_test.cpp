@@ -1,0 +1,68 @@
+// The compiler's commands end to end: a program run by the executor gives the
+// same bytes as the golden GEMV computed straight from the .xfp, for a lossless
+// and a lossy (edge) arch; a program is refused on the wrong arch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "lutc/model/npy.h"
+#include "run_lutc.h"
+#include "test_data.h"
+
+namespace lutc::testing {
+namespace {
+
+std::string arch(const std::string& name) { return std::string(LUTC_SOURCE_DIR) + "/examples/arch/" + name + ".ini"; }
+
+void write_random_x(const std::string& path, uint64_t batch, uint64_t cols, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> n(0.f, 1.f);
+  std::vector<float> x(batch * cols);
+  for (auto& v : x) v = n(rng);
+  write_npy(path, {batch, cols}, x.data());
+}
+
+void expect_same_y(const std::string& a, const std::string& b) {
+  const NpyArray ya = read_npy(a), yb = read_npy(b);
+  ASSERT_EQ(ya.shape, yb.shape);
+  ASSERT_EQ(ya.data.size(), yb.data.size());
+  for (float v : ya.data) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_EQ(std::memcmp(ya.data.data(), yb.data.data(), 4 * ya.data.size()), 0);
+}
+
+TEST(CliCompiler, ExecutorMatchesGoldenGemvForEachSchemeAndArch) {
+  const uint64_t seed = fresh_seed();
+  const std::string dir = temp_dir();
+  const std::string spec = "synth:40x200@" + std::to_string(seed % 100000 + 1);
+  write_random_x(dir + "/x.npy", 3, 200, seed);
+  for (const std::string scheme : {"xfp.v2", "xfp.v2a", "int4.g128", "nf4.b64", "fp8.e4m3"}) {
+    ASSERT_EQ(run_lutc({"quantize", spec, "--scheme", scheme, "-o", dir + "/l.xfp", "-q"}).exit_code, 0) << scheme;
+    for (const std::string a : {"default", "edge"}) {
+      RunResult c = run_lutc({"compile", dir + "/l.xfp", "--arch", arch(a), "-o", dir + "/l.lutp"});
+      ASSERT_EQ(c.exit_code, 0) << scheme << " " << a << ": " << c.err;
+      RunResult r = run_lutc({"run", dir + "/l.lutp", "--engine", "exec", "--x", dir + "/x.npy", "-o", dir + "/y_exec.npy"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      RunResult g = run_lutc({"gemv", dir + "/l.xfp", "--arch", arch(a), "--x", dir + "/x.npy", "-o", dir + "/y_gold.npy"});
+      ASSERT_EQ(g.exit_code, 0) << g.err;
+      SCOPED_TRACE(scheme + " on " + a);
+      expect_same_y(dir + "/y_exec.npy", dir + "/y_gold.npy");
+    }
+  }
+}
+
+TEST(CliCompiler, ProgramIsRefusedOnAnotherArch) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(run_lutc({"quantize", "synth:16x64@5", "--bits", "4", "-o", dir + "/l.xfp", "-q"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", arch("edge"), "-o", dir + "/l.lutp"}).exit_code, 0);
+  write_random_x(dir + "/x.npy", 1, 64, 9);
+  RunResult r = run_lutc({"run", dir + "/l.lutp", "--x", dir + "/x.npy", "-o", dir + "/y.npy", "--arch", arch("default")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("l.lutp"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/y.npy"));
+}
+
+}  // namespace
+}  // namespace lutc::testing
