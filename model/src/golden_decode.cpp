@@ -11,6 +11,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
+#include "lutc/model/sop_scale.h"
 
 namespace lutc {
 namespace {
@@ -19,8 +20,6 @@ namespace {
 // rows at a time never reads out of bounds; validate() checks the rest.
 void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   auto fail = [&](const std::string& what) { fail_input("", l.name, -1, what); };
-  if (l.scheme == Scheme::kSop)
-    throw Error(ExitCode::kBadInput, "scheme sop: decode arrives with the SOP quantizer");
   if (uint64_t(r0) + n > l.rows)
     fail("rows [" + std::to_string(r0) + ", " + std::to_string(uint64_t(r0) + n) +
          ") outside the layer's " + std::to_string(l.rows) + " rows");
@@ -44,6 +43,12 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
       ok = l.bits == 4 && l.group > 0 && l.codebooks.size() == 16 && l.group_scales.size() == groups;
       break;
     case Scheme::kFp8E4M3: ok = l.bits == 8; break;
+    case Scheme::kSop:
+      ok = l.group > 0 && l.sop_scale_mant_bits >= 2 && l.sop_scale_mant_bits <= 4 &&
+           l.codebooks.size() == (l.sop_paired ? 2 : 1) * entries && l.block_scales.size() == groups;
+      for (size_t i = 0; ok && i < l.block_scales.size(); ++i)
+        ok = (l.block_scales[i] >> l.sop_scale_code_bits()) == 0;
+      break;
     default: ok = false;
   }
   if (!ok) fail(std::string(scheme_name(l.scheme)) + ": metadata sizes do not match the shape");
@@ -96,6 +101,19 @@ void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>&
         const float s = half_to_float(l.group_scales[size_t(r) * gpr + g]);
         const uint32_t k1 = std::min<uint64_t>(uint64_t(g + 1) * l.group, K);
         for (uint32_t k = g * l.group; k < k1; ++k) out[k] = table[codes[k]] * s;
+      }
+      break;
+    case Scheme::kSop:
+      for (uint32_t g = 0; g < gpr; ++g) {
+        const SopScaleCode sc = unpack_sop_scale(l.block_scales[size_t(r) * gpr + g],
+                                                 l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
+        // Exact: a <= 5-bit significand times a power of two inside the fp32 normal range.
+        float sv = std::ldexp(ue_value(sc.magnitude, l.sop_scale_mant_bits), l.layer_scale_exp);
+        if (sc.sign) sv = -sv;
+        const uint16_t* cb = l.codebooks.data() + size_t(sc.sel) * entries;
+        const uint32_t k1 = std::min<uint64_t>(uint64_t(g + 1) * l.group, K);
+        // Exact unless below 2^-126: 11-bit x 5-bit significands.
+        for (uint32_t k = g * l.group; k < k1; ++k) out[k] = half_to_float(cb[codes[k]]) * sv;
       }
       break;
     case Scheme::kFp8E4M3:

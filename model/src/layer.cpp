@@ -27,6 +27,10 @@ constexpr uint64_t kMaxElements = uint64_t(1) << 48;
 
 constexpr int kMinLayerScaleExp = -160;  // below this every fp8 value underflows to zero
 constexpr int kMaxLayerScaleExp = 119;   // 448 * 2^119 is the last finite fp32 multiple
+// sop: 2^±100 keeps every signed scale value (UE magnitude in [2^-10, 496])
+// an fp32 normal, so the scale is exact and entry x scale cannot overflow.
+constexpr int kSopMinLayerScaleExp = -100;
+constexpr int kSopMaxLayerScaleExp = 100;
 
 bool half_is_finite(uint16_t h) { return (h & 0x7c00u) != 0x7c00u; }
 
@@ -131,8 +135,13 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
   c.require(l.elements() <= kMaxElements, "more than 2^48 elements");
   c.require(valid_index_bits(l.bits), "index width " + std::to_string(l.bits) +
                                           " not in {2,3,4,5,6,8}");
-  if (l.scheme != Scheme::kFp8E4M3)
-    c.require(l.layer_scale_exp == 0, "layer_scale_exp is only used by fp8.e4m3");
+  if (l.scheme != Scheme::kFp8E4M3 && l.scheme != Scheme::kSop)
+    c.require(l.layer_scale_exp == 0, "layer_scale_exp is only used by fp8.e4m3 and sop");
+  if (l.scheme != Scheme::kSop) {
+    c.require(l.sop_scale_mant_bits == 0 && !l.sop_scale_signed && !l.sop_paired,
+              "SOP scale format fields are only used by sop");
+    c.require(l.block_scales.empty(), "block_scales must be empty for this scheme");
+  }
   check_index_stream(l, c);
   check_outliers(l, c);
 
@@ -206,10 +215,28 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
           c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
       break;
     }
-    case Scheme::kSop:
-      // The SOP block layout (scales, codebook pairs) is checked where the SOP
-      // quantizer defines it; only the scheme-independent invariants apply here.
+    case Scheme::kSop: {
+      c.require(l.group == 8 || l.group == 16 || l.group == 32 || l.group == 64,
+                "block size " + std::to_string(l.group) + " not in {8,16,32,64}");
+      c.require(l.sop_scale_mant_bits >= 2 && l.sop_scale_mant_bits <= 4,
+                "scale mantissa bits " + std::to_string(l.sop_scale_mant_bits) + " not in 2..4");
+      c.require(l.layer_scale_exp >= kSopMinLayerScaleExp && l.layer_scale_exp <= kSopMaxLayerScaleExp,
+                "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
+                    std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) +
+                    "]");
+      c.count("codebooks", l.codebooks.size(), (l.sop_paired ? 2 : 1) * entries);
+      c.finite_halves("codebooks", l.codebooks);
+      c.count("block_scales", l.block_scales.size(), groups);
+      const unsigned w = l.sop_scale_code_bits();
+      for (size_t i = 0; i < l.block_scales.size(); ++i)
+        if (l.block_scales[i] >> w)
+          c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) +
+                 " does not fit " + std::to_string(w) + " bits");
+      unused("group_ids", l.group_ids.size());
+      unused("group_scales", l.group_scales.size());
+      unused("group_zeros", l.group_zeros.size());
       break;
+    }
   }
 }
 

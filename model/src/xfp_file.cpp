@@ -22,10 +22,35 @@ constexpr uint64_t kMaxElements = uint64_t(1) << 48;  // matches validate()
 constexpr unsigned kGroupIdBits = 5;                  // 32 library codebooks
 
 // Sections in the only order they may appear; each at most once, omitted when empty.
-enum Section : unsigned { kIndx, kCbks, kGids, kGscl, kGzro, kOutl, kSectionCount };
-constexpr char kTags[kSectionCount][5] = {"INDX", "CBKS", "GIDS", "GSCL", "GZRO", "OUTL"};
+// SOPD and BSCL exist only for sop layers, so every other scheme's record is
+// unchanged by them.
+enum Section : unsigned { kIndx, kCbks, kGids, kGscl, kGzro, kSopd, kBscl, kOutl, kSectionCount };
+constexpr char kTags[kSectionCount][5] = {"INDX", "CBKS", "GIDS", "GSCL", "GZRO", "SOPD", "BSCL", "OUTL"};
 constexpr const char* kSectionNames[kSectionCount] = {
-    "indices", "codebooks", "group ids", "group scales", "group zeros", "outliers"};
+    "indices", "codebooks", "group ids", "group scales", "group zeros", "sop scale format",
+    "block scales", "outliers"};
+constexpr uint64_t kSopdBytes = 4;  // version, mantissa bits, flags, reserved
+constexpr uint8_t kSopdVersion = 1;
+constexpr uint8_t kSopdSigned = 1, kSopdPaired = 2;
+
+// Block scale codes are up to 10 bits wide, so they need a 16-bit variant of
+// bitpack.h's stream (same bit order).
+void pack_wide(const std::vector<uint16_t>& v, unsigned bits, uint8_t* out) {
+  std::memset(out, 0, packed_bytes(v.size(), bits));
+  for (size_t i = 0; i < v.size(); ++i)
+    for (unsigned b = 0; b < bits; ++b) {
+      const uint64_t bit = uint64_t(i) * bits + b;
+      out[bit >> 3] |= uint8_t(((v[i] >> b) & 1u) << (bit & 7));
+    }
+}
+void unpack_wide(const uint8_t* p, uint64_t count, unsigned bits, std::vector<uint16_t>& v) {
+  v.assign(size_t(count), 0);
+  for (size_t i = 0; i < v.size(); ++i)
+    for (unsigned b = 0; b < bits; ++b) {
+      const uint64_t bit = uint64_t(i) * bits + b;
+      v[i] |= uint16_t(((p[bit >> 3] >> (bit & 7)) & 1u) << b);
+    }
+}
 
 // Fixed header fields after the name: role, rows, cols, scheme, bits, group,
 // layer_scale_exp, parameter count.
@@ -90,6 +115,8 @@ uint64_t section_payload_bytes(const QuantizedLayer& l, Section s) {
     case kGids: return packed_bytes(l.group_ids.size(), kGroupIdBits);
     case kGscl: return 2 * uint64_t(l.group_scales.size());
     case kGzro: return 2 * uint64_t(l.group_zeros.size());
+    case kSopd: return l.scheme == Scheme::kSop ? kSopdBytes : 0;
+    case kBscl: return packed_bytes(l.block_scales.size(), l.sop_scale_code_bits());
     case kOutl:
       if (l.outliers.row_ptr.empty()) return 0;
       return 4 * uint64_t(l.outliers.row_ptr.size()) +
@@ -111,6 +138,18 @@ void write_payload(const QuantizedLayer& l, Section s, Sink& out) {
     }
     case kGscl: out.halves(l.group_scales); break;
     case kGzro: out.halves(l.group_zeros); break;
+    case kSopd:
+      out.u8(kSopdVersion);
+      out.u8(l.sop_scale_mant_bits);
+      out.u8(uint8_t((l.sop_scale_signed ? kSopdSigned : 0) | (l.sop_paired ? kSopdPaired : 0)));
+      out.u8(0);
+      break;
+    case kBscl: {
+      std::vector<uint8_t> packed(packed_bytes(l.block_scales.size(), l.sop_scale_code_bits()));
+      pack_wide(l.block_scales, l.sop_scale_code_bits(), packed.data());
+      out.bytes(packed.data(), packed.size());
+      break;
+    }
     case kOutl: {
       for (uint32_t v : l.outliers.row_ptr) out.u32(v);
       const bool narrow = outlier_col_bytes(l.cols) == 2;
@@ -296,6 +335,32 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
       if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
       l.group_ids.resize(size_t(count));
       unpack_indices(p, 0, count, kGroupIdBits, l.group_ids.data());
+      return;
+    }
+    case kSopd: {
+      if (l.scheme != Scheme::kSop) c.fail(at, name + " in a " + scheme_name(l.scheme) + " layer");
+      if (n != kSopdBytes) c.fail(at, name + ": " + std::to_string(n) + " bytes, expected 4");
+      if (p[0] != kSopdVersion) c.fail(at, name + ": unsupported version " + std::to_string(p[0]));
+      if (p[1] < 2 || p[1] > 4)
+        c.fail(at, name + ": scale mantissa bits " + std::to_string(p[1]) + " not in 2..4");
+      if ((p[2] & ~(kSopdSigned | kSopdPaired)) || p[3])
+        c.fail(at, name + ": unknown flag bits");
+      l.sop_scale_mant_bits = p[1];
+      l.sop_scale_signed = p[2] & kSopdSigned;
+      l.sop_paired = p[2] & kSopdPaired;
+      return;
+    }
+    case kBscl: {
+      if (l.scheme != Scheme::kSop || l.sop_scale_mant_bits == 0)
+        c.fail(at, name + " without a preceding SOPD section");
+      const unsigned w = l.sop_scale_code_bits();
+      const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
+      if (l.group == 0 || n != packed_bytes(count, w))
+        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " " +
+                       std::to_string(w) + "-bit codes need " + std::to_string(packed_bytes(count, w)));
+      const unsigned used = unsigned((count * w) % 8);
+      if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
+      unpack_wide(p, count, w, l.block_scales);
       return;
     }
     case kOutl: {

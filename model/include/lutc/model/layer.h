@@ -62,8 +62,21 @@ struct QuantizedLayer {
   //   int4.g128: fp16 zero point (an integer value 0..15)
   std::vector<uint16_t> group_zeros;
 
-  // fp8.e4m3: the layer's power-of-two scale exponent.
+  // fp8.e4m3, sop: the layer's power-of-two scale exponent.
   int32_t layer_scale_exp = 0;
+
+  // sop only (docs/sop.md, docs/numerics.md §3.1). group is the block size B
+  // in {8,16,32,64}; codebooks is [paired ? 2 : 1][2^b]. Each (row, block)
+  // has one scale code of sop_scale_code_bits() bits, [rows][groups_per_row],
+  // laid out LSB first: mantissa (sop_scale_mant_bits), exponent (4), then
+  // the selection bit when sop_paired, then the sign bit when sop_scale_signed.
+  uint8_t sop_scale_mant_bits = 0;  // M in {2,3,4}; 0 for every other scheme
+  bool sop_scale_signed = false;    // sign bit negates the block's codebook
+  bool sop_paired = false;          // selection bit picks codebook 0 or 1
+  std::vector<uint16_t> block_scales;
+  unsigned sop_scale_code_bits() const {
+    return sop_scale_mant_bits ? 4u + sop_scale_mant_bits + sop_paired + sop_scale_signed : 0u;
+  }
 
   OutlierCsr outliers;
 
