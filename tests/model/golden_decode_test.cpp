@@ -139,7 +139,9 @@ TEST(GoldenDecode, Nf4TableIsThePublishedLevels) {
     EXPECT_LT(half_to_float(nf4_level_fp16(i - 1)), half_to_float(nf4_level_fp16(i)));
 }
 
-TEST(GoldenDecode, SopIsNotDecodedYetAndBadRangesThrow) {
+// A layer whose fields do not fit its scheme (here an xfp.v2 layout relabelled
+// as sop) must be refused, not decoded from the wrong sections.
+TEST(GoldenDecode, MismatchedLayoutsAndBadRangesThrow) {
   std::mt19937_64 rng(testing::fresh_seed());
   QuantizedLayer l = random_layer(Scheme::kXfpV2, rng);
   std::vector<float> out(size_t(l.elements()) + l.cols);
