@@ -1,7 +1,7 @@
 #include "xfp_fitter.h"
 
+#include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "lutc/model/layer.h"
 #include "xfp_codebook.h"
@@ -9,13 +9,15 @@
 namespace lutc::xfp {
 
 RowFitter::RowFitter(const SortedMatrix& m, unsigned bits)
-    : m_(m), k_(1u << bits), cb_ptr_(m.groups, nullptr) {}
+    : m_(m), k_(1u << bits), cb_ptr_(m.groups, nullptr), last_(m.groups) {}
 
 void RowFitter::load(uint32_t r) {
   row_ = r;
   runs_.build(m_, r);
   energy_ = 0;
   for (const Run& run : runs_.runs) energy_ += run.sumsq(0, run.n);
+  std::fill(last_.begin(), last_.end(), LastFit{});
+  on_load();
 }
 
 double RowFitter::eval(uint32_t count) {
@@ -23,7 +25,13 @@ double RowFitter::eval(uint32_t count) {
   double dot = 0, hh = 0, kept = 0;
   for (uint32_t g = 0; g < m_.groups; ++g) {
     const Run& run = runs_.runs[g];
-    const Score s = fit_group(g, run, trims_.lo[g], trims_.hi[g]);
+    LastFit& last = last_[g];
+    if (last.lo != trims_.lo[g] || last.hi != trims_.hi[g]) {
+      last.lo = trims_.lo[g];
+      last.hi = trims_.hi[g];
+      last.score = fit_group(g, run, last.lo, last.hi);
+    }
+    const Score& s = last.score;
     dot += s.dot;
     hh += s.hh;
     kept += run.sumsq(trims_.lo[g], trims_.hi[g]);
@@ -56,26 +64,45 @@ Score V2Fitter::fit_group(uint32_t g, const Run& run, uint32_t lo, uint32_t hi) 
   return score_range(run, lo, hi, e, k_);
 }
 
+namespace {
+LibraryScorer make_scorer(const std::vector<uint16_t>& library, unsigned bits) {
+  std::vector<double> values(library.size());
+  codebook_values(library.data(), uint32_t(library.size()), values.data());
+  return LibraryScorer(values.data(), uint32_t(library.size() >> bits), 1u << bits);
+}
+}  // namespace
+
 V2aFitter::V2aFitter(const SortedMatrix& m, unsigned bits, const std::vector<uint16_t>& library)
     : RowFitter(m, bits),
       lib_(library),
-      lib_values_(library.size()),
-      lib_count_(uint32_t(library.size() >> bits)),
-      ids_(m.groups, 0) {
-  codebook_values(library.data(), uint32_t(library.size()), lib_values_.data());
+      scorer_(make_scorer(library, bits)),
+      ranks_(size_t(m.groups) * scorer_.ranks_size()),
+      ranked_(m.groups, 0),
+      ids_(m.groups, 0) {}
+
+void V2aFitter::on_load() {
+  // Ranked on first use: trims only clamp the ranks, so one ranking per
+  // group serves every eval of the row, and a row encoded from known ids
+  // needs none.
+  std::fill(ranked_.begin(), ranked_.end(), 0);
+}
+
+void V2aFitter::use_ids(uint32_t count, const uint8_t* ids) {
+  outlier_trims(m_, row_, count, &trims_);
+  for (uint32_t g = 0; g < m_.groups; ++g) {
+    ids_[g] = ids[g];
+    cb_ptr_[g] = lib_.data() + size_t(ids[g]) * k_;
+  }
 }
 
 Score V2aFitter::fit_group(uint32_t g, const Run& run, uint32_t lo, uint32_t hi) {
-  Score best;
-  best.sse = std::numeric_limits<double>::infinity();
-  uint32_t id = 0;
-  for (uint32_t l = 0; l < lib_count_; ++l) {
-    const Score s = score_range(run, lo, hi, lib_values_.data() + size_t(l) * k_, k_);
-    if (s.sse < best.sse) {  // ties keep the lower id
-      best = s;
-      id = l;
-    }
+  if (!ranked_[g]) {
+    scorer_.rank(run, ranks_.data() + size_t(g) * scorer_.ranks_size());
+    ranked_[g] = 1;
   }
+  Score best;
+  const uint32_t id =
+      scorer_.best(run, ranks_.data() + size_t(g) * scorer_.ranks_size(), lo, hi, &best);
   ids_[g] = uint8_t(id);
   cb_ptr_[g] = lib_.data() + size_t(id) * k_;
   return best;

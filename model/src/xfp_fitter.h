@@ -9,6 +9,7 @@
 #include "kmeans1d.h"
 #include "xfp_codebook.h"
 #include "xfp_encode.h"
+#include "xfp_library_scorer.h"
 #include "xfp_sorted.h"
 
 namespace lutc::xfp {
@@ -27,8 +28,11 @@ class RowFitter {
 
  protected:
   // Fills cb_ptr_[g] for the current trims and returns the dense score of
-  // group g over its trimmed range.
+  // group g over its trimmed range. Called again only when the range changed
+  // since the group's last fit in this row (eval reuses the last score).
   virtual Score fit_group(uint32_t g, const Run& run, uint32_t lo, uint32_t hi) = 0;
+  // Per-row work shared by every eval of the row.
+  virtual void on_load() {}
 
   const SortedMatrix& m_;
   unsigned k_;
@@ -37,6 +41,15 @@ class RowFitter {
   Trims trims_;
   std::vector<const uint16_t*> cb_ptr_;
   double energy_ = 0;
+
+ private:
+  // The outlier search evaluates a row at several counts, and a count change
+  // moves the trims of few groups: the last fit of each group is kept.
+  struct LastFit {
+    uint32_t lo = 1, hi = 0;  // empty-and-inverted: never matches a real range
+    Score score;
+  };
+  std::vector<LastFit> last_;
 };
 
 class V2Fitter : public RowFitter {
@@ -56,14 +69,19 @@ class V2aFitter : public RowFitter {
   // library: [count][k] fp16, ascending entries per codebook.
   V2aFitter(const SortedMatrix& m, unsigned bits, const std::vector<uint16_t>& library);
   uint8_t group_id(uint32_t g) const { return ids_[g]; }
+  // Right after load: takes the group ids an earlier eval of this row at
+  // `count` chose, so that encode() needs no scoring.
+  void use_ids(uint32_t count, const uint8_t* ids);
 
  protected:
   Score fit_group(uint32_t g, const Run& run, uint32_t lo, uint32_t hi) override;
+  void on_load() override;
 
  private:
   const std::vector<uint16_t>& lib_;
-  std::vector<double> lib_values_;
-  uint32_t lib_count_;
+  LibraryScorer scorer_;
+  std::vector<uint32_t> ranks_;  // [groups][scorer_.ranks_size()], per loaded row
+  std::vector<uint8_t> ranked_;  // group's ranks are those of the loaded row
   std::vector<uint8_t> ids_;
 };
 

@@ -14,6 +14,7 @@
 #include "lutc/model/quantize.h"
 #include "xfp_fitter.h"
 #include "xfp_parallel.h"
+#include "xfp_reach_bound.h"
 
 namespace lutc {
 using namespace xfp;
@@ -56,6 +57,10 @@ struct Context {
   int fixed_count = -1;         // outliers per row when the fraction is fixed
   KmeansConfig kcfg;
   std::unique_ptr<SortedMatrix> sorted[2];  // v2, v2a
+  std::vector<uint32_t> hard_rows;  // rows that missed their floor in some pass
+  void note_hard_row(uint32_t r) {
+    if (std::find(hard_rows.begin(), hard_rows.end(), r) == hard_rows.end()) hard_rows.push_back(r);
+  }
 
   uint32_t v2_group() const { return opt.group && opt.group < cols ? opt.group : cols; }
   uint32_t layer_group(Scheme s) const { return s == Scheme::kXfpV2a ? kV2aGroup : v2_group(); }
@@ -75,6 +80,7 @@ struct Plan {
   unsigned bits = 0;
   std::vector<uint32_t> counts;
   std::vector<uint16_t> library;
+  std::vector<uint8_t> ids;  // v2a: [rows][groups] ids the search chose at counts[r]
   bool feasible = false;
   uint64_t cost = std::numeric_limits<uint64_t>::max();
   double worst_margin = std::numeric_limits<double>::infinity();
@@ -92,7 +98,7 @@ struct RowResult {
   bool ok;
 };
 
-// Smallest ladder step meeting the floor: try none, then the cap (is it
+// Smallest outlier count meeting the floor: try none, then the cap (is it
 // reachable at all?), then bisect; quality grows with the count.
 RowResult search_row(const Context& ctx, RowFitter& f, double floor) {
   if (ctx.fixed_count >= 0) {
@@ -114,7 +120,18 @@ RowResult search_row(const Context& ctx, RowFitter& f, double floor) {
     else
       lo = mid;
   }
-  return {L[hi], chi, true};
+  // The ladder brackets the answer; every outlier costs 32 bits, so the
+  // smallest count inside the bracket is worth a few more evaluations.
+  uint32_t miss = L[lo], meet = L[hi];
+  while (meet - miss > 1) {
+    const uint32_t mid = miss + (meet - miss) / 2;
+    const double c = f.eval(mid);
+    if (c >= floor)
+      meet = mid, chi = c;
+    else
+      miss = mid;
+  }
+  return {meet, chi, true};
 }
 
 // Evaluates every live row for (mode, bits). With `bound`, gives up as soon as
@@ -122,13 +139,30 @@ RowResult search_row(const Context& ctx, RowFitter& f, double floor) {
 void run_pass(Context& ctx, Plan& p, uint64_t bound, bool may_abort) {
   const SortedMatrix& m = ctx.sorted_for(p.mode);
   p.counts.assign(ctx.rows, 0);
-  if (p.mode == Scheme::kXfpV2a)
+  const bool v2a = p.mode == Scheme::kXfpV2a;
+  if (v2a) {
     p.library = build_v2a_library(m, p.bits, p.counts, ctx.live, ctx.zero_groups, ctx.threads);
+    p.ids.assign(size_t(ctx.rows) * m.groups, 0);
+  }
   std::atomic<bool> abort{false};
   std::atomic<uint64_t> outliers{0};
   std::mutex mu;
   double worst = std::numeric_limits<double>::infinity();
   const uint64_t base = ctx.cost(p.mode, p.bits, 0);
+  if (may_abort && !ctx.hard_rows.empty()) {
+    // Rows that missed a floor before are the likeliest to miss this one: a
+    // candidate that fails there is rejected before the pass over the layer.
+    // Only the verdict is taken from here; the pass below redoes these rows.
+    auto f = make_fitter(ctx, p);
+    for (uint32_t r : ctx.hard_rows) {
+      f->load(r);
+      if (!search_row(ctx, *f, ctx.row_floor[r]).ok) {
+        p.feasible = false;
+        p.cost = std::numeric_limits<uint64_t>::max();
+        return;
+      }
+    }
+  }
   parallel_rows(ctx.rows, ctx.threads, [&](uint32_t r0, uint32_t r1) {
     auto f = make_fitter(ctx, p);
     double local_worst = std::numeric_limits<double>::infinity();
@@ -138,9 +172,20 @@ void run_pass(Context& ctx, Plan& p, uint64_t bound, bool may_abort) {
       f->load(r);
       const RowResult res = search_row(ctx, *f, ctx.row_floor[r]);
       p.counts[r] = res.count;
+      if (v2a) {
+        // The search may have ended on another count; the groups it changed
+        // are rescored from cached ranks.
+        f->eval(res.count);
+        const auto& v = static_cast<const V2aFitter&>(*f);
+        for (uint32_t g = 0; g < m.groups; ++g) p.ids[size_t(r) * m.groups + g] = v.group_id(g);
+      }
       local_out += res.count;
       local_worst = std::min(local_worst, res.cos - ctx.row_floor[r]);
       if (may_abort && (!res.ok || base + 32 * local_out > bound)) abort = true;
+      if (may_abort && !res.ok) {
+        std::lock_guard<std::mutex> lock(mu);
+        ctx.note_hard_row(r);
+      }
     }
     outliers += local_out;
     std::lock_guard<std::mutex> lock(mu);
@@ -149,6 +194,27 @@ void run_pass(Context& ctx, Plan& p, uint64_t bound, bool may_abort) {
   p.worst_margin = worst;
   p.feasible = !abort && worst >= 0;
   p.cost = ctx.cost(p.mode, p.bits, outliers);
+}
+
+// True when no v2a library at `bits` can meet the floor: some row misses it
+// even with its own optimal codebook per group and the most outliers the
+// search allows. Rows that missed a floor in an earlier pass are the likely
+// witnesses; the first live rows cover a search that has had no pass yet.
+bool v2a_out_of_reach(Context& ctx, unsigned bits) {
+  constexpr size_t kProbeRows = 8;
+  std::vector<uint32_t> probe(ctx.hard_rows);
+  for (uint32_t r = 0; r < ctx.rows && probe.size() < ctx.hard_rows.size() + kProbeRows; ++r)
+    if (ctx.live[r]) probe.push_back(r);
+  std::sort(probe.begin(), probe.end());
+  probe.erase(std::unique(probe.begin(), probe.end()), probe.end());
+  const uint32_t count = ctx.fixed_count >= 0 ? uint32_t(ctx.fixed_count) : ctx.ladder.back();
+  const SortedMatrix& m = ctx.sorted_for(Scheme::kXfpV2a);
+  for (uint32_t r : probe)
+    if (v2a_cosine_bound(m, r, bits, count) < ctx.row_floor[r] - 1e-9) {
+      ctx.note_hard_row(r);
+      return true;
+    }
+  return false;
 }
 
 Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
@@ -250,6 +316,8 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
           p.library = build_v2a_library(ctx.sorted_for(s), b, p.counts, ctx.live, ctx.zero_groups,
                                         ctx.threads);
         p.feasible = true;
+      } else if (s == Scheme::kXfpV2a && v2a_out_of_reach(ctx, b)) {
+        p.feasible = false;  // what its pass would find, without building a library
       } else {
         run_pass(ctx, p, best.feasible ? best.cost : std::numeric_limits<uint64_t>::max(), true);
       }
@@ -283,7 +351,9 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   L.group = ctx.layer_group(best.mode);
   const unsigned k = 1u << best.bits;
   const uint32_t G = L.groups_per_row();
-  const SortedMatrix& m = ctx.sorted_for(best.mode);
+  // Nothing sorted yet (one fixed v2 configuration): sort each row as it is
+  // encoded rather than holding the sorted layer.
+  const bool row_at_a_time = best.mode == Scheme::kXfpV2 && !ctx.sorted[0];
   std::vector<uint8_t> codes(size_t(rows) * cols, 0);
   std::vector<RowOutliers> outl(rows);
   std::vector<double> cosines(rows, 1.0);
@@ -294,16 +364,34 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
     L.codebooks.assign(size_t(rows) * G * k, 0);
   }
   parallel_rows(rows, ctx.threads, [&](uint32_t r0, uint32_t r1) {
-    auto f = make_fitter(ctx, best);
+    SortedMatrix one_row;
+    std::unique_ptr<RowFitter> f;
+    if (row_at_a_time) {
+      one_row = sorted_matrix_storage(1, cols, ctx.v2_group());
+      f = std::make_unique<V2Fitter>(one_row, best.bits, ctx.kcfg);
+    } else {
+      f = make_fitter(ctx, best);
+    }
     std::vector<float> dec(cols);
     for (uint32_t r = r0; r < r1; ++r) {
       if (!ctx.live[r]) continue;
       const float* wrow = w + size_t(r) * cols;
       uint8_t* crow = codes.data() + size_t(r) * cols;
-      f->load(r);
+      if (row_at_a_time) {
+        sort_row(wrow, 0, &one_row);
+        f->load(0);
+      } else {
+        f->load(r);
+      }
       uint32_t count = best.counts[r];
+      // v2a rows start from the ids the search already chose at this count.
+      bool known_ids = !best.ids.empty();
       for (;;) {
-        f->eval(count);
+        if (known_ids)
+          static_cast<V2aFitter&>(*f).use_ids(count, best.ids.data() + size_t(r) * G);
+        else
+          f->eval(count);
+        known_ids = false;
         f->encode(wrow, crow, &outl[r]);
         if (!ctx.searching) break;  // no floor to check against
         decode_row(crow, cols, L.group, f->group_cb().data(), outl[r], dec.data());
@@ -323,7 +411,6 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       }
     }
   });
-  (void)m;
   L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
   pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
   uint64_t total_out = 0;

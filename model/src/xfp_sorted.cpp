@@ -79,8 +79,7 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
   }
 }
 
-SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
-                         unsigned threads) {
+SortedMatrix sorted_matrix_storage(uint32_t rows, uint32_t cols, uint32_t group) {
   SortedMatrix m;
   m.rows = rows;
   m.cols = cols;
@@ -89,26 +88,43 @@ SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t 
   m.v.resize(size_t(rows) * cols);
   m.perm.resize(size_t(rows) * cols);
   m.median.resize(rows);
+  return m;
+}
+
+void sort_row(const float* row, uint32_t r, SortedMatrix* m) {
+  const uint32_t cols = m->cols;
+  if (cols == 0) return;
+  float* v = m->v.data() + size_t(r) * cols;
+  uint32_t* p = m->perm.data() + size_t(r) * cols;
+  if (m->groups == 1) {
+    sort_with_perm(row, cols, v, p);
+    m->median[r] = v[cols / 2];
+    return;
+  }
+  // Groups: one sort of the whole row (the median comes with it), then a
+  // stable pass dealing each value to its group. The sort is stable, so each
+  // group ends up exactly as sorting it alone would leave it, for less than
+  // one small radix sort (with its 4 x 256 histogram) per group.
+  thread_local std::vector<float> rv;
+  thread_local std::vector<uint32_t> rp, fill;
+  rv.resize(cols);
+  rp.resize(cols);
+  sort_with_perm(row, cols, rv.data(), rp.data());
+  m->median[r] = rv[cols / 2];
+  fill.resize(m->groups);
+  for (uint32_t g = 0; g < m->groups; ++g) fill[g] = g * m->group;
+  for (uint32_t i = 0; i < cols; ++i) {
+    const uint32_t c = rp[i], pos = fill[c / m->group]++;
+    v[pos] = rv[i];
+    p[pos] = c;
+  }
+}
+
+SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
+                         unsigned threads) {
+  SortedMatrix m = sorted_matrix_storage(rows, cols, group);
   parallel_rows(rows, threads, [&](uint32_t r0, uint32_t r1) {
-    std::vector<float> tmp;
-    for (uint32_t r = r0; r < r1; ++r) {
-      const float* row = w + size_t(r) * cols;
-      for (uint32_t g = 0; g < m.groups; ++g) {
-        const uint32_t off = g * m.group, n = m.group_len(g);
-        float* v = m.v.data() + size_t(r) * cols + off;
-        uint32_t* p = m.perm.data() + size_t(r) * cols + off;
-        sort_with_perm(row + off, n, v, p);
-        for (uint32_t i = 0; i < n; ++i) p[i] += off;
-      }
-      if (cols == 0) continue;
-      if (m.groups == 1) {
-        m.median[r] = m.v[size_t(r) * cols + cols / 2];
-      } else {
-        tmp.assign(row, row + cols);
-        std::nth_element(tmp.begin(), tmp.begin() + cols / 2, tmp.end());
-        m.median[r] = tmp[cols / 2];
-      }
-    }
+    for (uint32_t r = r0; r < r1; ++r) sort_row(w + size_t(r) * cols, r, &m);
   });
   return m;
 }

@@ -32,6 +32,12 @@ struct SortedMatrix {
 SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
                          unsigned threads);
 
+// Storage for `rows` rows, unsorted; sort_row fills one. A one-row matrix lets
+// a single-pass encode sort, fit and encode a row at a time instead of
+// holding the sorted layer (which is twice the size of the weights).
+SortedMatrix sorted_matrix_storage(uint32_t rows, uint32_t cols, uint32_t group);
+void sort_row(const float* row, uint32_t r, SortedMatrix* m);
+
 // Prefix sums of one row's groups, rebuilt per row into reusable storage.
 struct RowRuns {
   std::vector<double> s1, s2;

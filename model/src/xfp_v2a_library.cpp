@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <random>
 
 #include "lutc/model/layer.h"
 #include "xfp_codebook.h"
 #include "xfp_fitter.h"
+#include "xfp_library_scorer.h"
 #include "xfp_parallel.h"
 
 namespace lutc::xfp {
@@ -125,46 +125,61 @@ std::vector<double> cluster_codebooks(const std::vector<Sample>& s, unsigned k, 
   return lib;
 }
 
-// One whole-layer Lloyd round: every live group takes its best codebook,
-// every library entry becomes the mean of the values that decode to it.
+// Rows per block of the refinement sums: blocks are summed in order, so the
+// library does not depend on how rows were split over threads.
+constexpr uint32_t kBlockRows = 64;
+// A refinement round visits at most about this many groups (every s-th row):
+// each library entry is then a mean over tens of thousands of values, which
+// more rows do not move measurably, and a round costs a fraction of a pass.
+constexpr uint64_t kRefineGroups = 32768;
+
+// One Lloyd round over the layer: every visited group takes its best
+// codebook, every library entry becomes the mean of the values that decode to it.
 void refine_on_layer(const SortedMatrix& m, unsigned k, uint32_t L,
                      const std::vector<uint32_t>& counts, const std::vector<uint8_t>& live,
                      unsigned threads, std::vector<double>& lib) {
-  std::vector<double> num(lib.size(), 0.0), den(lib.size(), 0.0);
-  std::mutex mu;
-  parallel_rows(m.rows, threads, [&](uint32_t r0, uint32_t r1) {
-    std::vector<double> tn(lib.size(), 0.0), td(lib.size(), 0.0);
+  const LibraryScorer scorer(lib.data(), L, k);
+  uint64_t live_groups = 0;
+  for (uint32_t r = 0; r < m.rows; ++r) live_groups += live[r] ? m.groups : 0;
+  const uint32_t stride = uint32_t(std::max<uint64_t>(1, live_groups / kRefineGroups));
+  const uint32_t blocks = (m.rows + kBlockRows - 1) / kBlockRows;
+  std::vector<double> num(size_t(blocks) * lib.size(), 0.0), den(num.size(), 0.0);
+  parallel_rows(blocks, threads, [&](uint32_t b0, uint32_t b1) {
+    std::vector<uint32_t> ranks(scorer.ranks_size());
     RowRuns rr;
     Trims t;
-    for (uint32_t r = r0; r < r1; ++r) {
-      if (!live[r]) continue;
-      rr.build(m, r);
-      outlier_trims(m, r, counts[r], &t);
-      for (uint32_t g = 0; g < m.groups; ++g) {
-        const Run& run = rr.runs[g];
-        const uint32_t lo = t.lo[g], hi = t.hi[g];
-        if (hi <= lo) continue;
-        double bs = std::numeric_limits<double>::infinity();
-        uint32_t id = 0;
-        for (uint32_t l = 0; l < L; ++l) {
-          const double s = score_range(run, lo, hi, lib.data() + size_t(l) * k, k).sse;
-          if (s < bs) bs = s, id = l;
-        }
-        const double* e = lib.data() + size_t(id) * k;
-        uint32_t a = lo;
-        for (unsigned j = 0; j < k; ++j) {
-          const uint32_t b = j + 1 < k ? run.upper(a, hi, 0.5 * (e[j] + e[j + 1])) : hi;
-          tn[size_t(id) * k + j] += run.sum(a, b);
-          td[size_t(id) * k + j] += b - a;
-          a = b;
+    for (uint32_t blk = b0; blk < b1; ++blk) {
+      double* bn = num.data() + size_t(blk) * lib.size();
+      double* bd = den.data() + size_t(blk) * lib.size();
+      const uint32_t r_end = std::min(m.rows, (blk + 1) * kBlockRows);
+      for (uint32_t r = blk * kBlockRows; r < r_end; ++r) {
+        if (!live[r] || r % stride) continue;
+        rr.build(m, r);
+        outlier_trims(m, r, counts[r], &t);
+        for (uint32_t g = 0; g < m.groups; ++g) {
+          const Run& run = rr.runs[g];
+          const uint32_t lo = t.lo[g], hi = t.hi[g];
+          if (hi <= lo) continue;
+          scorer.rank(run, ranks.data());
+          const uint32_t id = scorer.best(run, ranks.data(), lo, hi, nullptr);
+          const uint32_t* rk = ranks.data() + size_t(id) * (k - 1);
+          uint32_t a = lo;
+          for (unsigned j = 0; j < k; ++j) {
+            const uint32_t b = j + 1 < k ? std::clamp(rk[j], lo, hi) : hi;
+            bn[size_t(id) * k + j] += run.sum(a, b);
+            bd[size_t(id) * k + j] += b - a;
+            a = b;
+          }
         }
       }
     }
-    std::lock_guard<std::mutex> lock(mu);
-    for (size_t x = 0; x < lib.size(); ++x) num[x] += tn[x], den[x] += td[x];
   });
-  for (size_t x = 0; x < lib.size(); ++x)
-    if (den[x] > 0) lib[x] = num[x] / den[x];
+  for (size_t x = 0; x < lib.size(); ++x) {
+    double n = 0, d = 0;
+    for (uint32_t blk = 0; blk < blocks; ++blk)
+      n += num[size_t(blk) * lib.size() + x], d += den[size_t(blk) * lib.size() + x];
+    if (d > 0) lib[x] = n / d;
+  }
   sort_each(lib, k);
 }
 

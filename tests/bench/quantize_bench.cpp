@@ -53,11 +53,12 @@ void report(benchmark::State& state, double seconds_total) {
   state.counters["vs_int4_g128"] = per_s / baseline_weights_per_s();
 }
 
-void xfp_case(benchmark::State& state, lutc::Scheme mode, unsigned bits) {
+void xfp_case(benchmark::State& state, lutc::Scheme mode, unsigned bits, bool auto_mode = false) {
   const auto& w = matrix();
   baseline_weights_per_s();
   lutc::XfpOptions o;
   o.mode = mode;
+  o.auto_mode = auto_mode;
   o.bits = bits;
   o.threads = 1;
   lutc::XfpChoice ch;
@@ -72,6 +73,7 @@ void xfp_case(benchmark::State& state, lutc::Scheme mode, unsigned bits) {
   state.counters["bits"] = ch.bits;
   state.counters["outlier_pct"] = 100 * ch.outlier_fraction;
   state.counters["configs"] = ch.configs_tried;
+  state.counters["chose_v2a"] = ch.mode == lutc::Scheme::kXfpV2a;
 }
 
 void BM_Int4G128Baseline(benchmark::State& state) {
@@ -84,12 +86,15 @@ void BM_XfpV2Fixed4(benchmark::State& s) { xfp_case(s, lutc::Scheme::kXfpV2, 4);
 void BM_XfpV2aFixed4(benchmark::State& s) { xfp_case(s, lutc::Scheme::kXfpV2a, 4); }
 void BM_XfpV2Auto(benchmark::State& s) { xfp_case(s, lutc::Scheme::kXfpV2, 0); }
 void BM_XfpV2aAuto(benchmark::State& s) { xfp_case(s, lutc::Scheme::kXfpV2a, 0); }
+// auto_mode: v2 or v2a per layer, whichever stores fewer bits.
+void BM_XfpAutoMode(benchmark::State& s) { xfp_case(s, lutc::Scheme::kXfpV2, 0, true); }
 
 BENCHMARK(BM_Int4G128Baseline)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_XfpV2Fixed4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_XfpV2aFixed4)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_XfpV2Auto)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_XfpV2aAuto)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_XfpAutoMode)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 }  // namespace
 

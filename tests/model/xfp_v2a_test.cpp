@@ -9,6 +9,7 @@
 #include "lutc/model/bitpack.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/quantize.h"
+#include "lutc/model/xfp_file.h"
 #include "test_data.h"
 #include "xfp_test_util.h"
 
@@ -104,6 +105,20 @@ TEST(XfpV2a, RowsNarrowerThanOneGroup) {
   EXPECT_EQ(l.group_ids.size(), size_t(rows));
   const auto wh = xfp_test::decode_checked(l);
   EXPECT_GT(measure_quality(w.data(), wh.data(), rows, cols).sqnr_db, 15.0);
+}
+
+TEST(XfpV2a, ThreadCountDoesNotChangeTheResult) {
+  // More rows than one refinement block, fixed bits and the search.
+  const uint64_t seed = testing::fresh_seed();
+  const uint32_t rows = 150, cols = 384;
+  const auto w = xfp_test::llm_like(rows, cols, seed, 0.02);
+  for (unsigned bits : {4u, 0u}) {
+    XfpOptions o = v2a(bits);
+    const QuantizedLayer a = quantize_xfp("t", Role::kAttention, w.data(), rows, cols, o);
+    o.threads = 3;
+    const QuantizedLayer b = quantize_xfp("t", Role::kAttention, w.data(), rows, cols, o);
+    EXPECT_EQ(serialize_layer(a), serialize_layer(b)) << "bits " << bits;
+  }
 }
 
 }  // namespace
