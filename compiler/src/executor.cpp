@@ -115,7 +115,8 @@ class Engine {
     uint64_t mag;
     if (mant == 0) return 0;
     if (sh >= 0) {
-      if (sh > 62 || (mant >> (62 - sh)) != 0) fail("a weight does not fit 63 bits at the weight exponent");
+      // |w_int| < 2^63: the golden GEMV's Ew puts the largest weight's msb at bit 62.
+      if (sh > 62 || (mant >> (63 - sh)) != 0) fail("a weight does not fit 63 bits at the weight exponent");
       mag = mant << sh;
     } else {
       mag = -sh >= 64 ? 0 : mant >> -sh;
@@ -194,12 +195,15 @@ class Engine {
 
   void store(uint32_t row0, uint32_t rows, float* y, std::vector<uint8_t>& stored) {
     const int ew = reg_[uint32_t(isa::CfgReg::WEIGHT_EXP)];
-    const __int128 limit = __int128(1) << (a_.acc_bits - 1);
+    // A 128-bit accumulator is the container itself: 1 << 127 would overflow,
+    // and every int128 value fits, so only narrower widths are range-checked.
+    const bool check = a_.acc_bits < 128;
+    const __int128 limit = check ? __int128(1) << (a_.acc_bits - 1) : 0;
     for (uint32_t r = 0; r < rows; ++r) {
       for (uint32_t m = 0; m < batch_; ++m) {
         u128& slot = acc_[size_t(r) * batch_ + m];
         const __int128 acc = __int128(slot);
-        if (acc >= limit || acc < -limit) fail("accumulator overflow at output row " + std::to_string(row0 + r));
+        if (check && (acc >= limit || acc < -limit)) fail("accumulator overflow at output row " + std::to_string(row0 + r));
         y[size_t(m) * p_.meta.rows + row0 + r] = scaled_int128_to_float(acc, ew + act_exp_[m]);
         slot = 0;
       }

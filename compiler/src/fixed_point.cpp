@@ -17,6 +17,14 @@ using u128 = unsigned __int128;
 
 uint64_t magnitude(int64_t v) { return v < 0 ? uint64_t(0) - uint64_t(v) : uint64_t(v); }
 
+// weight_to_int(w, ew) is exact only while w's msb is at most 62 above ew.
+bool fits_at(float w, int ew) {
+  if (w == 0) return true;
+  int e;
+  std::frexp(w, &e);
+  return (e - 1) - ew <= 62;
+}
+
 unsigned bit_length(u128 v) {
   unsigned n = 0;
   while (v) {
@@ -79,6 +87,12 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
       for (uint32_t k = 0; k < K; ++k) sum += magnitude(weight_to_int(row[k], fp.weight_exp));
       if (has_outliers)
         for (uint32_t j = o.row_ptr[r]; j < o.row_ptr[r + 1]; ++j) {
+          // Ew covers the merged weights (as the golden GEMV's does), not the
+          // dense value an outlier replaces, which the engine still decodes.
+          if (!fits_at(row[o.col[j]], fp.weight_exp))
+            fail_input("", l.name, -1, "the dense weight under the outlier at row " + std::to_string(r) +
+                                           ", column " + std::to_string(o.col[j]) +
+                                           " does not fit 63 bits at the weight exponent");
           const __int128 d = __int128(weight_to_int(merged(r, j, row), fp.weight_exp)) -
                              weight_to_int(row[o.col[j]], fp.weight_exp);
           if (d > INT64_MAX || d < -INT64_MAX)

@@ -1,7 +1,10 @@
 // Per-scheme LUT contents (docs/hif.md "What a LUT holds") and the HIF-rounded
 // weights. The products here are exact in fp32: a HIF mantissa has at most 13
 // bits and an fp16 scale 11, so the compiler's reference weights carry no
-// rounding the executor's integer datapath does not also see.
+// rounding the executor's integer datapath does not also see. (Nor below
+// 2^-149: HIF rounding either keeps an entry exact or moves it to a coarser
+// grid, so a word's value never has a lower lsb than its entry; sop entries
+// have lsb >= 2^-124 and UE scales >= 2^-10, so products stay >= 2^-134.)
 #include "lutc/compiler/layer_luts.h"
 
 #include <algorithm>
@@ -13,6 +16,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
+#include "lutc/model/sop_scale.h"
 
 namespace lutc {
 
@@ -53,9 +57,16 @@ LayerLuts layer_lut_values(const QuantizedLayer& l) {
                                               : std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);
       break;
     case Scheme::kSop:
-      throw Error(ExitCode::kBadInput, "layer '" + l.name +
-                                           "': scheme sop is not supported by the compiler yet "
-                                           "(it arrives with the SOP quantizer)");
+      // 2^layer_scale_exp lives in the books, so the block scale is the bare
+      // UE4Mx value (exact in fp16). Entries stay exact in fp32: an fp16 value
+      // (lsb >= 2^-24) times 2^e, e in [-100, 100].
+      t.select = l.sop_paired ? BookSelect::kById : BookSelect::kFixed;
+      t.has_id = l.sop_paired;
+      t.has_scale = true;
+      t.values.resize(l.codebooks.size());
+      for (size_t i = 0; i < l.codebooks.size(); ++i)
+        t.values[i] = std::ldexp(half_to_float(l.codebooks[i]), l.layer_scale_exp);
+      break;
   }
   return t;
 }
@@ -75,13 +86,23 @@ uint32_t group_book(const QuantizedLayer& l, const LayerLuts& t, uint32_t row, u
     case Scheme::kXfpV2: return uint32_t(gi);
     case Scheme::kXfpV2a: return l.group_ids[gi];
     case Scheme::kInt4G128: return uint32_t(half_to_float(l.group_zeros[gi]));
+    case Scheme::kSop:
+      return unpack_sop_scale(l.block_scales[gi], l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed).sel;
     default: (void)t; return 0;
   }
 }
 
 uint16_t group_scale(const QuantizedLayer& l, uint32_t row, uint32_t g) {
-  if (l.scheme == Scheme::kInt4G128 || l.scheme == Scheme::kNf4B64)
-    return l.group_scales[size_t(row) * l.groups_per_row() + g];
+  const size_t gi = size_t(row) * l.groups_per_row() + g;
+  if (l.scheme == Scheme::kInt4G128 || l.scheme == Scheme::kNf4B64) return l.group_scales[gi];
+  if (l.scheme == Scheme::kSop) {
+    const SopScaleCode c =
+        unpack_sop_scale(l.block_scales[gi], l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
+    // Exact: a UE4Mx value is 0 or has <= 5 significant bits in [2^-10, 496],
+    // inside fp16's normal range (tested for every code).
+    const uint16_t h = float_to_half(ue_value(c.magnitude, l.sop_scale_mant_bits));
+    return c.sign ? uint16_t(h | 0x8000) : h;  // the sign negates the block's book, as in the golden decode
+  }
   return 0x3c00;  // 1.0
 }
 

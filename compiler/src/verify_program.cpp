@@ -56,7 +56,6 @@ class Verifier {
 
   void check_meta() {
     const ProgramMeta& m = p_.meta;
-    if (m.scheme == Scheme::kSop) fail("scheme sop is not supported by this program format yet");
     if (!m.rows || !m.cols) fail("empty layer shape");
     if (!m.group) fail("group is zero");
     if (!m.tile_rows || m.tile_rows > p_.arch.lanes) fail("tile rows outside [1, lanes]");

@@ -1,5 +1,5 @@
 // Compile time and program size of an 11008 x 4096 (LLaMA-7B MLP) layer per
-// scheme with the default arch. Quantization is setup, not timed. Program
+// scheme with the default arch (sop in kSopTestFormat). Quantization is setup, not timed. Program
 // bytes and the ratio to the layer's .xfp record are reported as counters.
 #include <benchmark/benchmark.h>
 
@@ -47,6 +47,7 @@ BENCHMARK(BM_Compile)
     ->Arg(int(lutc::Scheme::kInt4G128))
     ->Arg(int(lutc::Scheme::kNf4B64))
     ->Arg(int(lutc::Scheme::kFp8E4M3))
+    ->Arg(int(lutc::Scheme::kSop))  // kSopTestFormat: pair(nf4,dd4).sue4m4.b16+o1
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 

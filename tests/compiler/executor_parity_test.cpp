@@ -10,6 +10,7 @@
 #include <random>
 
 #include "compiler_test_layers.h"
+#include "parity_check.h"
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/layer_luts.h"
@@ -24,50 +25,11 @@ namespace lutc {
 namespace {
 
 using testing::arch_with;
+using testing::bits_of;
 using testing::compiled_schemes;
+using testing::expect_parity;
 using testing::quantize_for_test;
 using testing::random_weights;
-
-std::vector<float> random_x(uint32_t batch, uint32_t cols, std::mt19937_64& rng) {
-  std::normal_distribution<float> n(0.0f, 1.0f);
-  std::vector<float> x(size_t(batch) * cols);
-  for (auto& v : x) v = n(rng);
-  if (!x.empty()) x[0] = 0;  // an exact zero activation
-  return x;
-}
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-
-// Compiles, round-trips through bytes (the reader is part of the path), runs,
-// and compares with the reference for the arch's HIF.
-void expect_parity(const QuantizedLayer& l, const ArchConfig& arch, uint32_t batch, std::mt19937_64& rng) {
-  const Program compiled = compile_layer(l, arch);
-  const std::vector<uint8_t> bytes = serialize_lutp(compiled);
-  const Program p = parse_lutp(bytes.data(), bytes.size(), "mem.lutp");
-  const std::vector<float> x = random_x(batch, l.cols, rng);
-  std::vector<float> got(size_t(batch) * l.rows, std::numeric_limits<float>::quiet_NaN());
-  std::vector<float> want(size_t(batch) * l.rows, std::numeric_limits<float>::quiet_NaN());
-  execute(p, x.data(), batch, got.data());
-  GemvConfig cfg;
-  cfg.act_bits = arch.act_bits;
-  const HifFormat hif{arch.hif_mant_bits, arch.hif_shift_bits};
-  const std::vector<float> w = hif_weights(l, hif);
-  golden_gemv_weights(w.data(), l.rows, l.cols, x.data(), batch, cfg, want.data());
-  if (arch.hif_mant_bits == 11 && arch.hif_shift_bits == 5) {
-    // Lossless HIF: the reference is the golden GEMV of the layer itself.
-    std::vector<float> golden(want.size(), std::numeric_limits<float>::quiet_NaN());
-    golden_gemv(l, x.data(), batch, cfg, golden.data());
-    for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(bits_of(golden[i]), bits_of(want[i])) << "element " << i;
-  }
-  for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_EQ(bits_of(got[i]), bits_of(want[i]))
-        << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " batch " << batch << " element " << i
-        << ": executor " << got[i] << " golden " << want[i];
-}
 
 struct Shape {
   uint32_t rows, cols, v2_group;
@@ -142,18 +104,16 @@ TEST(ExecutorParityEdge, AllZeroLayerAndZeroActivations) {
   for (float v : y) EXPECT_EQ(bits_of(v), 0u);
 }
 
-TEST(ExecutorParityEdge, SopIsNotSupportedYet) {
-  QuantizedLayer l;
-  l.name = "blk.0.sop";
-  l.scheme = Scheme::kSop;
-  l.rows = l.cols = 1;
-  try {
-    layer_lut_values(l);
-    FAIL() << "sop lowered";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("not supported"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("blk.0.sop"), std::string::npos) << e.what();
+TEST(ExecutorParityEdge, SopLayerMatchesGolden) {
+  // A tiny sop layer through every stage: two books (pair), negated blocks
+  // (signed scale), a short last block (K = 21, B = 16) and outliers.
+  std::mt19937_64 rng(testing::fresh_seed());
+  const std::vector<float> w = random_weights(3, 21, rng);
+  const QuantizedLayer l = testing::quantize_sop_for_test(testing::kSopTestFormat, "blk.0.sop", w.data(), 3, 21);
+  ASSERT_EQ(l.scheme, Scheme::kSop);
+  for (uint32_t batch : {1u, 3u}) {
+    expect_parity(l, default_arch(), batch, rng);
+    expect_parity(l, arch_with({"hif.mant_bits=5", "hif.shift_bits=3", "act.bits=8"}), batch, rng);
   }
 }
 

@@ -16,7 +16,7 @@ struct CompileReport {
 };
 
 // Throws Error(kBadInput) naming the layer and the constraint when the layer
-// cannot be lowered for `arch` (sop, codebooks larger than the LUT, an
+// cannot be lowered for `arch` (codebooks larger than the LUT, an
 // accumulator too narrow, a tile that fits no buffer).
 Program compile_layer(const QuantizedLayer& layer, const ArchConfig& arch,
                       CompileReport* report = nullptr);

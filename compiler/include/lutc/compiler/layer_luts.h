@@ -10,6 +10,9 @@
 //   nf4.b64  one book: the NF4 table; the fp16 absmax is the block scale
 //   fp8.e4m3 one book of 256 entries: e4m3(q) * 2^layer_scale_exp (NaN codes
 //            hold 0; the layer validator rejects indices that use them)
+//   sop      one book (two for a pair): codebook * 2^layer_scale_exp; the
+//            block's selection bit is the book id, its signed UE4Mx scale
+//            (exact in fp16) the block scale
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,11 +38,11 @@ struct LayerLuts {
   std::vector<HifBook> books;
 };
 
-// Throws Error(kBadInput) "not supported yet" for sop.
 LayerLuts layer_lut_values(const QuantizedLayer& layer);  // values only, books empty
 LayerLuts lower_layer_luts(const QuantizedLayer& layer, const HifFormat& hif);
 
-// Book and fp16 block scale of (row, group). Scale 0x3c00 (1.0) when none.
+// Book and fp16 block scale of (row, group). Scale 0x3c00 (1.0) when none;
+// for sop the UE4Mx magnitude, negative when the block's sign bit is set.
 uint32_t group_book(const QuantizedLayer& layer, const LayerLuts& luts, uint32_t row, uint32_t g);
 uint16_t group_scale(const QuantizedLayer& layer, uint32_t row, uint32_t g);
 
