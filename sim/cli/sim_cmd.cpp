@@ -1,0 +1,133 @@
+// lutc sim: runs .lutp programs on the SystemC model of the engine.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli_util.h"
+#include "command.h"
+#include "lutc/compiler/lutp_file.h"
+#include "lutc/model/error.h"
+#include "lutc/model/npy.h"
+#include "lutc/sim/report.h"
+#include "lutc/sim/simulate.h"
+
+namespace lutc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char kUsage[] =
+    "usage: lutc sim X.lutp [Y.lutp | DIR ...] [--x x.npy [-o y.npy]] [--report R.json] [--trace T.json]\n\n"
+    "Runs programs on the SystemC cycle-approximate model of the LUT-decode engine (docs/sim.md) and\n"
+    "prints cycles, the bottleneck unit, DRAM bandwidth use and energy per layer.\n\n"
+    "  One program with --x: a functional run; y (-o) is bit-identical to `lutc gemv` and `lutc run`.\n"
+    "  Without --x: a timing-only run (the same cycles and actions; no arithmetic), --batch vectors.\n"
+    "  Several programs or a directory of .lutp files: one decode step, layer after layer, with a\n"
+    "  per-layer table and the summed report (a \"layers\" array holds each layer's report).\n\n"
+    "  --report writes the stats schema (docs/stats.md), the keys the RTL harness emits too.\n"
+    "  --trace writes Chrome/Perfetto trace-event JSON: a track per unit, a slice per tile phase\n"
+    "  (open it in ui.perfetto.dev or chrome://tracing).\n"
+    "  DRAM requests: --dram-burst bytes each, --dram-outstanding in flight (not in the arch .ini).";
+
+std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const std::string& in : inputs) {
+    if (!fs::is_directory(in)) {
+      out.push_back(in);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(in))
+      if (e.is_regular_file() && e.path().extension() == ".lutp") found.push_back(e.path().string());
+    if (found.empty()) throw Error(ExitCode::kBadInput, "directory '" + in + "' holds no .lutp files");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+int run_sim(int argc, char** argv) {
+  std::vector<std::string> inputs;
+  std::string xpath, out, report, trace, arch_path;
+  uint32_t batch = 1, burst = 0, outstanding = 0;
+  sim::SimOptions defaults;
+  po::options_description opts("options");
+  opts.add_options()("input", po::value(&inputs)->required(), ".lutp files or directories")(
+      "x", po::value(&xpath), "activations .npy (cols or batch x cols, float32 or bf16 as uint16): functional run")(
+      "output,o", po::value(&out), "output y .npy (float32, rows or batch x rows); needs --x")(
+      "report", po::value(&report), "stats JSON (docs/stats.md)")(
+      "trace", po::value(&trace), "Chrome/Perfetto trace-event JSON")(
+      "batch", po::value(&batch)->default_value(1), "activation vectors for a timing-only run")(
+      "arch", po::value(&arch_path), "refuse programs not compiled for this arch .ini")(
+      "dram-burst", po::value(&burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
+      "dram-outstanding", po::value(&outstanding)->default_value(defaults.dram_outstanding),
+      "DRAM requests in flight");
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+  check_range("--batch", batch, 1, 1 << 20);
+  check_range("--dram-burst", burst, 1, 1 << 24);
+  check_range("--dram-outstanding", outstanding, 1, 1 << 16);
+  if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
+
+  const std::vector<std::string> paths = program_paths(inputs);
+  if (!xpath.empty() && paths.size() != 1)
+    throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
+  auto first = std::make_shared<const Program>(arch_path.empty() ? read_lutp(paths[0])
+                                                                  : read_lutp(paths[0], load_arch(arch_path)));
+  const ArchConfig arch = first->arch;
+
+  sim::SimJob job;
+  job.arch = arch;
+  job.options.dram_burst_bytes = burst;
+  job.options.dram_outstanding = outstanding;
+  job.options.keep_trace = !trace.empty();
+  NpyArray x;
+  if (!xpath.empty()) {
+    x = read_npy(xpath);
+    if (x.cols() != first->meta.cols)
+      fail_input(xpath, first->meta.layer, -1,
+                 "activation vectors have " + std::to_string(x.cols()) + " elements, the layer has " +
+                     std::to_string(first->meta.cols) + " columns");
+    if (x.rows() == 0 || x.rows() > (1u << 20)) fail_input(xpath, first->meta.layer, -1, "batch must be 1 .. 2^20");
+    batch = uint32_t(x.rows());
+  }
+  job.batch = batch;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    sim::SimLayer l;
+    if (i == 0) {
+      l.load = [first] { return first; };
+    } else {
+      const std::string path = paths[i];
+      // Loaded when its turn comes; the same arch check as the first.
+      l.load = [path, arch] { return std::make_shared<const Program>(read_lutp(path, arch)); };
+    }
+    if (i == 0 && !xpath.empty()) l.x = x.data;
+    job.layers.push_back(std::move(l));
+  }
+
+  sim::SimResult result;
+  sim::run_in_systemc([&] {
+    result = sim::simulate(std::move(job));
+    return 0;
+  });
+
+  if (!out.empty()) {
+    const std::vector<float>& y = result.layers[0].y;
+    if (x.shape.size() == 1)
+      write_npy(out, {first->meta.rows}, y.data());
+    else
+      write_npy(out, {x.rows(), first->meta.rows}, y.data());
+  }
+  if (!report.empty()) write_json_file(report, sim::report_json(result));
+  if (!trace.empty()) sim::write_trace(trace, result, arch.clock_mhz);
+  std::fputs(sim::layer_table(result).c_str(), stdout);
+  return 0;
+}
+
+const RegisterCommand kRegister({"sim", "run .lutp programs on the SystemC cycle model: cycles, energy, trace", run_sim});
+
+}  // namespace
+}  // namespace lutc::cli

@@ -1,0 +1,98 @@
+#pragma once
+// The controller: fetches each 32-byte instruction from the instruction
+// memory, decodes it with the shared opcode table (isa::decode over isa.def),
+// and dispatches it: CFG into the layer registers, DMA_IN / LUT_LOAD to the
+// DMA engine, DECODE_MAC / OUTLIER / STORE to the lanes, the outlier unit and
+// writeback. It does not wait for the units, except at SYNC (the program's
+// barrier) and END (drain). A scoreboard of in-flight reads (SRAM byte ranges
+// and LUT slots) turns the program's double buffering into explicit
+// dependencies: a DMA that overwrites a buffer half waits for the tile that
+// still reads it; the accumulators pass between the lanes/outlier unit and
+// writeback at STORE boundaries.
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lutc/sim/activity_log.h"
+#include "lutc/sim/commands.h"
+#include "lutc/sim/progress_counter.h"
+#include "lutc/sim/run_context.h"
+
+namespace lutc::sim {
+
+// One layer to run: the program (loaded when its turn comes, so a whole model
+// need not sit in memory) and, for a functional run, its activations.
+struct SimLayer {
+  std::string name;
+  std::function<std::shared_ptr<const Program>()> load;
+  std::vector<float> x;  // batch x cols; empty: timing only
+};
+
+// What the controller observed of one layer.
+struct LayerWindow {
+  std::string layer;
+  uint32_t rows = 0, cols = 0;
+  double start = 0, end = 0;  // cycles
+  ActionCounts actions_before, actions_after;
+  std::vector<double> stall_before, stall_after;
+};
+
+class Controller : public sc_core::sc_module {
+ public:
+  sc_core::sc_fifo_out<DmaCommand> dma;
+  sc_core::sc_fifo_out<ComputeCommand> lanes;
+  sc_core::sc_fifo_out<ComputeCommand> outliers;
+  sc_core::sc_fifo_out<ComputeCommand> writeback;
+
+  // The units' retirement counters (the scoreboard waits on them).
+  struct Progress {
+    ProgressCounter* dma_segments;
+    ProgressCounter* dma_luts;
+    ProgressCounter* lanes;
+    ProgressCounter* outliers;
+    ProgressCounter* writeback;
+  };
+
+  Controller(sc_core::sc_module_name name, RunContext& ctx, ActivityLog& log, std::vector<SimLayer>& layers,
+             uint32_t batch, Progress progress, std::vector<std::vector<float>>& outputs,
+             std::vector<LayerWindow>& windows);
+
+ private:
+  enum class Space : uint8_t { kWeightSram, kActSram, kLutSlots };
+  struct Read {  // an issued command that reads [lo, hi) of a space until it retires
+    Space space;
+    uint64_t lo, hi;
+    ProgressCounter* unit;
+    uint64_t seq;
+  };
+
+  void thread();
+  void begin_layer(uint32_t index);
+  void execute(const isa::Instruction& in);
+  std::vector<Dependency> readers_of(Space space, uint64_t lo, uint64_t hi);
+  void note_read(Space space, uint64_t lo, uint64_t hi, ProgressCounter* unit, uint64_t seq);
+  void sync(uint32_t mask);
+  void drain();
+
+  RunContext& ctx_;
+  ActivityLog& log_;
+  std::vector<SimLayer>& layers_;
+  uint32_t batch_;
+  Progress progress_;
+  std::vector<std::vector<float>>& outputs_;
+  std::vector<LayerWindow>& windows_;
+
+  std::vector<uint8_t> imem_;  // the instruction stream, encoded as the .lutp stores it
+  Registers regs_{};
+  std::deque<Read> reads_;
+  std::pair<uint64_t, uint64_t> last_act_{0, 0};  // activation range of the last DECODE_MAC
+  uint64_t issued_segments_ = 0, issued_luts_ = 0, issued_lanes_ = 0, issued_outliers_ = 0, issued_stores_ = 0;
+};
+
+}  // namespace lutc::sim

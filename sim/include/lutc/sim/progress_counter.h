@@ -1,0 +1,29 @@
+#pragma once
+// A count of retired commands with an event, so a unit can wait until another
+// has finished command number n (in-order units retire in issue order).
+#include <systemc>
+
+#include <cstdint>
+
+namespace lutc::sim {
+
+class ProgressCounter {
+ public:
+  uint64_t value() const { return value_; }
+  void retire(uint64_t seq) {
+    value_ = seq;
+    changed_.notify(sc_core::SC_ZERO_TIME);
+  }
+  // Returns the cycles waited.
+  double wait_until(uint64_t seq) {
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    while (value_ < seq) sc_core::wait(changed_);
+    return (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
+  }
+
+ private:
+  uint64_t value_ = 0;
+  sc_core::sc_event changed_;
+};
+
+}  // namespace lutc::sim

@@ -1,0 +1,221 @@
+#include "lutc/sim/controller.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "lutc/model/bitpack.h"
+#include "lutc/model/error.h"
+#include "lutc/model/golden.h"
+#include "lutc/sim/cycle_model.h"
+#include "lutc/sim/sim_time.h"
+#include "lutc/sim/unit_guard.h"
+
+namespace lutc::sim {
+
+Controller::Controller(sc_core::sc_module_name name, RunContext& ctx, ActivityLog& log, std::vector<SimLayer>& layers,
+                       uint32_t batch, Progress progress, std::vector<std::vector<float>>& outputs,
+                       std::vector<LayerWindow>& windows)
+    : sc_module(name),
+      dma("dma"),
+      lanes("lanes"),
+      outliers("outliers"),
+      writeback("writeback"),
+      ctx_(ctx),
+      log_(log),
+      layers_(layers),
+      batch_(batch),
+      progress_(progress),
+      outputs_(outputs),
+      windows_(windows) {
+  SC_HAS_PROCESS(Controller);
+  SC_THREAD(thread);
+}
+
+void Controller::thread() {
+  guarded([&] {
+    for (uint32_t i = 0; i < layers_.size(); ++i) {
+      begin_layer(i);
+      LayerWindow& w = windows_[i];
+      w.start = now_cycles();
+      w.actions_before = log_.actions;
+      w.stall_before.assign(log_.stall_cycles, log_.stall_cycles + kUnitCount);
+      double issue_open = w.start;  // consecutive issue cycles become one slice
+      const uint32_t count = uint32_t(imem_.size() / isa::kInsnBytes);
+      for (uint32_t pc = 0; pc < count; ++pc) {
+        isa::Instruction in;
+        std::string why;
+        if (!isa::decode(imem_.data() + size_t(pc) * isa::kInsnBytes, &in, &why))
+          fail_input("", ctx_.program->meta.layer, -1, "sim: instruction " + std::to_string(pc) + ": " + why);
+        const double before = now_cycles();
+        if (before > issue_open) issue_open = before;
+        sc_core::wait(cycles(kIssueCycles));
+        ++log_.actions.instructions;
+        const double issued = now_cycles();
+        execute(in);
+        if (now_cycles() > issued || in.op == isa::Op::END) {  // it waited: close the issue slice
+          log_.busy(Unit::kController, issue_open, issued, "issue");
+          issue_open = now_cycles();
+        }
+        if (in.op == isa::Op::END) break;
+      }
+      if (ctx_.functional) {
+        for (uint32_t r = 0; r < ctx_.program->meta.rows; ++r)
+          if (!ctx_.row_stored[r])
+            fail_input("", ctx_.program->meta.layer, -1, "sim: program ended without storing output row " + std::to_string(r));
+      }
+      w.end = now_cycles();
+      w.actions_after = log_.actions;
+      w.stall_after.assign(log_.stall_cycles, log_.stall_cycles + kUnitCount);
+      ctx_.program.reset();  // a whole model need not stay in memory
+    }
+  });
+}
+
+void Controller::begin_layer(uint32_t index) {
+  SimLayer& layer = layers_[index];
+  std::shared_ptr<const Program> p = layer.load();
+  if (p->arch_hash != ctx_.arch_hash)
+    fail_input("", p->meta.layer, -1, "sim: the program was compiled for another arch (hash mismatch with the first layer's)");
+  ctx_.program = p;
+  ctx_.layer_index = index;
+  windows_[index].layer = layer.name.empty() ? p->meta.layer : layer.name;
+  windows_[index].rows = p->meta.rows;
+  windows_[index].cols = p->meta.cols;
+  ctx_.batch = batch_;
+  log_.set_layer(index);
+  const uint32_t rows = p->meta.rows, cols = p->meta.cols;
+  ctx_.functional = !layer.x.empty();
+  ctx_.act_images.clear();
+  ctx_.act_exp.assign(batch_, 0);
+  if (ctx_.functional) {
+    if (layer.x.size() != size_t(batch_) * cols)
+      fail_input("", p->meta.layer, -1,
+                 "sim: activations hold " + std::to_string(layer.x.size()) + " values, want batch " +
+                     std::to_string(batch_) + " x cols " + std::to_string(cols));
+    // The host: one integer vector and exponent per activation vector, laid
+    // out as the ACT segment (act_bits little-endian) the DMA reads.
+    const uint32_t ab = p->arch.act_bits / 8;
+    std::vector<int32_t> a(cols);
+    ctx_.act_images.assign(batch_, std::vector<uint8_t>(size_t(cols) * ab));
+    for (uint32_t m = 0; m < batch_; ++m) {
+      ctx_.act_exp[m] = quantize_activations(layer.x.data() + size_t(m) * cols, cols, p->arch.act_bits, a.data());
+      for (uint32_t k = 0; k < cols; ++k)
+        for (uint32_t b = 0; b < ab; ++b) ctx_.act_images[m][size_t(k) * ab + b] = uint8_t(uint32_t(a[k]) >> (8 * b));
+    }
+    layer.x = {};
+    outputs_[index].assign(size_t(batch_) * rows, std::numeric_limits<float>::quiet_NaN());
+    ctx_.y = &outputs_[index];
+    ctx_.row_stored.assign(rows, 0);
+  }
+  imem_.resize(p->code.size() * isa::kInsnBytes);
+  for (size_t i = 0; i < p->code.size(); ++i) isa::encode(p->code[i], imem_.data() + i * isa::kInsnBytes);
+  regs_ = {};
+  reads_.clear();
+}
+
+std::vector<Dependency> Controller::readers_of(Space space, uint64_t lo, uint64_t hi) {
+  reads_.erase(std::remove_if(reads_.begin(), reads_.end(), [](const Read& r) { return r.unit->value() >= r.seq; }),
+               reads_.end());
+  std::vector<Dependency> deps;
+  for (const Read& r : reads_) {
+    if (r.space != space || r.hi <= lo || hi <= r.lo) continue;
+    auto same = std::find_if(deps.begin(), deps.end(), [&](const Dependency& d) { return d.counter == r.unit; });
+    if (same == deps.end())
+      deps.push_back({r.unit, r.seq});
+    else
+      same->seq = std::max(same->seq, r.seq);
+  }
+  return deps;
+}
+
+void Controller::note_read(Space space, uint64_t lo, uint64_t hi, ProgressCounter* unit, uint64_t seq) {
+  if (hi > lo) reads_.push_back({space, lo, hi, unit, seq});
+}
+
+void Controller::execute(const isa::Instruction& in) {
+  const Program& p = *ctx_.program;
+  const auto& f = in.f;
+  switch (in.op) {
+    case isa::Op::CFG:
+      regs_[f[0]] = int32_t(f[1]);
+      break;
+    case isa::Op::LUT_LOAD: {
+      uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
+      for (uint32_t i = f[0]; i < f[0] + f[1]; ++i) {
+        const LutRecord& r = p.lut_image[i];
+        const uint64_t slot = uint64_t(r.addr / p.entries()) * p.arch.lut_banks + r.bank;
+        lo = std::min(lo, slot);
+        hi = std::max(hi, slot + 1);
+      }
+      DmaCommand c{DmaCommand::Kind::kLutLoad, ++issued_luts_, in, readers_of(Space::kLutSlots, lo, hi)};
+      dma.write(c);
+      break;
+    }
+    case isa::Op::DMA_IN: {
+      const Space space = f[0] == uint32_t(isa::Segment::ACT) ? Space::kActSram : Space::kWeightSram;
+      DmaCommand c{DmaCommand::Kind::kSegment, ++issued_segments_, in, readers_of(space, f[2], uint64_t(f[2]) + f[3])};
+      dma.write(c);
+      break;
+    }
+    case isa::Op::DECODE_MAC: {
+      ComputeCommand c{++issued_lanes_, in, regs_, {}};
+      if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
+      const uint32_t rows = f[0], cols = f[1], k0 = f[2];
+      const uint32_t bits = uint32_t(regs_[uint32_t(isa::CfgReg::BITS)]);
+      const uint32_t group = std::max<uint32_t>(1, uint32_t(regs_[uint32_t(isa::CfgReg::GROUP)]));
+      const uint32_t groups = cols ? (k0 + cols - 1) / group - k0 / group + 1 : 0;
+      const uint32_t mb = meta_record_bytes(uint32_t(regs_[uint32_t(isa::CfgReg::META)]));
+      note_read(Space::kWeightSram, f[3], f[3] + packed_bytes(uint64_t(rows) * cols, bits), progress_.lanes, c.seq);
+      note_read(Space::kWeightSram, f[4], f[4] + uint64_t(rows) * groups * mb, progress_.lanes, c.seq);
+      note_read(Space::kActSram, f[6], f[6] + uint64_t(cols) * (p.arch.act_bits / 8), progress_.lanes, c.seq);
+      const int select = regs_[uint32_t(isa::CfgReg::BOOK_SELECT)];
+      const uint64_t books = select == 0 ? 1 : select == 1 ? uint64_t(rows) * groups : p.lut_slots() - f[5];
+      note_read(Space::kLutSlots, f[5], f[5] + books, progress_.lanes, c.seq);
+      last_act_ = {f[6], f[6] + uint64_t(cols) * (p.arch.act_bits / 8)};
+      lanes.write(c);
+      break;
+    }
+    case isa::Op::OUTLIER: {
+      ComputeCommand c{++issued_outliers_, in, regs_, {}};
+      if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
+      note_read(Space::kWeightSram, f[0], f[0] + uint64_t(f[1]) * kOutlierRecordBytes, progress_.outliers, c.seq);
+      // Outlier columns lie in the chunk the tile's DECODE_MAC read.
+      note_read(Space::kActSram, last_act_.first, last_act_.second, progress_.outliers, c.seq);
+      outliers.write(c);
+      break;
+    }
+    case isa::Op::STORE: {
+      ComputeCommand c{++issued_stores_, in, regs_, {}};
+      c.after.push_back({progress_.lanes, issued_lanes_});
+      c.after.push_back({progress_.outliers, issued_outliers_});
+      writeback.write(c);
+      break;
+    }
+    case isa::Op::SYNC:
+      sync(f[0]);
+      break;
+    case isa::Op::END:
+      drain();
+      break;
+  }
+}
+
+void Controller::sync(uint32_t mask) {
+  double waited = 0;
+  if (mask & 1) waited += progress_.dma_segments->wait_until(issued_segments_);
+  if (mask & 2) waited += progress_.dma_luts->wait_until(issued_luts_);
+  log_.stall(Unit::kController, waited);
+}
+
+void Controller::drain() {
+  double waited = progress_.dma_segments->wait_until(issued_segments_);
+  waited += progress_.dma_luts->wait_until(issued_luts_);
+  waited += progress_.lanes->wait_until(issued_lanes_);
+  waited += progress_.outliers->wait_until(issued_outliers_);
+  waited += progress_.writeback->wait_until(issued_stores_);
+  log_.stall(Unit::kController, waited);
+}
+
+}  // namespace lutc::sim

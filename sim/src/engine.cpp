@@ -1,0 +1,61 @@
+#include "lutc/sim/engine.h"
+
+namespace lutc::sim {
+
+Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t batch_, std::vector<SimLayer> layers_,
+               const SimOptions& opt)
+    : sc_module(name),
+      arch(arch_),
+      batch(batch_),
+      options(opt),
+      layers(std::move(layers_)),
+      log(opt.keep_trace),
+      outputs(layers.size()),
+      windows(layers.size()),
+      // Small queues: the controller runs ahead of the units by a few tiles at most.
+      dma_queue_("dma_queue", 8),
+      lanes_queue_("lanes_queue", 4),
+      outlier_queue_("outlier_queue", 4),
+      writeback_queue_("writeback_queue", 4),
+      weight_sram("weight_sram", arch.weight_sram_bytes(), 1),
+      act_sram("act_sram", arch.act_sram_bytes(), batch),
+      lut("lut", arch),
+      accumulators("accumulators", arch.lanes, batch),
+      dram("dram", ctx, arch, options),
+      dma("dma", ctx, log, options),
+      lanes("lanes", ctx, log),
+      outlier("outlier", ctx, log),
+      writeback("writeback", ctx, log),
+      controller("controller", ctx, log, layers, batch,
+                 Controller::Progress{&dma.segments_done, &dma.luts_done, &lanes.retired, &outlier.retired,
+                                      &writeback.retired},
+                 outputs, windows) {
+  ctx.batch = batch;
+  ctx.arch_hash = arch_hash(arch);
+  controller.dma(dma_queue_);
+  controller.lanes(lanes_queue_);
+  controller.outliers(outlier_queue_);
+  controller.writeback(writeback_queue_);
+
+  dma.commands(dma_queue_);
+  dma.dram.bind(dram.socket);
+  dma.weight_sram(weight_sram);
+  dma.act_sram(act_sram);
+  dma.lut(lut);
+
+  lanes.commands(lanes_queue_);
+  lanes.weight_sram(weight_sram);
+  lanes.act_sram(act_sram);
+  lanes.lut(lut);
+  lanes.accumulators(accumulators);
+
+  outlier.commands(outlier_queue_);
+  outlier.weight_sram(weight_sram);
+  outlier.act_sram(act_sram);
+  outlier.accumulators(accumulators);
+
+  writeback.commands(writeback_queue_);
+  writeback.accumulators(accumulators);
+}
+
+}  // namespace lutc::sim

@@ -1,0 +1,70 @@
+#include "lutc/sim/outlier_unit.h"
+
+#include <string>
+
+#include "lutc/model/error.h"
+#include "lutc/sim/cycle_model.h"
+#include "lutc/sim/datapath.h"
+#include "lutc/sim/sim_time.h"
+#include "lutc/sim/unit_guard.h"
+
+namespace lutc::sim {
+
+OutlierUnit::OutlierUnit(sc_core::sc_module_name name, RunContext& ctx, ActivityLog& log)
+    : sc_module(name),
+      commands("commands"),
+      weight_sram("weight_sram"),
+      act_sram("act_sram"),
+      accumulators("accumulators"),
+      ctx_(ctx),
+      log_(log) {
+  SC_HAS_PROCESS(OutlierUnit);
+  SC_THREAD(thread);
+}
+
+void OutlierUnit::thread() {
+  guarded([&] {
+    for (;;) {
+      ComputeCommand c = commands.read();
+      for (const Dependency& d : c.after) log_.stall(Unit::kOutlier, d.counter->wait_until(d.seq));
+      const uint32_t count = c.insn.f[1], batch = ctx_.batch;
+      if (ctx_.functional) apply(c);
+      ActionCounts& a = log_.actions;
+      a.weight_sram_read_bytes += uint64_t(count) * kOutlierRecordBytes;
+      a.act_sram_read_bytes += uint64_t(count) * ctx_.act_bytes() * batch;
+      a.outlier_ops += uint64_t(count) * batch;
+      if (count > 0) {
+        const double start = now_cycles();
+        sc_core::wait(cycles(double(count) * batch + kOutlierPipelineDepth));
+        const std::string label = log_.keeps_labels() ? "OUTLIER " + std::to_string(count) : std::string();
+        log_.busy(Unit::kOutlier, start, now_cycles(), "OUTLIER", label);
+        log_.busy(Unit::kWeightSram, start, now_cycles() - 2, "outlier read", label);
+        log_.busy(Unit::kAccumulator, start + 2, now_cycles(), "outlier add", label);
+      }
+      retired.retire(c.seq);
+    }
+  });
+}
+
+void OutlierUnit::apply(const ComputeCommand& c) {
+  const uint32_t addr = c.insn.f[0], count = c.insn.f[1], act = c.insn.f[2];
+  const Program& p = *ctx_.program;
+  const uint32_t ab = ctx_.act_bytes();
+  const uint8_t* sram = weight_sram->bytes(0);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* rec = sram + addr + size_t(i) * kOutlierRecordBytes;
+    uint64_t v[3] = {0, 0, 0};
+    for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
+    for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
+    for (int b = 0; b < 8; ++b) v[2] |= uint64_t(rec[8 + b]) << (8 * b);
+    const uint32_t row = uint32_t(v[0]), col = uint32_t(v[1]);
+    if (row >= p.arch.lanes) fail_input("", p.meta.layer, -1, "sim: outlier record row " + std::to_string(row) + " >= lanes");
+    if (uint64_t(act) + (uint64_t(col) + 1) * ab > p.arch.act_sram_bytes())
+      fail_input("", p.meta.layer, -1, "sim: outlier record column " + std::to_string(col) + " outside the activation SRAM");
+    u128* acc = accumulators->lane(row);
+    for (uint32_t m = 0; m < ctx_.batch; ++m)
+      acc[m] += u128(__int128(int64_t(v[2])) * activation_at(act_sram->bytes(m) + act + size_t(col) * ab, ab));
+  }
+}
+
+}  // namespace lutc::sim
