@@ -1,0 +1,180 @@
+// lutc hprocess: fit a memory budget at the highest cosine floors that still
+// generate sensibly (docs/hprocess.md).
+#include <cstdio>
+#include <iostream>
+
+#include "cli_util.h"
+#include "command.h"
+#include "lutc/model/error.h"
+#include "lutc/model/hprocess.h"
+
+namespace lutc::cli {
+namespace {
+
+const char* kUsage =
+    "usage: lutc hprocess MODEL (--budget-bytes B | --budget-frac F) [--floor-strict F --floor-lazy F]\n"
+    "                     [--kl-max X | --top1-min Y] [--json] [--plot P.svg] [-o CHOSEN.xfp]\n"
+    "       lutc hprocess --make-moe-synth OUT.safetensors [--seed S]\n\n"
+    "Starts at the operator's floors and, while the quantized model plus the measured peak working\n"
+    "set of quantize-on-load (one tensor at a time) exceeds the budget, relaxes the lazy floor\n"
+    "(routed experts), then the strict floor, down the documented ladder, bisecting the last step.\n"
+    "Every candidate runs the generation bench (lutc lm-eval's metrics); a candidate whose\n"
+    "KL(p_fp32 || p_q) exceeds --kl-max (default 0.1 nats), or whose top-1 agreement is below\n"
+    "--top1-min, is garbage. The chosen point is the fitting, sensible candidate with the most\n"
+    "bytes. Per-tensor quantizations are cached by (tensor, floor) across candidates.\n"
+    "--budget-frac F gives the budget as a fraction of the model's fp16 size.\n"
+    "Exit code 5 when no sensible point fits.";
+
+void print_point(std::FILE* out, size_t i, const HprocessPoint& p, int chosen) {
+  std::fprintf(out, "%3zu %-13s %9.6g %9.6g %10.1f %10.1f %9.1f %7.3f %9.5f %6.3f %8.3f %6.1f %-4s %-4s %3u/%-3u %6.2f%s\n", i,
+               p.step.c_str(), p.floor_strict, p.floor_lazy, p.need_bytes / 1024.0, p.model_bytes / 1024.0,
+               p.peak_transient / 1024.0, p.bpw, p.lm.kl, p.lm.top1, p.lm.ppl, p.lm.greedy_match,
+               p.fits ? "yes" : "no", p.garbage ? "yes" : "no", p.quantized, p.cache_hits, p.seconds,
+               int(i) == chosen ? "  <= chosen" : "");
+}
+
+void print_header(std::FILE* out) {
+  std::fprintf(out, "%3s %-13s %9s %9s %10s %10s %9s %7s %9s %6s %8s %6s %-4s %-4s %7s %6s\n", "#", "step", "strict",
+               "lazy", "need KiB", "model KiB", "peak KiB", "bpw", "KL", "top1", "ppl", "match", "fits", "garb",
+               "new/hit", "s");
+}
+
+nlohmann::json point_json(const HprocessPoint& p) {
+  return {{"step", p.step},           {"floor_strict", p.floor_strict},   {"floor_lazy", p.floor_lazy},
+          {"model_bytes", p.model_bytes}, {"peak_transient_bytes", p.peak_transient},
+          {"need_bytes", p.need_bytes}, {"bpw", p.bpw},                    {"fits", p.fits},
+          {"garbage", p.garbage},     {"lm", to_json(p.lm)},               {"tensors_quantized", p.quantized},
+          {"cache_hits", p.cache_hits}, {"seconds", p.seconds}};
+}
+
+int run_hprocess(int argc, char** argv) {
+  std::string model, plot, out, synth_out;
+  HprocessOptions o;
+  double budget_frac = 0, kl_max = -1, top1_min = -1;
+  uint64_t seed = 1;
+  bool json = false;
+  std::string mode;
+  po::options_description opts("options");
+  opts.add_options()
+      ("model", po::value(&model), "model weights (.bin or .safetensors)")
+      ("budget-bytes", po::value(&o.budget_bytes), "memory budget in bytes (model + quantize-on-load working set)")
+      ("budget-frac", po::value(&budget_frac), "memory budget as a fraction of the fp16 model size")
+      ("loader-budget-bytes", po::value(&o.loader_budget_bytes), "check the quantize-on-load working set against this separate budget; the model bytes alone against --budget-bytes")
+      ("floor-strict", po::value(&o.floor_strict)->default_value(0.999), "starting per-row cosine floor: attention, shared experts, dense")
+      ("floor-lazy", po::value(&o.floor_lazy)->default_value(0.995), "starting per-row cosine floor: routed experts")
+      ("lazy-min", po::value(&o.lazy_min)->default_value(0.9), "the lazy floor relaxes alone down to here before strict moves")
+      ("floor-min", po::value(&o.floor_min)->default_value(0.5), "no floor goes below this")
+      ("bisect", po::value(&o.bisect_steps)->default_value(3), "bisection steps at the fitting edge")
+      ("kl-max", po::value(&kl_max), "garbage when mean KL(p_fp32 || p_q) exceeds this (nats; default 0.1)")
+      ("top1-min", po::value(&top1_min), "garbage when top-1 agreement is below this (replaces --kl-max)")
+      ("prompts", po::value(&o.bench.prompts)->default_value(8), "bench prompts")
+      ("steps", po::value(&o.bench.steps)->default_value(64), "bench tokens per prompt")
+      ("mode", po::value(&mode)->default_value("xfp"), "xfp (v2|v2a per tensor) or xfp.v2")
+      ("threads", po::value(&o.threads)->default_value(1), "quantizer threads")
+      ("json", po::bool_switch(&json), "print JSON instead of a table")
+      ("plot", po::value(&plot), "write a gnuplot SVG of bytes and KL against the floors")
+      ("output,o", po::value(&out), "write the chosen point's layers as .xfp")
+      ("make-moe-synth", po::value(&synth_out), "write the synthetic Qwen-MoE-shaped model here and exit")
+      ("seed", po::value(&seed)->default_value(1), "seed for --make-moe-synth");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+  if (!synth_out.empty()) {
+    MoeSynthSpec s;
+    s.seed = seed;
+    write_moe_synth(synth_out, s);
+    std::printf("wrote %s\n", synth_out.c_str());
+    return 0;
+  }
+  if (model.empty()) throw Error(ExitCode::kUsage, "MODEL is required");
+  if (vm.count("budget-bytes") == vm.count("budget-frac"))
+    throw Error(ExitCode::kUsage, "give exactly one of --budget-bytes and --budget-frac");
+  if (kl_max >= 0 && top1_min >= 0) throw Error(ExitCode::kUsage, "give --kl-max or --top1-min, not both");
+  check_range("floor-strict", o.floor_strict, 0.0, 1.0);
+  check_range("floor-lazy", o.floor_lazy, 0.0, 1.0);
+  check_range("floor-min", o.floor_min, 0.0, 1.0);
+  check_range("lazy-min", o.lazy_min, 0.0, 1.0);
+  check_range("prompts", o.bench.prompts, 1, 4096);
+  check_range("steps", o.bench.steps, 1, 1 << 20);
+  check_range("threads", o.threads, 1, 256);
+  if (mode != "xfp" && mode != "xfp.v2") throw Error(ExitCode::kUsage, "--mode must be xfp or xfp.v2");
+  o.auto_mode = mode == "xfp";
+  if (kl_max >= 0) o.garbage = {kl_max, 0};
+  if (top1_min >= 0) {
+    check_range("top1-min", top1_min, 0.0, 1.0);
+    o.garbage = {0, top1_min};
+  }
+  if (vm.count("budget-frac")) check_range("budget-frac", budget_frac, 1e-6, 100.0);
+  if (vm.count("budget-bytes") && o.budget_bytes == 0) throw Error(ExitCode::kUsage, "--budget-bytes must be positive");
+
+  Hprocess hp(model, o);
+  if (budget_frac > 0) {
+    o.budget_bytes = uint64_t(budget_frac * double(hp.fp16_bytes()));
+    hp.set_budget(o.budget_bytes);
+  }
+  if (!json) {
+    std::printf("model %s: fp16 size %llu bytes, budget %llu bytes (%.1f%% of fp16)\n", model.c_str(),
+                (unsigned long long)hp.fp16_bytes(), (unsigned long long)o.budget_bytes,
+                100.0 * double(o.budget_bytes) / double(hp.fp16_bytes()));
+    if (o.loader_budget_bytes)
+      std::printf("quantize-on-load working set checked separately against %llu bytes\n",
+                  (unsigned long long)o.loader_budget_bytes);
+    std::printf("fp32 reference: %u prompts x %u tokens, self ppl %.4f, greedy-token prob %.4f\n", o.bench.prompts,
+                o.bench.steps, hp.reference().self_ppl, hp.reference().self_top_prob);
+    print_header(stdout);
+  }
+  size_t shown = 0;
+  const HprocessResult r = hp.run([&](const HprocessPoint& p) {
+    if (!json) print_point(stdout, shown++, p, -1);
+    std::fflush(stdout);
+  });
+  if (!out.empty() && r.chosen >= 0) write_xfp(out, r.chosen_file);
+  bool plotted = false;
+  if (!plot.empty()) plotted = plot_trajectory_svg(r, o.budget_bytes, plot);
+  if (json) {
+    nlohmann::json j;
+    j["model"] = model;
+    j["fp16_bytes"] = r.fp16_bytes;
+    j["budget_bytes"] = o.budget_bytes;
+    j["loader_budget_bytes"] = o.loader_budget_bytes;
+    j["floor_strict"] = o.floor_strict;
+    j["floor_lazy"] = o.floor_lazy;
+    j["kl_max"] = o.garbage.kl_max;
+    j["top1_min"] = o.garbage.top1_min;
+    j["trajectory"] = nlohmann::json::array();
+    for (const auto& p : r.trajectory) j["trajectory"].push_back(point_json(p));
+    j["chosen"] = r.chosen;
+    j["verdict"] = r.verdict;
+    j["roles"] = nlohmann::json::array();
+    for (const auto& rs : r.chosen_roles)
+      j["roles"].push_back({{"role", rs.role}, {"floor", rs.floor}, {"tensors", rs.tensors}, {"bpw", rs.bpw}});
+    j["seconds"] = r.seconds;
+    j["plot"] = plotted ? plot : "";
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("\n");
+    print_header(stdout);
+    for (size_t i = 0; i < r.trajectory.size(); ++i) print_point(stdout, i, r.trajectory[i], r.chosen);
+    std::printf("verdict: %s\n", r.verdict.c_str());
+    if (r.chosen >= 0) {
+      const HprocessPoint& c = r.trajectory[size_t(r.chosen)];
+      const uint64_t counted = o.loader_budget_bytes ? c.model_bytes : c.need_bytes;
+      std::printf("chosen: strict %.6g, lazy %.6g: %llu bytes %s of %llu (%.1f%% of fp16), working set %llu, %.3f bpw, "
+                  "KL %.5f, top-1 %.4f\n",
+                  c.floor_strict, c.floor_lazy, (unsigned long long)counted, o.loader_budget_bytes ? "model" : "needed",
+                  (unsigned long long)o.budget_bytes, 100.0 * double(counted) / double(r.fp16_bytes),
+                  (unsigned long long)c.peak_transient, c.bpw, c.lm.kl, c.lm.top1);
+      for (const auto& rs : r.chosen_roles)
+        std::printf("  role %-14s floor %.6g  %3u tensors  %.3f bpw\n", rs.role.c_str(), rs.floor, rs.tensors, rs.bpw);
+    }
+    std::printf("wall time %.2f s%s\n", r.seconds, plot.empty() ? "" : plotted ? (", plot " + plot).c_str() : ", no gnuplot: plot skipped");
+  }
+  return r.chosen >= 0 ? 0 : int(ExitCode::kQuality);
+}
+
+const RegisterCommand kRegister({"hprocess", "fit a memory budget at the highest floors that still generate sensibly",
+                                 run_hprocess});
+
+}  // namespace
+}  // namespace lutc::cli

@@ -1,0 +1,151 @@
+// lutc lm-eval: the garbage-boundary metrics of a model (fp32, or with an .xfp
+// decoded into it) against the fp32 model, on token ids the fp32 model writes.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_util.h"
+#include "command.h"
+#include "lutc/model/error.h"
+#include "lutc/model/lm_metrics.h"
+#include "lutc/model/llama.h"
+#include "lutc/model/weights.h"
+#include "lutc/model/xfp_file.h"
+
+namespace lutc::cli {
+namespace {
+
+const char* kUsage =
+    "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n\n"
+    "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (llama2.c .bin or safetensors\n"
+    "with hyper-parameters in __metadata__). The fp32 model greedily continues N fixed prompts\n"
+    "(BOS + one token) for T tokens; the model under test (the .xfp's layers decoded into MODEL,\n"
+    "or fp32 itself) is scored on that text: mean KL(p_fp32 || p_q) in nats (and the reverse),\n"
+    "top-1 agreement, perplexity on the fp32 text, greedy prefix match, and distinct-2 / repeated\n"
+    "4-gram rate of its own greedy text. --bench adds tokens/s of the forward pass against the\n"
+    "GEMV-only speed of the same weights measured in the same run.";
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Tokens/s of incremental decoding, and the same count of plain Eigen GEMVs
+// over every weight matrix one token touches (the memory-bound floor a forward
+// pass cannot beat), measured back to back.
+nlohmann::json bench(const LlamaModel& m, uint32_t prompts, uint32_t steps) {
+  const auto ps = bench_prompts(prompts, m.config().vocab_size);
+  uint64_t tokens = 0;
+  const auto t0 = Clock::now();
+  double elapsed = 0;
+  unsigned reps = 0;
+  do {
+    for (const auto& p : ps) tokens += greedy_generate(m, p, steps).size();
+    ++reps;
+  } while ((elapsed = since(t0)) < 0.5);
+  const double tok_s = double(tokens) / elapsed;
+
+  std::vector<const RowMatrix*> mats;
+  uint64_t weights = 0;
+  const LlamaConfig& c = m.config();
+  for (const auto& [name, t] : m.tensors()) {
+    if (t.cols() == 1 || name == "model.embed_tokens.weight") continue;
+    // MoE: a token visits top_k of n_experts experts.
+    if (name.find(".mlp.experts.") != std::string::npos) {
+      const size_t at = name.find(".mlp.experts.") + 13;
+      if (std::stoul(name.substr(at)) >= c.n_experts_per_tok) continue;
+    }
+    mats.push_back(&t);
+    weights += uint64_t(t.size());
+  }
+  const RowMatrix& emb = m.tensors().at("model.embed_tokens.weight");
+  if (c.tied_classifier) {
+    mats.push_back(&emb);
+    weights += uint64_t(emb.size());
+  }
+  Eigen::VectorXf x = Eigen::VectorXf::Ones(std::max<Eigen::Index>(c.dim, c.hidden_dim));
+  float sink = 0;
+  uint64_t passes = 0;
+  const auto t1 = Clock::now();
+  do {
+    for (const RowMatrix* w : mats) sink += (*w * x.head(w->cols())).sum();
+    ++passes;
+  } while ((elapsed = since(t1)) < 0.5);
+  const double gemv_tok_s = double(passes) / elapsed;
+  return {{"decode_tokens_per_s", tok_s},
+          {"gemv_only_tokens_per_s", gemv_tok_s},
+          {"ratio_decode_to_gemv_only", tok_s / gemv_tok_s},
+          {"weights_per_token", weights},
+          {"gemv_weights_per_s", gemv_tok_s * double(weights)},
+          {"sink", sink != sink ? 0.0 : 1.0}};
+}
+
+int run_lm_eval(int argc, char** argv) {
+  std::string model, xfp;
+  bool json = false, do_bench = false;
+  LmBenchConfig cfg;
+  po::options_description opts("options");
+  opts.add_options()("model", po::value(&model)->required(), "model weights (.bin or .safetensors)")(
+      "xfp", po::value(&xfp), "quantized layers to decode into the model (else fp32 is scored against itself)")(
+      "json", po::bool_switch(&json), "print JSON instead of a table")(
+      "prompts", po::value(&cfg.prompts)->default_value(8), "number of fixed prompts")(
+      "steps", po::value(&cfg.steps)->default_value(64), "greedy tokens per prompt")(
+      "bench", po::bool_switch(&do_bench), "also time the forward pass (tokens/s vs GEMV-only)");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+  check_range("prompts", cfg.prompts, 1, 4096);
+  check_range("steps", cfg.steps, 1, 1 << 20);
+
+  auto file = WeightFile::open(model);
+  const LlamaConfig lc = llama_config_from(*file);
+  TensorMap fp32 = load_tensors(*file);
+  const LlamaModel ref_model(lc, fp32);
+  const auto t0 = Clock::now();
+  const LmReference ref = make_reference(ref_model, cfg);
+  size_t replaced = 0;
+  if (!xfp.empty()) replaced = apply_xfp(fp32, read_xfp(xfp), xfp);
+  const LlamaModel q(lc, std::move(fp32));
+  const LmMetrics m = evaluate_lm(q, ref);
+  const double eval_s = since(t0);
+
+  nlohmann::json j = to_json(m);
+  j["model"] = model;
+  j["xfp"] = xfp;
+  j["tensors_replaced"] = replaced;
+  j["prompts"] = cfg.prompts;
+  j["steps"] = cfg.steps;
+  j["fp32_self_ppl"] = ref.self_ppl;
+  j["fp32_greedy_token_prob"] = ref.self_top_prob;
+  j["fp32_distinct2"] = ref.distinct2;
+  j["fp32_repeat4"] = ref.repeat4;
+  j["eval_seconds"] = eval_s;
+  if (do_bench) j["bench"] = bench(q, cfg.prompts, cfg.steps);
+  if (json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors decoded from the .xfp\n",
+              model.c_str(), lc.dim, lc.n_layers, lc.n_heads, lc.n_kv_heads, lc.vocab_size,
+              lc.moe() ? ", MoE" : "", xfp.empty() ? "" : " with ", xfp.c_str(), replaced);
+  std::printf("fp32 on its own greedy text: ppl %.4f, mean greedy-token prob %.4f, distinct-2 %.3f, repeat-4 %.3f\n",
+              ref.self_ppl, ref.self_top_prob, ref.distinct2, ref.repeat4);
+  std::printf("%-34s %s\n", "positions scored", std::to_string(m.positions).c_str());
+  std::printf("%-34s %.6f nats (reverse %.6f, worst position %.4f)\n", "KL(p_fp32 || p_q)", m.kl, m.kl_reverse, m.kl_max);
+  std::printf("%-34s %.4f\n", "top-1 agreement", m.top1);
+  std::printf("%-34s %.4f (fp32: %.4f)\n", "perplexity on fp32 text", m.ppl, m.ppl_fp32);
+  std::printf("%-34s mean %.2f, min %u of %u\n", "greedy prefix match (tokens)", m.greedy_match, m.greedy_match_min, cfg.steps);
+  std::printf("%-34s distinct-2 %.3f, repeat-4 %.3f\n", "own greedy text", m.distinct2, m.repeat4);
+  if (do_bench) {
+    const auto& b = j["bench"];
+    std::printf("bench: %.0f tokens/s decode, %.0f tokens/s GEMV-only (%.3g weights/s), ratio %.3f\n",
+                b["decode_tokens_per_s"].get<double>(), b["gemv_only_tokens_per_s"].get<double>(),
+                b["gemv_weights_per_s"].get<double>(), b["ratio_decode_to_gemv_only"].get<double>());
+  }
+  return 0;
+}
+
+const RegisterCommand kRegister({"lm-eval", "generation metrics of a model (fp32 or with an .xfp) vs fp32 on token ids",
+                                 run_lm_eval});
+
+}  // namespace
+}  // namespace lutc::cli

@@ -1,0 +1,110 @@
+#pragma once
+// Reference forward pass for Llama-family decoder models (docs/lm-eval.md):
+// RMSNorm, RoPE, grouped-query attention with a KV cache, SwiGLU MLP (dense,
+// or Qwen-MoE routed experts + a gated shared expert), tied or untied
+// classifier. fp32 Eigen throughout; it is the yardstick quantized weights are
+// judged by, not a fast inference engine.
+#include <Eigen/Dense>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lutc {
+
+class WeightFile;
+struct XfpFile;
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// How q/k channels pair up for the rotation. llama2.c (and the safetensors
+// converted from it without permuting q/k) rotates adjacent channels (2i, 2i+1)
+// of each head; Hugging Face checkpoints rotate channel i with i + head/2.
+enum class RopeLayout : uint8_t { kInterleaved, kHalf };
+
+struct LlamaConfig {
+  uint32_t dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab_size = 0, seq_len = 0;
+  bool tied_classifier = true;
+  float rope_theta = 10000.f;
+  RopeLayout rope_layout = RopeLayout::kInterleaved;
+  float rms_eps = 1e-5f;
+  // Qwen-MoE MLP when n_experts > 0: softmax router, top-k experts (weights
+  // not renormalized), plus a shared expert gated by sigmoid(shared_expert_gate).
+  uint32_t n_experts = 0, n_experts_per_tok = 0, moe_hidden_dim = 0, shared_hidden_dim = 0;
+
+  uint32_t head_size() const { return dim / n_heads; }
+  uint32_t kv_dim() const { return head_size() * n_kv_heads; }
+  bool moe() const { return n_experts > 0; }
+};
+
+// Hyper-parameters from a weight file: safetensors __metadata__ (dim, hidden_dim,
+// n_layers, n_heads, n_kv_heads, vocab_size, seq_len, tied_embeddings, and
+// optionally rope_theta, rope_layout=interleaved|half, rms_norm_eps, n_experts,
+// n_experts_per_tok, moe_hidden_dim, shared_expert_hidden_dim) or the llama2.c
+// header. Throws Error(kBadInput) naming the file and the missing/bad key.
+LlamaConfig llama_config_from(const WeightFile& file);
+
+// Every tensor the forward pass reads, by Hugging Face name; vectors are n x 1.
+using TensorMap = std::map<std::string, RowMatrix>;
+
+// Loads every tensor of the file as fp32.
+TensorMap load_tensors(const WeightFile& file);
+// Replaces each tensor named by a layer of `q` with its golden decode. Throws
+// Error(kBadInput) naming the .xfp and the layer when a name is unknown or the
+// shape differs. Returns how many tensors were replaced.
+size_t apply_xfp(TensorMap& tensors, const XfpFile& q, const std::string& xfp_path = "");
+
+// Keys and values of every layer for positions [0, length).
+struct KvCache {
+  std::vector<RowMatrix> k, v;  // per layer: seq_len x kv_dim
+  uint32_t length = 0;
+};
+
+class LlamaModel {
+ public:
+  // Checks that every tensor the config needs is present with the right shape.
+  LlamaModel(const LlamaConfig& cfg, TensorMap tensors);
+  static std::unique_ptr<LlamaModel> open(const std::string& path, const std::string& xfp_path = "");
+
+  const LlamaConfig& config() const { return cfg_; }
+  const TensorMap& tensors() const { return tensors_; }
+  KvCache new_cache() const;
+
+  // Logits for `token` at position cache.length; appends its keys/values.
+  Eigen::VectorXf step(int32_t token, KvCache& cache) const;
+  // Logits (tokens.size() x vocab) of a whole sequence from position 0, computed
+  // as matrix products without a cache: an independent path that tests hold
+  // equal to repeated step() calls.
+  RowMatrix forward_all(const std::vector<int32_t>& tokens) const;
+
+ private:
+  struct Layer {
+    const RowMatrix *att_norm, *wq, *wk, *wv, *wo, *ffn_norm;
+    const RowMatrix *w_gate, *w_up, *w_down;  // dense MLP
+    const RowMatrix* router = nullptr;         // MoE: n_experts x dim
+    std::vector<const RowMatrix*> ex_gate, ex_up, ex_down;
+    const RowMatrix *sh_gate = nullptr, *sh_up = nullptr, *sh_down = nullptr, *sh_mix = nullptr;
+  };
+  const RowMatrix& need(const std::string& name, uint64_t rows, uint64_t cols) const;
+  void rope(float* x, uint32_t n_heads, uint32_t pos) const;
+  // MLP block on rows of x (T x dim), rows already normalized.
+  RowMatrix mlp(const Layer& l, const RowMatrix& x) const;
+  RowMatrix rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const;
+
+  LlamaConfig cfg_;
+  TensorMap tensors_;
+  std::vector<Layer> layers_;
+  const RowMatrix *embed_, *final_norm_, *classifier_;
+  std::vector<float> inv_freq_;  // head_size / 2 rotation frequencies
+};
+
+// Greedy continuation: feeds `prompt`, then appends `steps` argmax tokens
+// (ties to the lower id). Returns prompt + generated tokens.
+std::vector<int32_t> greedy_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps);
+
+// Fixed prompts for benches: BOS (1) then one content token per prompt, taken
+// from a fixed list so that runs and machines agree.
+std::vector<std::vector<int32_t>> bench_prompts(uint32_t count, uint32_t vocab);
+
+}  // namespace lutc

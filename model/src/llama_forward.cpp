@@ -1,0 +1,224 @@
+// The reference forward pass (docs/lm-eval.md "Forward pass"). Two paths that
+// share the layer weights but not the attention code: step() with a KV cache,
+// one token at a time, and forward_all() over a whole sequence with causal
+// matrix products. Tests hold them equal, which checks the cache bookkeeping.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "lutc/model/error.h"
+#include "lutc/model/llama.h"
+#include "lutc/model/weights.h"
+#include "lutc/model/xfp_file.h"
+
+namespace lutc {
+namespace {
+
+std::string layer_name(uint32_t i, const char* rest) { return "model.layers." + std::to_string(i) + "." + rest; }
+
+float silu(float x) { return x / (1.f + std::exp(-x)); }
+
+// SwiGLU: down(silu(gate x) * up x), for each row of x.
+RowMatrix swiglu(const RowMatrix& x, const RowMatrix& gate, const RowMatrix& up, const RowMatrix& down) {
+  RowMatrix g = x * gate.transpose();
+  const RowMatrix u = x * up.transpose();
+  g = g.unaryExpr([](float v) { return silu(v); }).cwiseProduct(u);
+  return g * down.transpose();
+}
+
+void softmax_in_place(float* x, size_t n) {
+  const float mx = *std::max_element(x, x + n);
+  float sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - mx));
+  for (size_t i = 0; i < n; ++i) x[i] /= sum;
+}
+
+}  // namespace
+
+const RowMatrix& LlamaModel::need(const std::string& name, uint64_t rows, uint64_t cols) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw Error(ExitCode::kBadInput, "model tensor '" + name + "' is missing");
+  if (uint64_t(it->second.rows()) != rows || uint64_t(it->second.cols()) != cols)
+    throw Error(ExitCode::kBadInput, "model tensor '" + name + "' has shape " + std::to_string(it->second.rows()) +
+                                         "x" + std::to_string(it->second.cols()) + ", the config needs " +
+                                         std::to_string(rows) + "x" + std::to_string(cols));
+  return it->second;
+}
+
+LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), tensors_(std::move(tensors)) {
+  const uint32_t d = cfg.dim, kv = cfg.kv_dim(), h = cfg.hidden_dim;
+  embed_ = &need("model.embed_tokens.weight", cfg.vocab_size, d);
+  final_norm_ = &need("model.norm.weight", d, 1);
+  classifier_ = cfg.tied_classifier ? embed_ : &need("lm_head.weight", cfg.vocab_size, d);
+  for (uint32_t i = 0; i < cfg.n_layers; ++i) {
+    Layer l{};
+    l.att_norm = &need(layer_name(i, "input_layernorm.weight"), d, 1);
+    l.wq = &need(layer_name(i, "self_attn.q_proj.weight"), d, d);
+    l.wk = &need(layer_name(i, "self_attn.k_proj.weight"), kv, d);
+    l.wv = &need(layer_name(i, "self_attn.v_proj.weight"), kv, d);
+    l.wo = &need(layer_name(i, "self_attn.o_proj.weight"), d, d);
+    l.ffn_norm = &need(layer_name(i, "post_attention_layernorm.weight"), d, 1);
+    if (cfg.moe()) {
+      l.router = &need(layer_name(i, "mlp.gate.weight"), cfg.n_experts, d);
+      const uint32_t eh = cfg.moe_hidden_dim;
+      for (uint32_t e = 0; e < cfg.n_experts; ++e) {
+        const std::string p = "mlp.experts." + std::to_string(e) + ".";
+        l.ex_gate.push_back(&need(layer_name(i, (p + "gate_proj.weight").c_str()), eh, d));
+        l.ex_up.push_back(&need(layer_name(i, (p + "up_proj.weight").c_str()), eh, d));
+        l.ex_down.push_back(&need(layer_name(i, (p + "down_proj.weight").c_str()), d, eh));
+      }
+      if (cfg.shared_hidden_dim) {
+        const uint32_t sh = cfg.shared_hidden_dim;
+        l.sh_gate = &need(layer_name(i, "mlp.shared_expert.gate_proj.weight"), sh, d);
+        l.sh_up = &need(layer_name(i, "mlp.shared_expert.up_proj.weight"), sh, d);
+        l.sh_down = &need(layer_name(i, "mlp.shared_expert.down_proj.weight"), d, sh);
+        l.sh_mix = &need(layer_name(i, "mlp.shared_expert_gate.weight"), 1, d);
+      }
+    } else {
+      l.w_gate = &need(layer_name(i, "mlp.gate_proj.weight"), h, d);
+      l.w_up = &need(layer_name(i, "mlp.up_proj.weight"), h, d);
+      l.w_down = &need(layer_name(i, "mlp.down_proj.weight"), d, h);
+    }
+    layers_.push_back(l);
+  }
+  const uint32_t hs = cfg.head_size();
+  for (uint32_t i = 0; i < hs / 2; ++i)
+    inv_freq_.push_back(float(1.0 / std::pow(double(cfg.rope_theta), double(2 * i) / double(hs))));
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::open(const std::string& path, const std::string& xfp_path) {
+  auto file = WeightFile::open(path);
+  const LlamaConfig cfg = llama_config_from(*file);
+  TensorMap t = load_tensors(*file);
+  if (!xfp_path.empty()) apply_xfp(t, read_xfp(xfp_path), xfp_path);
+  return std::make_unique<LlamaModel>(cfg, std::move(t));
+}
+
+KvCache LlamaModel::new_cache() const {
+  KvCache c;
+  for (uint32_t i = 0; i < cfg_.n_layers; ++i) {
+    c.k.emplace_back(RowMatrix::Zero(cfg_.seq_len, cfg_.kv_dim()));
+    c.v.emplace_back(RowMatrix::Zero(cfg_.seq_len, cfg_.kv_dim()));
+  }
+  return c;
+}
+
+void LlamaModel::rope(float* x, uint32_t n_heads, uint32_t pos) const {
+  const uint32_t hs = cfg_.head_size(), half = hs / 2;
+  for (uint32_t h = 0; h < n_heads; ++h) {
+    float* head = x + size_t(h) * hs;
+    for (uint32_t i = 0; i < half; ++i) {
+      const float angle = float(pos) * inv_freq_[i];
+      const float c = std::cos(angle), s = std::sin(angle);
+      float& a = cfg_.rope_layout == RopeLayout::kInterleaved ? head[2 * i] : head[i];
+      float& b = cfg_.rope_layout == RopeLayout::kInterleaved ? head[2 * i + 1] : head[i + half];
+      const float a0 = a, b0 = b;
+      a = a0 * c - b0 * s;
+      b = a0 * s + b0 * c;
+    }
+  }
+}
+
+RowMatrix LlamaModel::rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const {
+  RowMatrix y(x.rows(), x.cols());
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    const float ms = x.row(r).squaredNorm() / float(x.cols());
+    y.row(r) = x.row(r).cwiseProduct(w.col(0).transpose()) / std::sqrt(ms + cfg_.rms_eps);
+  }
+  return y;
+}
+
+RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x) const {
+  if (!cfg_.moe()) return swiglu(x, *l.w_gate, *l.w_up, *l.w_down);
+  RowMatrix out = RowMatrix::Zero(x.rows(), x.cols());
+  const RowMatrix router = x * l.router->transpose();
+  std::vector<uint32_t> order(cfg_.n_experts);
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    std::vector<float> p(router.row(r).data(), router.row(r).data() + cfg_.n_experts);
+    softmax_in_place(p.data(), p.size());
+    for (uint32_t e = 0; e < cfg_.n_experts; ++e) order[e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return p[a] > p[b]; });
+    const RowMatrix xr = x.row(r);
+    for (uint32_t j = 0; j < cfg_.n_experts_per_tok; ++j) {
+      const uint32_t e = order[j];
+      out.row(r) += p[e] * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e]);
+    }
+    if (l.sh_gate) {
+      const float mix = 1.f / (1.f + std::exp(-(xr.row(0).dot(l.sh_mix->row(0)))));
+      out.row(r) += mix * swiglu(xr, *l.sh_gate, *l.sh_up, *l.sh_down);
+    }
+  }
+  return out;
+}
+
+Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache) const {
+  if (token < 0 || uint32_t(token) >= cfg_.vocab_size)
+    throw Error(ExitCode::kBadInput, "token id " + std::to_string(token) + " is outside the vocabulary");
+  if (cache.length >= cfg_.seq_len)
+    throw Error(ExitCode::kBadInput, "sequence longer than the model's seq_len " + std::to_string(cfg_.seq_len));
+  const uint32_t pos = cache.length, hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
+  const float scale = 1.f / std::sqrt(float(hs));
+  RowMatrix x = embed_->row(token);
+  std::vector<float> scores(pos + 1);
+  for (uint32_t li = 0; li < cfg_.n_layers; ++li) {
+    const Layer& l = layers_[li];
+    const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
+    RowMatrix q = xb * l.wq->transpose();
+    RowMatrix k = xb * l.wk->transpose();
+    rope(q.data(), cfg_.n_heads, pos);
+    rope(k.data(), cfg_.n_kv_heads, pos);
+    cache.k[li].row(pos) = k;
+    cache.v[li].row(pos) = xb * l.wv->transpose();
+    RowMatrix att = RowMatrix::Zero(1, cfg_.dim);
+    for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
+      const uint32_t kvo = (h / group) * hs;
+      for (uint32_t t = 0; t <= pos; ++t)
+        scores[t] = scale * q.row(0).segment(h * hs, hs).dot(cache.k[li].row(t).segment(kvo, hs));
+      softmax_in_place(scores.data(), pos + 1);
+      for (uint32_t t = 0; t <= pos; ++t) att.row(0).segment(h * hs, hs) += scores[t] * cache.v[li].row(t).segment(kvo, hs);
+    }
+    x += att * l.wo->transpose();
+    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm));
+  }
+  cache.length = pos + 1;
+  const RowMatrix xf = rmsnorm_rows(x, *final_norm_);
+  return (*classifier_ * xf.transpose()).col(0);
+}
+
+RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens) const {
+  const Eigen::Index T = Eigen::Index(tokens.size());
+  if (T == 0 || uint64_t(T) > cfg_.seq_len)
+    throw Error(ExitCode::kBadInput, "sequence length " + std::to_string(T) + " is outside 1.." +
+                                         std::to_string(cfg_.seq_len));
+  const uint32_t hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
+  RowMatrix x(T, cfg_.dim);
+  for (Eigen::Index t = 0; t < T; ++t) {
+    if (tokens[t] < 0 || uint32_t(tokens[t]) >= cfg_.vocab_size)
+      throw Error(ExitCode::kBadInput, "token id " + std::to_string(tokens[t]) + " is outside the vocabulary");
+    x.row(t) = embed_->row(tokens[t]);
+  }
+  for (const Layer& l : layers_) {
+    const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
+    RowMatrix q = xb * l.wq->transpose(), k = xb * l.wk->transpose();
+    const RowMatrix v = xb * l.wv->transpose();
+    for (Eigen::Index t = 0; t < T; ++t) {
+      rope(q.row(t).data(), cfg_.n_heads, uint32_t(t));
+      rope(k.row(t).data(), cfg_.n_kv_heads, uint32_t(t));
+    }
+    RowMatrix att(T, cfg_.dim);
+    for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
+      const uint32_t kvo = (h / group) * hs;
+      RowMatrix s = (q.middleCols(h * hs, hs) * k.middleCols(kvo, hs).transpose()) / std::sqrt(float(hs));
+      for (Eigen::Index t = 0; t < T; ++t) {
+        for (Eigen::Index u = t + 1; u < T; ++u) s(t, u) = -std::numeric_limits<float>::infinity();
+        softmax_in_place(s.row(t).data(), size_t(T));
+      }
+      att.middleCols(h * hs, hs) = s * v.middleCols(kvo, hs);
+    }
+    x += att * l.wo->transpose();
+    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm));
+  }
+  return rmsnorm_rows(x, *final_norm_) * classifier_->transpose();
+}
+
+}  // namespace lutc
