@@ -1,0 +1,166 @@
+// Fast paths: prepares the activations once per call (padded layout, int8
+// blocks), then runs the chosen instruction set's row kernel over row chunks.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "lutc/kernels/cpu/gemv.h"
+#include "lutc/model/error.h"
+#include "row_kernels.h"
+#include "run_rows.h"
+
+namespace lutc::kernels {
+
+const char* path_name(Path p) {
+  switch (p) {
+    case Path::kExact: return "exact";
+    case Path::kF32: return "f32";
+    case Path::kI8: return "i8";
+  }
+  return "?";
+}
+
+bool parse_path(const std::string& name, Path* out) {
+  for (Path p : {Path::kExact, Path::kF32, Path::kI8})
+    if (name == path_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
+bool path_supports(Path p, const PackedLayer& layer) { return p != Path::kI8 || layer.bits == 4; }
+
+const IsaKernels& kernels_for(Isa isa) {
+  if (!isa_available(isa))
+    throw Error(ExitCode::kUsage, std::string("instruction set ") + isa_name(isa) +
+                                      " is not available on this CPU");
+  switch (isa) {
+    case Isa::kAvx512: return avx512_kernels();
+    case Isa::kAvx2: return avx2_kernels();
+    default: return portable_kernels();
+  }
+}
+
+namespace {
+
+// x (batch x cols) in padded coordinates; returns x itself when no padding is needed.
+const float* padded_activations(const PackedLayer& p, const float* x, uint32_t batch,
+                                std::vector<float>& buf) {
+  if (!p.needs_padding()) return x;
+  const size_t stride = p.padded_cols();
+  buf.assign(stride * batch, 0.0f);
+  for (uint32_t m = 0; m < batch; ++m)
+    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
+      const uint32_t k0 = g * p.group, n = std::min(p.group, p.cols - k0);
+      std::memcpy(&buf[m * stride + size_t(g) * p.group_padded], x + size_t(m) * p.cols + k0,
+                  n * sizeof(float));
+    }
+  return buf.data();
+}
+
+// Padded x with each 4-bit block of 32 permuted to the wide f32 order.
+std::vector<float> wide_f32(const PackedLayer& p, const float* xp, uint32_t batch) {
+  const size_t n = size_t(batch) * p.padded_cols();
+  std::vector<float> out(n);
+  for (size_t b = 0; b < n; b += kBlock)
+    for (uint32_t pos = 0; pos < kBlock; ++pos) out[b + pos] = xp[b + wide_f32_element(pos)];
+  return out;
+}
+
+struct I8Buffers {
+  std::vector<int8_t> q;
+  std::vector<float> d8, corr;
+};
+
+// int8 activations, one scale per block of 32 (round to nearest, |q| <= 127).
+void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayout layout, I8Buffers& b,
+                 FastActivations& a) {
+  const size_t stride = p.padded_cols(), blocks = stride / kBlock;
+  const uint32_t bpg = p.group_padded / kBlock;  // blocks per group
+  const bool wide = layout == ActLayout::kWide;
+  a.q_group = wide ? (p.group_padded + kWideChunk - 1) / kWideChunk * kWideChunk : p.group_padded;
+  a.q_stride = a.q_group * p.groups_per_row;
+  a.d_stride = a.q_stride / kBlock * (wide ? 4 : 8);
+  b.q.assign(a.q_stride * batch, 0);
+  b.d8.assign(a.d_stride * batch, 0.0f);
+  b.corr.assign(size_t(p.groups_per_row) * batch, 0.0f);
+  int8_t qb[kBlock];
+  for (uint32_t m = 0; m < batch; ++m)
+    for (size_t blk = 0; blk < blocks; ++blk) {
+      const float* x = xp + m * stride + blk * kBlock;
+      float amax = 0;
+      for (uint32_t k = 0; k < kBlock; ++k) amax = std::max(amax, std::fabs(x[k]));
+      const float d = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+      int32_t sum = 0;
+      for (uint32_t k = 0; k < kBlock; ++k) {
+        qb[k] = int8_t(std::lrint(x[k] * inv));
+        sum += qb[k];
+      }
+      const size_t g = blk / bpg, j = blk % bpg;  // group, block within it
+      b.corr[m * p.groups_per_row + g] += 128.0f * d * float(sum);
+      int8_t* q = b.q.data() + m * a.q_stride + g * a.q_group;
+      float* dd = b.d8.data() + m * a.d_stride + g * (a.q_group / kBlock) * (wide ? 4 : 8);
+      if (!wide) {
+        std::memcpy(q + j * kBlock, qb, kBlock);
+        std::fill_n(dd + j * 8, 8, d);
+      } else {
+        const size_t chunk = j / 4, slot = j % 4;
+        int8_t* c = q + chunk * kWideChunk;
+        std::memcpy(c + slot * 16, qb, 16);
+        std::memcpy(c + 64 + slot * 16, qb + 16, 16);
+        std::fill_n(dd + chunk * 16 + slot * 4, 4, d);
+      }
+    }
+}
+
+}  // namespace
+
+void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t batch, float* y,
+               const RunOptions& opt) {
+  if (path == Path::kExact) throw Error(ExitCode::kUsage, "gemv_fast: use gemv_exact for the exact path");
+  if (!path_supports(path, layer))
+    throw Error(ExitCode::kUsage, std::string("the i8 path needs 4-bit codes; this layer has ") +
+                                      std::to_string(layer.bits) + "-bit codes");
+  const IsaKernels& k = kernels_for(opt.isa);
+  for (size_t i = 0; i < size_t(batch) * layer.cols; ++i)
+    if (!std::isfinite(x[i]))
+      throw Error(ExitCode::kBadInput, "gemv: activation " + std::to_string(i % layer.cols) +
+                                           " of vector " + std::to_string(i / layer.cols) +
+                                           " is not finite");
+  std::vector<float> pad, wide;
+  I8Buffers i8;
+  FastActivations a;
+  a.x = padded_activations(layer, x, batch, pad);
+  a.x_orig = x;
+  a.cols = layer.cols;
+  a.stride = layer.padded_cols();
+  if (path == Path::kF32 && k.layout == ActLayout::kWide && layer.bits == 4) {
+    wide = wide_f32(layer, a.x, batch);
+    a.x = wide.data();
+  }
+  if (path == Path::kI8) {
+    quantize_i8(layer, a.x, batch, k.layout, i8, a);
+    a.q = i8.q.data();
+    a.d8 = i8.d8.data();
+    a.corr = i8.corr.data();
+  }
+  const RowsFn fn = path == Path::kI8 ? k.i8 : k.f32;
+  // Batch tiles outermost: each tile re-streams the weights once, and holds
+  // its accumulators in registers.
+  for (uint32_t m0 = 0; m0 < batch; m0 += kMaxBatchTile) {
+    FastActivations t = a;
+    t.batch = std::min(kMaxBatchTile, batch - m0);
+    t.x = a.x + m0 * a.stride;
+    t.x_orig = x + size_t(m0) * layer.cols;
+    if (t.q) {
+      t.q = a.q + m0 * a.q_stride;
+      t.d8 = a.d8 + m0 * a.d_stride;
+      t.corr = a.corr + m0 * layer.groups_per_row;
+    }
+    float* yt = y + size_t(m0) * layer.rows;
+    run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) { fn(layer, t, r0, r1, yt); });
+  }
+}
+
+}  // namespace lutc::kernels

@@ -1,0 +1,209 @@
+#include "lutc/kernels/cpu/packed_layer.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "group_table.h"
+#include "sop_tables.h"
+#include "row_kernels.h"
+#include "lutc/model/bitpack.h"
+#include "lutc/model/element_formats.h"
+#include "lutc/model/error.h"
+#include "lutc/model/fp16.h"
+#include "lutc/model/golden.h"
+
+namespace lutc::kernels {
+
+AlignedBytes::AlignedBytes(size_t n) : n_(n) {
+  const size_t rounded = (n + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, rounded ? rounded : 64);
+  p_.reset(static_cast<uint8_t*>(p));
+}
+
+void AlignedBytes::Free::operator()(uint8_t* p) const { std::free(p); }
+
+size_t PackedLayer::streamed_bytes() const {
+  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 +
+         sop_scale.size() * 4 + sop_book.size() + out_row_ptr.size() * 4 +
+         out_col.size() * 8;  // column + residual
+}
+
+size_t PackedLayer::memory_bytes() const {
+  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 +
+         sop_scale.size() * 4 + sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 16;
+}
+
+namespace {
+
+// 4-bit block layout: byte j = code j | code (j+16) << 4.
+void put_nibble_blocks(const uint8_t* codes, uint32_t n, uint8_t* out) {
+  for (uint32_t b = 0; b < n; b += kBlock)
+    for (uint32_t j = 0; j < kBlock / 2; ++j)
+      out[b / 2 + j] = uint8_t(codes[b + j] | codes[b + j + kBlock / 2] << 4);
+}
+
+}  // namespace
+
+void group_codes(const PackedLayer& p, uint32_t r, uint32_t g, uint8_t* codes) {
+  const uint8_t* src = p.indices.data() + size_t(r) * p.row_bytes + size_t(g) * p.group_bytes;
+  if (p.bits == 4) {
+    for (uint32_t b = 0; b < p.group_padded; b += kBlock)
+      for (uint32_t j = 0; j < kBlock / 2; ++j) {
+        codes[b + j] = src[b / 2 + j] & 15;
+        codes[b + j + kBlock / 2] = src[b / 2 + j] >> 4;
+      }
+  } else if (p.bits == 8) {
+    std::memcpy(codes, src, p.group_padded);
+  } else {
+    unpack_indices(src, 0, p.group_padded, p.bits, codes);
+  }
+}
+
+PackedLayer copy_packed(const PackedLayer& p) {
+  PackedLayer c;
+  c.scheme = p.scheme;
+  c.rows = p.rows;
+  c.cols = p.cols;
+  c.bits = p.bits;
+  c.group = p.group;
+  c.groups_per_row = p.groups_per_row;
+  c.group_padded = p.group_padded;
+  c.group_bytes = p.group_bytes;
+  c.row_bytes = p.row_bytes;
+  c.indices = AlignedBytes(p.indices.size());
+  std::memcpy(c.indices.data(), p.indices.data(), p.indices.size());
+  c.group_half = p.group_half;
+  c.group_ids = p.group_ids;
+  c.shared = p.shared;
+  c.sop_scale = p.sop_scale;
+  c.sop_book = p.sop_book;
+  c.shared_i8 = p.shared_i8;
+  c.shared_i8_scale = p.shared_i8_scale;
+  c.out_row_ptr = p.out_row_ptr;
+  c.out_col = p.out_col;
+  c.out_residual = p.out_residual;
+  c.out_exact = p.out_exact;
+  c.out_dense = p.out_dense;
+  c.layer_scale_exp = p.layer_scale_exp;
+  c.weight_exp = p.weight_exp;
+  c.dense_abs_max = p.dense_abs_max;
+  return c;
+}
+
+PackedLayer pack_layer(const QuantizedLayer& l) {
+  validate(l);
+  PackedLayer p;
+  p.scheme = l.scheme;
+  p.rows = l.rows;
+  p.cols = l.cols;
+  p.bits = l.bits;
+  p.layer_scale_exp = l.layer_scale_exp;
+  const bool one_group = l.scheme == Scheme::kFp8E4M3;
+  p.group = one_group ? l.cols : l.group;
+  p.groups_per_row = one_group ? 1 : l.groups_per_row();
+  p.group_padded = (p.group + kBlock - 1) / kBlock * kBlock;
+  p.group_bytes = size_t(p.group_padded) * p.bits / 8;
+  p.row_bytes = p.group_bytes * p.groups_per_row;
+  p.indices = AlignedBytes(p.row_bytes * p.rows);
+
+  const unsigned entries = 1u << p.bits;
+  switch (l.scheme) {
+    case Scheme::kXfpV2: p.group_half = l.codebooks; break;
+    case Scheme::kXfpV2a:
+      p.group_ids = l.group_ids;
+      for (uint16_t h : l.codebooks) p.shared.push_back(half_to_float(h));
+      break;
+    case Scheme::kInt4G128:
+      p.group_half.resize(l.group_scales.size() * 2);
+      for (size_t i = 0; i < l.group_scales.size(); ++i) {
+        p.group_half[2 * i] = l.group_scales[i];
+        p.group_half[2 * i + 1] = l.group_zeros[i];
+      }
+      break;
+    case Scheme::kNf4B64:
+      p.group_half = l.group_scales;
+      for (unsigned i = 0; i < 16; ++i) p.shared.push_back(half_to_float(l.codebooks[i]));
+      break;
+    case Scheme::kFp8E4M3:
+      for (unsigned i = 0; i < 256; ++i)
+        p.shared.push_back(std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp));
+      break;
+    case Scheme::kSop: pack_sop_tables(l, p); break;
+    default: break;
+  }
+
+  if (p.bits == 4 &&
+      (l.scheme == Scheme::kNf4B64 || l.scheme == Scheme::kXfpV2a || l.scheme == Scheme::kSop)) {
+    const size_t tables = p.shared.size() / 16;
+    p.shared_i8.resize(tables * 16);
+    for (size_t t = 0; t < tables; ++t)
+      p.shared_i8_scale.push_back(table_to_i8(p.shared.data() + 16 * t, 16, p.shared_i8.data() + 16 * t));
+  }
+
+  const OutlierCsr& o = l.outliers;
+  const bool has_out = !o.row_ptr.empty();
+  if (has_out) {
+    p.out_row_ptr = o.row_ptr;
+    p.out_col = o.col;
+    p.out_residual.resize(o.count());
+    p.out_exact.resize(o.count());
+    p.out_dense.resize(o.count());
+  }
+
+  // One pass over the codes: lay them out, and collect the values the golden
+  // GEMV's weight exponent is taken over (codes in use, outlier sums).
+  std::vector<uint8_t> row_codes(l.cols), padded(p.group_padded), used(entries);
+  std::vector<float> table(entries);
+  WeightExponent ew;
+  auto add_weight = [&](float w, uint32_t r, uint32_t k) {
+    if (!std::isfinite(w))
+      throw Error(ExitCode::kBadInput, "layer '" + l.name + "': decoded weight at row " +
+                                           std::to_string(r) + ", column " + std::to_string(k) +
+                                           " is not finite");
+    ew.add(w);
+  };
+  for (uint32_t r = 0; r < l.rows; ++r) {
+    unpack_indices(l.indices.data(), uint64_t(r) * l.cols, l.cols, l.bits, row_codes.data());
+    uint32_t oi = has_out ? o.row_ptr[r] : 0;
+    const uint32_t oend = has_out ? o.row_ptr[r + 1] : 0;
+    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
+      const uint32_t k0 = g * p.group;
+      const uint32_t n = std::min(p.group, l.cols - k0);
+      std::fill(padded.begin(), padded.end(), 0);
+      std::memcpy(padded.data(), row_codes.data() + k0, n);
+      uint8_t* dst = p.indices.data() + size_t(r) * p.row_bytes + size_t(g) * p.group_bytes;
+      if (p.bits == 4)
+        put_nibble_blocks(padded.data(), p.group_padded, dst);
+      else
+        pack_indices(padded.data(), p.group_padded, p.bits, dst);
+
+      group_table(p, r, g, table.data());
+      std::fill(used.begin(), used.end(), 0);
+      for (uint32_t k = k0; k < k0 + n; ++k) {
+        p.dense_abs_max = std::max(p.dense_abs_max, std::fabs(table[row_codes[k]]));
+        if (oi < oend && o.col[oi] == k) {
+          const float dense = table[row_codes[k]];
+          const float res = half_to_float(o.val[oi]);
+          p.out_residual[oi] = res;
+          p.out_dense[oi] = dense;
+          p.out_exact[oi] = dense + res;  // the golden decode's one rounding
+          add_weight(p.out_exact[oi], r, k);
+          ++oi;
+        } else {
+          used[row_codes[k]] = 1;
+        }
+      }
+      for (unsigned j = 0; j < entries; ++j)
+        if (used[j]) add_weight(table[j], r, k0);
+    }
+  }
+  p.weight_exp = ew.ew();
+  return p;
+}
+
+}  // namespace lutc::kernels

@@ -1,0 +1,86 @@
+#pragma once
+// What each instruction-set file provides. The dispatcher (fast_gemv.cpp,
+// exact_decode.cpp) prepares activations once per call and hands row ranges
+// to these functions, one per thread task.
+#include <cstdint>
+
+#include "lutc/kernels/cpu/isa.h"
+#include "lutc/kernels/cpu/packed_layer.h"
+
+namespace lutc::kernels {
+
+constexpr uint32_t kMaxBatchTile = 4;  // activation vectors sharing one decode of a row
+
+// Activations of one call, in the layer's padded column coordinates
+// (group g, element j at g * group_padded + j; padding is zero).
+struct FastActivations {
+  uint32_t batch = 0;
+  size_t stride = 0;              // padded_cols
+  const float* x = nullptr;       // batch x stride (f32 path)
+  const float* x_orig = nullptr;  // batch x cols, as given (outliers)
+  uint32_t cols = 0;
+  // i8 path: q[m][k] = round(x / d) per block of 32, d per block repeated
+  // 8 times (one value per int32 lane of the block's dot product), and
+  // corr[m][g] = 128 * sum over the group's blocks of d * sum(q) (the AVX-512
+  // kernel biases weights by +128 to use the unsigned x signed dot product).
+  const int8_t* q = nullptr;
+  const float* d8 = nullptr;      // batch x d_stride
+  const float* corr = nullptr;    // batch x groups_per_row
+  size_t q_stride = 0, d_stride = 0, q_group = 0;  // per vector, per vector, per group (q)
+};
+
+// How a kernel wants its activations laid out (the weights never move):
+//  - kElementOrder: x, q in padded element order; d8 = each block's scale x8.
+//  - kWide (AVX-512): inside each block of 32, x in the order
+//    wide_f32_element() gives, so a 16-byte broadcast and two variable shifts
+//    turn a block's codes into two vpermps index vectors with no byte
+//    shuffles; q per group in chunks of 128 = [elements 0-15 of blocks 0..3,
+//    then 16-31 of blocks 0..3] (the nibble order of 64 code bytes), and d8
+//    per chunk = [d0 x4, d1 x4, d2 x4, d3 x4] (one per int32 lane of vpdpbusd).
+enum class ActLayout { kElementOrder, kWide };
+constexpr uint32_t kWideChunk = 128;
+
+// Element (0..31) of a block at position pos (0..31) in the wide f32 order:
+// lane i of vector v reads nibble n = 4v + i/4 of dword i%4.
+inline uint32_t wide_f32_element(uint32_t pos) {
+  const uint32_t v = pos / 16, i = pos % 16, d = i % 4, n = 4 * v + i / 4;
+  return 4 * d + n / 2 + 16 * (n % 2);
+}
+
+using RowsFn = void (*)(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
+                        float* y);
+// Dense decode + outliers of row r into out[0..cols): the golden decode.
+using DecodeRowFn = void (*)(const PackedLayer& p, uint32_t r, float* out);
+
+struct IsaKernels {
+  ActLayout layout = ActLayout::kElementOrder;
+  RowsFn f32 = nullptr;
+  RowsFn i8 = nullptr;  // 4-bit layers only
+  DecodeRowFn decode_row = nullptr;
+};
+
+const IsaKernels& portable_kernels();
+const IsaKernels& avx2_kernels();
+const IsaKernels& avx512_kernels();
+const IsaKernels& kernels_for(Isa isa);  // throws when isa is not available here
+
+// Shared by every ISA: y[m][r] += sum of residual * x over row r's outliers.
+inline void add_outliers(const PackedLayer& p, const FastActivations& a, uint32_t r, uint32_t m,
+                         float* acc) {
+  if (p.out_row_ptr.empty()) return;
+  const float* x = a.x_orig + size_t(m) * a.cols;
+  float s = 0;
+  for (uint32_t i = p.out_row_ptr[r]; i < p.out_row_ptr[r + 1]; ++i) s += p.out_residual[i] * x[p.out_col[i]];
+  *acc += s;
+}
+
+// The golden decode's outlier step on a decoded row.
+inline void put_outliers(const PackedLayer& p, uint32_t r, float* row) {
+  if (p.out_row_ptr.empty()) return;
+  for (uint32_t i = p.out_row_ptr[r]; i < p.out_row_ptr[r + 1]; ++i) row[p.out_col[i]] = p.out_exact[i];
+}
+
+// int8 image of a group table: t ~ scale * t8, |t8| <= 127. Returns scale (0 for an all-zero table).
+float table_to_i8(const float* t, unsigned n, int8_t* t8);
+
+}  // namespace lutc::kernels

@@ -1,0 +1,10 @@
+#pragma once
+// The sop parts of the packed form: block scale codes kept as stored, the
+// codebooks widened once, and one fp32 scale per possible scale code.
+#include "lutc/kernels/cpu/packed_layer.h"
+
+namespace lutc::kernels {
+
+void pack_sop_tables(const QuantizedLayer& l, PackedLayer& p);
+
+}  // namespace lutc::kernels

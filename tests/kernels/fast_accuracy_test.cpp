@@ -1,0 +1,120 @@
+// The fast paths against an fp64 reference (y = W_hat x in double from the
+// golden decode), by NMSE = sum (y - ref)^2 / sum ref^2, printed every run.
+//
+// Bounds, and why:
+//  - f32: fp32 products and sums, error ~ eps_f32 * sqrt(terms) per output
+//    relative to the sum of |w x|; for K <= 4096 that is NMSE ~ 1e-12 even
+//    with cancellation. The bound 1e-9 leaves three decades and still fails
+//    on any real decode slip (one wrong code in a row gives ~1e-4).
+//  - i8: two independent int8 roundings (the group's table and each block of
+//    32 activations), each uniform with step amax/127: relative variance
+//    c^2 / (3 * 127^2) = 2.1e-5 * c^2 for a crest factor c = amax/rms. Tables
+//    and Student-t(4) activations have c ~ 2..4, so NMSE ~ 1e-4..7e-4 with
+//    both roundings. Bound 3e-3; a decode slip is far above it.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <random>
+
+#include "kernel_schemes.h"
+#include "kernel_test_util.h"
+#include "lutc/kernels/cpu/gemv.h"
+#include "lutc/model/quantize.h"
+#include "lutc/model/synth.h"
+#include "model/layer_samples.h"
+#include "test_data.h"
+
+namespace lutc::testing {
+namespace {
+
+using kernels::Isa;
+using kernels::Path;
+
+constexpr double kF32Bound = 1e-9;
+constexpr double kI8Bound = 3e-3;
+
+QuantizedLayer realistic_layer(Scheme s, uint32_t rows, uint32_t cols, uint64_t seed) {
+  SynthSpec spec;
+  spec.rows = rows;
+  spec.cols = cols;
+  spec.seed = seed;
+  const std::vector<float> w = synth_matrix(spec);
+  if (is_baseline(s)) return quantize_baseline(s, "synth", Role::kOther, w.data(), rows, cols);
+  XfpOptions o;
+  o.mode = s;
+  o.bits = 4;
+  o.group = 128;
+  o.outlier_fraction = 0.005;
+  return quantize_xfp("synth", Role::kOther, w.data(), rows, cols, o);
+}
+
+void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what) {
+  const kernels::PackedLayer p = kernels::pack_layer(l);
+  kernels::ThreadPool pool(2);
+  for (uint32_t batch : {1u, 3u, 8u}) {
+    const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
+    const std::vector<double> ref = reference_fp64(l, x, batch);
+    for (Isa isa : available_isas())
+      for (Path path : {Path::kF32, Path::kI8}) {
+        if (!kernels::path_supports(path, p)) continue;
+        kernels::RunOptions opt;
+        opt.isa = isa;
+        opt.pool = &pool;
+        std::vector<float> y = poisoned(size_t(batch) * l.rows);
+        kernels::gemv_fast(path, p, x.data(), batch, y.data(), opt);
+        const double e = nmse(ref, y);
+        std::printf("[ nmse     ] %-10s %-9s %dx%d b=%d batch %u %-8s %-3s %.3e\n", what, scheme_name(l.scheme),
+                    int(l.rows), int(l.cols), int(l.bits), batch, kernels::isa_name(isa), kernels::path_name(path), e);
+        EXPECT_LT(e, path == Path::kF32 ? kF32Bound : kI8Bound)
+            << scheme_name(l.scheme) << " " << kernels::isa_name(isa) << " " << kernels::path_name(path) << " batch "
+            << batch;
+      }
+  }
+}
+
+class FastAccuracy : public ::testing::TestWithParam<Scheme> {};
+
+TEST_P(FastAccuracy, SyntheticLlmShapedWeights) {
+  const uint64_t seed = fresh_seed();
+  std::mt19937_64 rng(seed);
+  if (GetParam() != Scheme::kSop) {
+    check_fast(realistic_layer(GetParam(), 96, 1024 + 64 + 19, seed), rng, "synth");
+    return;
+  }
+  SynthSpec spec;
+  spec.rows = 96;
+  spec.cols = 1024 + 64 + 19;  // no block size divides it: a short last block
+  spec.seed = seed;
+  const std::vector<float> w = synth_matrix(spec);
+  for (const std::string& f : sop_test_formats()) {
+    SCOPED_TRACE(f);
+    check_fast(sop_layer(f, "synth", w.data(), spec.rows, spec.cols), rng, f.c_str());
+  }
+}
+
+// Random codebooks over the whole fp16 range and odd shapes: the f32 path
+// must still be fp32-accurate (i8 is not meaningful on such tables).
+TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
+  std::mt19937_64 rng(fresh_seed());
+  for (int trial = 0; trial < 8; ++trial) {
+    const QuantizedLayer l = random_kernel_layer(GetParam(), rng);
+    const kernels::PackedLayer p = kernels::pack_layer(l);
+    for (uint32_t batch : {1u, 3u, 8u}) {
+      const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
+      const std::vector<double> ref = reference_fp64(l, x, batch);
+      for (Isa isa : available_isas()) {
+        kernels::RunOptions opt;
+        opt.isa = isa;
+        std::vector<float> y = poisoned(size_t(batch) * l.rows);
+        kernels::gemv_fast(Path::kF32, p, x.data(), batch, y.data(), opt);
+        EXPECT_LT(nmse(ref, y), kF32Bound) << kernels::isa_name(isa) << " " << l.rows << "x" << l.cols << " b="
+                                           << int(l.bits) << " group " << l.group << " batch " << batch;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSchemes, FastAccuracy, ::testing::ValuesIn(kKernelSchemes), scheme_label);
+
+}  // namespace
+}  // namespace lutc::testing

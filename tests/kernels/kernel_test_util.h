@@ -1,0 +1,86 @@
+#pragma once
+// Shared checks for the kernel tests: bitwise comparison that reports the
+// first difference, NaN-poisoned outputs, the fp64 reference and NMSE.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lutc/kernels/cpu/gemv.h"
+#include "lutc/model/golden.h"
+
+namespace lutc::testing {
+
+inline std::vector<kernels::Isa> available_isas() {
+  std::vector<kernels::Isa> v;
+  for (auto i : {kernels::Isa::kPortable, kernels::Isa::kAvx2, kernels::Isa::kAvx512})
+    if (kernels::isa_available(i)) v.push_back(i);
+  return v;
+}
+
+inline std::vector<float> poisoned(size_t n) {
+  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
+}
+
+inline uint32_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+inline std::string hex_bits(float f) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%08x", bits_of(f));
+  return b;
+}
+
+// Bitwise equality (NaN == NaN only with the same bits, -0 != +0).
+inline ::testing::AssertionResult same_bits(const std::vector<float>& want, const std::vector<float>& got,
+                                            uint32_t row_len) {
+  if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes differ";
+  for (size_t i = 0; i < want.size(); ++i)
+    if (bits_of(want[i]) != bits_of(got[i]))
+      return ::testing::AssertionFailure()
+             << "first difference at [" << i / row_len << "][" << i % row_len << "]: golden " << want[i]
+             << " (" << hex_bits(want[i]) << "), kernel " << got[i] << " (" << hex_bits(got[i]) << ")";
+  return ::testing::AssertionSuccess();
+}
+
+inline std::vector<float> random_activations(std::mt19937_64& rng, size_t n) {
+  std::student_t_distribution<float> t(4.0f);
+  std::vector<float> x(n);
+  for (auto& v : x) v = t(rng);
+  return x;
+}
+
+// y = W_hat x in fp64 from the golden decode.
+inline std::vector<double> reference_fp64(const QuantizedLayer& l, const std::vector<float>& x, uint32_t batch) {
+  std::vector<float> w(size_t(l.rows) * l.cols);
+  golden_decode(l, w.data());
+  std::vector<double> y(size_t(batch) * l.rows);
+  for (uint32_t m = 0; m < batch; ++m)
+    for (uint32_t r = 0; r < l.rows; ++r) {
+      double s = 0;
+      for (uint32_t k = 0; k < l.cols; ++k) s += double(w[size_t(r) * l.cols + k]) * x[size_t(m) * l.cols + k];
+      y[size_t(m) * l.rows + r] = s;
+    }
+  return y;
+}
+
+// sum (y - ref)^2 / sum ref^2; +inf when y has a non-finite value.
+inline double nmse(const std::vector<double>& ref, const std::vector<float>& y) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(y[i])) return std::numeric_limits<double>::infinity();
+    num += (y[i] - ref[i]) * (y[i] - ref[i]);
+    den += ref[i] * ref[i];
+  }
+  return den > 0 ? num / den : num;
+}
+
+}  // namespace lutc::testing
