@@ -1,0 +1,130 @@
+// lutc explore: quantization configs x arch configs -> results.csv/json, the
+// Pareto front, plots and report.html (docs/explore.md).
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "cli_util.h"
+#include "command.h"
+#include "lutc/explore/explore_run.h"
+#include "lutc/explore/subprocess.h"
+#include "lutc/model/error.h"
+#include "progress.h"
+
+namespace lutc::cli {
+namespace {
+
+const char* kUsage =
+    "usage: lutc explore SWEEP.ini --out DIR [--jobs N] [--shard I/N] [--cache DIR] [--rtl-check N]\n"
+    "       lutc explore --merge DIR... --out DIR\n\n"
+    "Runs every point of the sweep (docs/explore.md, examples/sweeps/): quantizes the weights once per\n"
+    "quantization config (cached under --cache), compiles each layer for the point's arch, runs each\n"
+    "program on the SystemC model (`lutc sim`, one process per point: SystemC elaborates once per\n"
+    "process) and sums the model's decode step.\n"
+    "Writes DIR/results.csv and results.json (one row per point, stable columns), the Pareto front\n"
+    "(quality_db, energy per token, tokens/s), plots/ (SVG + PNG via gnuplot) and report.html.\n\n"
+    "A re-run skips the points already in DIR/points/. --shard I/N runs points i with i % N == I;\n"
+    "--merge gathers shard folders into the result an unsharded run writes (byte-identical CSV).";
+
+bool has_command(const std::string& name) {
+  for (const auto& c : commands())
+    if (c.name == name) return true;
+  return false;
+}
+
+void print_summary(const explore::RunSummary& r, const std::string& out) {
+  std::printf("explore: %zu points in this run, %zu resumed, %zu ran, %u quantizations (cache misses), %.1f s wall\n",
+              r.owned, r.resumed, r.ran, r.quantized, r.wall_s);
+  if (r.ran > 0)
+    std::printf("explore: %.1f points/min; engine processes %.1f s, compile %.1f s (summed over workers)\n",
+                60.0 * double(r.ran) / std::max(r.wall_s, 1e-9), r.engine_s, r.compile_s);
+  for (const auto& f : r.failures) std::fprintf(stderr, "explore: FAILED %s\n", f.c_str());
+  for (const auto& n : r.notes) std::printf("explore: note: %s\n", n.c_str());
+  if (!r.complete) {
+    std::fprintf(stderr, "explore: %zu points failed; results not written. Re-run the same command to retry them "
+                 "(finished points are kept).\n", r.failures.size());
+    return;
+  }
+  std::printf("explore: wrote %s/results.csv and %s/results.json\n", out.c_str(), out.c_str());
+  if (!r.report.html.empty()) {
+    if (!r.report.note.empty()) std::printf("explore: note: %s\n", r.report.note.c_str());
+    std::printf("explore: report %s (%zu plots)\n", r.report.html.c_str(), r.report.plots.size());
+  }
+}
+
+int run_explore(int argc, char** argv) {
+  std::string sweep_path, out, cache, shard = "0/1", engine = "sim", engine_exe;
+  std::vector<std::string> merge;
+  unsigned jobs = 1, rtl_check = 0;
+  bool quiet = false, per_layer = false;
+  po::options_description opts("options");
+  opts.add_options()
+      ("sweep", po::value(&sweep_path), "sweep file (.ini)")
+      ("out,o", po::value(&out)->required(), "output folder (created; re-running resumes)")
+      ("jobs,j", po::value(&jobs)->default_value(1), "points run in parallel (0 = one per core)")
+      ("shard", po::value(&shard)->default_value("0/1"), "run slice I of N: points i with i % N == I")
+      ("merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")
+      ("cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")
+      ("rtl-check", po::value(&rtl_check)->default_value(0), "re-run N sampled ok points on `lutc rtl`, record the cycle difference")
+      ("engine", po::value(&engine)->default_value("sim"), "engine subcommand each layer runs on: sim or rtl")
+      ("engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")
+      ("engine-per-layer", po::bool_switch(&per_layer), "one functional engine process per layer (X.lutp --x x.npy) "
+                                                        "instead of one timing-only process per point")
+      ("quiet,q", po::bool_switch(&quiet), "no progress bar");
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+
+  if (!merge.empty()) {
+    if (!sweep_path.empty()) throw Error(ExitCode::kUsage, "--merge takes shard folders, not a sweep file");
+    const explore::RunSummary r = explore::merge_runs(merge, out);
+    std::printf("explore: merged %zu folders, %zu points\n", merge.size(), r.owned);
+    print_summary(r, out);
+    return 0;
+  }
+  if (sweep_path.empty()) throw Error(ExitCode::kUsage, "a sweep file is required (or --merge DIR...)");
+  if (engine != "sim" && engine != "rtl") throw Error(ExitCode::kUsage, "--engine must be sim or rtl");
+  if (engine_exe.empty() && !has_command(engine))
+    throw Error(ExitCode::kUsage, "this lutc has no `" + engine + "` command (" +
+                                      (engine == "sim" ? "the SystemC model, sim/" : "the RTL harness, rtl/") +
+                                      "), which every explore point runs on; build it, or name a program "
+                                      "providing it with --engine-exe");
+  if (rtl_check && engine_exe.empty() && !has_command("rtl"))
+    throw Error(ExitCode::kUsage, "--rtl-check needs `lutc rtl` (rtl/), which this lutc does not have");
+
+  const explore::Sweep s = explore::load_sweep(sweep_path);
+  explore::RunOptions o;
+  o.out_dir = out;
+  o.cache_dir = cache.empty() ? out + "/cache" : cache;
+  o.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::tie(o.shard, o.shards) = explore::parse_shard(shard);
+  o.lutc_exe = explore::self_executable();
+  o.engine.exe = engine_exe.empty() ? o.lutc_exe : engine_exe;
+  o.engine.command = engine;
+  o.engine.per_layer = per_layer || engine == "rtl";  // the RTL harness runs one program with activations
+  o.rtl_check = rtl_check;
+  std::printf("explore: sweep '%s': %zu quantization configs x %zu arch configs = %zu points; shard %u/%u; %u jobs\n",
+              s.name.c_str(), s.quants.size(), s.archs.size(), s.points(), o.shard, o.shards, o.jobs);
+  std::fflush(stdout);
+  std::unique_ptr<Progress> progress;
+  o.on_begin = [&](size_t pending, size_t resumed) {
+    if (resumed) std::printf("explore: %zu points already done in %s (resuming)\n", resumed, out.c_str());
+    std::fflush(stdout);
+    progress = std::make_unique<Progress>("explore", pending, !quiet && pending > 0);
+  };
+  o.on_start = [&](size_t index, const std::string& label) {
+    progress->start_item("p" + std::to_string(index) + " " + label, 1);
+  };
+  const explore::RunSummary r = explore::run_sweep(s, o);
+  if (progress) progress->finish();
+  print_summary(r, out);
+  return r.complete ? 0 : int(ExitCode::kInternal);
+}
+
+const RegisterCommand kRegister({"explore", "sweep quantization x arch configs: results.csv, Pareto front, plots, report",
+                                 run_explore});
+
+}  // namespace
+}  // namespace lutc::cli

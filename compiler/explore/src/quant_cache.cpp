@@ -1,0 +1,147 @@
+#include "lutc/explore/quant_cache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "lutc/compiler/arch_config.h"
+#include "lutc/explore/subprocess.h"
+#include "lutc/model/atomic_file.h"
+#include "lutc/model/error.h"
+
+namespace lutc::explore {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex16(uint64_t v) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", (unsigned long long)v);
+  return b;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
+}  // namespace
+
+std::string weights_identity(const std::string& weights) {
+  if (weights.rfind("synth:", 0) == 0) return weights;
+  struct stat st {};
+  if (stat(weights.c_str(), &st) != 0) throw Error(ExitCode::kIo, "weights '" + weights + "' cannot be read");
+  const std::string name = fs::path(weights).filename().string();
+  if (uint64_t(st.st_size) > (uint64_t(2) << 30))
+    return name + " size=" + std::to_string(st.st_size) + " mtime=" + std::to_string(st.st_mtime);
+  std::ifstream f(weights, std::ios::binary);
+  uint64_t h = 0xcbf29ce484222325ull;
+  std::vector<char> buf(1 << 20);
+  while (f) {
+    f.read(buf.data(), std::streamsize(buf.size()));
+    for (std::streamsize i = 0; i < f.gcount(); ++i) {
+      h ^= uint8_t(buf[size_t(i)]);
+      h *= 0x100000001b3ull;
+    }
+  }
+  return name + " size=" + std::to_string(st.st_size) + " fnv=" + hex16(h);
+}
+
+QuantCache::QuantCache(std::string dir, std::string lutc_exe) : dir_(std::move(dir)), exe_(std::move(lutc_exe)) {
+  fs::create_directories(fs::path(dir_) / "quant");
+}
+
+std::string QuantCache::key_of(const Sweep& s, const QuantConfig& q) {
+  std::lock_guard<std::mutex> g(mu_);
+  return key_locked(s, q);
+}
+
+std::string QuantCache::key_locked(const Sweep& s, const QuantConfig& q) {
+  auto it = identity_.find(s.weights);
+  if (it == identity_.end()) it = identity_.emplace(s.weights, weights_identity(s.weights)).first;
+  const std::string& id = it->second;
+  const std::string text = "lutc 0.1.0\nweights=" + id + "\ntensors=" + s.tensors + "\n" + q.text() + "\n";
+  return hex16(fnv1a64(text.data(), text.size()));
+}
+
+std::shared_ptr<const QuantEntry> QuantCache::get(const Sweep& s, const QuantConfig& q) {
+  std::shared_ptr<std::mutex> lock;
+  std::string key;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    key = key_locked(s, q);
+    auto e = entries_.find(key);
+    if (e != entries_.end()) return e->second;
+    auto& l = key_locks_[key];
+    if (!l) l = std::make_shared<std::mutex>();
+    lock = l;
+  }
+  std::lock_guard<std::mutex> per_key(*lock);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto e = entries_.find(key);
+    if (e != entries_.end()) return e->second;
+  }
+  auto entry = load_or_make(s, q, key);
+  std::lock_guard<std::mutex> g(mu_);
+  entries_[key] = entry;
+  return entry;
+}
+
+std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const QuantConfig& q,
+                                                          const std::string& key) {
+  auto e = std::make_shared<QuantEntry>();
+  e->key = key;
+  e->dir = (fs::path(dir_) / "quant" / key).string();
+  const fs::path done = fs::path(e->dir) / "report.json", failed = fs::path(e->dir) / "failed.txt";
+  if (!fs::exists(done) && !fs::exists(failed)) {
+    // Quantize into a private directory, then rename it into place whole.
+    std::ostringstream tid;
+    tid << std::this_thread::get_id();
+    const fs::path tmp = fs::path(dir_) / "quant" / (".tmp-" + key + "-" + std::to_string(getpid()) + "-" + tid.str());
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    std::vector<std::string> argv{exe_, "quantize", s.weights, "-o", (tmp / "model.xfp").string(),
+                                  "--report", (tmp / "report.json").string(), "--quiet"};
+    if (!s.tensors.empty()) {
+      argv.push_back("--tensors");
+      argv.push_back(s.tensors);
+    }
+    for (const auto& a : q.quantize_args()) argv.push_back(a);
+    const std::string log = (tmp / "quantize.log").string();
+    const int rc = run_process(argv, log);
+    if (rc != 0) {
+      // Usage and bad-input failures are properties of the config: cache them.
+      // Anything else (I/O, a crash) is retried by the next run.
+      if (rc != int(ExitCode::kUsage) && rc != int(ExitCode::kBadInput)) {
+        const std::string why = log_tail(log);
+        fs::remove_all(tmp);
+        throw Error(ExitCode::kIo, "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
+      }
+      write_text((tmp / "failed.txt").string(), "exit " + std::to_string(rc) + ": " + log_tail(log) + "\n");
+    }
+    ++quantized_;
+    std::error_code ec;
+    fs::rename(tmp, e->dir, ec);
+    if (ec) fs::remove_all(tmp);  // another process finished the same key first
+  }
+  if (fs::exists(failed)) {
+    std::ifstream f(failed);
+    std::getline(f, e->error, '\0');
+    while (!e->error.empty() && e->error.back() == '\n') e->error.pop_back();
+    return e;
+  }
+  std::ifstream rf(done);
+  e->report = nlohmann::json::parse(rf);
+  e->file = std::make_shared<const XfpFile>(read_xfp((fs::path(e->dir) / "model.xfp").string()));
+  e->ok = true;
+  return e;
+}
+
+}  // namespace lutc::explore

@@ -1,0 +1,103 @@
+#include "lutc/explore/results.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace lutc::explore {
+using nlohmann::json;
+
+const std::vector<std::string>& result_columns() {
+  static const std::vector<std::string> c = {
+      "point", "key", "status", "scheme", "quant", "arch", "arch_overrides", "arch_hash",
+      "lanes", "clock_mhz", "lut_banks", "lut_ports", "lut_bank_words", "hif_mant_bits", "hif_shift_bits",
+      "act_bits", "weight_sram_kib", "act_sram_kib", "dram_bytes_per_cycle", "dram_latency_cycles", "node_nm",
+      "blocks", "batch", "layers", "params", "bpw", "sqnr_db", "cos_min", "hif_sqnr_db_min", "quality_db",
+      "cycles_per_token", "seconds_per_token", "tokens_per_s", "energy_pj_per_token", "pj_per_weight",
+      "energy_dram_pj", "energy_sram_pj", "energy_lut_pj", "energy_multiply_pj", "energy_accumulate_pj",
+      "energy_outlier_pj", "energy_control_pj", "energy_leakage_pj", "dram_bw_fraction", "bottleneck",
+      "lut_bits", "sram_bits", "program_bytes", "engine", "pareto", "rtl_cycles", "rtl_cycle_diff_pct",
+      "detail"};
+  return c;
+}
+
+namespace {
+
+double num(const json& r, const char* k, double if_null) {
+  const auto it = r.find(k);
+  return it != r.end() && it->is_number() ? it->get<double>() : if_null;
+}
+
+bool ok(const json& r) { return r.value("status", "") == "ok"; }
+
+}  // namespace
+
+void mark_pareto(std::vector<json>& rows) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (auto& r : rows) {
+    if (!ok(r)) {
+      r["pareto"] = 0;
+      continue;
+    }
+    const double q = num(r, "quality_db", inf), e = num(r, "energy_pj_per_token", inf), t = num(r, "tokens_per_s", 0);
+    bool dominated = false;
+    for (const auto& o : rows) {
+      if (&o == &r || !ok(o)) continue;
+      const double oq = num(o, "quality_db", inf), oe = num(o, "energy_pj_per_token", inf), ot = num(o, "tokens_per_s", 0);
+      if (oq >= q && oe <= e && ot >= t && (oq > q || oe < e || ot > t)) {
+        dominated = true;
+        break;
+      }
+    }
+    r["pareto"] = dominated ? 0 : 1;
+  }
+}
+
+std::string csv_cell(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+    char b[40];
+    std::snprintf(b, sizeof b, "%.9g", d);
+    return b;
+  }
+  const std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string results_csv(const std::vector<json>& rows) {
+  std::string out;
+  const auto& cols = result_columns();
+  for (size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
+  out += "\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const auto it = r.find(cols[i]);
+      out += (i ? "," : "") + (it == r.end() ? std::string() : csv_cell(*it));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+json results_json(const std::string& sweep_name, const std::string& sweep_hash, const std::vector<json>& rows) {
+  json j;
+  j["sweep"] = sweep_name;
+  j["sweep_hash"] = sweep_hash;
+  j["columns"] = result_columns();
+  json arr = json::array();
+  for (const auto& r : rows) {
+    json o = json::object();
+    for (const auto& c : result_columns()) o[c] = r.contains(c) ? r[c] : json();
+    arr.push_back(o);
+  }
+  j["points"] = arr;
+  return j;
+}
+
+}  // namespace lutc::explore

@@ -1,0 +1,331 @@
+#include "lutc/explore/sweep.h"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "lutc/model/error.h"
+#include "lutc/model/layer.h"
+
+namespace lutc::explore {
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+namespace {
+
+// The quantize options a sweep may vary, in the order a config's text lists them.
+const char* const kQuantKeys[] = {"scheme", "bits", "group", "floor_strict", "floor_lazy",
+                                  "outliers", "sop_format", "budget_bpw"};
+
+bool is_quant_key(const std::string& k) {
+  for (const char* q : kQuantKeys)
+    if (k == q) return true;
+  return false;
+}
+
+bool is_xfp_family(const std::string& s) { return s == "xfp" || s == "xfp.v2" || s == "xfp.v2a"; }
+
+// Options that change nothing for a scheme are dropped, so that e.g. bits x
+// {int4.g128} does not become several identical points.
+bool applies(const std::string& scheme, const std::string& key) {
+  if (key == "scheme") return true;
+  if (key == "sop_format" || key == "budget_bpw") return scheme == "sop";
+  if (key == "group") return scheme == "xfp.v2";
+  return is_xfp_family(scheme);
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
+}
+
+// Commas inside parentheses (pair(nf4,dd4)) do not separate values.
+std::vector<std::string> split_top_level(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (char c : s) {
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == sep && depth == 0) {
+      out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(trim(cur));
+  return out;
+}
+
+std::string format_number(double v, bool integral) {
+  char buf[40];
+  if (integral) std::snprintf(buf, sizeof buf, "%lld", (long long)std::llround(v));
+  else std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw Error(ExitCode::kUsage, "sweep '" + path + "': " + what);
+}
+
+std::string resolve_path(const std::string& sweep_path, const std::string& p) {
+  if (p.rfind("synth:", 0) == 0 || fs::path(p).is_absolute()) return p;
+  const fs::path beside = fs::path(sweep_path).parent_path() / p;
+  if (fs::exists(beside)) return beside.lexically_normal().string();
+  return p;
+}
+
+ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pair<std::string, std::string>>& ov,
+                               const std::string& origin) {
+  std::map<std::string, std::string> kv;
+  std::istringstream lines(canonical_arch_text(base));
+  for (std::string line; std::getline(lines, line);) {
+    const size_t eq = line.find('=');
+    kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  for (const auto& [k, v] : ov) {
+    auto it = kv.find(k);
+    if (it == kv.end()) throw Error(ExitCode::kUsage, origin + ": [arch] key '" + k + "' is not an arch key (docs/arch.md)");
+    it->second = v;
+  }
+  // Back to .ini text so that parse_arch validates every value as a file would.
+  std::string text, section;
+  for (const auto& [k, v] : kv) {
+    const std::string s = k.substr(0, k.find('.'));
+    if (s != section) text += "[" + (section = s) + "]\n";
+    text += k.substr(k.find('.') + 1) + " = " + v + "\n";
+  }
+  ArchConfig a = parse_arch(text, origin);
+  a.name = base.name;
+  return a;
+}
+
+std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<std::string>>& axes) {
+  std::vector<std::vector<std::string>> out{{}};
+  for (const auto& axis : axes) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& prefix : out)
+      for (const auto& v : axis) {
+        auto p = prefix;
+        p.push_back(v);
+        next.push_back(std::move(p));
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+QuantConfig make_quant(const std::map<std::string, std::string>& given, const std::string& path) {
+  auto it = given.find("scheme");
+  if (it == given.end()) fail(path, "a [quant] point needs scheme=...");
+  const std::string scheme = it->second;
+  Scheme s;
+  if (scheme != "xfp" && !parse_scheme(scheme, &s))
+    fail(path, "[quant] scheme '" + scheme + "' is unknown; one of: xfp, " + scheme_names());
+  QuantConfig q;
+  for (const char* key : kQuantKeys) {
+    auto v = given.find(key);
+    if (v != given.end() && applies(scheme, key)) q.options.emplace_back(key, v->second);
+  }
+  if (scheme == "sop" && !given.count("sop_format") && !given.count("budget_bpw"))
+    fail(path, "[quant] scheme=sop needs sop_format=... or budget_bpw=...");
+  return q;
+}
+
+QuantConfig parse_point_line(const std::string& line, const std::string& path) {
+  std::map<std::string, std::string> given;
+  std::istringstream in(line);
+  for (std::string tok; in >> tok;) {
+    const size_t eq = tok.find('=');
+    if (eq == std::string::npos) fail(path, "[quant] point '" + line + "': '" + tok + "' is not key=value");
+    const std::string k = tok.substr(0, eq);
+    if (!is_quant_key(k)) fail(path, "[quant] point '" + line + "': unknown key '" + k + "'");
+    given[k] = tok.substr(eq + 1);
+  }
+  return make_quant(given, path);
+}
+
+}  // namespace
+
+std::string QuantConfig::scheme() const { return options.empty() ? "" : options.front().second; }
+
+std::string QuantConfig::text() const {
+  std::string s;
+  for (const auto& [k, v] : options) s += (s.empty() ? "" : " ") + k + "=" + v;
+  return s;
+}
+
+std::vector<std::string> QuantConfig::quantize_args() const {
+  std::vector<std::string> a;
+  for (auto [k, v] : options) {
+    for (char& c : k)
+      if (c == '_') c = '-';
+    a.push_back("--" + k);
+    a.push_back(v);
+  }
+  return a;
+}
+
+uint64_t Sweep::hash() const { return fnv1a64(text.data(), text.size()); }
+
+std::vector<std::string> expand_values(const std::string& key, const std::string& spec) {
+  static const std::regex range(R"(^\s*(-?[0-9.eE+-]+)\s*\.\.\s*(-?[0-9.eE+-]+)\s*(?:([:*])\s*([0-9.eE+-]+))?\s*$)");
+  std::vector<std::string> out;
+  for (const std::string& item : split_top_level(spec, ',')) {
+    if (item.empty()) throw Error(ExitCode::kUsage, "key '" + key + "': empty value in '" + spec + "'");
+    std::smatch m;
+    if (item.find("..") == std::string::npos || !std::regex_match(item, m, range)) {
+      out.push_back(item);
+      continue;
+    }
+    const double lo = std::stod(m[1]), hi = std::stod(m[2]);
+    const bool geometric = m[3] == "*";
+    const double step = m[4].matched ? std::stod(m[4]) : 1.0;
+    const bool integral = m[1].str().find_first_of(".eE") == std::string::npos &&
+                          m[2].str().find_first_of(".eE") == std::string::npos &&
+                          (!m[4].matched || m[4].str().find_first_of(".eE") == std::string::npos || geometric);
+    if (!(hi >= lo) || (geometric ? !(step > 1) || !(lo > 0) : !(step > 0)))
+      throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item +
+                                        "' needs lo <= hi and a step > 0 (or a factor > 1 from lo > 0)");
+    for (int i = 0;; ++i) {
+      const double v = geometric ? lo * std::pow(step, i) : lo + step * i;
+      if (v > hi * (1 + 1e-12)) break;
+      if (i >= 100000) throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has too many values");
+      out.push_back(format_number(v, integral));
+    }
+  }
+  return out;
+}
+
+Sweep parse_sweep(const std::string& text, const std::string& path) {
+  std::istringstream in(text);
+  po::options_description none;
+  std::vector<std::pair<std::string, std::string>> kv;
+  try {
+    const po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+    for (const auto& o : parsed.options)
+      kv.emplace_back(o.string_key, o.original_tokens.size() > 1 ? trim(o.original_tokens[1]) : "");
+  } catch (const po::error& e) {
+    fail(path, e.what());
+  }
+
+  Sweep s;
+  s.path = path;
+  std::string combine = "cartesian";
+  std::set<std::string> seen;
+  std::vector<std::string> point_lines;
+  std::vector<std::pair<std::string, std::vector<std::string>>> quant_axes, arch_axes;
+  std::vector<std::string> arch_files;
+  for (const auto& [key, value] : kv) {
+    if (key != "quant.point" && !seen.insert(key).second) fail(path, "key '" + key + "' is given twice");
+    const std::string section = key.substr(0, key.find('.'));
+    const std::string name = key.find('.') == std::string::npos ? "" : key.substr(key.find('.') + 1);
+    try {
+      if (key == "sweep.name") s.name = value;
+      else if (key == "sweep.weights") s.weights = value;
+      else if (key == "sweep.tensors") s.tensors = value;
+      else if (key == "sweep.blocks") s.blocks = uint32_t(std::stoul(value));
+      else if (key == "sweep.batch") s.batch = uint32_t(std::stoul(value));
+      else if (key == "sweep.seed") s.seed = std::stoull(value);
+      else if (key == "sweep.combine") combine = value;
+      else if (key == "quant.point") point_lines.push_back(value);
+      else if (section == "quant" && is_quant_key(name)) quant_axes.emplace_back(name, expand_values(key, value));
+      else if (key == "arch.file") arch_files = expand_values(key, value);
+      else if (section == "arch" && !name.empty()) arch_axes.emplace_back(name, expand_values(key, value));
+      else fail(path, "unknown key '" + key + "' (sections [sweep], [quant], [arch]; docs/explore.md)");
+    } catch (const std::logic_error&) {  // stoul and friends
+      fail(path, "key '" + key + "': '" + value + "' is not a number");
+    }
+  }
+  if (s.weights.empty()) fail(path, "[sweep] weights = ... is required (a weight file or synth:...)");
+  if (s.blocks < 1 || s.blocks > 100000) fail(path, "[sweep] blocks must be in [1, 100000]");
+  if (s.batch < 1 || s.batch > 4096) fail(path, "[sweep] batch must be in [1, 4096]");
+  if (combine != "cartesian" && combine != "listed") fail(path, "[sweep] combine must be cartesian or listed");
+  if (s.name.empty()) s.name = fs::path(path).stem().string();
+  const std::string weights_as_written = s.weights;
+  s.weights = resolve_path(path, s.weights);
+
+  // Quantization axis: listed points first, then the product of the axes.
+  std::set<std::string> quant_seen;
+  auto add_quant = [&](QuantConfig q) {
+    if (quant_seen.insert(q.text()).second) s.quants.push_back(std::move(q));
+  };
+  for (const auto& line : point_lines) add_quant(parse_point_line(line, path));
+  if (!quant_axes.empty()) {
+    std::vector<std::vector<std::string>> values;
+    for (const auto& a : quant_axes) values.push_back(a.second);
+    for (const auto& combo : cartesian(values)) {
+      std::map<std::string, std::string> given;
+      for (size_t i = 0; i < combo.size(); ++i) given[quant_axes[i].first] = combo[i];
+      add_quant(make_quant(given, path));
+    }
+  }
+  if (s.quants.empty()) fail(path, "[quant] names no configuration (point = scheme=... or scheme = a, b)");
+
+  // Hardware axis: base files x (product or zip of the key axes).
+  std::vector<std::vector<std::string>> combos;
+  if (combine == "cartesian" || arch_axes.empty()) {
+    std::vector<std::vector<std::string>> values;
+    for (const auto& a : arch_axes) values.push_back(a.second);
+    combos = cartesian(values);
+  } else {
+    size_t n = 1;
+    for (const auto& a : arch_axes) n = std::max(n, a.second.size());
+    for (const auto& a : arch_axes)
+      if (a.second.size() != 1 && a.second.size() != n)
+        fail(path, "combine = listed needs every [arch] list to have 1 or " + std::to_string(n) + " values; '" +
+                       a.first + "' has " + std::to_string(a.second.size()));
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<std::string> c;
+      for (const auto& a : arch_axes) c.push_back(a.second.size() == 1 ? a.second[0] : a.second[i]);
+      combos.push_back(c);
+    }
+  }
+  if (arch_files.empty()) arch_files.push_back("");
+  for (const auto& file : arch_files) {
+    ArchConfig base = default_arch();
+    base.name = "default";
+    if (!file.empty()) base = load_arch(resolve_path(path, file));
+    for (const auto& combo : combos) {
+      ArchPoint p;
+      std::vector<std::pair<std::string, std::string>> ov;
+      for (size_t i = 0; i < combo.size(); ++i) {
+        ov.emplace_back(arch_axes[i].first, combo[i]);
+        p.overrides += (p.overrides.empty() ? "" : ";") + arch_axes[i].first + "=" + combo[i];
+      }
+      p.arch = arch_with_overrides(base, ov, "sweep '" + path + "' [arch] " + p.overrides);
+      p.base = base.name;
+      s.archs.push_back(std::move(p));
+    }
+  }
+
+  std::ostringstream t;
+  t << "weights=" << weights_as_written << "\ntensors=" << s.tensors << "\nblocks=" << s.blocks
+    << "\nbatch=" << s.batch << "\nseed=" << s.seed << "\n";
+  for (const auto& q : s.quants) t << "quant=" << q.text() << "\n";
+  for (const auto& a : s.archs) {
+    char h[20];
+    std::snprintf(h, sizeof h, "%016llx", (unsigned long long)arch_hash(a.arch));
+    t << "arch=" << h << " " << a.base << " " << a.overrides << "\n";
+  }
+  s.text = t.str();
+  return s;
+}
+
+Sweep load_sweep(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(ExitCode::kIo, "cannot open sweep file '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_sweep(ss.str(), path);
+}
+
+}  // namespace lutc::explore
