@@ -55,6 +55,7 @@ def baseline_line(rows):
 
 
 def plot(rows, svg, title, line):
+    """SVG and PNG of bpw vs SQNR per scheme family, with the baselines' line."""
     if not shutil.which("gnuplot"):
         return
     dat = svg[:-4] + ".dat"
@@ -67,8 +68,14 @@ def plot(rows, svg, title, line):
                     f.write(f'{r["bpw"]} {r["sqnr_db"]} "{r["point"]}"\n')
             f.write("\n\n")
     a, b = line
-    script = f"""set terminal svg size 900,600 dynamic enhanced font 'sans,12'
-set output '{svg}'
+    for term, out in (("svg size 900,600 dynamic enhanced font 'sans,12'", svg),
+                      ("pngcairo size 900,600 enhanced font 'sans,11'", svg[:-4] + ".png")):
+        _render(term, out, dat, title, a, b)
+
+
+def _render(term, out, dat, title, a, b):
+    script = f"""set terminal {term}
+set output '{out}'
 set title '{title}: effective bpw vs SQNR (every stored bit counted)'
 set xlabel 'effective bits per weight'
 set ylabel 'SQNR (dB)'
