@@ -113,5 +113,29 @@ TEST(CliSynthetic, FreshSyntheticShapesMeetTheirFloor) {
   for (const auto& l : j["layers"]) EXPECT_GE(l["cos_min"].get<double>(), 0.995) << l["name"];
 }
 
+TEST(CliKernelCheck, EverySchemeIsBitIdenticalOnEveryIsaLevel) {
+  const uint64_t seed = fresh_seed() % 100000 + 1;
+  const std::string dir = temp_dir();
+  const std::string spec = "synth:24x300,5x77@" + std::to_string(seed);
+  const std::vector<std::vector<std::string>> schemes = {
+      {"--scheme", "xfp"}, {"--scheme", "xfp.v2a", "--bits", "3"}, {"--scheme", "int4.g128"},
+      {"--scheme", "nf4.b64"}, {"--scheme", "fp8.e4m3"}, {"--scheme", "sop", "--sop-format", "pair(nf4,dd4).sue4m4.b16+o1"}};
+  for (const auto& s : schemes) {
+    std::vector<std::string> q = {"quantize", spec, "-o", dir + "/k.xfp", "-q"};
+    q.insert(q.end(), s.begin(), s.end());
+    ASSERT_EQ(run_lutc(q).exit_code, 0) << s[1];
+    RunResult r = run_lutc({"kernel-check", dir + "/k.xfp", "--batch", "3", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << s[1] << ": " << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["mismatches"].get<int>(), 0) << s[1];
+    ASSERT_GE(j["checks"].size(), 2u) << s[1];  // two layers, at least the portable level each
+    for (const auto& c : j["checks"]) {
+      EXPECT_TRUE(c["decode_bit_identical"].get<bool>()) << c;
+      EXPECT_TRUE(c["gemv_exact_bit_identical"].get<bool>()) << c;
+      EXPECT_LT(c["f32_nmse"].get<double>(), 1e-9) << c;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lutc::testing
