@@ -259,7 +259,7 @@ int run_quantize(int argc, char** argv) {
   write_xfp(a.out, file);
   const ReportTotals totals = total_of(rows, 8 * file_header_bytes(file));
   if (!src->skipped().empty())
-    std::printf("skipped %zu tensors that are not 2-D matrices (norms, biases)\n", src->skipped().size());
+    std::printf("skipped %zu tensors that are not 2-D float matrices (norms, biases, integer buffers)\n", src->skipped().size());
   print_report_table(stdout, rows, totals);
   std::printf("wrote %s\n", a.out.c_str());
   if (!a.report.empty()) {

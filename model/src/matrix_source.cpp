@@ -67,7 +67,7 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
   }
   src->file_ = WeightFile::open(spec);
   for (const auto& t : src->file_->tensors()) {
-    if (!t.is_matrix()) {
+    if (!t.is_matrix() || !dtype_is_weight(t.dtype)) {
       src->skipped_.push_back(t.name);
       continue;
     }

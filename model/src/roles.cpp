@@ -43,6 +43,10 @@ constexpr DefaultRule kDefaults[] = {
     // llama2.c / Meta checkpoint names.
     {R"((^|\.)(attention\.)?w[qkvo](\.|$))", Role::kAttention},
     {R"((^|\.)(feed_forward\.)?w[123](\.|$))", Role::kMlp},
+    // BERT-family encoders (all-MiniLM, BERT, RoBERTa).
+    {R"((^|\.)attention\.(self\.(query|key|value)|output\.dense)(\.|$))", Role::kAttention},
+    {R"((^|\.)(intermediate|output)\.dense(\.|$))", Role::kMlp},
+    {R"((^|\.)embeddings\.(word|position|token_type)_embeddings(\.|$))", Role::kEmbedding},
 };
 
 }  // namespace

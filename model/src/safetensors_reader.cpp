@@ -18,14 +18,6 @@ using nlohmann::json;
 // is a corrupt length field, not a real header.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
-bool parse_dtype(const std::string& s, DType* out) {
-  if (s == "F32") *out = DType::kF32;
-  else if (s == "F16") *out = DType::kF16;
-  else if (s == "BF16") *out = DType::kBF16;
-  else return false;
-  return true;
-}
-
 class HeaderParser {
  public:
   HeaderParser(const std::string& file, uint64_t data_start, uint64_t data_size)
@@ -39,7 +31,8 @@ class HeaderParser {
     const auto dt = e.find("dtype");
     if (dt == e.end() || !dt->is_string()) fail(name, "missing or non-string 'dtype'");
     if (!parse_dtype(dt->get<std::string>(), &t.dtype)) {
-      fail(name, "unsupported dtype '" + dt->get<std::string>() + "' (supported: F32, F16, BF16)");
+      fail(name, "unknown dtype '" + dt->get<std::string>() +
+                     "' (weights: F32, F16, BF16; also listed: F64, I/U 8-64, BOOL, F8_E4M3, F8_E5M2)");
     }
 
     const auto sh = e.find("shape");

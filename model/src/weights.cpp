@@ -15,16 +15,34 @@
 
 namespace lutc {
 
-const char* dtype_name(DType d) {
-  switch (d) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
-  }
-  return "?";
+namespace {
+struct DTypeInfo {
+  DType dtype;
+  const char* name;
+  size_t size;
+};
+constexpr DTypeInfo kDTypes[] = {
+    {DType::kF32, "F32", 4},   {DType::kF16, "F16", 2},    {DType::kBF16, "BF16", 2},
+    {DType::kF64, "F64", 8},   {DType::kI64, "I64", 8},    {DType::kI32, "I32", 4},
+    {DType::kI16, "I16", 2},   {DType::kI8, "I8", 1},      {DType::kU64, "U64", 8},
+    {DType::kU32, "U32", 4},   {DType::kU16, "U16", 2},    {DType::kU8, "U8", 1},
+    {DType::kBool, "BOOL", 1}, {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kF8E5M2, "F8_E5M2", 1},
+};
+const DTypeInfo& info(DType d) {
+  for (const auto& i : kDTypes)
+    if (i.dtype == d) return i;
+  return kDTypes[0];
 }
+}  // namespace
 
-size_t dtype_size(DType d) { return d == DType::kF32 ? 4 : 2; }
+const char* dtype_name(DType d) { return info(d).name; }
+size_t dtype_size(DType d) { return info(d).size; }
+bool dtype_is_weight(DType d) { return d == DType::kF32 || d == DType::kF16 || d == DType::kBF16; }
+bool parse_dtype(const std::string& name, DType* out) {
+  for (const auto& i : kDTypes)
+    if (name == i.name) return *out = i.dtype, true;
+  return false;
+}
 
 uint64_t TensorInfo::cols() const {
   uint64_t c = 1;
@@ -98,6 +116,10 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
                 located(path_, t.name, -1,
                         "rows [" + std::to_string(r0) + ", " + std::to_string(r0 + n) +
                             ") requested from a tensor of " + std::to_string(rows) + " rows"));
+  }
+  if (!dtype_is_weight(t.dtype)) {
+    fail_input(path_, t.name, static_cast<long long>(t.offset),
+               std::string("dtype ") + dtype_name(t.dtype) + " is not a weight dtype (F32, F16, BF16)");
   }
   const size_t es = dtype_size(t.dtype);
   // Guards against a TensorInfo that did not come from this file.

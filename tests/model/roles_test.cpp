@@ -99,6 +99,17 @@ TEST_F(Roles, Llama2cAndMetaNames) {
   expect(l + "ffn_norm.weight", Role::kOther);
 }
 
+TEST_F(Roles, BertEncoderNames) {
+  const std::string l = "encoder.layer." + n() + ".";
+  for (const char* p : {"query", "key", "value"}) expect(l + "attention.self." + p + ".weight", Role::kAttention);
+  expect(l + "attention.output.dense.weight", Role::kAttention);
+  expect(l + "intermediate.dense.weight", Role::kMlp);
+  expect(l + "output.dense.weight", Role::kMlp);
+  expect(l + "attention.output.LayerNorm.weight", Role::kOther);
+  expect("embeddings.word_embeddings.weight", Role::kEmbedding);
+  expect("pooler.dense.weight", Role::kOther);
+}
+
 TEST_F(Roles, UnknownNamesAreOther) {
   for (int i = 0; i < 20; ++i) {
     std::string s;

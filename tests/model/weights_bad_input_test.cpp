@@ -2,10 +2,12 @@
 // naming the file (and the tensor, where there is one); none crashes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
 #include "lutc/model/error.h"
+#include "lutc/model/matrix_source.h"
 #include "lutc/model/weights.h"
 #include "test_data.h"
 #include "weight_file_builders.h"
@@ -92,10 +94,37 @@ TEST_F(WeightsBadInput, OffsetBeginAfterEnd) {
 }
 
 TEST_F(WeightsBadInput, UnknownDtype) {
-  const char* dtypes[] = {"I8", "F64", "U8", "F8_E4M3"};
+  const char* dtypes[] = {"Q7", "F12", "complex64", "f32"};
   const std::string dtype = dtypes[rng_() % 4];
   tensors_[1].dtype = dtype;
   expect_bad_input(write(safetensors_bytes(parts())), {name_, "'" + dtype + "'"});
+}
+
+// Real checkpoints carry integer buffers (BERT's int64 position_ids): the file
+// opens, the tensor is listed with its dtype, quantize skips it, and reading
+// it as weights is refused by name.
+TEST_F(WeightsBadInput, NonFloatTensorsAreListedButNotWeights) {
+  RawTensor ids{"embeddings.position_ids", "I64", {1, 8}, {}, {}};
+  for (uint64_t i = 0; i < 8; ++i) append_le(ids.bytes, i, 8);
+  tensors_.push_back(ids);
+  order_.push_back(2);
+  const std::string path = write(safetensors_bytes(parts()));
+  auto w = WeightFile::open(path);
+  const TensorInfo* t = w->find("embeddings.position_ids");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->dtype, DType::kI64);
+  EXPECT_FALSE(dtype_is_weight(t->dtype));
+  try {
+    w->read_all(*t);
+    ADD_FAILURE() << "read an I64 tensor as weights";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("embeddings.position_ids"), std::string::npos) << e.what();
+  }
+  auto src = MatrixSource::open(path);
+  EXPECT_EQ(src->find("embeddings.position_ids"), nullptr);
+  EXPECT_NE(src->find(name_), nullptr);
+  EXPECT_NE(std::find(src->skipped().begin(), src->skipped().end(), "embeddings.position_ids"), src->skipped().end());
 }
 
 TEST_F(WeightsBadInput, ShapeDoesNotMatchByteCount) {

@@ -4,7 +4,7 @@
 //   path/to/model.safetensors | path/to/model.bin
 //   synth:default              the seeded LLM-shaped set (4096x4096, 11008x4096)
 //   synth:NxK[,NxK...][@SEED]  synthetic matrices of the given shapes
-// Only 2-D tensors are weight matrices; the rest are listed as skipped.
+// Only 2-D tensors of a float dtype are weight matrices; the rest are listed as skipped.
 #include <cstdint>
 #include <memory>
 #include <regex>
@@ -28,7 +28,7 @@ class MatrixSource {
 
   const std::string& spec() const { return spec_; }
   const std::vector<MatrixEntry>& matrices() const { return matrices_; }
-  const std::vector<std::string>& skipped() const { return skipped_; }  // non-2-D tensors
+  const std::vector<std::string>& skipped() const { return skipped_; }  // non-2-D or non-float tensors
   // Keeps only matrices whose name matches (std::regex_search).
   void filter(const std::regex& re);
   std::vector<float> load(const MatrixEntry& m) const;  // row-major fp32, NaN/Inf rejected

@@ -10,9 +10,14 @@
 
 namespace lutc {
 
-enum class DType : uint8_t { kF32, kF16, kBF16 };
+// F32/F16/BF16 are weight dtypes. The other safetensors dtypes are accepted in
+// a file (real checkpoints carry int64 position ids, bool masks, fp8 scales)
+// and listed, but they are not weight matrices: read_rows refuses them.
+enum class DType : uint8_t { kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool, kF8E4M3, kF8E5M2 };
 const char* dtype_name(DType d);
 size_t dtype_size(DType d);
+bool dtype_is_weight(DType d);
+bool parse_dtype(const std::string& name, DType* out);  // safetensors spelling
 
 struct TensorInfo {
   std::string name;
