@@ -1,0 +1,124 @@
+// Uploading a packed layer: its arrays go to device memory as they are (the
+// GPU reads the same bytes the CPU kernels read, so GB/s figures compare),
+// and the shared tables are small enough for the fast kernel to stage in
+// shared memory.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "cuda_check.h"
+#include "device_layer.h"
+#include "lutc/model/fp16.h"
+
+namespace lutc::kernels::cuda {
+
+DeviceBuffer::DeviceBuffer(size_t bytes) : n_(bytes) {
+  if (bytes) CUDA_CHECK(cudaMalloc(&p_, bytes));
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (p_) cudaFree(p_);  // no throw from a destructor; a failure here leaves nothing to undo
+}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
+  if (this != &o) {
+    if (p_) cudaFree(p_);
+    p_ = o.p_, n_ = o.n_;
+    o.p_ = nullptr, o.n_ = 0;
+  }
+  return *this;
+}
+
+void DeviceBuffer::upload(const void* src, size_t bytes) {
+  if (bytes) CUDA_CHECK(cudaMemcpy(p_, src, bytes, cudaMemcpyHostToDevice));
+}
+
+void DeviceBuffer::download(void* dst, size_t bytes) const {
+  if (bytes) CUDA_CHECK(cudaMemcpy(dst, p_, bytes, cudaMemcpyDeviceToHost));
+}
+
+bool gpu_available() {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device / no driver" state
+    return false;
+  }
+  return n > 0;
+}
+
+std::string gpu_name() {
+  if (!gpu_available()) return "";
+  int dev = 0;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  return std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+         std::to_string(prop.multiProcessorCount) + " SMs)";
+}
+
+const char* act_type_name(ActType t) { return t == ActType::kF16 ? "f16" : "bf16"; }
+
+float round_act(float x, ActType act) {
+  return act == ActType::kF16 ? half_to_float(float_to_half(x)) : bf16_to_float(float_to_bf16(x));
+}
+
+namespace {
+
+template <class T>
+const T* put(DeviceLayerData& d, const std::vector<T>& v) {
+  if (v.empty()) return nullptr;
+  d.buffers.emplace_back(v.size() * sizeof(T));
+  d.buffers.back().upload(v.data(), v.size() * sizeof(T));
+  return static_cast<const T*>(d.buffers.back().get());
+}
+
+int scheme_id(Scheme s) {
+  switch (s) {
+    case Scheme::kXfpV2: return kSchemeV2;
+    case Scheme::kXfpV2a: return kSchemeV2a;
+    case Scheme::kInt4G128: return kSchemeInt4;
+    case Scheme::kNf4B64: return kSchemeNf4;
+    case Scheme::kFp8E4M3: return kSchemeFp8;
+    case Scheme::kSop: return kSchemeSop;
+    default: throw Error(ExitCode::kBadInput, std::string("GPU kernels: no decode for scheme ") + scheme_name(s));
+  }
+}
+
+}  // namespace
+
+DeviceLayer::DeviceLayer(const PackedLayer& p) : d_(std::make_unique<DeviceLayerData>()) {
+  DeviceLayerData& d = *d_;
+  // Buffers are pushed into a vector whose elements move on growth; the
+  // device pointers stay valid because a move keeps the allocation.
+  d.buffers.reserve(12);
+  LayerView& v = d.view;
+  v.scheme = scheme_id(p.scheme);
+  v.rows = p.rows, v.cols = p.cols, v.bits = p.bits, v.group = p.group;
+  v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
+  v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;
+  d.buffers.emplace_back(p.indices.size());
+  d.buffers.back().upload(p.indices.data(), p.indices.size());
+  v.indices = static_cast<const uint8_t*>(d.buffers.back().get());
+  v.group_half = put(d, p.group_half);
+  v.group_ids = put(d, p.group_ids);
+  v.shared = put(d, p.shared);
+  v.shared_len = uint32_t(p.shared.size());
+  v.sop_scale = put(d, p.sop_scale);
+  v.sop_book = put(d, p.sop_book);
+  v.sop_codes = uint32_t(p.sop_scale.size());
+  v.out_row_ptr = p.out_col.empty() ? nullptr : put(d, p.out_row_ptr);
+  v.out_col = put(d, p.out_col);
+  v.out_residual = put(d, p.out_residual);
+  v.weight_exp = p.weight_exp;
+  d.streamed = p.streamed_bytes();
+}
+
+DeviceLayer::~DeviceLayer() = default;
+DeviceLayer::DeviceLayer(DeviceLayer&&) noexcept = default;
+DeviceLayer& DeviceLayer::operator=(DeviceLayer&&) noexcept = default;
+uint32_t DeviceLayer::rows() const { return d_->view.rows; }
+uint32_t DeviceLayer::cols() const { return d_->view.cols; }
+size_t DeviceLayer::streamed_bytes() const { return d_->streamed; }
+
+}  // namespace lutc::kernels::cuda

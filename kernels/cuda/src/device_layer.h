@@ -1,0 +1,42 @@
+#pragma once
+// What DeviceLayer owns: the packed layer's arrays in device memory and a
+// LayerView pointing at them, plus the launch helpers the kernels share.
+#include <cstdint>
+#include <vector>
+
+#include "layer_view.cuh"
+#include "lutc/kernels/cuda/gpu.h"
+
+namespace lutc::kernels::cuda {
+
+// One cudaMalloc'd buffer; freed on destruction.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t bytes);
+  ~DeviceBuffer();
+  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr, o.n_ = 0; }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  void* get() const { return p_; }
+  size_t size() const { return n_; }
+  void upload(const void* src, size_t bytes);
+  void download(void* dst, size_t bytes) const;
+
+ private:
+  void* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+struct DeviceLayerData {
+  LayerView view{};
+  size_t streamed = 0;
+  std::vector<DeviceBuffer> buffers;
+};
+
+// Grid for one warp per row, kWarps warps per block.
+constexpr unsigned kWarps = 4;
+inline unsigned row_blocks(uint32_t rows) { return (rows + kWarps - 1) / kWarps; }
+
+}  // namespace lutc::kernels::cuda

@@ -1,0 +1,93 @@
+#pragma once
+// The device-side view of a packed layer and the three things every kernel
+// does with it: find a code, turn (row, group, code) into the golden decoded
+// value, and map a column to its padded code position. Table entries are
+// rebuilt with the golden decode's own fp32 operations (__fmul_rn/__fsub_rn:
+// round-to-nearest, never contracted into an FMA), so a value computed here
+// has the same bits as model/'s golden_decode and the CPU's group_table().
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+namespace lutc::kernels::cuda {
+
+enum : int { kSchemeV2 = 0, kSchemeV2a, kSchemeInt4, kSchemeNf4, kSchemeFp8, kSchemeSop };
+
+struct LayerView {
+  int scheme;
+  uint32_t rows, cols, bits, group, groups_per_row, group_padded;
+  uint64_t group_bytes, row_bytes;
+  const uint8_t* indices;
+  const uint16_t* group_half;
+  const uint8_t* group_ids;
+  const float* shared;  // shared tables (v2a library, NF4 levels, fp8 values, sop codebooks)
+  uint32_t shared_len;
+  const float* sop_scale;
+  const uint8_t* sop_book;
+  uint32_t sop_codes;
+  const uint32_t* out_row_ptr;  // nullptr without outliers
+  const uint32_t* out_col;
+  const float* out_residual;
+  int weight_exp;
+};
+
+// Code at padded position i of group g in row r (packed_layer.h's layouts:
+// 4-bit blocks of 32 with code j | code j+16 << 4; 8-bit bytes; other widths
+// a little-endian bit stream per group).
+__device__ __forceinline__ unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i) {
+  const uint8_t* src = v.indices + r * v.row_bytes + g * v.group_bytes;
+  if (v.bits == 4) {
+    const uint8_t b = src[(i & ~31u) / 2 + (i & 15u)];
+    return (i & 16u) ? unsigned(b >> 4) : unsigned(b & 15u);
+  }
+  if (v.bits == 8) return src[i];
+  const uint64_t bit = uint64_t(i) * v.bits;
+  const unsigned shift = unsigned(bit & 7);
+  unsigned x = src[bit >> 3] >> shift;
+  if (shift + v.bits > 8) x |= unsigned(src[(bit >> 3) + 1]) << (8 - shift);
+  return x & ((1u << v.bits) - 1u);
+}
+
+__device__ __forceinline__ float half_bits_to_float(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+
+// The golden decoded value of `code` in group g of row r (dense part, no outlier).
+// `tables` points at the shared tables (global or shared memory copy).
+__device__ __forceinline__ float entry(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
+                                       uint32_t g, unsigned code) {
+  const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
+  const unsigned entries = 1u << v.bits;
+  switch (v.scheme) {
+    case kSchemeV2:
+      return half_bits_to_float(v.group_half[gi * entries + code]);
+    case kSchemeV2a:
+      return tables[uint32_t(v.group_ids[gi]) * entries + code];
+    case kSchemeInt4: {
+      const float s = half_bits_to_float(v.group_half[2 * gi]);
+      const float z = half_bits_to_float(v.group_half[2 * gi + 1]);
+      return __fmul_rn(s, __fsub_rn(float(code), z));
+    }
+    case kSchemeNf4:
+      return __fmul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
+    case kSchemeFp8:
+      return tables[code];
+    default: {  // sop: codebook entry times the block's signed scale, one product
+      const uint16_t c = v.group_half[gi];
+      return __fmul_rn(tables[uint32_t(v.sop_book[c]) * entries + code], sop_scale[c]);
+    }
+  }
+}
+
+// Column k of the row: its group and position inside the padded group.
+__device__ __forceinline__ void locate(const LayerView& v, uint32_t k, uint32_t* g, uint32_t* i) {
+  *g = k / v.group;
+  *i = k - *g * v.group;
+}
+
+__device__ __forceinline__ float dense_at(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
+                                          uint32_t k) {
+  uint32_t g, i;
+  locate(v, k, &g, &i);
+  return entry(v, tables, sop_scale, r, g, code_at(v, r, g, i));
+}
+
+}  // namespace lutc::kernels::cuda
