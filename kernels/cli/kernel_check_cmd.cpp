@@ -12,6 +12,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/kernels/cpu/accuracy.h"
 #include "lutc/kernels/cpu/gemv.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
@@ -27,16 +28,6 @@ constexpr const char* kUsage =
     "  exact   the exact GEMV vs the golden GEMV (16-bit activations), bit for bit;\n"
     "  f32/i8  the fast paths' NMSE against an fp64 product of the golden-decoded weights.\n"
     "Activations are seeded Gaussian vectors. Exits 70 on any bit mismatch.";
-
-double nmse(const std::vector<float>& got, const std::vector<double>& want) {
-  double err = 0, sig = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double d = double(got[i]) - want[i];
-    err += d * d;
-    sig += want[i] * want[i];
-  }
-  return sig > 0 ? err / sig : err;
-}
 
 int run_kernel_check(int argc, char** argv) {
   std::string in;
@@ -95,11 +86,11 @@ int run_kernel_check(int argc, char** argv) {
       double e32 = NAN, e8 = NAN;
       std::vector<float> fast(want_y.size(), NAN);
       kernels::gemv_fast(kernels::Path::kF32, packed, x.data(), batch, fast.data(), ro);
-      j["f32_nmse"] = e32 = nmse(fast, ref);
+      j["f32_nmse"] = e32 = kernels::fast_path_nmse(fast, ref);
       if (kernels::path_supports(kernels::Path::kI8, packed)) {
         std::fill(fast.begin(), fast.end(), NAN);
         kernels::gemv_fast(kernels::Path::kI8, packed, x.data(), batch, fast.data(), ro);
-        j["i8_nmse"] = e8 = nmse(fast, ref);
+        j["i8_nmse"] = e8 = kernels::fast_path_nmse(fast, ref);
       }
       if (!json) {
         char i8[32] = "-";

@@ -11,6 +11,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/kernels/cpu/accuracy.h"
 #include "lutc/kernels/cuda/gpu.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
@@ -32,17 +33,6 @@ constexpr const char* kUsage =
     "Exits 70 on any bit mismatch or a fast-path NMSE above 1e-9, and 4 when no CUDA device is present.";
 
 constexpr double kFastNmseBound = 1e-9;  // fp32 sums; one wrong code in a row gives ~1e-4
-
-double nmse(const std::vector<float>& got, const std::vector<double>& want) {
-  double err = 0, sig = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    const double d = double(got[i]) - want[i];
-    err += d * d;
-    sig += want[i] * want[i];
-  }
-  return sig > 0 ? err / sig : err;
-}
 
 std::vector<double> reference(const std::vector<float>& w, uint32_t rows, uint32_t cols, const std::vector<float>& x,
                               unsigned batch, kc::ActType act) {
@@ -104,7 +94,7 @@ int run_gpu_check(int argc, char** argv) {
       const kc::ActType act = t ? kc::ActType::kBf16 : kc::ActType::kF16;
       std::vector<float> fast(want_y.size(), NAN);
       kc::gpu_gemv_fast(dev, x.data(), batch, act, fast.data());
-      e[t] = nmse(fast, reference(want_w, layer.rows, layer.cols, x, batch, act));
+      e[t] = kernels::fast_path_nmse(fast, reference(want_w, layer.rows, layer.cols, x, batch, act));
     }
     const bool fast_ok = e[0] <= kFastNmseBound && e[1] <= kFastNmseBound;
     mismatches += !dec_ok + !gemv_ok + !fast_ok;
