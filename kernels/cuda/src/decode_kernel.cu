@@ -1,9 +1,9 @@
 // gpu_decode: one warp per row writes every column's table value, then the
-// row's outliers overwrite their positions with dense + residual (one fp32
-// add, as the golden decode does) in the same launch.
+// row's outliers overwrite their positions (decode_rows.cuh) in the same launch.
 #include <vector>
 
 #include "cuda_check.h"
+#include "decode_rows.cuh"
 #include "device_layer.h"
 
 namespace lutc::kernels::cuda {
@@ -13,13 +13,9 @@ __global__ void decode_rows(LayerView v, float* out) {
   const uint32_t r = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x & 31;
   if (r >= v.rows) return;  // whole warps leave together: r is uniform per warp
   float* o = out + uint64_t(r) * v.cols;
-  for (uint32_t k = lane; k < v.cols; k += 32) o[k] = dense_at(v, v.shared, v.sop_scale, r, k);
-  if (!v.out_row_ptr) return;
+  decode_lane_dense(v, r, lane, o);
   __syncwarp();  // orders the dense stores before the outlier stores to the same row
-  for (uint32_t e = v.out_row_ptr[r] + lane; e < v.out_row_ptr[r + 1]; e += 32) {
-    const uint32_t c = v.out_col[e];
-    o[c] = __fadd_rn(dense_at(v, v.shared, v.sop_scale, r, c), v.out_residual[e]);
-  }
+  decode_lane_outliers(v, r, lane, o);
 }
 
 }  // namespace

@@ -87,30 +87,53 @@ int scheme_id(Scheme s) {
 
 }  // namespace
 
+LayerView host_view(const PackedLayer& p) {
+  LayerView v{};
+  v.scheme = scheme_id(p.scheme);
+  v.rows = p.rows, v.cols = p.cols, v.bits = p.bits, v.group = p.group;
+  v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
+  v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;
+  auto ptr = [](const auto& vec) { return vec.empty() ? nullptr : vec.data(); };
+  v.indices = p.indices.size() ? p.indices.data() : nullptr;
+  v.group_half = ptr(p.group_half);
+  v.group_ids = ptr(p.group_ids);
+  v.shared = ptr(p.shared);
+  v.shared_len = uint32_t(p.shared.size());
+  v.sop_scale = ptr(p.sop_scale);
+  v.sop_book = ptr(p.sop_book);
+  v.sop_codes = uint32_t(p.sop_scale.size());
+  v.out_row_ptr = p.out_col.empty() ? nullptr : ptr(p.out_row_ptr);
+  v.out_col = ptr(p.out_col);
+  v.out_residual = ptr(p.out_residual);
+  v.weight_exp = p.weight_exp;
+  return v;
+}
+
+std::vector<uint16_t> activation_bits(const float* x, size_t n, ActType act) {
+  std::vector<uint16_t> xs(n);
+  for (size_t i = 0; i < n; ++i) xs[i] = act == ActType::kF16 ? float_to_half(x[i]) : float_to_bf16(x[i]);
+  return xs;
+}
+
 DeviceLayer::DeviceLayer(const PackedLayer& p) : d_(std::make_unique<DeviceLayerData>()) {
   DeviceLayerData& d = *d_;
   // Buffers are pushed into a vector whose elements move on growth; the
   // device pointers stay valid because a move keeps the allocation.
   d.buffers.reserve(12);
   LayerView& v = d.view;
-  v.scheme = scheme_id(p.scheme);
-  v.rows = p.rows, v.cols = p.cols, v.bits = p.bits, v.group = p.group;
-  v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
-  v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;
+  v = host_view(p);
   d.buffers.emplace_back(p.indices.size());
   d.buffers.back().upload(p.indices.data(), p.indices.size());
   v.indices = static_cast<const uint8_t*>(d.buffers.back().get());
   v.group_half = put(d, p.group_half);
   v.group_ids = put(d, p.group_ids);
   v.shared = put(d, p.shared);
-  v.shared_len = uint32_t(p.shared.size());
   v.sop_scale = put(d, p.sop_scale);
   v.sop_book = put(d, p.sop_book);
-  v.sop_codes = uint32_t(p.sop_scale.size());
   v.out_row_ptr = p.out_col.empty() ? nullptr : put(d, p.out_row_ptr);
   v.out_col = put(d, p.out_col);
   v.out_residual = put(d, p.out_residual);
-  v.weight_exp = p.weight_exp;
+  if (p.needs_padding()) d.x_pad = DeviceBuffer(size_t(kMaxFastBatch) * p.padded_cols() * sizeof(uint16_t));
   d.streamed = p.streamed_bytes();
 }
 

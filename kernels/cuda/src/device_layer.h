@@ -33,7 +33,17 @@ struct DeviceLayerData {
   LayerView view{};
   size_t streamed = 0;
   std::vector<DeviceBuffer> buffers;
+  // Layers whose groups are not a multiple of 32 wide: kMaxFastBatch
+  // activation vectors in the padded column order the fast kernel reads.
+  DeviceBuffer x_pad;
 };
+
+// A LayerView of a PackedLayer in host memory (the emulator's; DeviceLayer
+// starts from it and swaps every pointer for its device copy).
+LayerView host_view(const PackedLayer& p);
+
+// Activations rounded to fp16 or bf16, as the fast kernel reads them.
+std::vector<uint16_t> activation_bits(const float* x, size_t n, ActType act);
 
 // Grid for one warp per row, kWarps warps per block.
 constexpr unsigned kWarps = 4;

@@ -1,112 +1,56 @@
-// gpu_gemv_fast: decode and multiply in one launch, fp32 accumulation.
-// One warp per row; the batch (1..16) is a compile-time bound so the
-// accumulators stay in registers. The layer's shared tables (v2a library,
-// NF4 levels, fp8 values, sop codebooks and scale values) are staged in
-// shared memory once per block: every lane reads a different entry, so a
-// table lookup is one shared-memory access instead of a global gather.
-// Per-group metadata (fp16 codebooks, scales) is read through L1, where the
-// 32 lanes working on the same group hit the same line.
-// 4-bit codes: each lane takes a 32-bit word of the code stream (8 codes of
-// one block: positions j..j+3 and j+16..j+19), so a warp reads 128
-// contiguous bytes per step. Other widths go element by element.
-// The row's outliers (residual * x) are added before the warp reduction.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
+// gpu_gemv_fast: decode and multiply in one launch, fp32 accumulation. The
+// per-lane work is fast_rows.cuh; this file stages the layer's tables in
+// shared memory, runs the lanes and reduces each row across the warp.
 #include <algorithm>
 #include <vector>
 
 #include "cuda_check.h"
 #include "device_layer.h"
+#include "fast_rows.cuh"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 
 namespace lutc::kernels::cuda {
 namespace {
 
-__device__ __forceinline__ float act_f(__half h) { return __half2float(h); }
-__device__ __forceinline__ float act_f(__nv_bfloat16 b) { return __bfloat162float(b); }
+constexpr size_t kMaxStaticSmem = 48 * 1024;  // without a per-kernel opt-in
 
-template <unsigned MB, class T>
-__global__ void fast_rows(LayerView v, const T* x, uint32_t nb, bool stage, float* y) {
+template <unsigned BITS, unsigned MB, unsigned R, class Act>
+__global__ void __launch_bounds__(kFastWarps * 32)
+    fast_rows(LayerView v, const uint16_t* xp, uint32_t nb, bool stage, float* y) {
   extern __shared__ float smem[];
   const float* tables = v.shared;
   const float* sop_scale = v.sop_scale;
+  float* lane_tables = smem;
   if (stage) {
     for (uint32_t i = threadIdx.x; i < v.shared_len; i += blockDim.x) smem[i] = v.shared[i];
     for (uint32_t i = threadIdx.x; i < v.sop_codes; i += blockDim.x) smem[v.shared_len + i] = v.sop_scale[i];
     __syncthreads();
     tables = smem;
     sop_scale = smem + v.shared_len;
+    lane_tables = smem + v.shared_len + v.sop_codes;
   }
-  const uint32_t r = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x & 31;
-  if (r >= v.rows) return;
-  float acc[MB];
+  const uint32_t warp = threadIdx.x / 32, lane = threadIdx.x & 31;
+  const uint32_t r0 = (blockIdx.x * kFastWarps + warp) * R;
+  if (r0 >= v.rows) return;  // uniform per warp, after the block-wide barrier
+  float* my_table = lane_tables + warp * R * (1u << BITS) * 32 + lane;
+  float acc[R][MB];
+  fast_lane<BITS, MB, R, Act>(v, tables, sop_scale, xp, nb, r0, lane, my_table, acc);
 #pragma unroll
-  for (unsigned m = 0; m < MB; ++m) acc[m] = 0.f;
-  if (v.bits == 4) {
-    const uint32_t* words = reinterpret_cast<const uint32_t*>(v.indices + r * v.row_bytes);
-    const uint32_t nwords = uint32_t(v.row_bytes / 4);
-    const uint32_t blocks_per_group = v.group_padded / 32;
-    for (uint32_t wi = lane; wi < nwords; wi += 32) {
-      const uint32_t word = __ldg(words + wi);
-      const uint32_t block = wi / 4, j0 = (wi % 4) * 4;
-      const uint32_t g = block / blocks_per_group;
-      const uint32_t i0 = (block - g * blocks_per_group) * 32 + j0;  // position in the padded group
-      const uint32_t k0 = g * v.group;
+  for (unsigned rr = 0; rr < R; ++rr)
 #pragma unroll
-      for (unsigned t = 0; t < 8; ++t) {
-        const uint32_t i = i0 + (t & 3) + (t >> 2) * 16;  // low nibbles: j0..j0+3, high: j0+16..
-        if (i >= v.group) continue;  // padding (code 0) past the group's real elements
-        const unsigned code = (word >> ((t & 3) * 8 + (t >> 2) * 4)) & 15u;
-        const float w = entry(v, tables, sop_scale, r, g, code);
-        const uint32_t k = k0 + i;
-#pragma unroll
-        for (unsigned m = 0; m < MB; ++m)
-          if (m < nb) acc[m] = fmaf(w, act_f(x[uint64_t(m) * v.cols + k]), acc[m]);
-      }
+    for (unsigned m = 0; m < MB; ++m) {
+      float s = acc[rr][m];
+      for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+      if (lane == 0 && m < nb && r0 + rr < v.rows) y[uint64_t(m) * v.rows + r0 + rr] = s;
     }
-  } else {
-    for (uint32_t k = lane; k < v.cols; k += 32) {
-      const float w = dense_at(v, tables, sop_scale, r, k);
-#pragma unroll
-      for (unsigned m = 0; m < MB; ++m)
-        if (m < nb) acc[m] = fmaf(w, act_f(x[uint64_t(m) * v.cols + k]), acc[m]);
-    }
-  }
-  if (v.out_row_ptr)
-    for (uint32_t e = v.out_row_ptr[r] + lane; e < v.out_row_ptr[r + 1]; e += 32) {
-      const uint32_t c = v.out_col[e];
-      const float res = v.out_residual[e];
-#pragma unroll
-      for (unsigned m = 0; m < MB; ++m)
-        if (m < nb) acc[m] = fmaf(res, act_f(x[uint64_t(m) * v.cols + c]), acc[m]);
-    }
-#pragma unroll
-  for (unsigned m = 0; m < MB; ++m) {
-    for (int off = 16; off > 0; off >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], off);
-    if (lane == 0 && m < nb) y[uint64_t(m) * v.rows + r] = acc[m];
-  }
 }
 
-template <class T>
-void launch(const LayerView& v, const T* x, uint32_t batch, float* y) {
-  const size_t smem = (size_t(v.shared_len) + v.sop_codes) * sizeof(float);
-  const bool stage = smem > 0 && smem <= 48 * 1024;  // larger tables (none today) stay in global memory
-  const size_t bytes = stage ? smem : 0;
-  const dim3 grid(row_blocks(v.rows)), block(kWarps * 32);
-  if (batch <= 1) {
-    fast_rows<1, T><<<grid, block, bytes>>>(v, x, batch, stage, y);
-  } else if (batch <= 2) {
-    fast_rows<2, T><<<grid, block, bytes>>>(v, x, batch, stage, y);
-  } else if (batch <= 4) {
-    fast_rows<4, T><<<grid, block, bytes>>>(v, x, batch, stage, y);
-  } else if (batch <= 8) {
-    fast_rows<8, T><<<grid, block, bytes>>>(v, x, batch, stage, y);
-  } else {
-    fast_rows<16, T><<<grid, block, bytes>>>(v, x, batch, stage, y);
-  }
-  CUDA_CHECK_LAUNCH("fast_rows");
+__global__ void pad_activations(LayerView v, const uint16_t* x, uint32_t batch, uint16_t* xp) {
+  const uint32_t pc = v.groups_per_row * v.group_padded;
+  const uint64_t n = uint64_t(batch) * pc;
+  for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x)
+    xp[i] = padded_act(v, x, uint32_t(i / pc), uint32_t(i % pc));
 }
 
 void check_batch(uint32_t batch) {
@@ -119,19 +63,39 @@ void check_batch(uint32_t batch) {
 
 void gpu_gemv_fast_device(const DeviceLayer& layer, const void* d_x, uint32_t batch, ActType act, float* d_y) {
   check_batch(batch);
-  const LayerView& v = layer.data().view;
+  const DeviceLayerData& d = layer.data();
+  const LayerView& v = d.view;
   if (v.rows == 0) return;
-  if (act == ActType::kF16)
-    launch(v, static_cast<const __half*>(d_x), batch, d_y);
-  else
-    launch(v, static_cast<const __nv_bfloat16*>(d_x), batch, d_y);
+  const uint16_t* xp = static_cast<const uint16_t*>(d_x);
+  if (d.x_pad.get()) {  // groups not a multiple of 32 wide: activations go to the padded order first
+    const uint64_t n = uint64_t(batch) * v.groups_per_row * v.group_padded;
+    const unsigned blocks = unsigned(std::min<uint64_t>((n + 255) / 256, 65535));
+    pad_activations<<<blocks, 256>>>(v, xp, batch, static_cast<uint16_t*>(d.x_pad.get()));
+    CUDA_CHECK_LAUNCH("pad_activations");
+    xp = static_cast<const uint16_t*>(d.x_pad.get());
+  }
+  const unsigned R = fast_rows_for_batch(batch);
+  const size_t staged = (size_t(v.shared_len) + v.sop_codes) * sizeof(float);
+  const size_t lanes = fast_lane_table_floats(v, R) * sizeof(float);
+  // Staging always fits today (largest: an 8-bit v2a library, 32 KiB); a
+  // larger table would be read from global memory instead.
+  const bool stage = staged + lanes <= kMaxStaticSmem;
+  if (!stage && lanes)
+    throw Error(ExitCode::kInternal, "gpu_gemv_fast: lane tables need shared memory the launch cannot have");
+  const size_t smem = stage ? staged + lanes : 0;
+  const unsigned grid = unsigned((v.rows + kFastWarps * R - 1) / (kFastWarps * R));
+  fast_dispatch(v.bits, batch, act == ActType::kBf16, [&](auto cfg, auto a) {
+    using Cfg = decltype(cfg);
+    fast_rows<Cfg::kBits, Cfg::kBatch, Cfg::kRows, decltype(a)>
+        <<<grid, kFastWarps * 32, smem>>>(v, xp, batch, stage, d_y);
+  });
+  CUDA_CHECK_LAUNCH("fast_rows");
 }
 
 void gpu_gemv_fast(const DeviceLayer& layer, const float* x, uint32_t batch, ActType act, float* y) {
   check_batch(batch);
   const LayerView& v = layer.data().view;
-  std::vector<uint16_t> xs(size_t(batch) * v.cols);
-  for (size_t i = 0; i < xs.size(); ++i) xs[i] = act == ActType::kF16 ? float_to_half(x[i]) : float_to_bf16(x[i]);
+  const std::vector<uint16_t> xs = activation_bits(x, size_t(batch) * v.cols, act);
   DeviceBuffer d_x(std::max<size_t>(xs.size(), 1) * 2), d_y(std::max<size_t>(size_t(batch) * v.rows, 1) * 4);
   d_x.upload(xs.data(), xs.size() * 2);
   CUDA_CHECK(cudaMemset(d_y.get(), 0xff, d_y.size()));  // NaN: a row the kernel skips shows

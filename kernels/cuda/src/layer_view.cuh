@@ -2,12 +2,13 @@
 // The device-side view of a packed layer and the three things every kernel
 // does with it: find a code, turn (row, group, code) into the golden decoded
 // value, and map a column to its padded code position. Table entries are
-// rebuilt with the golden decode's own fp32 operations (__fmul_rn/__fsub_rn:
+// rebuilt with the golden decode's own fp32 operations (mul_rn/sub_rn:
 // round-to-nearest, never contracted into an FMA), so a value computed here
 // has the same bits as model/'s golden_decode and the CPU's group_table().
-#include <cuda_fp16.h>
-
+// Everything here is host+device: emulate.cu runs the kernels on the CPU.
 #include <cstdint>
+
+#include "device_math.cuh"
 
 namespace lutc::kernels::cuda {
 
@@ -34,7 +35,7 @@ struct LayerView {
 // Code at padded position i of group g in row r (packed_layer.h's layouts:
 // 4-bit blocks of 32 with code j | code j+16 << 4; 8-bit bytes; other widths
 // a little-endian bit stream per group).
-__device__ __forceinline__ unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i) {
+LUTC_HD unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i) {
   const uint8_t* src = v.indices + r * v.row_bytes + g * v.group_bytes;
   if (v.bits == 4) {
     const uint8_t b = src[(i & ~31u) / 2 + (i & 15u)];
@@ -48,11 +49,9 @@ __device__ __forceinline__ unsigned code_at(const LayerView& v, uint32_t r, uint
   return x & ((1u << v.bits) - 1u);
 }
 
-__device__ __forceinline__ float half_bits_to_float(uint16_t h) { return __half2float(__ushort_as_half(h)); }
-
 // The golden decoded value of `code` in group g of row r (dense part, no outlier).
 // `tables` points at the shared tables (global or shared memory copy).
-__device__ __forceinline__ float entry(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
+LUTC_HD float entry(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
                                        uint32_t g, unsigned code) {
   const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
   const unsigned entries = 1u << v.bits;
@@ -64,26 +63,26 @@ __device__ __forceinline__ float entry(const LayerView& v, const float* tables, 
     case kSchemeInt4: {
       const float s = half_bits_to_float(v.group_half[2 * gi]);
       const float z = half_bits_to_float(v.group_half[2 * gi + 1]);
-      return __fmul_rn(s, __fsub_rn(float(code), z));
+      return mul_rn(s, sub_rn(float(code), z));
     }
     case kSchemeNf4:
-      return __fmul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
+      return mul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
     case kSchemeFp8:
       return tables[code];
     default: {  // sop: codebook entry times the block's signed scale, one product
       const uint16_t c = v.group_half[gi];
-      return __fmul_rn(tables[uint32_t(v.sop_book[c]) * entries + code], sop_scale[c]);
+      return mul_rn(tables[uint32_t(v.sop_book[c]) * entries + code], sop_scale[c]);
     }
   }
 }
 
 // Column k of the row: its group and position inside the padded group.
-__device__ __forceinline__ void locate(const LayerView& v, uint32_t k, uint32_t* g, uint32_t* i) {
+LUTC_HD void locate(const LayerView& v, uint32_t k, uint32_t* g, uint32_t* i) {
   *g = k / v.group;
   *i = k - *g * v.group;
 }
 
-__device__ __forceinline__ float dense_at(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
+LUTC_HD float dense_at(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
                                           uint32_t k) {
   uint32_t g, i;
   locate(v, k, &g, &i);
