@@ -2,10 +2,13 @@
 // synthetic LLM-shaped matrix, next to the two yardsticks measured in the
 // same run: a streaming read of the same number of bytes (the machine's
 // read bandwidth) and an fp32 GEMV with Eigen on the same shape.
+// With --gpu it hands its arguments to `lutc gpu-bench` (kernels/cuda/cli),
+// found by name in the command registry, so this file builds without CUDA.
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -28,7 +31,8 @@ using Clock = std::chrono::steady_clock;
 using kernels::Path;
 
 constexpr const char* kUsage =
-    "usage: lutc bench (--cpu X.xfp | --synthetic NxK) [options]\n\n"
+    "usage: lutc bench (--cpu X.xfp | --synthetic NxK) [options]\n"
+    "       lutc bench --gpu (X.xfp | --synthetic NxK) [--batch M] [gpu-bench options]\n\n"
     "Measures the CPU decode-GEMV kernels (kernels/cpu) and prints, per layer, path and thread\n"
     "count: time per GEMV, weights/s, GB/s of packed weight bytes read, the read bandwidth of a\n"
     "plain streaming read of the same number of bytes measured in the same run (% of it), and\n"
@@ -39,7 +43,13 @@ constexpr const char* kUsage =
     "DRAM rather than cache; the default reaches a 256 MiB working set. --copies 1 measures a\n"
     "cache-resident layer (use a shape whose packed size fits the last-level cache).\n\n"
     "--scheme sop takes its block format from --sop-format (e.g. e2m1.ue4m3.b16).\n\n"
-    "Example: lutc bench --synthetic 11008x4096 --threads 1,2 --path f32,i8";
+    "--gpu: benchmark the CUDA kernel instead. Every other argument goes to `lutc gpu-bench`\n"
+    "(`lutc gpu-bench --help`): the fast kernel against a device-to-device copy and cuBLAS fp16\n"
+    "GEMV, --batch 1..16, --act f16|bf16, --scheme/--bits/--group/--sop-format, --repeat, --json;\n"
+    "the CPU-only options (--threads, --path, --isa, --copies, --act-bits, --layer) are refused.\n"
+    "Exits 4 when no CUDA device is present, and 2 when this lutc was built without CUDA.\n\n"
+    "Example: lutc bench --synthetic 11008x4096 --threads 1,2 --path f32,i8\n"
+    "         lutc bench --gpu --synthetic 11008x4096 --batch 4";
 
 struct Shape {
   uint32_t rows = 0, cols = 0;
@@ -228,13 +238,45 @@ void print_table(const nlohmann::json& rows) {
                 j["speedup_vs_eigen_fp32"].get<double>());
 }
 
+bool is_gpu_flag(const char* a) { return !std::strcmp(a, "--gpu") || !std::strncmp(a, "--gpu=", 6); }
+
+// `lutc bench --gpu [X.xfp] REST`  ->  `lutc gpu-bench [X.xfp] REST`.
+int run_on_gpu(int argc, char** argv) {
+  std::vector<std::string> args{"gpu-bench"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--gpu") {
+      if (i + 1 < argc && argv[i + 1][0] != '-') args.push_back(argv[++i]);  // --gpu X.xfp
+    } else if (a.compare(0, 6, "--gpu=") == 0) {
+      if (a.size() > 6) args.push_back(a.substr(6));
+    } else if (a == "--cpu" || a.compare(0, 6, "--cpu=") == 0) {
+      throw Error(ExitCode::kUsage, "give one of --cpu and --gpu, not both");
+    } else {
+      args.push_back(a);
+    }
+  }
+  const Command* gpu = find_command("gpu-bench");
+  if (!gpu)
+    throw Error(ExitCode::kUsage,
+                "--gpu: this lutc was built without CUDA (CMake found no nvcc), so it has no GPU benchmark; "
+                "rebuild where the CUDA toolkit is installed");
+  std::vector<char*> av;
+  for (auto& a : args) av.push_back(a.data());
+  av.push_back(nullptr);
+  return gpu->run(int(args.size()), av.data());
+}
+
 int run_bench(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (is_gpu_flag(argv[i])) return run_on_gpu(argc, argv);
   std::string xfp, synthetic, scheme_s = "int4.g128", sop_format, threads_s = "1", paths_s = "exact,f32,i8", isa_s, layer_filter;
   unsigned bits = 4, group = 128;
   Options o;
   bool json = false;
   po::options_description opts("options");
   opts.add_options()("cpu", po::value(&xfp), "benchmark every layer of this .xfp file")(
+      "gpu", po::value<std::string>()->implicit_value(""),
+      "[X.xfp] benchmark the CUDA kernel instead: the other arguments go to lutc gpu-bench")(
       "synthetic", po::value(&synthetic), "benchmark a seeded synthetic NxK matrix (N rows = outputs, K inputs)")(
       "scheme", po::value(&scheme_s)->default_value("int4.g128"), "with --synthetic: scheme to quantize to")(
       "sop-format", po::value(&sop_format), "with --synthetic --scheme sop: block format (docs/sop.md)")(
@@ -252,10 +294,10 @@ int run_bench(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  if (xfp.empty() == synthetic.empty()) throw Error(ExitCode::kUsage, "give exactly one of --cpu X.xfp or --synthetic NxK");
-  check_range("--batch", o.batch, 1, 4096);
-  check_range("--repeat", o.repeat, 1, 1000);
-  check_range("--copies", o.copies, 0, 4096);
+  if (xfp.empty() == synthetic.empty()) throw Error(ExitCode::kUsage, "give exactly one of --cpu X.xfp or --synthetic NxK (or --gpu, see --help)");
+  check_range("batch", o.batch, 1, 4096);
+  check_range("repeat", o.repeat, 1, 1000);
+  check_range("copies", o.copies, 0, 4096);
   if (o.act_bits != 8 && o.act_bits != 16) throw Error(ExitCode::kUsage, "--act-bits: 8 or 16");
   o.threads = parse_list<unsigned>("--threads", threads_s, [](const std::string& s) {
     const int t = std::atoi(s.c_str());

@@ -16,6 +16,12 @@ const std::vector<Command>& commands() {
   return r;
 }
 
+const Command* find_command(const std::string& name) {
+  for (const auto& c : commands())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
 RegisterCommand::RegisterCommand(Command c) { registry().push_back(std::move(c)); }
 
 }  // namespace lutc::cli

@@ -15,6 +15,10 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+// The registered command of that name, or nullptr when this build has none
+// (e.g. gpu-bench without CUDA). Lets one command hand over to another
+// without linking against it.
+const Command* find_command(const std::string& name);
 
 struct RegisterCommand {
   explicit RegisterCommand(Command c);

@@ -67,9 +67,9 @@ int run_sim(int argc, char** argv) {
   pos.add("input", -1);
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  check_range("--batch", batch, 1, 1 << 20);
-  check_range("--dram-burst", burst, 1, 1 << 24);
-  check_range("--dram-outstanding", outstanding, 1, 1 << 16);
+  check_range("batch", batch, 1, 1 << 20);
+  check_range("dram-burst", burst, 1, 1 << 24);
+  check_range("dram-outstanding", outstanding, 1, 1 << 16);
   if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
 
   const std::vector<std::string> paths = program_paths(inputs);

@@ -21,7 +21,8 @@ namespace {
 namespace kc = kernels::cuda;
 
 constexpr const char* kUsage =
-    "usage: lutc gpu-bench (X.xfp | --synthetic NxK) [options]\n\n"
+    "usage: lutc gpu-bench (X.xfp | --synthetic NxK) [options]\n"
+    "       lutc bench --gpu (X.xfp | --synthetic NxK) [options]    (the same command)\n\n"
     "Times the fused CUDA decode-GEMV (fast path, fp32 accumulation) and prints per layer: time per\n"
     "GEMV, GB/s of packed weight bytes read, the bandwidth of a device-to-device cudaMemcpy measured\n"
     "in the same run ((read + written bytes) / time) and the kernel's % of it, and the speedup over\n"
@@ -82,8 +83,8 @@ int run_gpu_bench(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
   if (xfp.empty() == shape.empty()) throw Error(ExitCode::kUsage, "give exactly one of X.xfp or --synthetic NxK");
-  check_range("--batch", batch, 1, kc::kMaxFastBatch);
-  check_range("--repeat", repeat, 1, 1000);
+  check_range("batch", batch, 1, kc::kMaxFastBatch);
+  check_range("repeat", repeat, 1, 1000);
   if (act_s != "f16" && act_s != "bf16") throw Error(ExitCode::kUsage, "--act: f16 or bf16");
   const kc::ActType act = act_s == "f16" ? kc::ActType::kF16 : kc::ActType::kBf16;
   if (!kc::gpu_available())
