@@ -1,6 +1,6 @@
 #pragma once
 // What each instruction-set file provides. The dispatcher (fast_gemv.cpp,
-// exact_decode.cpp) prepares activations once per call and hands row ranges
+// exact_gemv.cpp) prepares activations once per call and hands row ranges
 // to these functions, one per thread task.
 #include <cstdint>
 
