@@ -8,6 +8,7 @@
 // bit for bit, which checks that the device ran the code as designed.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ namespace lutc::testing {
 namespace kc = kernels::cuda;
 
 enum class CudaBackend { kEmulated, kDevice };
+inline void PrintTo(CudaBackend b, std::ostream* os) { *os << (b == CudaBackend::kDevice ? "device" : "emulated"); }
 
 #define REQUIRE_GPU()                                                                             \
   do {                                                                                            \

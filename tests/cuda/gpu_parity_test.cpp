@@ -77,15 +77,22 @@ TEST(GpuDevice, AvailabilityNeverThrows) {
   EXPECT_NE(kc::gpu_name(), "");
 }
 
-TEST(GpuDevice, FastPathRefusesBatchOutsideRange) {
+TEST(CudaEmulation, FastPathRefusesBatchOutsideRange) {
   std::mt19937_64 rng(17);
   const kernels::PackedLayer p = kernels::pack_layer(random_kernel_layer(Scheme::kInt4G128, rng));
   std::vector<float> x(size_t(17) * p.cols), y(size_t(17) * p.rows);
   EXPECT_THROW(kc::emulate::gemv_fast(p, x.data(), 17, kc::ActType::kF16, y.data()), Error);
   EXPECT_THROW(kc::emulate::gemv_fast(p, x.data(), 0, kc::ActType::kF16, y.data()), Error);
+}
+
+TEST(GpuDevice, FastPathRefusesBatchOutsideRange) {
   REQUIRE_GPU();
+  std::mt19937_64 rng(17);
+  const kernels::PackedLayer p = kernels::pack_layer(random_kernel_layer(Scheme::kInt4G128, rng));
+  std::vector<float> x(size_t(17) * p.cols), y(size_t(17) * p.rows);
   const kc::DeviceLayer dev(p);
   EXPECT_THROW(kc::gpu_gemv_fast(dev, x.data(), 17, kc::ActType::kF16, y.data()), Error);
+  EXPECT_THROW(kc::gpu_gemv_fast(dev, x.data(), 0, kc::ActType::kF16, y.data()), Error);
 }
 
 }  // namespace
