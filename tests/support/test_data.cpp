@@ -37,8 +37,11 @@ uint64_t fresh_seed() {
   return seed;
 }
 
-std::string temp_dir() {
-  namespace fs = std::filesystem;
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path& temp_root() {
   static const fs::path root = [] {
     fs::path p = fs::temp_directory_path() / ("lutc_test_" + std::to_string(::getpid()));
     fs::create_directories(p);
@@ -48,8 +51,32 @@ std::string temp_dir() {
     });
     return p;
   }();
+  return root;
+}
+
+fs::path test_dir(const ::testing::TestInfo& info) {
+  return temp_root() / (std::string(info.test_suite_name()) + "." + info.name());
+}
+
+// Each run of a test starts with an empty directory, also under
+// --gtest_repeat, where the same test would otherwise see its last run's files.
+class FreshTempDirs : public ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    std::error_code ec;
+    fs::remove_all(test_dir(info), ec);
+  }
+};
+
+const bool kFreshTempDirs = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new FreshTempDirs);
+  return true;
+}();
+
+}  // namespace
+
+std::string temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path p = root / (info ? std::string(info->test_suite_name()) + "." + info->name() : "misc");
+  const fs::path p = info ? test_dir(*info) : temp_root() / "misc";
   fs::create_directories(p);
   return p.string();
 }
