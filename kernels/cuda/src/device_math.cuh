@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 #define LUTC_HD __host__ __device__ __forceinline__
 
@@ -58,12 +59,23 @@ LUTC_HD long long mul64hi(long long a, long long b) {
 #endif
 }
 
+// The host side checks the alignment the device needs, so the emulation
+// catches a load that would fault on the GPU (misaligned address).
+inline void require_aligned(const void* p, size_t bytes) {
+#ifndef __CUDA_ARCH__
+  if (reinterpret_cast<uintptr_t>(p) % bytes != 0) throw std::logic_error("CUDA kernel: misaligned device load");
+#else
+  (void)p, (void)bytes;
+#endif
+}
+
 // Read-only loads: through the non-coherent cache on the device.
 template <class T>
 LUTC_HD T load_ro(const T* p) {
 #ifdef __CUDA_ARCH__
   return __ldg(p);
 #else
+  require_aligned(p, alignof(T));
   return *p;
 #endif
 }
@@ -78,6 +90,7 @@ LUTC_HD Words4 load16_ro(const void* p) {
   const uint4 v = __ldg(static_cast<const uint4*>(p));
   r.w[0] = v.x, r.w[1] = v.y, r.w[2] = v.z, r.w[3] = v.w;
 #else
+  require_aligned(p, 16);
   std::memcpy(r.w, p, 16);
 #endif
   return r;
