@@ -18,7 +18,6 @@
 #include "kernel_test_util.h"
 #include "lutc/kernels/cuda/emulate.h"
 #include "lutc/kernels/cuda/gpu.h"
-#include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
 
 namespace lutc::testing {
@@ -33,43 +32,19 @@ inline void PrintTo(CudaBackend b, std::ostream* os) { *os << (b == CudaBackend:
     if (!kc::gpu_available()) GTEST_SKIP() << "no CUDA device: GPU kernel checks not run here"; \
   } while (0)
 
-// The fast path's accuracy check, per output, from the kernel's own summation
-// tree: a lane fmaf's its blocks' 32 codes each (ceil(blocks/32) blocks) and its
-// share of the row's outliers, then 5 butterfly adds. Every partial sum of a
-// depth-d tree of fp32 operations is within gamma_d = d u / (1 - d u) of exact,
-// relative to S = sum |terms| (u = 2^-24), so |y - ref| <= gamma_d S plus
-// underflow slack is a bound the kernel can never miss, whatever the seed or
-// the cancellation. A wrong code moves y by about S / cols, far above gamma_d S
-// for rows up to ~20 000 columns, so the bound still catches indexing bugs.
-// The outlier terms count twice in S: the kernel adds dense x and residual x
-// separately where the reference uses their rounded sum.
+// The fast path's accuracy check: within_summation_bound (kernel_test_util.h)
+// with the depth of the kernel's own summation tree for a row: a lane fmaf's
+// its blocks' 32 codes each (ceil(blocks/32) blocks) and its share of the
+// row's outliers, then 5 butterfly adds. A wrong code moves y by about
+// S / cols, far above gamma_d S for rows up to ~20 000 columns, so the bound
+// still catches indexing bugs.
 inline ::testing::AssertionResult fast_within_bound(const QuantizedLayer& l, const kernels::PackedLayer& p,
                                                     const std::vector<float>& w_hat, const std::vector<float>& xr,
                                                     uint32_t batch, const std::vector<double>& ref,
                                                     const std::vector<float>& y) {
-  const double u = std::ldexp(1.0, -24);
   const uint32_t blocks = p.padded_cols() / 32, per_lane = (blocks + 31) / 32 * 32;
-  for (uint32_t m = 0; m < batch; ++m)
-    for (uint32_t r = 0; r < l.rows; ++r) {
-      const size_t i = size_t(m) * l.rows + r;
-      const float* x = xr.data() + size_t(m) * l.cols;
-      double sum_abs = 0;
-      for (uint32_t k = 0; k < l.cols; ++k) sum_abs += std::fabs(double(w_hat[size_t(r) * l.cols + k]) * x[k]);
-      uint32_t outliers = 0;
-      if (!l.outliers.row_ptr.empty()) {
-        outliers = l.outliers.row_ptr[r + 1] - l.outliers.row_ptr[r];
-        for (uint32_t e = l.outliers.row_ptr[r]; e < l.outliers.row_ptr[r + 1]; ++e)
-          sum_abs += 2 * std::fabs(double(half_to_float(l.outliers.val[e])) * x[l.outliers.col[e]]) +
-                     std::fabs(double(w_hat[size_t(r) * l.cols + l.outliers.col[e]]) * x[l.outliers.col[e]]);
-      }
-      const double d = per_lane + (outliers + 31) / 32 + 5 + 1;  // +1: the outlier's rounded sum in the reference
-      const double bound = d * u / (1 - d * u) * sum_abs + d * std::ldexp(1.0, -149);
-      if (!std::isfinite(y[i]) || std::fabs(y[i] - ref[i]) > bound)
-        return ::testing::AssertionFailure() << "output " << r << " of vector " << m << ": " << y[i] << " vs fp64 "
-                                             << ref[i] << ", error " << std::fabs(y[i] - ref[i]) << " > bound "
-                                             << bound << " (depth " << d << ", sum |terms| " << sum_abs << ")";
-    }
-  return ::testing::AssertionSuccess();
+  return within_summation_bound(l, w_hat, xr, batch, ref, y,
+                                [&](uint32_t outliers) { return per_lane + (outliers + 31) / 32 + 5; });
 }
 
 inline void check_layer(const QuantizedLayer& l, uint64_t seed, CudaBackend backend,

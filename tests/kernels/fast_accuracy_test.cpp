@@ -99,6 +99,8 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
   for (int trial = 0; trial < 8; ++trial) {
     const QuantizedLayer l = random_kernel_layer(GetParam(), rng);
     const kernels::PackedLayer p = kernels::pack_layer(l);
+    std::vector<float> w_hat(size_t(l.rows) * l.cols);
+    golden_decode(l, w_hat.data());
     for (uint32_t batch : {1u, 3u, 8u}) {
       const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
       const std::vector<double> ref = reference_fp64(l, x, batch);
@@ -107,8 +109,12 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
         opt.isa = isa;
         std::vector<float> y = poisoned(size_t(batch) * l.rows);
         kernels::gemv_fast(Path::kF32, p, x.data(), batch, y.data(), opt);
-        EXPECT_LT(nmse(ref, y), kF32Bound) << kernels::isa_name(isa) << " " << l.rows << "x" << l.cols << " b="
-                                           << int(l.bits) << " group " << l.group << " batch " << batch;
+        // Tiny random layers (one row, heavy cancellation) make NMSE a poor
+        // yardstick; any summation order over the row's terms meets this bound.
+        EXPECT_TRUE(within_summation_bound(l, w_hat, x, batch, ref, y,
+                                           [&](uint32_t outliers) { return p.padded_cols() + outliers; }))
+            << kernels::isa_name(isa) << " " << l.rows << "x" << l.cols << " b=" << int(l.bits) << " group "
+            << l.group << " batch " << batch;
       }
     }
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Shared checks for the kernel tests: bitwise comparison that reports the
-// first difference, NaN-poisoned outputs, the fp64 reference and NMSE.
+// first difference, NaN-poisoned outputs, the fp64 reference, NMSE and a
+// rigorous per-output error bound for fp32 summation.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "lutc/kernels/cpu/gemv.h"
+#include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
 
 namespace lutc::testing {
@@ -81,6 +83,47 @@ inline double nmse(const std::vector<double>& ref, const std::vector<float>& y) 
     den += ref[i] * ref[i];
   }
   return den > 0 ? num / den : num;
+}
+
+// |y - ref| <= gamma_d * S per output, where S = sum |terms| of the row and d
+// is the depth of the fp32 summation tree that produced y (depth(outliers in
+// the row) gives it; any tree over n terms has depth <= n): every fp32
+// product and add of the tree is within gamma_d = d u / (1 - d u) of exact
+// relative to S (u = 2^-24), plus underflow slack. So the check never fails
+// on a correct kernel, whatever the seed or the cancellation, where an NMSE
+// threshold can (one row with heavy cancellation). Outlier terms count twice
+// in S and add one level: a kernel may add dense x and residual x
+// separately where the reference uses their rounded sum. xr are the
+// activations as the kernel saw them (rounded), ref = W_hat xr in fp64.
+template <class Depth>
+::testing::AssertionResult within_summation_bound(const QuantizedLayer& l, const std::vector<float>& w_hat,
+                                                  const std::vector<float>& xr, uint32_t batch,
+                                                  const std::vector<double>& ref, const std::vector<float>& y,
+                                                  Depth depth) {
+  const double u = std::ldexp(1.0, -24);
+  for (uint32_t m = 0; m < batch; ++m)
+    for (uint32_t r = 0; r < l.rows; ++r) {
+      const size_t i = size_t(m) * l.rows + r;
+      const float* x = xr.data() + size_t(m) * l.cols;
+      const float* w = w_hat.data() + size_t(r) * l.cols;
+      double sum_abs = 0;
+      for (uint32_t k = 0; k < l.cols; ++k) sum_abs += std::fabs(double(w[k]) * x[k]);
+      uint32_t outliers = 0;
+      if (!l.outliers.row_ptr.empty()) {
+        outliers = l.outliers.row_ptr[r + 1] - l.outliers.row_ptr[r];
+        for (uint32_t e = l.outliers.row_ptr[r]; e < l.outliers.row_ptr[r + 1]; ++e) {
+          const uint32_t c = l.outliers.col[e];
+          sum_abs += 2 * std::fabs(double(half_to_float(l.outliers.val[e])) * x[c]) + std::fabs(double(w[c]) * x[c]);
+        }
+      }
+      const double d = double(depth(outliers)) + 2;  // + the products' rounding, + the outliers' rounded sum
+      const double bound = d * u / (1 - d * u) * sum_abs + d * std::ldexp(1.0, -149);
+      if (!std::isfinite(y[i]) || std::fabs(y[i] - ref[i]) > bound)
+        return ::testing::AssertionFailure() << "output " << r << " of vector " << m << ": " << y[i] << " vs fp64 "
+                                             << ref[i] << ", error " << std::fabs(y[i] - ref[i]) << " > bound "
+                                             << bound << " (depth " << d << ", sum |terms| " << sum_abs << ")";
+    }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace lutc::testing
