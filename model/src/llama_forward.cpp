@@ -2,6 +2,8 @@
 // share the layer weights but not the attention code: step() with a KV cache,
 // one token at a time, and forward_all() over a whole sequence with causal
 // matrix products. Tests hold them equal, which checks the cache bookkeeping.
+// Both take an optional ProjectionObserver (lutc act-stats); without one the
+// only extra work is a null test per projection.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,11 +20,17 @@ std::string layer_name(uint32_t i, const char* rest) { return "model.layers." + 
 
 float silu(float x) { return x / (1.f + std::exp(-x)); }
 
-// SwiGLU: down(silu(gate x) * up x), for each row of x.
-RowMatrix swiglu(const RowMatrix& x, const RowMatrix& gate, const RowMatrix& up, const RowMatrix& down) {
+// SwiGLU: down(silu(gate x) * up x), for each row of x. `seen(w, in)` is
+// called with each weight and its input before the product (a no-op on the
+// plain path, where it inlines away).
+template <class Seen>
+RowMatrix swiglu(const RowMatrix& x, const RowMatrix& gate, const RowMatrix& up, const RowMatrix& down, Seen&& seen) {
+  seen(&gate, x);
+  seen(&up, x);
   RowMatrix g = x * gate.transpose();
   const RowMatrix u = x * up.transpose();
   g = g.unaryExpr([](float v) { return silu(v); }).cwiseProduct(u);
+  seen(&down, g);
   return g * down.transpose();
 }
 
@@ -34,6 +42,12 @@ void softmax_in_place(float* x, size_t n) {
 }
 
 }  // namespace
+
+void LlamaModel::observe(ProjectionObserver* obs, const RowMatrix* w, const RowMatrix& x) const {
+  auto it = names_.find(w);
+  if (it == names_.end()) throw Error(ExitCode::kInternal, "forward pass: a projection weight has no tensor name");
+  obs->on_input(it->second, x);
+}
 
 const RowMatrix& LlamaModel::need(const std::string& name, uint64_t rows, uint64_t cols) const {
   auto it = tensors_.find(name);
@@ -84,6 +98,7 @@ LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), t
   const uint32_t hs = cfg.head_size();
   for (uint32_t i = 0; i < hs / 2; ++i)
     inv_freq_.push_back(float(1.0 / std::pow(double(cfg.rope_theta), double(2 * i) / double(hs))));
+  for (const auto& [name, t] : tensors_) names_.emplace(&t, name);
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::open(const std::string& path, const std::string& xfp_path) {
@@ -128,9 +143,16 @@ RowMatrix LlamaModel::rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const
   return y;
 }
 
-RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x) const {
-  if (!cfg_.moe()) return swiglu(x, *l.w_gate, *l.w_up, *l.w_down);
+RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const {
+  const auto seen = [&](const RowMatrix* w, const RowMatrix& in) {
+    if (obs) observe(obs, w, in);
+  };
+  if (!cfg_.moe()) {
+    if (!obs) return swiglu(x, *l.w_gate, *l.w_up, *l.w_down, [](const RowMatrix*, const RowMatrix&) {});
+    return swiglu(x, *l.w_gate, *l.w_up, *l.w_down, seen);
+  }
   RowMatrix out = RowMatrix::Zero(x.rows(), x.cols());
+  if (obs) observe(obs, l.router, x);
   const RowMatrix router = x * l.router->transpose();
   std::vector<uint32_t> order(cfg_.n_experts);
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
@@ -141,17 +163,18 @@ RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x) const {
     const RowMatrix xr = x.row(r);
     for (uint32_t j = 0; j < cfg_.n_experts_per_tok; ++j) {
       const uint32_t e = order[j];
-      out.row(r) += p[e] * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e]);
+      out.row(r) += p[e] * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e], seen);
     }
     if (l.sh_gate) {
+      if (obs) observe(obs, l.sh_mix, xr);
       const float mix = 1.f / (1.f + std::exp(-(xr.row(0).dot(l.sh_mix->row(0)))));
-      out.row(r) += mix * swiglu(xr, *l.sh_gate, *l.sh_up, *l.sh_down);
+      out.row(r) += mix * swiglu(xr, *l.sh_gate, *l.sh_up, *l.sh_down, seen);
     }
   }
   return out;
 }
 
-Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache) const {
+Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache, ProjectionObserver* obs) const {
   if (token < 0 || uint32_t(token) >= cfg_.vocab_size)
     throw Error(ExitCode::kBadInput, "token id " + std::to_string(token) + " is outside the vocabulary");
   if (cache.length >= cfg_.seq_len)
@@ -163,6 +186,11 @@ Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache) const {
   for (uint32_t li = 0; li < cfg_.n_layers; ++li) {
     const Layer& l = layers_[li];
     const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
+    if (obs) {
+      observe(obs, l.wq, xb);
+      observe(obs, l.wk, xb);
+      observe(obs, l.wv, xb);
+    }
     RowMatrix q = xb * l.wq->transpose();
     RowMatrix k = xb * l.wk->transpose();
     rope(q.data(), cfg_.n_heads, pos);
@@ -177,15 +205,17 @@ Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache) const {
       softmax_in_place(scores.data(), pos + 1);
       for (uint32_t t = 0; t <= pos; ++t) att.row(0).segment(h * hs, hs) += scores[t] * cache.v[li].row(t).segment(kvo, hs);
     }
+    if (obs) observe(obs, l.wo, att);
     x += att * l.wo->transpose();
-    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm));
+    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
   }
   cache.length = pos + 1;
   const RowMatrix xf = rmsnorm_rows(x, *final_norm_);
+  if (obs) observe(obs, classifier_, xf);
   return (*classifier_ * xf.transpose()).col(0);
 }
 
-RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens) const {
+RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, ProjectionObserver* obs) const {
   const Eigen::Index T = Eigen::Index(tokens.size());
   if (T == 0 || uint64_t(T) > cfg_.seq_len)
     throw Error(ExitCode::kBadInput, "sequence length " + std::to_string(T) + " is outside 1.." +
@@ -199,6 +229,11 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens) const {
   }
   for (const Layer& l : layers_) {
     const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
+    if (obs) {
+      observe(obs, l.wq, xb);
+      observe(obs, l.wk, xb);
+      observe(obs, l.wv, xb);
+    }
     RowMatrix q = xb * l.wq->transpose(), k = xb * l.wk->transpose();
     const RowMatrix v = xb * l.wv->transpose();
     for (Eigen::Index t = 0; t < T; ++t) {
@@ -215,10 +250,14 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens) const {
       }
       att.middleCols(h * hs, hs) = s * v.middleCols(kvo, hs);
     }
+    if (obs) observe(obs, l.wo, att);
     x += att * l.wo->transpose();
-    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm));
+    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
   }
-  return rmsnorm_rows(x, *final_norm_) * classifier_->transpose();
+  if (!obs) return rmsnorm_rows(x, *final_norm_) * classifier_->transpose();
+  const RowMatrix xf = rmsnorm_rows(x, *final_norm_);
+  observe(obs, classifier_, xf);
+  return xf * classifier_->transpose();
 }
 
 }  // namespace lutc

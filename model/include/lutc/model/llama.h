@@ -55,6 +55,19 @@ TensorMap load_tensors(const WeightFile& file);
 // shape differs. Returns how many tensors were replaced.
 size_t apply_xfp(TensorMap& tensors, const XfpFile& q, const std::string& xfp_path = "");
 
+// Sees what every linear projection of a forward pass multiplies: the
+// weight's tensor name (as in TensorMap) and its input rows (one row per
+// position, K columns), just before the product. q/k/v receive the same rows,
+// as do gate/up; o_proj and down_proj their own; the classifier
+// (lm_head.weight, or model.embed_tokens.weight when tied) the final-normed
+// rows; a MoE router, each expert and the shared expert's gate the rows that
+// reach them. Used by `lutc act-stats` (llama_act_stats.h).
+class ProjectionObserver {
+ public:
+  virtual ~ProjectionObserver() = default;
+  virtual void on_input(const std::string& weight, const RowMatrix& x) = 0;
+};
+
 // Keys and values of every layer for positions [0, length).
 struct KvCache {
   std::vector<RowMatrix> k, v;  // per layer: seq_len x kv_dim
@@ -72,11 +85,13 @@ class LlamaModel {
   KvCache new_cache() const;
 
   // Logits for `token` at position cache.length; appends its keys/values.
-  Eigen::VectorXf step(int32_t token, KvCache& cache) const;
+  // `observer`, when set, sees every projection's input (it does not change
+  // the arithmetic: the logits are bit-identical with and without it).
+  Eigen::VectorXf step(int32_t token, KvCache& cache, ProjectionObserver* observer = nullptr) const;
   // Logits (tokens.size() x vocab) of a whole sequence from position 0, computed
   // as matrix products without a cache: an independent path that tests hold
   // equal to repeated step() calls.
-  RowMatrix forward_all(const std::vector<int32_t>& tokens) const;
+  RowMatrix forward_all(const std::vector<int32_t>& tokens, ProjectionObserver* observer = nullptr) const;
 
  private:
   struct Layer {
@@ -89,7 +104,9 @@ class LlamaModel {
   const RowMatrix& need(const std::string& name, uint64_t rows, uint64_t cols) const;
   void rope(float* x, uint32_t n_heads, uint32_t pos) const;
   // MLP block on rows of x (T x dim), rows already normalized.
-  RowMatrix mlp(const Layer& l, const RowMatrix& x) const;
+  RowMatrix mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const;
+  // Tells `obs` (when set) that weight w is about to multiply x.
+  void observe(ProjectionObserver* obs, const RowMatrix* w, const RowMatrix& x) const;
   RowMatrix rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const;
 
   LlamaConfig cfg_;
@@ -97,11 +114,18 @@ class LlamaModel {
   std::vector<Layer> layers_;
   const RowMatrix *embed_, *final_norm_, *classifier_;
   std::vector<float> inv_freq_;  // head_size / 2 rotation frequencies
+  std::map<const RowMatrix*, std::string> names_;  // weight -> tensor name, for observers
 };
 
 // Greedy continuation: feeds `prompt`, then appends `steps` argmax tokens
 // (ties to the lower id). Returns prompt + generated tokens.
 std::vector<int32_t> greedy_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps);
+
+// Sampled continuation: feeds `prompt`, then appends `steps` tokens drawn from
+// softmax(logits) (temperature 1) by a std::mt19937_64 seeded with `seed`.
+// Deterministic for a seed on one build; stops at seq_len like greedy_generate.
+std::vector<int32_t> sample_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps,
+                                     uint64_t seed);
 
 // Fixed prompts for benches: BOS (1) then one content token per prompt, taken
 // from a fixed list so that runs and machines agree.
