@@ -103,19 +103,23 @@ void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>&
         for (uint32_t k = g * l.group; k < k1; ++k) out[k] = table[codes[k]] * s;
       }
       break;
-    case Scheme::kSop:
+    case Scheme::kSop: {
+      const size_t book_entries = l.codebooks.size();  // 1 or 2 codebooks of `entries`
+      if (table.size() < book_entries) table.resize(book_entries);
+      for (size_t i = 0; i < book_entries; ++i) table[i] = half_to_float(l.codebooks[i]);
       for (uint32_t g = 0; g < gpr; ++g) {
         const SopScaleCode sc = unpack_sop_scale(l.block_scales[size_t(r) * gpr + g],
                                                  l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
         // Exact: a <= 5-bit significand times a power of two inside the fp32 normal range.
         float sv = std::ldexp(ue_value(sc.magnitude, l.sop_scale_mant_bits), l.layer_scale_exp);
         if (sc.sign) sv = -sv;
-        const uint16_t* cb = l.codebooks.data() + size_t(sc.sel) * entries;
+        const float* cb = table.data() + size_t(sc.sel) * entries;
         const uint32_t k1 = std::min<uint64_t>(uint64_t(g + 1) * l.group, K);
         // Exact unless below 2^-126: 11-bit x 5-bit significands.
-        for (uint32_t k = g * l.group; k < k1; ++k) out[k] = half_to_float(cb[codes[k]]) * sv;
+        for (uint32_t k = g * l.group; k < k1; ++k) out[k] = cb[codes[k]] * sv;
       }
       break;
+    }
     case Scheme::kFp8E4M3:
       for (unsigned i = 0; i < 256; ++i)
         table[i] = std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);

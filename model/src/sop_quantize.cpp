@@ -2,6 +2,8 @@
 // layer"), the DD4 learning step, the pair search and the outlier residual.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <numeric>
 #include <string>
 
@@ -16,6 +18,34 @@
 #include "sop_encoder.h"
 
 namespace lutc {
+
+namespace sop {
+
+// A histogram of the top 16 bits (sign, exponent, 4 mantissa bits) finds the
+// bucket holding the count-th largest; a selection inside that bucket finishes.
+double kth_largest_nonnegative(const std::vector<double>& v, uint64_t count) {
+  const auto bucket = [](double x) {
+    uint64_t u;
+    x = x == 0 ? 0.0 : x;
+    std::memcpy(&u, &x, sizeof u);
+    return size_t(u >> 48);
+  };
+  std::vector<uint64_t> hist(size_t(1) << 16, 0);
+  for (double x : v) ++hist[bucket(x)];
+  uint64_t above = 0;
+  size_t b = hist.size() - 1;
+  while (above + hist[b] < count) above += hist[b--];
+  std::vector<double> in;
+  in.reserve(size_t(hist[b]));
+  for (double x : v)
+    if (bucket(x) == b) in.push_back(x);
+  const size_t rank = size_t(count - above - 1);
+  std::nth_element(in.begin(), in.begin() + rank, in.end(), std::greater<double>());
+  return in[rank];
+}
+
+}  // namespace sop
+
 namespace {
 
 using sop::PreparedCodebook;
@@ -40,6 +70,9 @@ std::vector<uint16_t> learn_dd4(const Matrix& m, uint32_t block, const std::vect
   for (uint64_t i = 0; i < blocks; ++i) chosen += !use || (*use)[i];
   std::vector<float> u, wt;
   const uint64_t stride = std::max<uint64_t>(1, chosen * block / kDd4SampleValues);
+  const size_t most = size_t((chosen + stride - 1) / stride) * block;
+  u.reserve(most);
+  wt.reserve(most);
   uint64_t seen = 0;
   for (uint64_t i = 0; i < blocks; ++i) {
     if (use && !(*use)[i]) continue;
@@ -49,10 +82,17 @@ std::vector<uint16_t> learn_dd4(const Matrix& m, uint32_t block, const std::vect
     double amax = 0;
     for (uint32_t k = k0; k < k1; ++k) amax = std::max(amax, double(std::fabs(x[k])));
     if (amax == 0) continue;
-    for (uint32_t k = k0; k < k1; ++k) {
-      u.push_back(float(x[k] / amax));
-      wt.push_back(float(amax * amax * (m.act ? m.act[k] : 1.0)));
-    }
+    const size_t at = u.size(), n = k1 - k0;
+    u.resize(at + n);
+    wt.resize(at + n);
+    float* pu = u.data() + at;
+    float* pw = wt.data() + at;
+    const double a2 = amax * amax;
+    for (size_t i = 0; i < n; ++i) pu[i] = float(x[k0 + i] / amax);
+    if (m.act)
+      for (size_t i = 0; i < n; ++i) pw[i] = float(a2 * m.act[k0 + i]);
+    else
+      for (size_t i = 0; i < n; ++i) pw[i] = float(a2);  // == a2 * 1.0
   }
   std::vector<double> init;
   for (unsigned i = 0; i < 16; ++i) init.push_back(kNf4Levels[i]);
@@ -113,24 +153,44 @@ uint64_t outlier_count(const SopFormat& f, uint64_t elements) {
   return uint64_t(std::llround(f.outlier_pct / 100.0 * double(elements)));
 }
 
-// The fp16 residual of the `count` elements with the largest weighted squared error.
+// The fp16 residual of the `count` elements with the largest weighted squared
+// error (ties: the lower index).
 void add_outliers(QuantizedLayer& l, const Matrix& m, uint64_t count) {
   if (count == 0) return;
   std::vector<float> w_hat(size_t(l.elements()));
   golden_decode(l, w_hat.data());
-  std::vector<std::pair<double, uint64_t>> score(size_t(l.elements()));
-  for (uint64_t i = 0; i < l.elements(); ++i) {
-    const double d = double(m.w[i]) - double(w_hat[i]);
-    score[i] = {(m.act ? m.act[i % m.cols] : 1.0) * d * d, i};
+  const uint64_t n = l.elements();
+  count = std::min<uint64_t>(count, n);
+  std::vector<double> s(static_cast<size_t>(n));
+  bool ordered = true;  // every score >= 0: their bits sort like their values
+  for (uint64_t r = 0, i = 0; r < m.rows; ++r)
+    for (uint32_t k = 0; k < m.cols; ++k, ++i) {
+      const double d = double(m.w[i]) - double(w_hat[i]);
+      s[i] = (m.act ? m.act[k] : 1.0) * d * d;
+      ordered &= s[i] >= 0;
+    }
+  // The count-th largest score; every larger one is picked, then the lowest
+  // indices among those equal to it.
+  const double cut = ordered ? sop::kth_largest_nonnegative(s, count) : [&] {
+    std::vector<double> c(s);
+    std::nth_element(c.begin(), c.begin() + (count - 1), c.end(), std::greater<double>());
+    return c[count - 1];
+  }();
+  std::vector<uint64_t> pick, tied;
+  pick.reserve(count);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (s[i] > cut)
+      pick.push_back(i);
+    else if (s[i] == cut && tied.size() < count)
+      tied.push_back(i);
   }
-  count = std::min<uint64_t>(count, score.size());
-  std::nth_element(score.begin(), score.begin() + (count - 1), score.end(),
-                   [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
-  std::vector<uint64_t> pick(count);
-  for (uint64_t i = 0; i < count; ++i) pick[i] = score[i].second;
+  tied.resize(count - pick.size());
+  pick.insert(pick.end(), tied.begin(), tied.end());
   std::sort(pick.begin(), pick.end());
   OutlierCsr& o = l.outliers;
   o.row_ptr.assign(size_t(l.rows) + 1, 0);
+  o.col.reserve(pick.size());
+  o.val.reserve(pick.size());
   for (uint64_t i : pick) {
     const float res = m.w[i] - w_hat[i];
     o.row_ptr[i / l.cols + 1]++;
