@@ -48,6 +48,11 @@ HeapPeakMeter::~HeapPeakMeter() {
   if (s_->sampler.joinable()) stop();
 }
 
+uint64_t HeapPeakMeter::peak_so_far() const {
+  const uint64_t p = s_->peak.load();
+  return p > s_->base ? p - s_->base : 0;
+}
+
 uint64_t HeapPeakMeter::stop() {
   s_->done = true;
   if (s_->sampler.joinable()) s_->sampler.join();

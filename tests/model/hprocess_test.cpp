@@ -45,7 +45,12 @@ TEST(HprocessHeap, MeterSeesATransientAllocation) {
   HeapPeakMeter meter;
   {
     std::vector<char> big(n, char(rng()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // The meter samples every 50 us on a thread of its own; on a loaded
+    // machine that thread may not run for a while, so the allocation lives
+    // until it has been seen (or 10 s pass and the checks below fail).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (meter.peak_so_far() < n && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_NE(big[n / 2], char(1) + big[n / 2]);
   }
   const uint64_t peak = meter.stop();

@@ -122,6 +122,8 @@ class HeapPeakMeter {
   HeapPeakMeter();
   ~HeapPeakMeter();
   uint64_t stop();
+  // The peak above the start seen so far, while the meter runs.
+  uint64_t peak_so_far() const;
 
  private:
   struct State;
