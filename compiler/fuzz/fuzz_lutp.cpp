@@ -1,5 +1,6 @@
 // libFuzzer: parse_lutp must either return a verified program or throw
-// lutc::Error; a verified program must execute without crashing.
+// lutc::Error; a verified program must execute without crashing. Re-targeting
+// the bytes to the default arch must not crash either.
 #include <cstdint>
 #include <vector>
 
@@ -8,6 +9,10 @@
 #include "lutc/model/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    lutc::retarget_lutp_head(data, size, lutc::default_arch(), "fuzz.lutp");
+  } catch (const lutc::Error&) {
+  }
   try {
     const lutc::Program p = lutc::parse_lutp(data, size, "fuzz.lutp");
     if (uint64_t(p.meta.rows) * p.meta.cols > (1u << 22)) return 0;

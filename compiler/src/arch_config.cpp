@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 #include <vector>
 
 #include "lutc/model/error.h"
@@ -19,37 +20,42 @@ namespace lutc {
 namespace po = boost::program_options;
 namespace {
 
-// Visits every key with its range. Integer keys are uint32_t, the rest double.
+constexpr ArchKeyRole kCode = ArchKeyRole::kCode, kLimit = ArchKeyRole::kLimit, kTiming = ArchKeyRole::kTiming;
+
+// Visits every key with its role (what the compiler does with it, docs/arch.md
+// "What a program depends on") and its range. Integer keys are uint32_t, the
+// rest double. A new key needs a role here: the compiler's program cache and
+// `retarget` trust it.
 template <typename A, typename F>
 void for_each_key(A& a, F&& f) {
-  f("core.lanes", a.lanes, 1, 4096, "decode lanes (rows in flight)");
-  f("core.clock_mhz", a.clock_mhz, 1, 10000, "clock frequency, MHz");
-  f("core.acc_bits", a.acc_bits, 32, 128, "signed accumulator width, bits");
-  f("lut.banks", a.lut_banks, 1, 1024, "LUT SRAM banks");
-  f("lut.ports", a.lut_ports, 1, 8, "read ports per LUT bank");
-  f("lut.bank_words", a.lut_bank_words, 4, 1u << 20, "HIF words per LUT bank");
-  f("hif.mant_bits", a.hif_mant_bits, 2, 13, "HIF unsigned mantissa width");
-  f("hif.shift_bits", a.hif_shift_bits, 0, 6, "HIF right-shift field width");
-  f("act.bits", a.act_bits, 8, 16, "signed integer activation width (8 or 16)");
-  f("sram.weight_kib", a.weight_sram_kib, 1, 262144, "weight/metadata SRAM, KiB (both buffers)");
-  f("sram.act_kib", a.act_sram_kib, 1, 16384, "activation SRAM, KiB (both buffers)");
-  f("dram.bytes_per_cycle", a.dram_bytes_per_cycle, 0.01, 65536, "DRAM bandwidth, bytes per cycle");
-  f("dram.latency_cycles", a.dram_latency_cycles, 0, 1000000, "DRAM latency, cycles");
+  f("core.lanes", kCode, a.lanes, 1, 4096, "decode lanes (rows in flight)");
+  f("core.clock_mhz", kTiming, a.clock_mhz, 1, 10000, "clock frequency, MHz");
+  f("core.acc_bits", kLimit, a.acc_bits, 32, 128, "signed accumulator width, bits");
+  f("lut.banks", kCode, a.lut_banks, 1, 1024, "LUT SRAM banks");
+  f("lut.ports", kTiming, a.lut_ports, 1, 8, "read ports per LUT bank");
+  f("lut.bank_words", kCode, a.lut_bank_words, 4, 1u << 20, "HIF words per LUT bank");
+  f("hif.mant_bits", kCode, a.hif_mant_bits, 2, 13, "HIF unsigned mantissa width");
+  f("hif.shift_bits", kCode, a.hif_shift_bits, 0, 6, "HIF right-shift field width");
+  f("act.bits", kCode, a.act_bits, 8, 16, "signed integer activation width (8 or 16)");
+  f("sram.weight_kib", kCode, a.weight_sram_kib, 1, 262144, "weight/metadata SRAM, KiB (both buffers)");
+  f("sram.act_kib", kCode, a.act_sram_kib, 1, 16384, "activation SRAM, KiB (both buffers)");
+  f("dram.bytes_per_cycle", kTiming, a.dram_bytes_per_cycle, 0.01, 65536, "DRAM bandwidth, bytes per cycle");
+  f("dram.latency_cycles", kTiming, a.dram_latency_cycles, 0, 1000000, "DRAM latency, cycles");
   auto& e = a.energy;
-  f("energy.dram_byte_pj", e.dram_byte_pj, 0, 1e6, "DRAM access, pJ per byte");
-  f("energy.sram_read_64b_8kib_pj", e.sram_read_64b_8kib_pj, 0, 1e6, "64-bit read, 8 KiB SRAM, pJ");
-  f("energy.sram_read_64b_32kib_pj", e.sram_read_64b_32kib_pj, 0, 1e6, "64-bit read, 32 KiB SRAM, pJ");
-  f("energy.sram_read_64b_1mib_pj", e.sram_read_64b_1mib_pj, 0, 1e6, "64-bit read, 1 MiB SRAM, pJ");
-  f("energy.sram_write_factor", e.sram_write_factor, 0, 100, "SRAM write / read energy");
-  f("energy.lut_read_pj", e.lut_read_pj, 0, 1e6, "one LUT word read, pJ");
-  f("energy.mult_8b_pj", e.mult_8b_pj, 0, 1e6, "8-bit integer multiply, pJ");
-  f("energy.mult_16b_pj", e.mult_16b_pj, 0, 1e6, "16-bit integer multiply, pJ");
-  f("energy.add_32b_pj", e.add_32b_pj, 0, 1e6, "32-bit integer add, pJ");
-  f("energy.acc_add_pj", e.acc_add_pj, 0, 1e6, "one wide accumulator add, pJ");
-  f("energy.outlier_op_pj", e.outlier_op_pj, 0, 1e6, "one outlier correction, pJ");
-  f("energy.leakage_pj_per_cycle", e.leakage_pj_per_cycle, 0, 1e9, "leakage, pJ per cycle");
-  f("energy.node_scale", e.node_scale, 0.001, 10, "on-chip energy factor vs 45 nm");
-  f("energy.node_nm", e.node_nm, 1, 1000, "process node the scale targets, nm");
+  f("energy.dram_byte_pj", kTiming, e.dram_byte_pj, 0, 1e6, "DRAM access, pJ per byte");
+  f("energy.sram_read_64b_8kib_pj", kTiming, e.sram_read_64b_8kib_pj, 0, 1e6, "64-bit read, 8 KiB SRAM, pJ");
+  f("energy.sram_read_64b_32kib_pj", kTiming, e.sram_read_64b_32kib_pj, 0, 1e6, "64-bit read, 32 KiB SRAM, pJ");
+  f("energy.sram_read_64b_1mib_pj", kTiming, e.sram_read_64b_1mib_pj, 0, 1e6, "64-bit read, 1 MiB SRAM, pJ");
+  f("energy.sram_write_factor", kTiming, e.sram_write_factor, 0, 100, "SRAM write / read energy");
+  f("energy.lut_read_pj", kTiming, e.lut_read_pj, 0, 1e6, "one LUT word read, pJ");
+  f("energy.mult_8b_pj", kTiming, e.mult_8b_pj, 0, 1e6, "8-bit integer multiply, pJ");
+  f("energy.mult_16b_pj", kTiming, e.mult_16b_pj, 0, 1e6, "16-bit integer multiply, pJ");
+  f("energy.add_32b_pj", kTiming, e.add_32b_pj, 0, 1e6, "32-bit integer add, pJ");
+  f("energy.acc_add_pj", kTiming, e.acc_add_pj, 0, 1e6, "one wide accumulator add, pJ");
+  f("energy.outlier_op_pj", kTiming, e.outlier_op_pj, 0, 1e6, "one outlier correction, pJ");
+  f("energy.leakage_pj_per_cycle", kTiming, e.leakage_pj_per_cycle, 0, 1e9, "leakage, pJ per cycle");
+  f("energy.node_scale", kTiming, e.node_scale, 0.001, 10, "on-chip energy factor vs 45 nm");
+  f("energy.node_nm", kTiming, e.node_nm, 1, 1000, "process node the scale targets, nm");
 }
 
 [[noreturn]] void fail_key(const std::string& origin, const std::string& key, const std::string& what) {
@@ -100,7 +106,7 @@ ArchConfig default_arch() {
 }
 
 void validate_arch(const ArchConfig& a, const std::string& origin) {
-  for_each_key(a, [&](const char* key, const auto& v, double lo, double hi, const char*) {
+  for_each_key(a, [&](const char* key, ArchKeyRole, const auto& v, double lo, double hi, const char*) {
     const double d = double(v);
     if (!std::isfinite(d) || d < lo || d > hi)
       fail_key(origin, key, "value " + format_value(v) + " outside [" + format_value(lo) + ", " +
@@ -120,7 +126,7 @@ ArchConfig parse_arch(const std::string& text, const std::string& origin) {
   // one message; integer keys must then be whole numbers.
   std::vector<std::pair<std::string, double>> values;
   std::map<std::string, double> parsed;
-  for_each_key(a, [&](const char* key, auto&, double, double, const char* help) {
+  for_each_key(a, [&](const char* key, ArchKeyRole, auto&, double, double, const char* help) {
     desc.add_options()(key, po::value<std::string>(), help);
   });
   po::variables_map vm;
@@ -134,7 +140,7 @@ ArchConfig parse_arch(const std::string& text, const std::string& origin) {
   } catch (const po::error& e) {
     throw Error(ExitCode::kBadInput, "arch config '" + origin + "': " + e.what());
   }
-  for_each_key(a, [&](const char* key, auto& v, double, double, const char*) {
+  for_each_key(a, [&](const char* key, ArchKeyRole, auto& v, double, double, const char*) {
     if (!vm.count(key)) return;
     const std::string s = vm[key].as<std::string>();
     char* end = nullptr;
@@ -162,15 +168,43 @@ ArchConfig load_arch(const std::string& path) {
   return parse_arch(ss.str(), path);
 }
 
-std::string canonical_arch_text(const ArchConfig& a) {
+namespace {
+
+// The canonical lines of the keys `keep` accepts, sorted.
+template <typename Keep>
+std::string canonical_lines(const ArchConfig& a, Keep&& keep) {
   std::vector<std::string> lines;
-  for_each_key(a, [&](const char* key, const auto& v, double, double, const char*) {
-    lines.push_back(std::string(key) + "=" + format_value(v) + "\n");
+  for_each_key(a, [&](const char* key, ArchKeyRole role, const auto& v, double, double, const char*) {
+    if (keep(role)) lines.push_back(std::string(key) + "=" + format_value(v) + "\n");
   });
   std::sort(lines.begin(), lines.end());
   std::string out;
   for (const auto& l : lines) out += l;
   return out;
+}
+
+}  // namespace
+
+std::string canonical_arch_text(const ArchConfig& a) {
+  return canonical_lines(a, [](ArchKeyRole) { return true; });
+}
+
+std::vector<ArchKeyInfo> arch_keys() {
+  std::vector<ArchKeyInfo> out;
+  const ArchConfig a = default_arch();
+  for_each_key(a, [&](const char* key, ArchKeyRole role, const auto& v, double lo, double hi, const char* help) {
+    out.push_back({key, role, std::is_same_v<std::decay_t<decltype(v)>, uint32_t>, lo, hi, help});
+  });
+  return out;
+}
+
+std::string arch_code_text(const ArchConfig& a) {
+  return canonical_lines(a, [](ArchKeyRole r) { return r == ArchKeyRole::kCode; });
+}
+
+uint64_t arch_code_key(const ArchConfig& a) {
+  const std::string t = arch_code_text(a);
+  return fnv1a64(t.data(), t.size());
 }
 
 uint64_t fnv1a64(const void* data, size_t n) {

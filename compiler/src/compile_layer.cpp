@@ -32,10 +32,6 @@ void put_le(std::vector<uint8_t>& out, uint64_t v, unsigned bytes) {
   for (unsigned i = 0; i < bytes; ++i) out.push_back(uint8_t(v >> (8 * i)));
 }
 
-void pad8(std::vector<uint8_t>& v) {
-  while (v.size() % 8) v.push_back(0);
-}
-
 class Emitter {
  public:
   Emitter(const QuantizedLayer& l, const LayerLuts& t, const FixedPointLayer& fp, const TilePlan& plan,
@@ -189,18 +185,22 @@ class Emitter {
   std::vector<uint32_t> tile_outliers_;
 };
 
-}  // namespace
+void check_accumulator(const std::string& layer, uint32_t acc_bits_needed, const ArchConfig& arch) {
+  if (acc_bits_needed > arch.acc_bits)
+    fail_input("", layer, -1, "needs a " + std::to_string(acc_bits_needed) +
+                                  "-bit accumulator (sum of |weight| x max |activation|), core.acc_bits of arch '" +
+                                  arch.name + "' is " + std::to_string(arch.acc_bits));
+}
 
-Program compile_layer(const QuantizedLayer& l, const ArchConfig& arch, CompileReport* report) {
+// Reads only the kCode keys of `arch` (docs/arch.md "What a program depends
+// on") and, with check_limits, the kLimit ones; the embedded arch is copied.
+Program compile(const QuantizedLayer& l, const ArchConfig& arch, CompileReport* report, bool check_limits) {
   validate(l);
   const HifFormat hif{arch.hif_mant_bits, arch.hif_shift_bits};
   const LayerLuts luts = lower_layer_luts(l, hif);
   const TilePlan plan = plan_tiles(l, luts, arch);
   const FixedPointLayer fp = fixed_point_layer(l, luts, hif, arch.act_bits);
-  if (fp.acc_bits_needed > arch.acc_bits)
-    fail_input("", l.name, -1, "needs a " + std::to_string(fp.acc_bits_needed) +
-                                   "-bit accumulator (sum of |weight| x max |activation|), core.acc_bits of arch '" +
-                                   arch.name + "' is " + std::to_string(arch.acc_bits));
+  if (check_limits) check_accumulator(l.name, fp.acc_bits_needed, arch);
   Program p;
   p.arch = arch;
   p.arch_text = canonical_arch_text(arch);
@@ -221,6 +221,48 @@ Program compile_layer(const QuantizedLayer& l, const ArchConfig& arch, CompileRe
     report->hif = measure_hif_error(l, luts, hif);
     report->program_bytes = serialize_lutp(p).size();
   }
+  return p;
+}
+
+}  // namespace
+
+Program compile_layer(const QuantizedLayer& l, const ArchConfig& arch, CompileReport* report) {
+  return compile(l, arch, report, /*check_limits=*/true);
+}
+
+Program compile_layer_for_code(const QuantizedLayer& l, const ArchConfig& arch, CompileReport* report) {
+  return compile(l, arch, report, /*check_limits=*/false);
+}
+
+void check_arch_limits(const ProgramMeta& meta, const ArchConfig& arch) {
+  check_accumulator(meta.layer, meta.acc_bits_needed, arch);
+}
+
+void check_retarget(const ArchConfig& from, const ProgramMeta& meta, const ArchConfig& to) {
+  if (arch_code_key(from) != arch_code_key(to)) {
+    // Name the keys that differ: the caller grouped archs wrongly.
+    const std::string a = arch_code_text(from), b = arch_code_text(to);
+    std::string diff;
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      const size_t ie = a.find('\n', i), je = b.find('\n', j);
+      const std::string la = a.substr(i, ie - i), lb = b.substr(j, je - j);
+      if (la != lb) diff += (diff.empty() ? "" : ", ") + la + " vs " + lb.substr(lb.find('=') + 1);
+      i = ie + 1;
+      j = je + 1;
+    }
+    fail_input("", meta.layer, -1, "cannot retarget a program to arch '" + to.name +
+                                       "': it differs in keys that shape the code (" + diff +
+                                       "); compile it for that arch");
+  }
+  check_arch_limits(meta, to);
+}
+
+Program retarget(Program p, const ArchConfig& arch) {
+  check_retarget(p.arch, p.meta, arch);
+  p.arch = arch;
+  p.arch_text = canonical_arch_text(arch);
+  p.arch_hash = arch_hash(arch);
   return p;
 }
 

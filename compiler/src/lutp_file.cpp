@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/verify_program.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
@@ -281,6 +282,51 @@ Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin) {
   }
   verify_program(p, origin);
   return p;
+}
+
+LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig& arch, const std::string& origin) {
+  LutpRetarget out;
+  Program p;
+  try {
+    Reader r(data, n, 0, origin);
+    const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
+    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic)) fail_input(origin, "", 0, "not a .lutp file (bad magic)");
+    if (r.u32("version") != kLutpVersion) r.fail("unsupported .lutp version");
+    if (r.u32("section count") != 4) r.fail("section count is not 4");
+    if (r.u32("section tag") != kTagMeta) r.fail("the first section is not META");
+    const uint64_t len = r.u64("section length");
+    const size_t at = r.abs();
+    const uint8_t* payload = r.take(len, "section payload");
+    if (r.u32("section CRC") != crc32(payload, size_t(len))) fail_input(origin, "", (long long)at, "section CRC mismatch");
+    Reader s(payload, size_t(len), at, origin);
+    parse_meta(s, p);
+    out.tail = r.pos();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    if (msg.rfind("file '", 0) == 0) throw;
+    throw Error(e.code(), "file '" + origin + "', " + msg);
+  }
+  // Outside the try: the accumulator error is compile_layer's, word for word.
+  check_retarget(p.arch, p.meta, arch);
+  p.arch = arch;
+  p.arch_text = canonical_arch_text(arch);
+  p.arch_hash = arch_hash(arch);
+  const std::vector<uint8_t> meta = meta_payload(p);
+  Writer w;
+  w.bytes(data, 16);  // magic, version, section count
+  w.u32(kTagMeta);
+  w.u64(meta.size());
+  w.bytes(meta.data(), meta.size());
+  w.u32(crc32(meta.data(), meta.size()));
+  out.head = std::move(w.b);
+  return out;
+}
+
+std::vector<uint8_t> retarget_lutp(const std::vector<uint8_t>& lutp, const ArchConfig& arch,
+                                   const std::string& origin) {
+  LutpRetarget r = retarget_lutp_head(lutp.data(), lutp.size(), arch, origin);
+  r.head.insert(r.head.end(), lutp.begin() + std::ptrdiff_t(r.tail), lutp.end());
+  return std::move(r.head);
 }
 
 void write_lutp(const std::string& path, const Program& p) {

@@ -84,6 +84,35 @@ TEST_F(ExploreCli, SameSweepGivesByteIdenticalResultsWhateverTheJobCount) {
   EXPECT_EQ(slurp(dir_ + "/j1/results.json"), slurp(dir_ + "/j3/results.json"));
 }
 
+TEST_F(ExploreCli, SharedCompilesGiveByteIdenticalResultsToOneCompilePerPoint) {
+  // Per quantization 4 code shapes (lanes x HIF) x 2 DRAM widths x 2 accumulators,
+  // 32-bit too narrow for these layers: half the points are infeasible.
+  write(sweep_, std::string(kSweep) + "dram.bytes_per_cycle = 16, 64\ncore.acc_bits = 32, 96\n");
+  const auto off = explore({sweep_, "--out", dir_ + "/off", "--jobs", "2", "--program-cache", "0"});
+  ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
+  EXPECT_EQ(off.out.find("re-targeted"), std::string::npos) << off.out;
+  const auto on = explore({sweep_, "--out", dir_ + "/on", "--jobs", "2", "--cache", dir_ + "/off/cache"});
+  ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
+  // 3 quantizations x 4 code shapes x 2 layers compiled; the other 3 of each 4 points re-target them.
+  EXPECT_NE(on.out.find("programs: 24 layers compiled, 72 re-targeted"), std::string::npos) << on.out;
+  for (const char* f : {"results.csv", "results.json", "report.html"})
+    EXPECT_EQ(slurp(dir_ + "/off/" + f), slurp(dir_ + "/on/" + f)) << f;
+  for (const auto& e : fs::directory_iterator(dir_ + "/off/plots")) {
+    if (e.path().extension() == ".png") continue;  // rasters: compared through their .dat and .svg
+    EXPECT_EQ(slurp(e.path()), slurp(dir_ + "/on/plots/" + e.path().filename().string())) << e.path();
+  }
+  const auto json = nlohmann::json::parse(slurp(dir_ + "/on/results.json"));
+  ASSERT_EQ(json["points"].size(), 48u);
+  int infeasible = 0;
+  for (const auto& p : json["points"])
+    if (p["status"] == "infeasible") {
+      ++infeasible;
+      EXPECT_NE(p["detail"].get<std::string>().find("accumulator"), std::string::npos) << p.dump();
+    }
+  EXPECT_EQ(infeasible, 24);
+  EXPECT_EQ(explore({sweep_, "--out", dir_ + "/bad", "--program-cache", "many"}).exit_code, 2);
+}
+
 TEST_F(ExploreCli, ARerunResumesWithoutRunningAnyPoint) {
   ASSERT_EQ(explore({sweep_, "--out", dir_ + "/r"}).exit_code, 0);
   const std::string before = slurp(dir_ + "/r/results.csv");
@@ -188,6 +217,23 @@ TEST_F(ExploreCli, RunsOnTheSystemCModel) {
   }
   // More lanes never make a decode step slower on the model.
   EXPECT_GE(json["points"][2]["tokens_per_s"].get<double>(), json["points"][0]["tokens_per_s"].get<double>() * 0.999);
+}
+
+TEST_F(ExploreCli, SharedCompilesOnTheSystemCModelGiveTheSameResults) {
+  if (!lutc_has_sim()) GTEST_SKIP() << "this lutc has no `sim` command";
+  write(sweep_, "[sweep]\nweights = synth:64x256,96x256@3\n[quant]\nscheme = xfp.v2\nbits = 4\n"
+                "[arch]\ncore.lanes = 8, 16\ndram.bytes_per_cycle = 2, 64\ncore.clock_mhz = 500, 1000\n");
+  const auto off = run_lutc({"explore", "--quiet", sweep_, "--out", dir_ + "/off", "--jobs", "2", "--program-cache", "0"});
+  ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
+  const auto on = run_lutc({"explore", "--quiet", sweep_, "--out", dir_ + "/on", "--jobs", "2"});
+  ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
+  EXPECT_NE(on.out.find("programs: 4 layers compiled, 12 re-targeted"), std::string::npos) << on.out;
+  EXPECT_EQ(slurp(dir_ + "/off/results.csv"), slurp(dir_ + "/on/results.csv"));
+  EXPECT_EQ(slurp(dir_ + "/off/results.json"), slurp(dir_ + "/on/results.json"));
+  // The timing keys reached the model through the re-targeted programs.
+  const auto p = nlohmann::json::parse(slurp(dir_ + "/on/results.json"))["points"];
+  EXPECT_NE(p[0]["cycles_per_token"], p[2]["cycles_per_token"]);  // 2 vs 64 bytes per cycle
+  EXPECT_NE(p[0]["seconds_per_token"], p[1]["seconds_per_token"]);  // 500 vs 1000 MHz
 }
 
 }  // namespace

@@ -17,11 +17,15 @@ namespace {
 
 const char* kUsage =
     "usage: lutc explore SWEEP.ini --out DIR [--jobs N] [--shard I/N] [--cache DIR] [--rtl-check N]\n"
+    "                    [--program-cache MIB]\n"
     "       lutc explore --merge DIR... --out DIR\n\n"
     "Runs every point of the sweep (docs/explore.md, examples/sweeps/): quantizes the weights once per\n"
     "quantization config (cached under --cache), compiles each layer for the point's arch, runs each\n"
     "program on the SystemC model (`lutc sim`, one process per point: SystemC elaborates once per\n"
     "process) and sums the model's decode step.\n"
+    "Points whose archs differ only in keys the compiler does not read (clock, DRAM, energy, LUT ports,\n"
+    "the accumulator width: docs/arch.md) share one compile per layer, re-targeted to each arch (the same\n"
+    "bytes a fresh compile writes); --program-cache bounds that cache, 0 turns it off.\n"
     "Writes DIR/results.csv and results.json (one row per point, stable columns), the Pareto front\n"
     "(quality_db, energy per token, tokens/s), plots/ (SVG + PNG via gnuplot) and report.html.\n\n"
     "A re-run skips the points already in DIR/points/. --shard I/N runs points i with i % N == I;\n"
@@ -39,6 +43,11 @@ void print_summary(const explore::RunSummary& r, const std::string& out) {
   if (r.ran > 0)
     std::printf("explore: %.1f points/min; engine processes %.1f s, compile %.1f s (summed over workers)\n",
                 60.0 * double(r.ran) / std::max(r.wall_s, 1e-9), r.engine_s, r.compile_s);
+  if (r.programs.compiled + r.programs.reused > 0)
+    std::printf("explore: programs: %llu layers compiled, %llu re-targeted from the program cache "
+                "(peak %.0f MiB, %llu evicted)\n",
+                (unsigned long long)r.programs.compiled, (unsigned long long)r.programs.reused,
+                double(r.programs.peak_bytes) / (1 << 20), (unsigned long long)r.programs.evicted);
   for (const auto& f : r.failures) std::fprintf(stderr, "explore: FAILED %s\n", f.c_str());
   for (const auto& n : r.notes) std::printf("explore: note: %s\n", n.c_str());
   if (!r.complete) {
@@ -57,6 +66,7 @@ int run_explore(int argc, char** argv) {
   std::string sweep_path, out, cache, shard = "0/1", engine = "sim", engine_exe;
   std::vector<std::string> merge;
   unsigned jobs = 1, rtl_check = 0;
+  uint64_t program_cache_mib = explore::kDefaultProgramCacheMiB;
   bool quiet = false, per_layer = false;
   po::options_description opts("options");
   opts.add_options()
@@ -67,6 +77,9 @@ int run_explore(int argc, char** argv) {
       ("merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")
       ("cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")
       ("rtl-check", po::value(&rtl_check)->default_value(0), "re-run N sampled ok points on `lutc rtl`, record the cycle difference")
+      ("program-cache", po::value(&program_cache_mib)->default_value(explore::kDefaultProgramCacheMiB),
+       "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
+       "every point compiles its own)")
       ("engine", po::value(&engine)->default_value("sim"), "engine subcommand each layer runs on: sim or rtl")
       ("engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")
       ("engine-per-layer", po::bool_switch(&per_layer), "one functional engine process per layer (X.lutp --x x.npy) "
@@ -105,6 +118,8 @@ int run_explore(int argc, char** argv) {
   o.engine.command = engine;
   o.engine.per_layer = per_layer || engine == "rtl";  // the RTL harness runs one program with activations
   o.rtl_check = rtl_check;
+  if (program_cache_mib > (uint64_t(1) << 40)) throw Error(ExitCode::kUsage, "--program-cache is in MiB; that is too large");
+  o.program_cache_bytes = program_cache_mib << 20;
   std::printf("explore: sweep '%s': %zu quantization configs x %zu arch configs = %zu points; shard %u/%u; %u jobs\n",
               s.name.c_str(), s.quants.size(), s.archs.size(), s.points(), o.shard, o.shards, o.jobs);
   std::fflush(stdout);

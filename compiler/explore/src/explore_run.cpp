@@ -1,5 +1,6 @@
 #include "lutc/explore/explore_run.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -65,7 +66,7 @@ void finalize(const std::string& out_dir, const json& manifest, bool whole, RunS
 }
 
 void rtl_check(const Sweep& s, const RunOptions& o, const json& manifest, QuantCache& cache, ActivationStore& acts,
-               HifErrorCache& hif_errors, RunSummary* sum) {
+               HifErrorCache& hif_errors, ProgramCache& programs, RunSummary* sum) {
   std::vector<std::pair<size_t, std::string>> ok;
   for (const auto& p : manifest.at("points")) {
     const std::string key = p.at("key");
@@ -80,7 +81,8 @@ void rtl_check(const Sweep& s, const RunOptions& o, const json& manifest, QuantC
     json point = read_json(point_path(o.out_dir, key));
     if (point.at("row").contains("rtl_cycles")) continue;
     try {
-      const json r = run_point(s, index, *cache.get(s, s.quant_of(index)), rtl, acts, hif_errors, (fs::path(o.out_dir) / "work").string());
+      const json r = run_point(s, index, *cache.get(s, s.quant_of(index)), rtl, acts, hif_errors, programs,
+                               (fs::path(o.out_dir) / "work").string());
       const double sim = point["row"].at("cycles_per_token"), hw = r.at("row").at("cycles_per_token");
       point["row"]["rtl_cycles"] = hw;
       point["row"]["rtl_cycle_diff_pct"] = hw > 0 ? 100.0 * (sim - hw) / hw : 0.0;
@@ -116,6 +118,7 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   QuantCache cache(o.cache_dir, o.lutc_exe);
   ActivationStore acts((fs::path(o.cache_dir) / "act").string());
   HifErrorCache hif_errors;
+  ProgramCache programs(o.program_cache_bytes);
 
   json manifest;
   manifest["format"] = kManifestFormat;
@@ -136,6 +139,19 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   manifest["points"] = owned;
   write_json(fs::path(o.out_dir) / "manifest.json", manifest);
   sum.owned = owned.size();
+  // Points sharing (quantization, arch code key) run one after another, so
+  // the program cache needs to hold about one such group per worker. The
+  // order of work never shows in the results, which are written by index.
+  if (programs.enabled()) {
+    std::map<std::pair<size_t, uint64_t>, size_t> group;  // -> rank of first appearance
+    auto rank = [&](size_t index) {
+      const auto k = std::make_pair(index / s.archs.size(), arch_code_key(s.arch_of(index).arch));
+      return group.emplace(k, group.size()).first->second;
+    };
+    for (const auto& p : pending) rank(p.first);
+    std::stable_sort(pending.begin(), pending.end(),
+                     [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  }
 
   std::mutex mu;
   if (o.on_begin) o.on_begin(pending.size(), sum.resumed);
@@ -154,7 +170,7 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
         if (o.on_start) o.on_start(index, q.text() + " @ " + a.base + (a.overrides.empty() ? "" : " " + a.overrides));
       }
       try {
-        const json p = run_point(s, index, *cache.get(s, q), o.engine, acts, hif_errors, work);
+        const json p = run_point(s, index, *cache.get(s, q), o.engine, acts, hif_errors, programs, work);
         write_json(point_path(o.out_dir, key), p);
         std::lock_guard<std::mutex> g(mu);
         ++sum.ran;
@@ -177,7 +193,8 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   for (auto& t : threads) t.join();
   sum.quantized = cache.quantized();
 
-  if (sum.failures.empty() && o.rtl_check) rtl_check(s, o, manifest, cache, acts, hif_errors, &sum);
+  if (sum.failures.empty() && o.rtl_check) rtl_check(s, o, manifest, cache, acts, hif_errors, programs, &sum);
+  sum.programs = programs.stats();
   std::error_code ec;
   fs::remove(work, ec);  // empty unless a point failed mid-way (kept for its logs)
   sum.complete = sum.failures.empty();

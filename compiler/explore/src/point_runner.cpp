@@ -155,7 +155,7 @@ HifErrorReport HifErrorCache::get(const std::string& quant_key, size_t layer_ind
 }
 
 json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const EngineOptions& engine,
-               ActivationStore& acts, HifErrorCache& hif_errors, const std::string& work_dir) {
+               ActivationStore& acts, HifErrorCache& hif_errors, ProgramCache& programs, const std::string& work_dir) {
   const std::string key = point_key(s, index, quant.key, engine.mode());
   json row = base_row(s, index, key, engine.mode());
   json layers = json::array();
@@ -182,28 +182,64 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
   const size_t n = quant.file->layers.size();
   std::vector<CompileReport> reps(n);
   std::vector<std::string> lutps(n);
-  for (size_t li = 0; li < n; ++li) {
-    Program program;
-    try {
-      // No CompileReport: its HIF error comes from the cache below, its size from our serialization.
-      program = compile_layer(quant.file->layers[li], arch, nullptr);
-    } catch (const Error& e) {
-      // The arch cannot hold this layer (LUT too small, accumulator too narrow, ...): a result, not a failure.
-      fs::remove_all(dir);
-      row["status"] = "infeasible";
-      row["detail"] = e.what();
-      return json{{"row", row}, {"layers", json::array()}};
-    }
+  auto infeasible = [&](const std::string& why) {
+    // The arch cannot hold this layer (LUT too small, accumulator too narrow, ...): a result, not a failure.
+    fs::remove_all(dir);
+    row["status"] = "infeasible";
+    row["detail"] = why;
+    return json{{"row", row}, {"layers", json::array()}};
+  };
+  // A scratch file the engine reads once: no fsync/rename as for user outputs.
+  auto write_program = [&](size_t li, const uint8_t* head, size_t head_n, const uint8_t* tail, size_t tail_n) {
     char stem[32];
     std::snprintf(stem, sizeof stem, "layer%05zu.lutp", li);  // the engine's layer order is the file order
     lutps[li] = (dir / stem).string();
-    // A scratch file the engine reads once: no fsync/rename as for user outputs.
-    const std::vector<uint8_t> bytes = serialize_lutp(program);
-    reps[li].program_bytes = bytes.size();
-    reps[li].hif = hif_errors.get(quant.key, li, quant.file->layers[li], program.hif());
+    reps[li].program_bytes = head_n + tail_n;
+    reps[li].hif = hif_errors.get(quant.key, li, quant.file->layers[li],
+                                  HifFormat{arch.hif_mant_bits, arch.hif_shift_bits});
     std::ofstream f(lutps[li], std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    f.write(reinterpret_cast<const char*>(head), std::streamsize(head_n));
+    f.write(reinterpret_cast<const char*>(tail), std::streamsize(tail_n));
     if (!f.flush()) throw Error(ExitCode::kIo, "cannot write '" + lutps[li] + "'");
+  };
+  if (!programs.enabled()) {
+    for (size_t li = 0; li < n; ++li) {
+      std::vector<uint8_t> bytes;
+      try {
+        // No CompileReport: its HIF error comes from the cache, its size from our serialization.
+        bytes = serialize_lutp(compile_layer(quant.file->layers[li], arch, nullptr));
+      } catch (const Error& e) {
+        return infeasible(e.what());
+      }
+      write_program(li, bytes.data(), bytes.size(), nullptr, 0);
+    }
+  } else {
+    // First every layer nobody else is compiling (so workers on points of one
+    // code key split its layers), then wait for the others. Past a layer that
+    // cannot be lowered nothing matters: the first such layer in file order
+    // is the point's answer, as with one compile_layer per layer.
+    std::vector<ProgramCache::EntryPtr> got(n);
+    size_t first_bad = n;
+    for (size_t li = 0; li < n && li <= first_bad; ++li) {
+      got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/false);
+      if (got[li] && !got[li]->bytes) first_bad = li;
+    }
+    for (size_t li = 0; li < n && li <= first_bad; ++li) {
+      if (!got[li]) got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/true);
+      if (!got[li]->bytes) first_bad = li;
+    }
+    for (size_t li = 0; li < n; ++li) {
+      if (!got[li]->bytes) return infeasible(got[li]->error);
+      const std::vector<uint8_t>& bytes = *got[li]->bytes;
+      LutpRetarget r;
+      try {
+        r = retarget_lutp_head(bytes.data(), bytes.size(), arch, "program cache");
+      } catch (const Error& e) {
+        if (e.code() != ExitCode::kBadInput) throw;
+        return infeasible(e.what());  // the accumulator check compile_layer makes, same words
+      }
+      write_program(li, r.head.data(), r.head.size(), bytes.data() + r.tail, bytes.size() - r.tail);
+    }
   }
   const auto t1 = clock::now();
   const std::vector<EngineStats> stats = engine.per_layer ? run_per_layer(s, quant, engine, acts, lutps, dir)

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lutc {
 
@@ -65,5 +66,29 @@ void validate_arch(const ArchConfig& a, const std::string& origin);
 std::string canonical_arch_text(const ArchConfig& a);
 uint64_t arch_hash(const ArchConfig& a);  // FNV-1a 64 of canonical_arch_text
 uint64_t fnv1a64(const void* data, size_t n);
+
+// What a key means to the compiler (docs/arch.md "What a program depends on").
+// Every key has exactly one role, in the same table that parses and hashes it.
+enum class ArchKeyRole {
+  kCode,    // compile_layer reads it to shape the program: HIF words, tiling, SRAM and LUT layout
+  kLimit,   // compile_layer only checks the program against it (core.acc_bits); no byte depends on it
+  kTiming,  // only the engine models read it (clock, LUT ports, DRAM, energy): cycles and energy
+};
+
+struct ArchKeyInfo {
+  std::string key;  // "section.key"
+  ArchKeyRole role;
+  bool integer;     // whole numbers only
+  double lo, hi;    // valid range
+  std::string help;
+};
+std::vector<ArchKeyInfo> arch_keys();  // every key, in table order
+
+// The canonical lines (as in canonical_arch_text) of the kCode keys only, and
+// their FNV-1a 64. Two archs with the same code key get the same program from
+// compile_layer except for the embedded arch (META: hash and text), so one
+// compile serves both (compile_layer.h `retarget`, lutp_file.h `retarget_lutp`).
+std::string arch_code_text(const ArchConfig& a);
+uint64_t arch_code_key(const ArchConfig& a);
 
 }  // namespace lutc

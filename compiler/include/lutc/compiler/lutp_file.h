@@ -19,6 +19,20 @@ std::vector<uint8_t> serialize_lutp(const Program& p);
 // `origin` names the source in errors ("file 'x.lutp', offset N: ...").
 Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin);
 
+// A serialized program re-targeted to `arch` (same arch_code_key, see
+// compile_layer.h `retarget`) without parsing more than META: the result is
+// `head` (magic, version, count and a new META section: arch hash, text, CRC)
+// followed by bytes [tail, n) of the input (LUTI, SEGS and INST, unchanged).
+// Equal to serialize_lutp(retarget(parse_lutp(data), arch)) byte for byte.
+// Throws Error(kBadInput) for a malformed header or META, and retarget's errors.
+struct LutpRetarget {
+  std::vector<uint8_t> head;
+  size_t tail = 0;
+};
+LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig& arch, const std::string& origin);
+std::vector<uint8_t> retarget_lutp(const std::vector<uint8_t>& lutp, const ArchConfig& arch,
+                                   const std::string& origin);
+
 void write_lutp(const std::string& path, const Program& p);  // atomic
 Program read_lutp(const std::string& path);
 // Also rejects a program compiled for another arch (hash mismatch).

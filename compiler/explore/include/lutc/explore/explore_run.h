@@ -27,6 +27,8 @@ struct RunOptions {
   EngineOptions engine;
   std::string lutc_exe;         // runs `lutc quantize`
   unsigned rtl_check = 0;       // re-run this many sampled ok points on `lutc rtl`
+  // Bound of the in-process program cache (program_cache.h); 0: every point compiles its own.
+  uint64_t program_cache_bytes = kDefaultProgramCacheMiB << 20;
   bool keep_going = true;       // finish the other points when one fails
   // Progress hooks, called under a lock: the number of points to run, then each start.
   std::function<void(size_t pending, size_t resumed)> on_begin;
@@ -39,6 +41,7 @@ struct RunSummary {
   std::vector<std::string> notes;     // rtl checks that could not run, and why
   unsigned quantized = 0;             // cache misses
   double wall_s = 0, engine_s = 0, compile_s = 0;
+  ProgramCache::Stats programs;       // layers compiled vs re-targeted from the program cache
   bool complete = false;              // every owned point has a result
   ReportFiles report;                 // when a whole sweep completed
 };

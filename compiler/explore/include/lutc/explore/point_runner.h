@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lutc/compiler/layer_luts.h"
+#include "lutc/explore/program_cache.h"
 #include "lutc/explore/quant_cache.h"
 #include "lutc/explore/sweep.h"
 
@@ -55,7 +56,10 @@ std::string point_key(const Sweep& s, size_t index, const std::string& quant_key
 
 // Throws Error(kIo/kInternal) when the engine fails (the point is retried by
 // the next run); a layer the arch cannot hold is a recorded "infeasible" row.
+// With an enabled `programs` cache the layers' programs come from it,
+// re-targeted to the point's arch (the same bytes compile_layer writes).
 nlohmann::json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const EngineOptions& engine,
-                         ActivationStore& acts, HifErrorCache& hif_errors, const std::string& work_dir);
+                         ActivationStore& acts, HifErrorCache& hif_errors, ProgramCache& programs,
+                         const std::string& work_dir);
 
 }  // namespace lutc::explore
