@@ -40,6 +40,45 @@ TEST_P(CudaKernels, EveryIndexWidth) {
     }
 }
 
+// Groups of 8 and 16 take the GPU's dense layout (several groups per block of
+// 32 code slots): every code width, full and short last groups.
+TEST_P(CudaKernels, DenseSmallGroups) {
+  std::mt19937_64 rng(fresh_seed());
+  for (uint32_t group : {8u, 16u})
+    for (unsigned bits : {2u, 3u, 4u, 5u, 6u, 8u})
+      for (uint32_t cols : {8u, 40u, 100u, 1000u}) {
+        if (group > cols) continue;  // the format's own limit
+        SampleOptions o;
+        o.bits = bits;
+        o.rows = 5;
+        o.cols = cols;
+        QuantizedLayer l = random_kernel_layer(Scheme::kXfpV2, rng, o);
+        if (l.group != group) {  // regroup: fresh codebooks for the new group count
+          l.group = group;
+          l.codebooks.resize(size_t(l.rows) * l.groups_per_row() << l.bits);
+          for (auto& h : l.codebooks) h = random_finite_half(rng);
+        }
+        check_layer(l, rng(), GetParam(), {1, 4});
+      }
+}
+
+TEST(CudaLayout, DenseLayoutStreamsNoGroupPadding) {
+  std::mt19937_64 rng(fresh_seed());
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  const uint32_t rows = 16, cols = 1024;
+  std::vector<float> w(size_t(rows) * cols);
+  for (auto& v : w) v = normal(rng);
+  for (const char* f : {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16", "nf4.ue4m2.b8", "e2m1.ue4m3.b32"}) {
+    SCOPED_TRACE(f);
+    const kernels::PackedLayer p = kernels::pack_layer(sop_layer(f, "dense", w.data(), rows, cols));
+    const size_t codes = size_t(rows) * cols * p.bits / 8;  // no padding at all: cols is a multiple of 32
+    EXPECT_EQ(kc::gpu_streamed_bytes(p), p.streamed_bytes() - p.indices.size() + codes);
+    if (p.group < 32) {
+      EXPECT_LT(kc::gpu_streamed_bytes(p), p.streamed_bytes());
+    }
+  }
+}
+
 TEST_P(CudaKernels, AwkwardShapes) {
   std::mt19937_64 rng(fresh_seed());
   const std::pair<uint32_t, uint32_t> shapes[] = {{1, 1}, {1, 31}, {3, 33}, {7, 129}, {33, 200}, {5, 4099}, {130, 64}};

@@ -108,9 +108,9 @@ int run_gpu_bench(int argc, char** argv) {
   for (const auto& l : layers) {
     const kernels::PackedLayer p = kernels::pack_layer(l);
     const kc::GpuBenchResult b = kc::gpu_bench(p, batch, act, repeat);
-    const double gbps = double(p.streamed_bytes()) / b.kernel_s / 1e9;
+    const double gbps = double(b.streamed_bytes) / b.kernel_s / 1e9;
     nlohmann::json j = {{"layer", l.name}, {"scheme", scheme_name(l.scheme)}, {"rows", l.rows}, {"cols", l.cols},
-                        {"stream_bpw", 8.0 * double(p.streamed_bytes()) / double(l.elements())},
+                        {"stream_bpw", 8.0 * double(b.streamed_bytes) / double(l.elements())},
                         {"batch", batch}, {"act", kc::act_type_name(act)}, {"copies", b.copies},
                         {"time_s", b.kernel_s}, {"gb_per_s", gbps}, {"copy_gb_per_s", b.copy_gbps},
                         {"pct_of_copy_bw", 100.0 * gbps / b.copy_gbps}, {"cublas_fp16_time_s", b.cublas_s},

@@ -67,10 +67,12 @@ struct Cublas {
 
 GpuBenchResult gpu_bench(const PackedLayer& p, uint32_t batch, ActType act, unsigned repeat) {
   GpuBenchResult res;
-  const size_t bytes = std::max<size_t>(p.streamed_bytes(), 1);
-  res.copies = unsigned(std::clamp<size_t>((kWorkingSet + bytes - 1) / bytes, 1, 4096));
   std::vector<DeviceLayer> layers;
-  for (unsigned c = 0; c < res.copies; ++c) layers.emplace_back(p);
+  layers.emplace_back(p);
+  res.streamed_bytes = layers[0].streamed_bytes();
+  const size_t bytes = std::max<size_t>(res.streamed_bytes, 1);
+  res.copies = unsigned(std::clamp<size_t>((kWorkingSet + bytes - 1) / bytes, 1, 4096));
+  for (unsigned c = 1; c < res.copies; ++c) layers.emplace_back(p);
 
   // Activations: small values, the same bits for fp16 and bf16 timing purposes.
   std::vector<uint16_t> xs(size_t(batch) * p.cols, act == ActType::kF16 ? 0x3c00 : 0x3f80);

@@ -87,12 +87,16 @@ int scheme_id(Scheme s) {
 
 }  // namespace
 
-LayerView host_view(const PackedLayer& p) {
+namespace {
+
+LayerView padded_view(const PackedLayer& p) {
   LayerView v{};
   v.scheme = scheme_id(p.scheme);
   v.rows = p.rows, v.cols = p.cols, v.bits = p.bits, v.group = p.group;
   v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
   v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;
+  v.gstride = p.group_padded;
+  v.row_blocks = p.groups_per_row * (p.group_padded / 32);
   auto ptr = [](const auto& vec) { return vec.empty() ? nullptr : vec.data(); };
   v.indices = p.indices.size() ? p.indices.data() : nullptr;
   v.group_half = ptr(p.group_half);
@@ -109,6 +113,45 @@ LayerView host_view(const PackedLayer& p) {
   return v;
 }
 
+// Slot q of a row of 32-slot blocks in the layout code_at_slot reads.
+void put_code(uint8_t* row, uint32_t q, unsigned bits, unsigned code) {
+  if (bits == 4) {
+    row[(q & ~31u) / 2 + (q & 15u)] |= uint8_t((q & 16u) ? code << 4 : code);
+    return;
+  }
+  const uint64_t bit = uint64_t(q) * bits;
+  const unsigned shift = unsigned(bit & 7);
+  row[bit >> 3] |= uint8_t(code << shift);
+  if (shift + bits > 8) row[(bit >> 3) + 1] |= uint8_t(code >> (8 - shift));
+}
+
+}  // namespace
+
+HostLayout host_layout(const PackedLayer& p) {
+  HostLayout h;
+  LayerView& v = h.view;
+  v = padded_view(p);
+  h.streamed = p.streamed_bytes();
+  if (!(p.group == 8 || p.group == 16) || p.group_padded == p.group) return h;
+  // Dense: group g's codes in slots g*group .. g*group+group-1.
+  const LayerView padded = v;
+  v.gstride = p.group;
+  v.row_blocks = (p.groups_per_row * p.group + 31) / 32;
+  v.row_bytes = uint64_t(v.row_blocks) * 4 * p.bits;
+  v.group_bytes = uint64_t(p.group) * p.bits / 8;
+  h.dense.assign(size_t(v.row_bytes) * p.rows, 0);
+  for (uint32_t r = 0; r < p.rows; ++r) {
+    uint8_t* row = h.dense.data() + size_t(r) * v.row_bytes;
+    for (uint32_t g = 0; g < p.groups_per_row; ++g)
+      for (uint32_t i = 0; i < p.group; ++i) put_code(row, g * p.group + i, p.bits, code_at(padded, r, g, i));
+  }
+  v.indices = h.dense.empty() ? nullptr : h.dense.data();
+  h.streamed = p.streamed_bytes() - p.indices.size() + h.dense.size();
+  return h;
+}
+
+size_t gpu_streamed_bytes(const PackedLayer& p) { return host_layout(p).streamed; }
+
 std::vector<uint16_t> activation_bits(const float* x, size_t n, ActType act) {
   std::vector<uint16_t> xs(n);
   for (size_t i = 0; i < n; ++i) xs[i] = act == ActType::kF16 ? float_to_half(x[i]) : float_to_bf16(x[i]);
@@ -120,10 +163,12 @@ DeviceLayer::DeviceLayer(const PackedLayer& p) : d_(std::make_unique<DeviceLayer
   // Buffers are pushed into a vector whose elements move on growth; the
   // device pointers stay valid because a move keeps the allocation.
   d.buffers.reserve(12);
+  const HostLayout h = host_layout(p);
   LayerView& v = d.view;
-  v = host_view(p);
-  d.buffers.emplace_back(p.indices.size());
-  d.buffers.back().upload(p.indices.data(), p.indices.size());
+  v = h.view;
+  const size_t code_bytes = size_t(v.row_bytes) * v.rows;
+  d.buffers.emplace_back(code_bytes);
+  d.buffers.back().upload(v.indices, code_bytes);
   v.indices = static_cast<const uint8_t*>(d.buffers.back().get());
   v.group_half = put(d, p.group_half);
   v.group_ids = put(d, p.group_ids);
@@ -133,8 +178,8 @@ DeviceLayer::DeviceLayer(const PackedLayer& p) : d_(std::make_unique<DeviceLayer
   v.out_row_ptr = p.out_col.empty() ? nullptr : put(d, p.out_row_ptr);
   v.out_col = put(d, p.out_col);
   v.out_residual = put(d, p.out_residual);
-  if (p.needs_padding()) d.x_pad = DeviceBuffer(size_t(kMaxFastBatch) * p.padded_cols() * sizeof(uint16_t));
-  d.streamed = p.streamed_bytes();
+  if (v.row_blocks * 32 != v.cols) d.x_pad = DeviceBuffer(size_t(kMaxFastBatch) * v.row_blocks * 32 * sizeof(uint16_t));
+  d.streamed = h.streamed;
 }
 
 DeviceLayer::~DeviceLayer() = default;

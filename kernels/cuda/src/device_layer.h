@@ -33,14 +33,27 @@ struct DeviceLayerData {
   LayerView view{};
   size_t streamed = 0;
   std::vector<DeviceBuffer> buffers;
-  // Layers whose groups are not a multiple of 32 wide: kMaxFastBatch
-  // activation vectors in the padded column order the fast kernel reads.
+  // Layers with more code slots than columns: kMaxFastBatch activation
+  // vectors in the slot order the fast kernel reads.
   DeviceBuffer x_pad;
 };
 
-// A LayerView of a PackedLayer in host memory (the emulator's; DeviceLayer
-// starts from it and swaps every pointer for its device copy).
-LayerView host_view(const PackedLayer& p);
+// The layer as the kernels read it, in host memory: pack_layer's arrays,
+// except that layers whose groups are 8 or 16 wide (sop b8/b16, small xfp.v2
+// groups) get their codes laid out densely (LayerView::gstride = group), so
+// the padding pack_layer gives each group (32 code slots for 8 or 16 codes)
+// is neither stored nor streamed. The emulator runs on it; DeviceLayer
+// uploads it and swaps every pointer for its device copy.
+struct HostLayout {
+  LayerView view{};
+  std::vector<uint8_t> dense;  // the dense codes, when used (view.indices points here)
+  size_t streamed = 0;         // bytes one GEMV reads: codes, metadata, tables, outliers
+  HostLayout() = default;
+  HostLayout(HostLayout&&) = default;
+  HostLayout(const HostLayout&) = delete;  // view.indices may point into `dense`
+  HostLayout& operator=(const HostLayout&) = delete;
+};
+HostLayout host_layout(const PackedLayer& p);
 
 // Activations rounded to fp16 or bf16, as the fast kernel reads them.
 std::vector<uint16_t> activation_bits(const float* x, size_t n, ActType act);

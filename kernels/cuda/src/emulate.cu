@@ -18,7 +18,8 @@
 namespace lutc::kernels::cuda::emulate {
 
 void decode(const PackedLayer& p, float* out) {
-  const LayerView v = host_view(p);
+  const HostLayout h = host_layout(p);
+  const LayerView& v = h.view;
   for (uint32_t r = 0; r < v.rows; ++r) {
     float* o = out + uint64_t(r) * v.cols;
     for (uint32_t lane = 0; lane < 32; ++lane) decode_lane_dense(v, r, lane, o);
@@ -27,7 +28,8 @@ void decode(const PackedLayer& p, float* out) {
 }
 
 void gemv_exact(const PackedLayer& p, const float* x, uint32_t batch, const GemvConfig& cfg, float* y) {
-  const LayerView v = host_view(p);
+  const HostLayout h = host_layout(p);
+  const LayerView& v = h.view;
   if (batch == 0 || v.rows == 0) return;
   const ExactActivations acts = exact_activations(x, v.cols, batch, cfg);
   std::vector<unsigned long long> acc(size_t(batch) * v.rows * 2);
@@ -82,11 +84,12 @@ void gemv_fast(const PackedLayer& p, const float* x, uint32_t batch, ActType act
   if (batch < 1 || batch > kMaxFastBatch)
     throw Error(ExitCode::kUsage, "emulate::gemv_fast: batch " + std::to_string(batch) + " outside 1.." +
                                       std::to_string(kMaxFastBatch));
-  const LayerView v = host_view(p);
+  const HostLayout h = host_layout(p);
+  const LayerView& v = h.view;
   if (v.rows == 0) return;
   std::vector<uint16_t> xs = activation_bits(x, size_t(batch) * v.cols, act);
-  if (p.needs_padding()) {
-    const uint32_t pc = p.padded_cols();
+  if (row_slots(v) != v.cols) {
+    const uint32_t pc = row_slots(v);
     std::vector<uint16_t> xp(size_t(batch) * pc);
     for (uint32_t m = 0; m < batch; ++m)
       for (uint32_t q = 0; q < pc; ++q) xp[size_t(m) * pc + q] = padded_act(v, xs.data(), m, q);

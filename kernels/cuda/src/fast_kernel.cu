@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kFastWarps * 32)
 }
 
 __global__ void pad_activations(LayerView v, const uint16_t* x, uint32_t batch, uint16_t* xp) {
-  const uint32_t pc = v.groups_per_row * v.group_padded;
+  const uint32_t pc = row_slots(v);
   const uint64_t n = uint64_t(batch) * pc;
   for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x)
     xp[i] = padded_act(v, x, uint32_t(i / pc), uint32_t(i % pc));
@@ -67,8 +67,8 @@ void gpu_gemv_fast_device(const DeviceLayer& layer, const void* d_x, uint32_t ba
   const LayerView& v = d.view;
   if (v.rows == 0) return;
   const uint16_t* xp = static_cast<const uint16_t*>(d_x);
-  if (d.x_pad.get()) {  // groups not a multiple of 32 wide: activations go to the padded order first
-    const uint64_t n = uint64_t(batch) * v.groups_per_row * v.group_padded;
+  if (d.x_pad.get()) {  // more code slots than columns: activations go to the slot order first
+    const uint64_t n = uint64_t(batch) * row_slots(v);
     const unsigned blocks = unsigned(std::min<uint64_t>((n + 255) / 256, 65535));
     pad_activations<<<blocks, 256>>>(v, xp, batch, static_cast<uint16_t*>(d.x_pad.get()));
     CUDA_CHECK_LAUNCH("pad_activations");

@@ -39,10 +39,13 @@ inline size_t fast_lane_table_floats(const LayerView& v, unsigned rows_per_warp)
   return uses_lane_tables(v) ? size_t(kFastWarps) * rows_per_warp * (1u << v.bits) * 32 : 0;
 }
 
-// Column k's position in the padded activation order.
+// Code slots (and activation positions) per row: whole blocks of 32.
+LUTC_HD uint32_t row_slots(const LayerView& v) { return v.row_blocks * 32; }
+
+// Column k's slot: its position in the padded activation order.
 LUTC_HD uint32_t padded_pos(const LayerView& v, uint32_t k) {
   const uint32_t g = k / v.group;
-  return g * v.group_padded + (k - g * v.group);
+  return g * v.gstride + (k - g * v.group);
 }
 
 // Real elements of group g: the last group of a row may be shorter.
@@ -51,10 +54,12 @@ LUTC_HD uint32_t group_len(const LayerView& v, uint32_t g) {
   return v.cols - k0 < v.group ? v.cols - k0 : v.group;
 }
 
-// Element p of padded activation vector m (zero in group padding).
+// Element p of padded activation vector m (zero in group padding and in
+// slots past the row's last group).
 LUTC_HD uint16_t padded_act(const LayerView& v, const uint16_t* x, uint32_t m, uint32_t p) {
-  const uint32_t g = p / v.group_padded, i = p - g * v.group_padded;
-  return i < group_len(v, g) ? x[uint64_t(m) * v.cols + uint64_t(g) * v.group + i] : uint16_t(0);
+  const uint32_t g = p / v.gstride, i = p - g * v.gstride;
+  return g < v.groups_per_row && i < group_len(v, g) ? x[uint64_t(m) * v.cols + uint64_t(g) * v.group + i]
+                                                     : uint16_t(0);
 }
 
 // Where a (row, block)'s weights come from: w = tbl[code * stride] * scale,
@@ -137,40 +142,47 @@ LUTC_HD float table_weight(const BlockTable& t, unsigned code) {
 }
 
 // Lane `lane` of the warp owning rows r0..r0+R-1: its partial sums of
-// W_hat x for nb <= MB activation vectors of xp (padded order, row stride
-// v.padded_cols = groups_per_row * group_padded). lane_tbl points at this
-// lane's slot of the warp's lane tables ([row][entry][lane], stride 32).
+// W_hat x for nb <= MB activation vectors of xp (slot order, row stride
+// row_slots(v)). lane_tbl points at this lane's slot of the warp's lane
+// tables ([row][entry][lane], stride 32). A chunk of 8 codes never straddles
+// two groups (gstride is a multiple of 8), so the table is looked up once per
+// chunk at most: once per block in pack_layer's layout, once per group in
+// the dense one.
 template <unsigned BITS, unsigned MB, unsigned R, class Act>
 LUTC_HD void fast_lane(const LayerView& v, const float* tables, const float* sop_scale, const uint16_t* xp,
                        uint32_t nb, uint32_t r0, uint32_t lane, float* lane_tbl, float (&acc)[R][MB]) {
   constexpr unsigned E = 1u << BITS;
   constexpr unsigned W = BITS;  // 32-bit words per block of 32 codes
-  const uint32_t xstride = v.groups_per_row * v.group_padded;
-  const uint32_t bpg = v.group_padded / 32, bpr = v.groups_per_row * bpg;
-  // Padding codes exist when groups are not 32-wide multiples or the last group is short.
-  const bool ragged = v.group % 32 != 0 || v.groups_per_row * v.group != v.cols;
+  const uint32_t xstride = row_slots(v);
+  // Some slots hold no element (group padding, a short last group, slots past
+  // the last group) exactly when there are more slots than columns.
+  const bool ragged = xstride != v.cols;
   for (unsigned rr = 0; rr < R; ++rr)
     for (unsigned m = 0; m < MB; ++m) acc[rr][m] = 0.f;
   unsigned live = 0;  // rows of this warp inside the matrix
   while (live < R && r0 + live < v.rows) ++live;
 
-  for (uint32_t b = lane; b < bpr; b += 32) {
-    const uint32_t g = b / bpg, i0 = (b - g * bpg) * 32;
-    const uint32_t len = group_len(v, g);
-    const uint32_t valid = len <= i0 ? 0 : (len - i0 < 32 ? len - i0 : 32);  // real codes in this block
+  for (uint32_t b = lane; b < v.row_blocks; b += 32) {
     uint32_t words[R][W];
     for (unsigned rr = 0; rr < R; ++rr)
       if (rr < live) load_block<BITS>(v, r0 + rr, b, words[rr]);
     BlockTable t[R];
-    for (unsigned rr = 0; rr < R; ++rr)
-      if (rr < live) t[rr] = block_table<BITS>(v, tables, sop_scale, r0 + rr, g, lane_tbl + rr * E * 32, 32);
+    uint32_t g_table = ~0u;  // the group t[] holds
     for (unsigned c = 0; c < 4; ++c) {  // 8 codes at a time: one 16-byte activation load per vector
+      const uint32_t q0 = b * 32 + 8 * c, g = q0 / v.gstride, i0 = q0 - g * v.gstride;
+      const uint32_t len = g < v.groups_per_row ? group_len(v, g) : 0;
+      const uint32_t valid = len <= i0 ? 0 : len - i0;  // real codes from this chunk on
+      if (g != g_table && len > 0) {
+        for (unsigned rr = 0; rr < R; ++rr)
+          if (rr < live) t[rr] = block_table<BITS>(v, tables, sop_scale, r0 + rr, g, lane_tbl + rr * E * 32, 32);
+        g_table = g;
+      }
       float w[R][8];
       for (unsigned rr = 0; rr < R; ++rr)
         for (unsigned j = 0; j < 8; ++j) {
-          const unsigned code = rr < live ? block_code<BITS>(words[rr], 8 * c + j) : 0u;
-          const float x = rr < live ? table_weight(t[rr], code) : 0.f;
-          w[rr][j] = ragged && 8 * c + j >= valid ? 0.f : x;  // padding: never inf * 0
+          const bool real = !ragged || j < valid;
+          const unsigned code = rr < live && real ? block_code<BITS>(words[rr], 8 * c + j) : 0u;
+          w[rr][j] = rr < live && real ? table_weight(t[rr], code) : 0.f;  // padding: never inf * 0
         }
       for (unsigned m = 0; m < MB; ++m) {
         if (m >= nb) break;

@@ -18,6 +18,12 @@ struct LayerView {
   int scheme;
   uint32_t rows, cols, bits, group, groups_per_row, group_padded;
   uint64_t group_bytes, row_bytes;
+  // Codes per group slot in a row: group_padded (each group starts a fresh
+  // block of 32, pack_layer's layout) or, in the dense layout the GPU uses
+  // for groups of 1..16 that divide 32 (sop b8/b16), group itself, so a
+  // block holds 32/group whole groups and no padding is streamed.
+  uint32_t gstride;
+  uint32_t row_blocks;  // blocks of 32 code slots per row
   const uint8_t* indices;
   const uint16_t* group_half;
   const uint8_t* group_ids;
@@ -32,21 +38,28 @@ struct LayerView {
   int weight_exp;
 };
 
-// Code at padded position i of group g in row r (packed_layer.h's layouts:
-// 4-bit blocks of 32 with code j | code j+16 << 4; 8-bit bytes; other widths
-// a little-endian bit stream per group).
-LUTC_HD unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i) {
-  const uint8_t* src = v.indices + r * v.row_bytes + g * v.group_bytes;
+// The code in slot q of row r. Slots come in blocks of 32 (4*bits bytes):
+// 4-bit blocks hold code j in the low nibble of byte j and code j+16 in its
+// high nibble; other widths are a little-endian bit stream (pack_layer's
+// layouts: a group always starts on a block boundary there, so the row-wide
+// stream is the per-group one).
+LUTC_HD unsigned code_at_slot(const LayerView& v, uint32_t r, uint32_t q) {
+  const uint8_t* row = v.indices + r * v.row_bytes;
   if (v.bits == 4) {
-    const uint8_t b = src[(i & ~31u) / 2 + (i & 15u)];
-    return (i & 16u) ? unsigned(b >> 4) : unsigned(b & 15u);
+    const uint8_t b = row[(q & ~31u) / 2 + (q & 15u)];
+    return (q & 16u) ? unsigned(b >> 4) : unsigned(b & 15u);
   }
-  if (v.bits == 8) return src[i];
-  const uint64_t bit = uint64_t(i) * v.bits;
+  if (v.bits == 8) return row[q];
+  const uint64_t bit = uint64_t(q) * v.bits;
   const unsigned shift = unsigned(bit & 7);
-  unsigned x = src[bit >> 3] >> shift;
-  if (shift + v.bits > 8) x |= unsigned(src[(bit >> 3) + 1]) << (8 - shift);
+  unsigned x = row[bit >> 3] >> shift;
+  if (shift + v.bits > 8) x |= unsigned(row[(bit >> 3) + 1]) << (8 - shift);
   return x & ((1u << v.bits) - 1u);
+}
+
+// Code of element i of group g in row r.
+LUTC_HD unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i) {
+  return code_at_slot(v, r, g * v.gstride + i);
 }
 
 // The golden decoded value of `code` in group g of row r (dense part, no outlier).

@@ -45,7 +45,9 @@ class DeviceLayer {
 
   uint32_t rows() const;
   uint32_t cols() const;
-  size_t streamed_bytes() const;  // the PackedLayer's, the basis of GB/s
+  // Bytes one GEMV reads in the GPU's layout (the PackedLayer's, less the
+  // group padding the dense layout drops), the basis of GB/s.
+  size_t streamed_bytes() const;
   const DeviceLayerData& data() const { return *d_; }
 
  private:
@@ -77,8 +79,14 @@ struct GpuBenchResult {
   double copy_gbps = 0;   // cudaMemcpy D2D: (bytes read + bytes written) / time
   double cublas_s = 0;    // best time per cuBLAS fp16 GEMV
   unsigned copies = 0;    // layer copies visited in turn
+  size_t streamed_bytes = 0;  // bytes one GEMV reads (DeviceLayer::streamed_bytes)
 };
 GpuBenchResult gpu_bench(const PackedLayer& p, uint32_t batch, ActType act, unsigned repeat);
+
+// Bytes one GEMV reads in the GPU's layout of p, computed on the host (no
+// device needed): groups of 8 or 16 are stored densely there, without the
+// 32-slot padding pack_layer gives every group.
+size_t gpu_streamed_bytes(const PackedLayer& p);
 
 // Host helpers: the activations the fast path sees, as fp32.
 float round_act(float x, ActType act);
