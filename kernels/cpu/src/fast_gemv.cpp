@@ -135,7 +135,9 @@ void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t bat
   a.x_orig = x;
   a.cols = layer.cols;
   a.stride = layer.padded_cols();
-  if (path == Path::kF32 && k.layout == ActLayout::kWide && layer.bits == 4) {
+  // The wide order serves the 4-bit table kernels; sop layers have their own
+  // AVX-512 rows (codebooks in registers), which read element order.
+  if (path == Path::kF32 && k.layout == ActLayout::kWide && layer.bits == 4 && !sop_rows_avx512_handles(layer)) {
     wide = wide_f32(layer, a.x, batch);
     a.x = wide.data();
   }

@@ -59,6 +59,11 @@ struct IsaKernels {
   DecodeRowFn decode_row = nullptr;
 };
 
+// AVX-512 f32 rows for sop layers with 4- or 6-bit codes (sop_rows_avx512.cpp):
+// codebooks in registers, activations in element order (not the wide order).
+bool sop_rows_avx512_handles(const PackedLayer& p);
+void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
+
 const IsaKernels& portable_kernels();
 const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();

@@ -315,7 +315,9 @@ void by_tile(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32
 template <int MT>
 struct F32 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-    if (p.bits == 4)
+    if (sop_rows_avx512_handles(p))
+      sop_f32_rows_avx512(p, a, r0, r1, y);
+    else if (p.bits == 4)
       f32_rows4<MT>(p, a, r0, r1, y);
     else if (p.scheme == Scheme::kFp8E4M3)
       f32_rows_fp8<MT>(p, a, r0, r1, y);
