@@ -64,6 +64,11 @@ struct IsaKernels {
 bool sop_rows_avx512_handles(const PackedLayer& p);
 void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
+// AVX2 f32 rows for sop layers with 6-bit codes (sop_rows_avx2.cpp): codes
+// unpacked in registers, weights gathered from the layer's codebook.
+bool sop_rows_avx2_handles(const PackedLayer& p);
+void sop_f32_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
+
 const IsaKernels& portable_kernels();
 const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();

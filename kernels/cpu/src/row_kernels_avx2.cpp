@@ -220,6 +220,7 @@ void by_tile(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32
 template <int MT>
 struct F32 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+    if (sop_rows_avx2_handles(p)) return sop_f32_rows_avx2(p, a, r0, r1, y);
     if (p.bits == 4)
       f32_rows4<MT>(p, a, r0, r1, y);
     else
