@@ -66,7 +66,7 @@ int run_explore(int argc, char** argv) {
   std::string sweep_path, out, cache, shard = "0/1", engine = "sim", engine_exe;
   std::vector<std::string> merge;
   unsigned jobs = 1, rtl_check = 0;
-  uint64_t program_cache_mib = explore::kDefaultProgramCacheMiB;
+  int64_t program_cache_mib = int64_t(explore::kDefaultProgramCacheMiB);  // signed: "-5" is an error, not 2^64-5
   bool quiet = false, per_layer = false;
   po::options_description opts("options");
   opts.add_options()
@@ -77,7 +77,7 @@ int run_explore(int argc, char** argv) {
       ("merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")
       ("cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")
       ("rtl-check", po::value(&rtl_check)->default_value(0), "re-run N sampled ok points on `lutc rtl`, record the cycle difference")
-      ("program-cache", po::value(&program_cache_mib)->default_value(explore::kDefaultProgramCacheMiB),
+      ("program-cache", po::value(&program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
        "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
        "every point compiles its own)")
       ("engine", po::value(&engine)->default_value("sim"), "engine subcommand each layer runs on: sim or rtl")
@@ -118,8 +118,10 @@ int run_explore(int argc, char** argv) {
   o.engine.command = engine;
   o.engine.per_layer = per_layer || engine == "rtl";  // the RTL harness runs one program with activations
   o.rtl_check = rtl_check;
-  if (program_cache_mib > (uint64_t(1) << 40)) throw Error(ExitCode::kUsage, "--program-cache is in MiB; that is too large");
-  o.program_cache_bytes = program_cache_mib << 20;
+  if (program_cache_mib < 0 || program_cache_mib > (int64_t(1) << 40))
+    throw Error(ExitCode::kUsage, "--program-cache " + std::to_string(program_cache_mib) +
+                                      " MiB is out of range [0, 2^40] (0 turns the cache off)");
+  o.program_cache_bytes = uint64_t(program_cache_mib) << 20;
   std::printf("explore: sweep '%s': %zu quantization configs x %zu arch configs = %zu points; shard %u/%u; %u jobs\n",
               s.name.c_str(), s.quants.size(), s.archs.size(), s.points(), o.shard, o.shards, o.jobs);
   std::fflush(stdout);
