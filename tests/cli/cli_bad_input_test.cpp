@@ -74,6 +74,24 @@ TEST(CliBadInput, AbsurdValuesNameTheFlag) {
   expect_no_outputs(dir, {});
 }
 
+// A negative count must not wrap to 2^32 - n on its way into an unsigned
+// option: the message repeats what was typed, on every command.
+TEST(CliBadInput, NegativeCountsAreRefusedAsTyped) {
+  const std::string dir = temp_dir();
+  const std::vector<std::vector<std::string>> cases = {
+      {"quantize", "synth:16x64", "-o", dir + "/x.xfp", "--bits", "-3"},
+      {"bench", "--synthetic", "64x64", "--repeat", "-1"},
+      {"kernel-check", dir + "/none.xfp", "--batch", "-2"},
+  };
+  for (const auto& args : cases) {
+    RunResult r = run_lutc(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("expected a number >= 0"), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find("429496"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  expect_no_outputs(dir, {});
+}
+
 TEST(CliBadInput, MissingInputFileIsNamed) {
   const std::string dir = temp_dir();
   RunResult r = run_lutc({"quantize", dir + "/nope.safetensors", "-o", dir + "/x.xfp"});
