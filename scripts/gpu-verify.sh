@@ -5,7 +5,8 @@
 # gpu-check's CPU-side golden references on the synthetic set dominate the rest):
 #   a. the device: nvidia-smi, and the device line lutc itself sees
 #      (a tiny `lutc bench --gpu` run);
-#   b. ctest -L cuda (the GPU parity tests);
+#   b. ctest -L cuda (the GPU parity tests; with CUDA_TESTS=BIN, that gtest
+#      binary directly, as in a scripts/gpu-bundle bundle);
 #   c. lutc gpu-check --vs-emulation (GPU vs golden, and the fast GEMV vs its
 #      CPU emulation), batch 1 and 16, JSON, on stories260K and on the
 #      synthetic LLM-shaped set (synth:default) quantized with every scheme:
@@ -134,10 +135,18 @@ if [ "$RC" -eq 0 ]; then STEP_NOTES[$((${#STEP_NOTES[@]} - 1))]=$(head -n 1 "$OU
 [ "$RC" -eq 4 ] && NO_DEVICE=1 || NO_DEVICE=0
 
 # ---- b. ctest -L cuda -------------------------------------------------------
-run "b. ctest -L cuda" "$OUT/logs/ctest-cuda.txt" "" \
-  ctest --test-dir "$BUILD" -L cuda --output-on-failure --no-tests=error
-note=$(grep -E 'tests passed|tests failed' "$OUT/logs/ctest-cuda.txt" | tail -n 1)
-skipped=$(grep -c '\*\*\*Skipped' "$OUT/logs/ctest-cuda.txt")
+# CUDA_TESTS=path/to/cuda_tests runs the test binary directly (a bundle from
+# scripts/gpu-bundle, where no ctest tree exists); otherwise ctest in BUILD.
+if [ -n "${CUDA_TESTS:-}" ]; then
+  run "b. cuda_tests" "$OUT/logs/ctest-cuda.txt" "" "$(abs "$CUDA_TESTS")" --gtest_brief=1
+  note=$(grep -E '^\[  PASSED  \]|^\[  FAILED  \] [0-9]' "$OUT/logs/ctest-cuda.txt" | tr '\n' ' ')
+  skipped=$(grep -oE '^\[  SKIPPED \] [0-9]+' "$OUT/logs/ctest-cuda.txt" | grep -oE '[0-9]+$' || echo 0)
+else
+  run "b. ctest -L cuda" "$OUT/logs/ctest-cuda.txt" "" \
+    ctest --test-dir "$BUILD" -L cuda --output-on-failure --no-tests=error
+  note=$(grep -E 'tests passed|tests failed' "$OUT/logs/ctest-cuda.txt" | tail -n 1)
+  skipped=$(grep -c '\*\*\*Skipped' "$OUT/logs/ctest-cuda.txt")
+fi
 [ "$RC" -eq 0 ] && STEP_NOTES[$((${#STEP_NOTES[@]} - 1))]="$note; $skipped skipped"
 if [ "$RC" -eq 0 ] && [ "$skipped" -gt 0 ] && [ "$NO_DEVICE" -eq 0 ]; then
   record "b. cuda tests ran (none skipped)" 1 0 "$skipped CUDA test(s) skipped although a device was found"

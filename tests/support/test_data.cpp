@@ -12,7 +12,10 @@
 namespace lutc::testing {
 
 std::string shared_data(const std::string& relative) {
-  return std::string(LUTC_SHARED_DATA) + "/" + relative;
+  // LUTC_SHARED_DATA in the environment moves the folder (a test binary run
+  // away from its build tree, e.g. from a scripts/gpu-bundle bundle).
+  const char* moved = std::getenv("LUTC_SHARED_DATA");
+  return std::string(moved && *moved ? moved : LUTC_SHARED_DATA) + "/" + relative;
 }
 
 bool require_file(const std::string& path) {

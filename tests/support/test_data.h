@@ -5,7 +5,8 @@
 
 namespace lutc::testing {
 
-// Absolute path of a file under the shared data folder. When it is missing the
+// Absolute path of a file under the shared data folder (the build's
+// ../shared/data, or $LUTC_SHARED_DATA when set). When it is missing the
 // test is skipped locally, but fails on CI (CI=true): a missing input there is
 // a failure, not a pass.
 std::string shared_data(const std::string& relative);
