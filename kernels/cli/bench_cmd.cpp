@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_layer.h"
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/kernels/cpu/gemv.h"
@@ -51,22 +52,6 @@ constexpr const char* kUsage =
     "Example: lutc bench --synthetic 11008x4096 --threads 1,2 --path f32,i8\n"
     "         lutc bench --gpu --synthetic 11008x4096 --batch 4";
 
-struct Shape {
-  uint32_t rows = 0, cols = 0;
-};
-
-Shape parse_shape(const std::string& s) {
-  Shape sh;
-  char x = 0;
-  std::istringstream in(s);
-  unsigned long r = 0, c = 0;
-  if (!(in >> r >> x >> c) || (x != 'x' && x != 'X') || !in.eof() || r == 0 || c == 0 || r > (1u << 24) ||
-      c > (1u << 24))
-    throw Error(ExitCode::kUsage, "--synthetic: expected NxK (e.g. 11008x4096), got '" + s + "'");
-  sh.rows = uint32_t(r);
-  sh.cols = uint32_t(c);
-  return sh;
-}
 
 template <class T, class F>
 std::vector<T> parse_list(const std::string& flag, const std::string& s, F parse_one) {
@@ -204,27 +189,6 @@ nlohmann::json bench_layer(const QuantizedLayer& l, const Options& o) {
   return results;
 }
 
-QuantizedLayer synthetic_layer(Shape sh, Scheme scheme, unsigned bits, uint32_t group, const std::string& sop_format) {
-  SynthSpec spec;
-  spec.rows = sh.rows;
-  spec.cols = sh.cols;
-  const std::vector<float> w = synth_matrix(spec);
-  const std::string name = "synth." + std::to_string(sh.rows) + "x" + std::to_string(sh.cols);
-  if (is_baseline(scheme)) return quantize_baseline(scheme, name, Role::kOther, w.data(), sh.rows, sh.cols);
-  if (scheme == Scheme::kSop) {
-    if (sop_format.empty()) throw Error(ExitCode::kUsage, "--scheme sop needs --sop-format F (e.g. e2m1.ue4m3.b16)");
-    SopOptions so;
-    so.format = parse_sop_format(sop_format);
-    return quantize_sop(name, Role::kOther, w.data(), sh.rows, sh.cols, so);
-  }
-  if (!is_xfp(scheme)) throw Error(ExitCode::kUsage, std::string("--scheme ") + scheme_name(scheme) + " is not supported by bench yet");
-  XfpOptions o;
-  o.mode = scheme;
-  o.bits = bits;
-  o.group = group;
-  o.outlier_fraction = 0;
-  return quantize_xfp(name, Role::kOther, w.data(), sh.rows, sh.cols, o);
-}
 
 void print_table(const nlohmann::json& rows) {
   std::printf("%-28s %-9s %5s %-5s %3s %5s %10s %11s %8s %9s %7s %8s\n", "layer", "scheme", "bpw", "path", "thr", "batch",
@@ -318,7 +282,7 @@ int run_bench(int argc, char** argv) {
   if (!synthetic.empty()) {
     Scheme scheme;
     if (!parse_scheme(scheme_s, &scheme)) throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
-    layers.push_back(synthetic_layer(parse_shape(synthetic), scheme, bits, group, sop_format));
+    layers.push_back(synthetic_bench_layer(synthetic, scheme, bits, group, sop_format));
   } else {
     XfpFile f = read_xfp(xfp);
     for (auto& l : f.layers)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_layer.h"
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/kernels/cuda/gpu.h"
@@ -31,37 +32,6 @@ constexpr const char* kUsage =
     "Exits 4 when no CUDA device is present. scripts/gpu-bench.sh runs the standard shapes.\n\n"
     "Example: lutc gpu-bench --synthetic 11008x4096 --batch 4";
 
-void parse_shape(const std::string& s, uint32_t* rows, uint32_t* cols) {
-  char x = 0;
-  std::istringstream in(s);
-  unsigned long r = 0, c = 0;
-  if (!(in >> r >> x >> c) || (x != 'x' && x != 'X') || !in.eof() || r == 0 || c == 0 || r > (1u << 24) ||
-      c > (1u << 24))
-    throw Error(ExitCode::kUsage, "--synthetic: expected NxK (e.g. 11008x4096), got '" + s + "'");
-  *rows = uint32_t(r), *cols = uint32_t(c);
-}
-
-QuantizedLayer synthetic(const std::string& shape, Scheme scheme, unsigned bits, uint32_t group,
-                         const std::string& sop_format) {
-  SynthSpec spec;
-  parse_shape(shape, &spec.rows, &spec.cols);
-  const std::vector<float> w = synth_matrix(spec);
-  const std::string name = "synth." + shape;
-  if (is_baseline(scheme)) return quantize_baseline(scheme, name, Role::kOther, w.data(), spec.rows, spec.cols);
-  if (scheme == Scheme::kSop) {
-    if (sop_format.empty()) throw Error(ExitCode::kUsage, "--scheme sop needs --sop-format F (e.g. e2m1.ue4m3.b16)");
-    SopOptions so;
-    so.format = parse_sop_format(sop_format);
-    return quantize_sop(name, Role::kOther, w.data(), spec.rows, spec.cols, so);
-  }
-  if (!is_xfp(scheme)) throw Error(ExitCode::kUsage, std::string("--scheme ") + scheme_name(scheme) + " is not supported");
-  XfpOptions o;
-  o.mode = scheme;
-  o.bits = bits;
-  o.group = group;
-  o.outlier_fraction = 0;
-  return quantize_xfp(name, Role::kOther, w.data(), spec.rows, spec.cols, o);
-}
 
 int run_gpu_bench(int argc, char** argv) {
   std::string xfp, shape, scheme_s, sop_format, act_s;
@@ -94,7 +64,7 @@ int run_gpu_bench(int argc, char** argv) {
   if (!shape.empty()) {
     Scheme scheme;
     if (!parse_scheme(scheme_s, &scheme)) throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
-    layers.push_back(synthetic(shape, scheme, bits, group, sop_format));
+    layers.push_back(synthetic_bench_layer(shape, scheme, bits, group, sop_format));
   } else {
     layers = read_xfp(xfp).layers;
   }
