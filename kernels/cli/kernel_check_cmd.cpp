@@ -60,16 +60,8 @@ int run_kernel_check(int argc, char** argv) {
     GemvConfig cfg;
     std::vector<float> want_y(size_t(batch) * layer.rows);
     golden_gemv_weights(want_w.data(), layer.rows, layer.cols, x.data(), batch, cfg, want_y.data());
-    // fp64 reference of the fast paths: the golden weights times the bf16-rounded
-    // activations the kernels receive, summed in fp64.
-    std::vector<double> ref(size_t(batch) * layer.rows, 0.0);
-    for (unsigned m = 0; m < batch; ++m)
-      for (uint32_t r = 0; r < layer.rows; ++r) {
-        double s = 0;
-        for (uint32_t k = 0; k < layer.cols; ++k)
-          s += double(want_w[size_t(r) * layer.cols + k]) * x[size_t(m) * layer.cols + k];
-        ref[size_t(m) * layer.rows + r] = s;
-      }
+    // fp64 reference of the fast paths: the golden weights times the activations.
+    const std::vector<double> ref = kernels::fp64_reference(want_w, layer.rows, layer.cols, x, batch);
     for (kernels::Isa isa : {kernels::Isa::kAvx512, kernels::Isa::kAvx2, kernels::Isa::kPortable}) {
       if (!kernels::isa_available(isa)) continue;
       kernels::RunOptions ro;
