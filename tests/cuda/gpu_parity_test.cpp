@@ -68,14 +68,28 @@ TEST(CudaLayout, DenseLayoutStreamsNoGroupPadding) {
   const uint32_t rows = 16, cols = 1024;
   std::vector<float> w(size_t(rows) * cols);
   for (auto& v : w) v = normal(rng);
+  // sop: pack_layer's own layout has no padding (dense for b8/b16, none needed for b32 here); the GPU streams it as it is.
   for (const char* f : {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16", "nf4.ue4m2.b8", "e2m1.ue4m3.b32"}) {
     SCOPED_TRACE(f);
     const kernels::PackedLayer p = kernels::pack_layer(sop_layer(f, "dense", w.data(), rows, cols));
     const size_t codes = size_t(rows) * cols * p.bits / 8;  // no padding at all: cols is a multiple of 32
-    EXPECT_EQ(kc::gpu_streamed_bytes(p), p.streamed_bytes() - p.indices.size() + codes);
-    if (p.group < 32) {
-      EXPECT_LT(kc::gpu_streamed_bytes(p), p.streamed_bytes());
-    }
+    EXPECT_EQ(p.indices.size(), codes);
+    EXPECT_EQ(kc::gpu_streamed_bytes(p), p.streamed_bytes());
+  }
+  // xfp.v2 with groups of 8 or 16: padded by pack_layer, repacked densely on upload.
+  for (const uint32_t group : {8u, 16u}) {
+    SampleOptions o;
+    o.rows = rows;
+    o.cols = cols;
+    o.bits = 4;
+    QuantizedLayer l = random_kernel_layer(Scheme::kXfpV2, rng, o);
+    l.group = group;
+    l.codebooks.resize(size_t(l.rows) * l.groups_per_row() << l.bits);
+    for (auto& h : l.codebooks) h = random_finite_half(rng);
+    const kernels::PackedLayer p = kernels::pack_layer(l);
+    SCOPED_TRACE("xfp.v2 group " + std::to_string(group));
+    EXPECT_EQ(kc::gpu_streamed_bytes(p), p.streamed_bytes() - p.indices.size() + size_t(rows) * cols * 4 / 8);
+    EXPECT_LT(kc::gpu_streamed_bytes(p), p.streamed_bytes());
   }
 }
 

@@ -14,14 +14,18 @@ struct IntActivations {
   std::vector<int32_t> a;  // batch x stride: golden integer activations, padded coordinates
   std::vector<int> exp;    // per vector
   // AVX-512 4-bit form (filled only when that kernel runs): each group padded
-  // to a multiple of 64 and every 64 elements reordered to the order 16-bit
-  // code lanes come in ([blk0 0-15, blk1 0-15, blk0 16-31, blk1 16-31]);
-  // a = 256 * hi + lo with lo in [0, 255], hi in [-128, 127], so every
-  // product with a 15-bit weight limb stays far inside int32.
-  size_t lane_stride = 0;  // groups_per_row * group_lanes
-  uint32_t group_lanes = 0;
+  // to a multiple of 64 (dense layers: the whole row) and every 64 elements
+  // reordered to the order 16-bit code lanes come in ([blk0 0-15, blk1 0-15,
+  // blk0 16-31, blk1 16-31]); a = 256 * hi + lo with lo in [0, 255], hi in
+  // [-128, 127], so every product with a 15-bit weight limb stays far inside
+  // int32.
+  size_t lane_stride = 0;  // groups_per_row * group_lanes (dense: padded_cols rounded up to 64)
+  uint32_t group_lanes = 0;  // 0 for dense layers
   std::vector<int16_t> lo, hi;      // batch x lane_stride
   std::vector<int64_t> group_sum;   // batch x groups_per_row: sum of a over the group
+  // Dense sop layers: the weight limbs of every scale code's table ([code][limb][16]).
+  // Weights, not activations, but made once per call here rather than once per row chunk.
+  std::vector<int16_t> code_limbs;
 };
 
 // w_int = trunc(w * 2^-Ew), the golden GEMV's definition, without

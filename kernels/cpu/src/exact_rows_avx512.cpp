@@ -8,6 +8,8 @@
 // in 128-bit integers: the golden sum exactly, so the golden rounding gives
 // the golden bits. L is fixed per layer by the largest weight any element
 // refers to (L <= 4, |w_int| < 2^59); wider layers take the scalar path.
+// Dense sop layers (b8/b16, several groups per block) look each lane's limb
+// up in its own group's table (rows_dense below).
 #include <cmath>
 #include <vector>
 
@@ -29,9 +31,8 @@ int limbs_needed(const PackedLayer& p) {
   return 0;
 }
 
-// Limb tables of one group: L runs of 32 16-bit words, entries 0..15 used.
-LUTC_AVX512 void group_limbs(const PackedLayer& p, uint32_t r, uint32_t g, int L, double unit, int16_t* out) {
-  const __m512 t = table16(p, r, g);
+// The L limbs of table t's 16 entries: limb l into out[l * stride + 0..15].
+LUTC_AVX512 void table_limbs(__m512 t, int L, double unit, int16_t* out, size_t stride) {
   const __m512d s = _mm512_set1_pd(unit);
   // Codes no element uses may convert to anything: nothing multiplies them.
   const __m512i w0 = _mm512_cvttpd_epi64(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(t)), s));
@@ -43,8 +44,14 @@ LUTC_AVX512 void group_limbs(const PackedLayer& p, uint32_t r, uint32_t g, int L
   for (int l = 0; l < L; ++l) {
     const __m128i a = _mm512_cvtepi64_epi16(_mm512_and_si512(_mm512_srli_epi64(u0, 15 * l), mask));
     const __m128i b = _mm512_cvtepi64_epi16(_mm512_and_si512(_mm512_srli_epi64(u1, 15 * l), mask));
-    _mm512_storeu_si512(out + 32 * l, _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + l * stride),
+                        _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1));
   }
+}
+
+// Limb tables of one group: L runs of 32 16-bit words, entries 0..15 used.
+LUTC_AVX512 void group_limbs(const PackedLayer& p, uint32_t r, uint32_t g, int L, double unit, int16_t* out) {
+  table_limbs(table16(p, r, g), L, unit, out, 32);
 }
 
 LUTC_AVX512 inline __m512i widen_add(__m512i acc64, __m512i v32) {
@@ -52,13 +59,52 @@ LUTC_AVX512 inline __m512i widen_add(__m512i acc64, __m512i v32) {
   return _mm512_add_epi64(acc64, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v32, 1)));
 }
 
+// The L limb sums of one row and vector: int32 lanes take kFlushPairs steps,
+// then move into int64 lanes before they could overflow.
+template <int L>
+struct LimbSums {
+  __m512i lo32[L], hi32[L], lo64[L], hi64[L];
+  unsigned steps = 0;
+  LUTC_AVX512 LimbSums() {
+    for (int l = 0; l < L; ++l) lo32[l] = hi32[l] = lo64[l] = hi64[l] = _mm512_setzero_si512();
+  }
+  // Limb l's weights d0 (low-nibble lanes) and d1 (high) times a = 256 * hi + lo.
+  LUTC_AVX512 void add(int l, __m512i d0, __m512i d1, __m512i l0, __m512i l1, __m512i h0, __m512i h1) {
+    lo32[l] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(lo32[l], d0, l0), d1, l1);
+    hi32[l] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(hi32[l], d0, h0), d1, h1);
+  }
+  LUTC_AVX512 void end_step() {
+    if (++steps < kFlushPairs) return;
+    for (int l = 0; l < L; ++l) {
+      lo64[l] = widen_add(lo64[l], lo32[l]);
+      hi64[l] = widen_add(hi64[l], hi32[l]);
+      lo32[l] = hi32[l] = _mm512_setzero_si512();
+    }
+    steps = 0;
+  }
+  // sum_k w_int a, given asum = sum_k a (undoes the limbs' offset).
+  LUTC_AVX512 __int128 total(int64_t asum) {
+    __int128 sum = 0;
+    for (int l = 0; l < L; ++l) {
+      const int64_t slo = _mm512_reduce_add_epi64(widen_add(lo64[l], lo32[l]));
+      const int64_t shi = _mm512_reduce_add_epi64(widen_add(hi64[l], hi32[l]));
+      sum += (__int128(slo) + __int128(shi) * 256) << (15 * l);
+    }
+    return sum - (__int128(asum) << (15 * L - 1));
+  }
+};
+
+inline int64_t row_activation_sum(const PackedLayer& p, const IntActivations& act, uint32_t m) {
+  int64_t asum = 0;
+  for (uint32_t g = 0; g < p.groups_per_row; ++g) asum += act.group_sum[m * p.groups_per_row + g];
+  return asum;
+}
+
 template <int L>
 LUTC_AVX512 __int128 row_sum(const PackedLayer& p, const IntActivations& act, uint32_t m, uint32_t r,
                              const int16_t* limbs) {
   const __m512i low4 = _mm512_set1_epi16(15);
-  __m512i lo32[L], hi32[L], lo64[L], hi64[L];
-  for (int l = 0; l < L; ++l) lo32[l] = hi32[l] = lo64[l] = hi64[l] = _mm512_setzero_si512();
-  unsigned steps = 0;
+  LimbSums<L> sums;
   const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
   const int16_t* alo = act.lo.data() + m * act.lane_stride;
   const int16_t* ahi = act.hi.data() + m * act.lane_stride;
@@ -79,33 +125,105 @@ LUTC_AVX512 __int128 row_sum(const PackedLayer& p, const IntActivations& act, ui
       for (int l = 0; l < L; ++l) {
         const __m512i d0 = _mm512_permutexvar_epi16(ilo, t[l]);
         const __m512i d1 = _mm512_permutexvar_epi16(ihi, t[l]);
-        lo32[l] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(lo32[l], d0, l0), d1, l1);
-        hi32[l] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(hi32[l], d0, h0), d1, h1);
+        sums.add(l, d0, d1, l0, l1, h0, h1);
       }
-      if (++steps == kFlushPairs) {
-        for (int l = 0; l < L; ++l) {
-          lo64[l] = widen_add(lo64[l], lo32[l]);
-          hi64[l] = widen_add(hi64[l], hi32[l]);
-          lo32[l] = hi32[l] = _mm512_setzero_si512();
-        }
-        steps = 0;
-      }
+      sums.end_step();
     }
   }
-  __int128 sum = 0;
-  for (int l = 0; l < L; ++l) {
-    const int64_t slo = _mm512_reduce_add_epi64(widen_add(lo64[l], lo32[l]));
-    const int64_t shi = _mm512_reduce_add_epi64(widen_add(hi64[l], hi32[l]));
-    sum += (__int128(slo) + __int128(shi) * 256) << (15 * l);
+  return sums.total(row_activation_sum(p, act, m));
+}
+
+// Dense layers (sop b8/b16): several groups share a step's 32 index lanes,
+// so each lane looks up its own group's table. A sop group's table is its
+// scale code's (codebook times scale): the limbs of every scale code are made
+// once per call, and a step's tables are built in registers from them, two
+// 16-word tables per register: b16, per half (low / high nibbles) [group of
+// lanes 0-15 | group of lanes 16-31] and vpermw with index code + 16 * (lane
+// >= 16); b8, four groups of 8 lanes in two registers and vpermt2w with index
+// code + 16 * (lane / 8). Activations are in lane order over the whole row.
+template <int L, bool B8>
+struct DenseRow {
+  static constexpr uint32_t kGroups = B8 ? 8 : 4;  // groups per step
+  const int16_t* limbs;  // [scale code][L][16]
+  const int32_t* at;     // per group of the row: offset of its limbs in limbs (0 past the row's end)
+
+  // Limb l of the groups at a and b, as one 32-word table.
+  LUTC_AVX512 __m512i two(int32_t a, int32_t b, int l) const {
+    return _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(limbs + a + 16 * l))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(limbs + b + 16 * l)), 1);
   }
-  int64_t asum = 0;
-  for (uint32_t g = 0; g < p.groups_per_row; ++g) asum += act.group_sum[m * p.groups_per_row + g];
-  return sum - (__int128(asum) << (15 * L - 1));
+  // Limb l of step s's weights at the low (d0) and high (d1) nibble lanes.
+  LUTC_AVX512 void look(size_t s, int l, __m512i ilo, __m512i ihi, __m512i* d0, __m512i* d1) const {
+    const int32_t* o = at + s * kGroups;
+    if constexpr (B8) {
+      // Lanes 0-15 are block 0's elements 0-15 (groups 0, 1), 16-31 block 1's (groups 4, 5).
+      *d0 = _mm512_permutex2var_epi16(two(o[0], o[1], l), ilo, two(o[4], o[5], l));
+      *d1 = _mm512_permutex2var_epi16(two(o[2], o[3], l), ihi, two(o[6], o[7], l));
+    } else {
+      *d0 = _mm512_permutexvar_epi16(ilo, two(o[0], o[2], l));
+      *d1 = _mm512_permutexvar_epi16(ihi, two(o[1], o[3], l));
+    }
+  }
+};
+
+template <int L, bool B8>
+LUTC_AVX512 __int128 row_sum_dense(const PackedLayer& p, const IntActivations& act, uint32_t m, uint32_t r,
+                                   const DenseRow<L, B8>& tables) {
+  const __m512i low4 = _mm512_set1_epi16(15);
+  // Table offset of each index lane: 16 per group of lanes (8 lanes for b8, 16 for b16).
+  alignas(64) int16_t offs[32];
+  for (int i = 0; i < 32; ++i) offs[i] = int16_t(16 * (i / (B8 ? 8 : 16)));
+  const __m512i off = _mm512_load_si512(offs);
+  LimbSums<L> sums;
+  const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+  const int16_t* alo = act.lo.data() + m * act.lane_stride;
+  const int16_t* ahi = act.hi.data() + m * act.lane_stride;
+  for (size_t e = 0; e < act.lane_stride; e += kPair) {
+    // A lone last block reads 16 bytes past the row (its partner lanes have a = 0).
+    const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + e / 2)));
+    const __m512i ilo = _mm512_ternarylogic_epi32(w, low4, off, 0xea);  // (w & 15) | off
+    const __m512i ihi = _mm512_or_si512(_mm512_srli_epi16(w, 4), off);
+    const __m512i l0 = _mm512_loadu_si512(alo + e), l1 = _mm512_loadu_si512(alo + e + 32);
+    const __m512i h0 = _mm512_loadu_si512(ahi + e), h1 = _mm512_loadu_si512(ahi + e + 32);
+    for (int l = 0; l < L; ++l) {
+      __m512i d0, d1;
+      tables.look(e / kPair, l, ilo, ihi, &d0, &d1);
+      sums.add(l, d0, d1, l0, l1, h0, h1);
+    }
+    sums.end_step();
+  }
+  return sums.total(row_activation_sum(p, act, m));
+}
+
+template <int L, bool B8>
+LUTC_AVX512 void rows_dense(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0,
+                            uint32_t r1, float* y) {
+  const double unit = std::ldexp(1.0, -p.weight_exp);
+  // Groups past the row's end (in its last step) take scale code 0's limbs: their lanes have a = 0.
+  std::vector<int32_t> at(act.lane_stride / kPair * DenseRow<L, B8>::kGroups);
+  const DenseRow<L, B8> tables{act.code_limbs.data(), at.data()};
+  std::vector<__int128> acc(batch);
+  for (uint32_t r = r0; r < r1; ++r) {
+    const uint16_t* sc = p.group_half.data() + size_t(r) * p.groups_per_row;
+    for (uint32_t g = 0; g < p.groups_per_row; ++g) at[g] = int32_t(sc[g]) * L * 16;
+    for (uint32_t m = 0; m < batch; ++m) acc[m] = row_sum_dense<L, B8>(p, act, m, r, tables);
+    add_outlier_corrections(p, act, batch, r, unit, acc.data());
+    for (uint32_t m = 0; m < batch; ++m)
+      y[size_t(m) * p.rows + r] = scaled_int128_to_float(acc[m], p.weight_exp + act.exp[m]);
+  }
 }
 
 template <int L>
 LUTC_AVX512 void rows(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0, uint32_t r1,
                       float* y) {
+  if (p.dense()) {
+    if (p.group < 16)
+      rows_dense<L, true>(p, act, batch, r0, r1, y);
+    else
+      rows_dense<L, false>(p, act, batch, r0, r1, y);
+    return;
+  }
   const double unit = std::ldexp(1.0, -p.weight_exp);
   // Plain words, not std::vector<__m512i>: its allocation need not be 64-byte aligned.
   std::vector<int16_t> limbs(size_t(p.groups_per_row) * L * 32);
@@ -119,24 +237,49 @@ LUTC_AVX512 void rows(const PackedLayer& p, const IntActivations& act, uint32_t 
   }
 }
 
+// Limbs of every scale code's table (a dense sop layer's group tables).
+LUTC_AVX512 void code_limbs(const PackedLayer& p, std::vector<int16_t>& out) {
+  const int L = limbs_needed(p);
+  const double unit = std::ldexp(1.0, -p.weight_exp);
+  out.assign(p.sop_scale.size() * L * 16, 0);
+  for (size_t c = 0; c < p.sop_scale.size(); ++c) {
+    const __m512 t = _mm512_mul_ps(_mm512_loadu_ps(p.shared.data() + size_t(p.sop_book[c]) * 16),
+                                   _mm512_set1_ps(p.sop_scale[c]));  // table16's sop product
+    table_limbs(t, L, unit, &out[c * L * 16], 16);
+  }
+}
+
+// Lane of element e (padded coordinates) within its step of 64.
+inline size_t lane_of(uint32_t e) {
+  const uint32_t pair = e / kPair, w = e % kPair, blk = w / kBlock, j = w % kBlock;
+  return size_t(pair) * kPair + (j < 16 ? blk * 16 + j : 32 + blk * 16 + (j - 16));
+}
+
 }  // namespace
 
-bool exact4_avx512_applies(const PackedLayer& p) { return p.bits == 4 && limbs_needed(p) > 0; }
+bool exact4_avx512_applies(const PackedLayer& p) {
+  return p.bits == 4 && limbs_needed(p) > 0 && (!p.dense() || p.scheme == Scheme::kSop);
+}
 
 void fill_lane_activations(const PackedLayer& p, uint32_t batch, IntActivations& act) {
-  act.group_lanes = (p.group_padded + kPair - 1) / kPair * kPair;
-  act.lane_stride = size_t(p.groups_per_row) * act.group_lanes;
+  // Dense layers: lanes over the whole row (groups share steps).
+  const bool dense = p.dense();
+  act.group_lanes = dense ? 0 : (p.group_padded + kPair - 1) / kPair * kPair;
+  act.lane_stride =
+      dense ? (p.padded_cols() + kPair - 1) / kPair * kPair : size_t(p.groups_per_row) * act.group_lanes;
   act.lo.assign(act.lane_stride * batch, 0);
   act.hi.assign(act.lane_stride * batch, 0);
   act.group_sum.assign(size_t(p.groups_per_row) * batch, 0);
+  if (dense) code_limbs(p, act.code_limbs);
   for (uint32_t m = 0; m < batch; ++m)
     for (uint32_t g = 0; g < p.groups_per_row; ++g) {
       const int32_t* a = act.a.data() + m * act.stride + size_t(g) * p.group_padded;
-      const size_t base = m * act.lane_stride + size_t(g) * act.group_lanes;
+      // Lanes of group g start at base; a dense group's element e0 + e of the row.
+      const size_t base = m * act.lane_stride + (dense ? 0 : size_t(g) * act.group_lanes);
+      const uint32_t e0 = dense ? g * p.group_padded : 0;
       int64_t sum = 0;
       for (uint32_t e = 0; e < p.group_padded; ++e) {
-        const uint32_t pair = e / kPair, w = e % kPair, blk = w / kBlock, j = w % kBlock;
-        const size_t pos = base + pair * kPair + (j < 16 ? blk * 16 + j : 32 + blk * 16 + (j - 16));
+        const size_t pos = base + lane_of(e0 + e);
         act.lo[pos] = int16_t(a[e] & 255);
         act.hi[pos] = int16_t(a[e] >> 8);  // floor: a = 256 * hi + lo
         sum += a[e];

@@ -74,13 +74,15 @@ struct I8Buffers {
 };
 
 // int8 activations, one scale per block of 32 (round to nearest, |q| <= 127).
+// Dense layers (several groups per block) always take element order, and
+// their corr is summed per group, not per block.
 void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayout layout, I8Buffers& b,
                  FastActivations& a) {
   const size_t stride = p.padded_cols(), blocks = stride / kBlock;
-  const uint32_t bpg = p.group_padded / kBlock;  // blocks per group
-  const bool wide = layout == ActLayout::kWide;
+  const bool wide = layout == ActLayout::kWide && !p.dense();
+  const uint32_t bpg = std::max<uint32_t>(1, p.group_padded / kBlock);  // blocks per group
   a.q_group = wide ? (p.group_padded + kWideChunk - 1) / kWideChunk * kWideChunk : p.group_padded;
-  a.q_stride = a.q_group * p.groups_per_row;
+  a.q_stride = p.dense() ? stride : a.q_group * p.groups_per_row;
   a.d_stride = a.q_stride / kBlock * (wide ? 4 : 8);
   b.q.assign(a.q_stride * batch, 0);
   b.d8.assign(a.d_stride * batch, 0.0f);
@@ -97,8 +99,18 @@ void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayou
         qb[k] = int8_t(std::lrint(x[k] * inv));
         sum += qb[k];
       }
+      float* corr = b.corr.data() + m * p.groups_per_row;
+      if (p.dense()) {
+        for (uint32_t k = 0; k < kBlock; ++k) {
+          const size_t g = (blk * kBlock + k) / p.group_padded;
+          if (g < p.groups_per_row) corr[g] += 128.0f * d * float(qb[k]);
+        }
+        std::memcpy(b.q.data() + m * a.q_stride + blk * kBlock, qb, kBlock);
+        std::fill_n(b.d8.data() + m * a.d_stride + blk * 8, 8, d);
+        continue;
+      }
       const size_t g = blk / bpg, j = blk % bpg;  // group, block within it
-      b.corr[m * p.groups_per_row + g] += 128.0f * d * float(sum);
+      corr[g] += 128.0f * d * float(sum);
       int8_t* q = b.q.data() + m * a.q_stride + g * a.q_group;
       float* dd = b.d8.data() + m * a.d_stride + g * (a.q_group / kBlock) * (wide ? 4 : 8);
       if (!wide) {

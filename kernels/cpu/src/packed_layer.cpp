@@ -18,10 +18,10 @@
 namespace lutc::kernels {
 
 AlignedBytes::AlignedBytes(size_t n) : n_(n) {
-  const size_t rounded = (n + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  const size_t rounded = (n + 63) / 64 * 64 + 64;
+  void* p = std::aligned_alloc(64, rounded);
   if (!p) throw std::bad_alloc();
-  std::memset(p, 0, rounded ? rounded : 64);
+  std::memset(p, 0, rounded);
   p_.reset(static_cast<uint8_t*>(p));
 }
 
@@ -50,18 +50,19 @@ void put_nibble_blocks(const uint8_t* codes, uint32_t n, uint8_t* out) {
 }  // namespace
 
 void group_codes(const PackedLayer& p, uint32_t r, uint32_t g, uint8_t* codes) {
-  const uint8_t* src = p.indices.data() + size_t(r) * p.row_bytes + size_t(g) * p.group_bytes;
+  const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+  const uint32_t e0 = g * p.group_padded;
   if (p.bits == 4) {
-    for (uint32_t b = 0; b < p.group_padded; b += kBlock)
-      for (uint32_t j = 0; j < kBlock / 2; ++j) {
-        codes[b + j] = src[b / 2 + j] & 15;
-        codes[b + j + kBlock / 2] = src[b / 2 + j] >> 4;
-      }
+    for (uint32_t j = 0; j < p.group_padded; ++j) codes[j] = uint8_t(packed_code_at(p, r, e0 + j));
   } else if (p.bits == 8) {
-    std::memcpy(codes, src, p.group_padded);
+    std::memcpy(codes, row + e0, p.group_padded);
   } else {
-    unpack_indices(src, 0, p.group_padded, p.bits, codes);
+    unpack_indices(row, e0, p.group_padded, p.bits, codes);
   }
+}
+
+bool dense_layout(const QuantizedLayer& l) {
+  return l.scheme == Scheme::kSop && (l.group == 8 || l.group == 16);
 }
 
 PackedLayer copy_packed(const PackedLayer& p) {
@@ -106,9 +107,9 @@ PackedLayer pack_layer(const QuantizedLayer& l) {
   const bool one_group = l.scheme == Scheme::kFp8E4M3;
   p.group = one_group ? l.cols : l.group;
   p.groups_per_row = one_group ? 1 : l.groups_per_row();
-  p.group_padded = (p.group + kBlock - 1) / kBlock * kBlock;
+  p.group_padded = dense_layout(l) ? p.group : (p.group + kBlock - 1) / kBlock * kBlock;
   p.group_bytes = size_t(p.group_padded) * p.bits / 8;
-  p.row_bytes = p.group_bytes * p.groups_per_row;
+  p.row_bytes = size_t(p.padded_cols()) * p.bits / 8;
   p.indices = AlignedBytes(p.row_bytes * p.rows);
 
   const unsigned entries = 1u << p.bits;
@@ -155,9 +156,10 @@ PackedLayer pack_layer(const QuantizedLayer& l) {
     p.out_dense.resize(o.count());
   }
 
-  // One pass over the codes: lay them out, and collect the values the golden
-  // GEMV's weight exponent is taken over (codes in use, outlier sums).
-  std::vector<uint8_t> row_codes(l.cols), padded(p.group_padded), used(entries);
+  // One pass over the codes: lay each row out (in padded coordinates, padding
+  // code 0), and collect the values the golden GEMV's weight exponent is taken
+  // over (codes in use, outlier sums).
+  std::vector<uint8_t> row_codes(l.cols), padded(p.padded_cols()), used(entries);
   std::vector<float> table(entries);
   WeightExponent ew;
   auto add_weight = [&](float w, uint32_t r, uint32_t k) {
@@ -169,19 +171,22 @@ PackedLayer pack_layer(const QuantizedLayer& l) {
   };
   for (uint32_t r = 0; r < l.rows; ++r) {
     unpack_indices(l.indices.data(), uint64_t(r) * l.cols, l.cols, l.bits, row_codes.data());
+    std::fill(padded.begin(), padded.end(), 0);
+    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
+      const uint32_t k0 = g * p.group;
+      std::memcpy(padded.data() + size_t(g) * p.group_padded, row_codes.data() + k0, std::min(p.group, l.cols - k0));
+    }
+    uint8_t* dst = p.indices.data() + size_t(r) * p.row_bytes;
+    if (p.bits == 4)
+      put_nibble_blocks(padded.data(), p.padded_cols(), dst);
+    else
+      pack_indices(padded.data(), p.padded_cols(), p.bits, dst);
+
     uint32_t oi = has_out ? o.row_ptr[r] : 0;
     const uint32_t oend = has_out ? o.row_ptr[r + 1] : 0;
     for (uint32_t g = 0; g < p.groups_per_row; ++g) {
       const uint32_t k0 = g * p.group;
       const uint32_t n = std::min(p.group, l.cols - k0);
-      std::fill(padded.begin(), padded.end(), 0);
-      std::memcpy(padded.data(), row_codes.data() + k0, n);
-      uint8_t* dst = p.indices.data() + size_t(r) * p.row_bytes + size_t(g) * p.group_bytes;
-      if (p.bits == 4)
-        put_nibble_blocks(padded.data(), p.group_padded, dst);
-      else
-        pack_indices(padded.data(), p.group_padded, p.bits, dst);
-
       group_table(p, r, g, table.data());
       std::fill(used.begin(), used.end(), 0);
       for (uint32_t k = k0; k < k0 + n; ++k) {

@@ -69,6 +69,13 @@ void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_
 bool sop_rows_avx2_handles(const PackedLayer& p);
 void sop_f32_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
+// AVX2 i8 rows for dense layers (sop b8/b16, 4-bit codes), activations in
+// element order. AVX-512 machines run them too: on the Zen 4 this was tuned
+// on they beat a 512-bit version of the same idea (DRAM-resident 4096x4096,
+// one thread: 19.6 vs 13.6 G weights/s for e2m1.ue4m3.b16, 20.2 vs 11.4 for
+// nf4.ue4m2.b8).
+void i8_dense_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
+
 const IsaKernels& portable_kernels();
 const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();

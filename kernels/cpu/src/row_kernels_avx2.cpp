@@ -1,9 +1,13 @@
 // AVX2 + FMA + F16C kernels. A 16-entry fp32 table spans two registers:
 // vpermps looks up both halves and bit 3 of the code picks one (blendv on the
-// code shifted into the sign bit). The i8 path is vpshufb + vpmaddubsw with
-// the sign trick (|w| unsigned, sign moved onto the activation).
+// code shifted into the sign bit). Dense sop layers (blocks of 8 or 16, 2 or 4
+// groups per block of 32) go a block at a time, each run of 8 codes with its
+// group's scale; their f32 rows look the codebook up as fp16 byte planes. The
+// i8 path is vpshufb + vpmaddubsw with the sign trick (|w| unsigned, sign
+// moved onto the activation).
 #include <immintrin.h>
 
+#include <cstring>
 #include <vector>
 
 #include "group_table.h"
@@ -52,24 +56,43 @@ LUTC_AVX2 inline Table16 table16(const PackedLayer& p, uint32_t r, uint32_t g) {
   }
 }
 
-LUTC_AVX2 inline __m256 lookup(const Table16& t, __m256i idx) {
-  const __m256 a = _mm256_permutevar8x32_ps(t.lo, idx);
-  const __m256 b = _mm256_permutevar8x32_ps(t.hi, idx);
-  return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
-}
-
-// The 32 codes of one block as four runs of 8 in element order.
-struct Codes32 {
-  __m256i c[4];
+// Codes 8u..8u+7 of a block of 32 (run u) as lookup indices. Runs 0/2 and
+// 1/3 are the low/high nibbles of bytes 0-7 and 8-15, so one zero-extension
+// of 8 bytes serves two runs. vpermps reads bits 0-2 of each index and blendv
+// the sign bit, so a run needs at most a shift, never a mask.
+struct Run {
+  __m256i idx, sel;
 };
 
-LUTC_AVX2 inline Codes32 block_codes(const uint8_t* src) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-  const __m128i low4 = _mm_set1_epi8(15);
-  const __m128i lo = _mm_and_si128(raw, low4);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), low4);
-  return {{_mm256_cvtepu8_epi32(lo), _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)), _mm256_cvtepu8_epi32(hi),
-           _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))}};
+LUTC_AVX2 inline __m256i run_bytes(const uint8_t* block, int u) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 8 * (u & 1))));
+}
+
+LUTC_AVX2 inline Run run_of(__m256i bytes, int u) {
+  if (u < 2) return {bytes, _mm256_slli_epi32(bytes, 28)};
+  return {_mm256_srli_epi32(bytes, 4), _mm256_slli_epi32(bytes, 24)};
+}
+
+LUTC_AVX2 inline __m256 lookup(__m256 lo, __m256 hi, const Run& c) {
+  const __m256 a = _mm256_permutevar8x32_ps(lo, c.idx);
+  const __m256 b = _mm256_permutevar8x32_ps(hi, c.idx);
+  return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(c.sel));
+}
+
+LUTC_AVX2 inline __m256 lookup(const Table16& t, const Run& c) { return lookup(t.lo, t.hi, c); }
+
+// The scale codes of a dense block's groups (the first `groups` of them
+// exist; the rest read as code 0): one load when the block is whole.
+template <uint32_t kGroups>
+inline void block_scale_codes(const uint16_t* src, uint32_t groups, uint16_t* c) {
+  static_assert(kGroups == 2 || kGroups == 4, "dense blocks hold 2 or 4 groups");
+  if (groups == kGroups) {
+    uint64_t v = 0;
+    std::memcpy(&v, src, kGroups * 2);
+    for (uint32_t j = 0; j < kGroups; ++j) c[j] = uint16_t(v >> (16 * j));
+  } else {
+    for (uint32_t j = 0; j < kGroups; ++j) c[j] = j < groups ? src[j] : 0;
+  }
 }
 
 LUTC_AVX2 inline float hsum(__m256 v) {
@@ -90,9 +113,9 @@ LUTC_AVX2 void f32_rows4(const PackedLayer& p, const FastActivations& a, uint32_
       const uint8_t* src = row + size_t(g) * p.group_bytes;
       const float* xg = a.x + size_t(g) * p.group_padded;
       for (uint32_t b = 0; b < p.group_padded; b += kBlock) {
-        const Codes32 c = block_codes(src + b / 2);
+        const __m256i bytes[2] = {run_bytes(src + b / 2, 0), run_bytes(src + b / 2, 1)};
         for (int u = 0; u < 4; ++u) {
-          const __m256 w = lookup(t, c.c[u]);
+          const __m256 w = lookup(t, run_of(bytes[u & 1], u));
           for (int m = 0; m < MT; ++m)
             acc[m][u & 1] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xg + m * a.stride + b + 8 * u), acc[m][u & 1]);
         }
@@ -106,6 +129,103 @@ LUTC_AVX2 void f32_rows4(const PackedLayer& p, const FastActivations& a, uint32_
   }
 }
 
+// The sop codebooks are fp16 values widened exactly, so their bytes as two
+// 16-entry planes (low, high) let two vpshufb and two unpacks look up a
+// block's 32 codes as fp16, and vcvtph2ps widens them exactly; times the
+// group's fp32 scale that is the golden decode's product. Fewer shuffles per
+// block than vpermps pairs with blends (dense b8 f32 rows ran ~25% faster).
+struct HalfPlanes {
+  // [2 * book of the lower lane + book of the upper lane][low, high byte]:
+  // a paired layer's two lanes get their tables in one load.
+  alignas(32) uint8_t t[4][2][32];
+};
+
+LUTC_AVX2 inline HalfPlanes half_planes(const PackedLayer& p) {
+  uint8_t b[2][2][16] = {};
+  for (size_t k = 0; k < p.shared.size() / 16 && k < 2; ++k)
+    for (unsigned j = 0; j < 16; ++j) {
+      const uint16_t v = _cvtss_sh(p.shared[k * 16 + j], _MM_FROUND_TO_NEAREST_INT);
+      b[k][0][j] = uint8_t(v);
+      b[k][1][j] = uint8_t(v >> 8);
+    }
+  HalfPlanes h;
+  for (unsigned c = 0; c < 4; ++c)
+    for (unsigned plane = 0; plane < 2; ++plane)
+      for (unsigned j = 0; j < 16; ++j) {
+        h.t[c][plane][j] = b[c / 2][plane][j];
+        h.t[c][plane][16 + j] = b[c % 2][plane][j];
+      }
+  return h;
+}
+
+LUTC_AVX2 inline __m256i planes2(const HalfPlanes& h, unsigned book_lo, unsigned book_hi, int plane) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(h.t[2 * book_lo + book_hi][plane]));
+}
+
+template <int MT, uint32_t G, bool kPaired>
+LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
+                              float* y) {
+  constexpr uint32_t kGroups = kBlock / G;  // per block
+  const uint32_t full = p.groups_per_row / kGroups, blocks = p.padded_cols() / kBlock;
+  const HalfPlanes h = half_planes(p);
+  const __m256i low4 = _mm256_set1_epi8(15);
+  const __m256i nibble = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+  const __m256i tlo = planes2(h, 0, 0, 0), thi = planes2(h, 0, 0, 1);
+  const uint8_t* books = p.sop_book.data();
+  const float* scales = p.sop_scale.data();
+  for (uint32_t r = r0; r < r1; ++r) {
+    __m256 acc[MT][2];
+    for (int m = 0; m < MT; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+    const uint16_t* scale_codes = p.group_half.data() + size_t(r) * p.groups_per_row;
+    // A row's last block may hold fewer groups; only their runs are summed.
+    auto block = [&](uint32_t i, uint32_t groups) LUTC_AVX2 {
+      uint16_t c[kGroups];
+      block_scale_codes<kGroups>(scale_codes + i * kGroups, groups, c);
+      const __m256i raw = _mm256_broadcastsi128_si256(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(i) * (kBlock / 2))));
+      const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(raw, nibble), low4);
+      __m256i lob, hib;
+      if constexpr (!kPaired) {
+        lob = _mm256_shuffle_epi8(tlo, idx);
+        hib = _mm256_shuffle_epi8(thi, idx);
+      } else if constexpr (G == 16) {
+        const unsigned b0 = books[c[0]], b1 = books[c[1]];
+        lob = _mm256_shuffle_epi8(planes2(h, b0, b1, 0), idx);
+        hib = _mm256_shuffle_epi8(planes2(h, b0, b1, 1), idx);
+      } else {
+        // Bytes 0-7 of each lane are one group, 8-15 the next.
+        const unsigned b0 = books[c[0]], b1 = books[c[1]], b2 = books[c[2]], b3 = books[c[3]];
+        lob = _mm256_blend_epi32(_mm256_shuffle_epi8(planes2(h, b0, b2, 0), idx),
+                                 _mm256_shuffle_epi8(planes2(h, b1, b3, 0), idx), 0xCC);
+        hib = _mm256_blend_epi32(_mm256_shuffle_epi8(planes2(h, b0, b2, 1), idx),
+                                 _mm256_shuffle_epi8(planes2(h, b1, b3, 1), idx), 0xCC);
+      }
+      const __m256i h0 = _mm256_unpacklo_epi8(lob, hib), h1 = _mm256_unpackhi_epi8(lob, hib);
+      const __m128i run[4] = {_mm256_castsi256_si128(h0), _mm256_castsi256_si128(h1),
+                              _mm256_extracti128_si256(h0, 1), _mm256_extracti128_si256(h1, 1)};
+      const float* x = a.x + size_t(i) * kBlock;
+      __m256 s = _mm256_setzero_ps();
+      for (uint32_t u = 0; u < groups * (G / 8); ++u) {
+        if (8 * u % G == 0) s = _mm256_set1_ps(scales[c[8 * u / G]]);
+        const __m256 w = _mm256_mul_ps(_mm256_cvtph_ps(run[u]), s);
+        for (int m = 0; m < MT; ++m)
+          acc[m][u & 1] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + m * a.stride + 8 * u), acc[m][u & 1]);
+      }
+    };
+    for (uint32_t i = 0; i < full; ++i) block(i, kGroups);
+    if (full < blocks) block(full, p.groups_per_row % kGroups);
+    for (int m = 0; m < MT; ++m) {
+      float s = hsum(_mm256_add_ps(acc[m][0], acc[m][1]));
+      add_outliers(p, a, r, m, &s);
+      y[size_t(m) * p.rows + r] = s;
+    }
+  }
+}
+
+// Codes other than 4-bit, and 6-bit outside sop. Dense sop layers with 2-,
+// 3-, 5- or 8-bit codes come here too: group_codes() reads either layout,
+// and an 8-bit group's codes start at byte g * group_bytes in both.
 template <int MT>
 LUTC_AVX2 void f32_rows_gather(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   std::vector<float> table(size_t(1) << p.bits);
@@ -189,6 +309,84 @@ LUTC_AVX2 void i8_rows4(const PackedLayer& p, const FastActivations& a, uint32_t
   }
 }
 
+// Dense i8 rows: a block's 32 codes as one vector (low nibbles in the lower
+// lane, high in the upper), looked up in the tables of the groups they hold.
+// Dword lane k of the block's dot product covers elements 4k..4k+3, so one
+// vector of the groups' table scales weights the whole block.
+template <int MT, uint32_t G, bool kPaired>
+LUTC_AVX2 void i8_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  constexpr uint32_t kGroups = kBlock / G;  // per block
+  const uint32_t full = p.groups_per_row / kGroups, blocks = p.padded_cols() / kBlock;
+  const __m256i low4 = _mm256_set1_epi8(15);
+  const __m256i nibble = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+  const __m256i ones = _mm256_set1_epi16(1);
+  // Tables of [book of the lower lane, book of the upper lane], one load each.
+  alignas(32) int8_t t8[4][32];
+  for (unsigned c = 0; c < 4; ++c)
+    for (unsigned j = 0; j < 16; ++j) {
+      t8[c][j] = p.shared_i8[kPaired ? 16 * (c / 2) + j : j];
+      t8[c][16 + j] = p.shared_i8[kPaired ? 16 * (c % 2) + j : j];
+    }
+  auto table = [&](unsigned lo, unsigned hi) LUTC_AVX2 {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(t8[2 * lo + hi]));
+  };
+  const __m256i t_one = table(0, 0);
+  // Each scale code's table scale, once per call: a paired layer would
+  // otherwise load the book twice and two scales per group.
+  std::vector<float> ts_of(p.sop_scale.size());
+  for (size_t c = 0; c < ts_of.size(); ++c) ts_of[c] = p.shared_i8_scale[p.sop_book[c]] * p.sop_scale[c];
+  const uint8_t* books = p.sop_book.data();
+  for (uint32_t r = r0; r < r1; ++r) {
+    __m256 acc[MT];
+    for (int m = 0; m < MT; ++m) acc[m] = _mm256_setzero_ps();
+    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+    const uint16_t* scale_codes = p.group_half.data() + size_t(r) * p.groups_per_row;
+    // Groups past the row's last one (in its last block) get scale 0; their
+    // codes and activations are zero padding.
+    auto block = [&](uint32_t i, uint32_t groups) LUTC_AVX2 {
+      uint16_t c[kGroups];
+      block_scale_codes<kGroups>(scale_codes + i * kGroups, groups, c);
+      float ts[kGroups];
+      unsigned bk[kGroups];
+      for (uint32_t j = 0; j < kGroups; ++j) {
+        ts[j] = j < groups ? ts_of[c[j]] : 0.0f;
+        bk[j] = kPaired ? books[c[j]] : 0;
+      }
+      const __m256i raw = _mm256_broadcastsi128_si256(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(i) * (kBlock / 2))));
+      const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(raw, nibble), low4);
+      __m256i w;
+      __m256 tsv;
+      if constexpr (G == 16) {
+        w = _mm256_shuffle_epi8(kPaired ? table(bk[0], bk[1]) : t_one, idx);
+        tsv = _mm256_setr_m128(_mm_set1_ps(ts[0]), _mm_set1_ps(ts[1]));
+      } else {
+        // Bytes 0-7 of each lane are one group, 8-15 the next.
+        w = kPaired ? _mm256_blend_epi32(_mm256_shuffle_epi8(table(bk[0], bk[2]), idx),
+                                         _mm256_shuffle_epi8(table(bk[1], bk[3]), idx), 0xCC)
+                    : _mm256_shuffle_epi8(t_one, idx);
+        tsv = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_setr_ps(ts[0], ts[1], ts[2], ts[3])),
+                                       _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+      }
+      const __m256i wabs = _mm256_abs_epi8(w);
+      for (int m = 0; m < MT; ++m) {
+        const __m256i q =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + m * a.q_stride + size_t(i) * kBlock));
+        const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(q, w)), ones);
+        const __m256 d = _mm256_loadu_ps(a.d8 + m * a.d_stride + size_t(i) * 8);
+        acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(d, tsv), acc[m]);
+      }
+    };
+    for (uint32_t i = 0; i < full; ++i) block(i, kGroups);
+    if (full < blocks) block(full, p.groups_per_row % kGroups);
+    for (int m = 0; m < MT; ++m) {
+      float s = hsum(acc[m]);
+      add_outliers(p, a, r, m, &s);
+      y[size_t(m) * p.rows + r] = s;
+    }
+  }
+}
+
 LUTC_AVX2 void decode_row4(const PackedLayer& p, uint32_t r, float* out) {
   alignas(32) float tmp[kBlock];
   const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
@@ -197,11 +395,33 @@ LUTC_AVX2 void decode_row4(const PackedLayer& p, uint32_t r, float* out) {
     const uint8_t* src = row + size_t(g) * p.group_bytes;
     const uint32_t k0 = g * p.group, n = std::min(p.group, p.cols - k0);
     for (uint32_t b = 0; b < n; b += kBlock) {
-      const Codes32 c = block_codes(src + b / 2);
+      const __m256i bytes[2] = {run_bytes(src + b / 2, 0), run_bytes(src + b / 2, 1)};
       float* dst = b + kBlock <= n ? out + k0 + b : tmp;
-      for (int u = 0; u < 4; ++u) _mm256_storeu_ps(dst + 8 * u, lookup(t, c.c[u]));
+      for (int u = 0; u < 4; ++u) _mm256_storeu_ps(dst + 8 * u, lookup(t, run_of(bytes[u & 1], u)));
       if (dst == tmp)
         for (uint32_t k = 0; k < n - b; ++k) out[k0 + b + k] = tmp[k];
+    }
+  }
+  put_outliers(p, r, out);
+}
+
+// Dense layout: padded coordinates are the row's own, so run j (elements
+// 8j..8j+7, a whole group or half of one) lands at out + 8j; only a run
+// crossing cols goes through tmp.
+LUTC_AVX2 void decode_row4_dense(const PackedLayer& p, uint32_t r, float* out) {
+  alignas(32) float tmp[8];
+  const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+  const uint32_t runs = (p.cols + 7) / 8, runs_per_group = p.group / 8;
+  Table16 t{};
+  for (uint32_t j = 0; j < runs; ++j) {
+    const int u = int(j % 4);
+    if (j % runs_per_group == 0) t = table16(p, r, j / runs_per_group);
+    const __m256 w = lookup(t, run_of(run_bytes(row + size_t(j / 4) * (kBlock / 2), u), u));
+    if (8 * j + 8 <= p.cols) {
+      _mm256_storeu_ps(out + 8 * j, w);
+    } else {
+      _mm256_store_ps(tmp, w);
+      for (uint32_t k = 0; k < p.cols - 8 * j; ++k) out[8 * j + k] = tmp[k];
     }
   }
   put_outliers(p, r, out);
@@ -217,11 +437,37 @@ void by_tile(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32
   }
 }
 
+// Dense 4-bit rows by block size and by whether the layer has two codebooks.
+template <template <int, uint32_t, bool> class K, int MT>
+void dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  const bool paired = p.shared.size() > 16;
+  if (p.group == 8)
+    paired ? K<MT, 8, true>::run(p, a, r0, r1, y) : K<MT, 8, false>::run(p, a, r0, r1, y);
+  else
+    paired ? K<MT, 16, true>::run(p, a, r0, r1, y) : K<MT, 16, false>::run(p, a, r0, r1, y);
+}
+
+template <int MT, uint32_t G, bool kPaired>
+struct F32Dense {
+  static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+    f32_rows_dense<MT, G, kPaired>(p, a, r0, r1, y);
+  }
+};
+
+template <int MT, uint32_t G, bool kPaired>
+struct I8Dense {
+  static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+    i8_rows_dense<MT, G, kPaired>(p, a, r0, r1, y);
+  }
+};
+
 template <int MT>
 struct F32 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
     if (sop_rows_avx2_handles(p)) return sop_f32_rows_avx2(p, a, r0, r1, y);
-    if (p.bits == 4)
+    if (p.bits == 4 && p.dense())
+      dense<F32Dense, MT>(p, a, r0, r1, y);
+    else if (p.bits == 4)
       f32_rows4<MT>(p, a, r0, r1, y);
     else
       f32_rows_gather<MT>(p, a, r0, r1, y);
@@ -231,18 +477,32 @@ struct F32 {
 template <int MT>
 struct I8 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-    i8_rows4<MT>(p, a, r0, r1, y);
+    if (p.dense())
+      i8_dense_rows_avx2(p, a, r0, r1, y);
+    else
+      i8_rows4<MT>(p, a, r0, r1, y);
   }
 };
 
 void decode_row(const PackedLayer& p, uint32_t r, float* out) {
-  if (p.bits == 4)
+  if (p.bits == 4 && p.dense())
+    decode_row4_dense(p, r, out);
+  else if (p.bits == 4)
     decode_row4(p, r, out);
   else
     portable_kernels().decode_row(p, r, out);
 }
 
 }  // namespace
+
+void i8_dense_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  switch (a.batch) {
+    case 1: dense<I8Dense, 1>(p, a, r0, r1, y); break;
+    case 2: dense<I8Dense, 2>(p, a, r0, r1, y); break;
+    case 3: dense<I8Dense, 3>(p, a, r0, r1, y); break;
+    default: dense<I8Dense, 4>(p, a, r0, r1, y); break;
+  }
+}
 
 const IsaKernels& avx2_kernels() {
   static const IsaKernels k{ActLayout::kElementOrder, by_tile<F32>, by_tile<I8>, decode_row};

@@ -4,6 +4,7 @@
 // Other widths gather from the group's table in L1.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -92,7 +93,10 @@ LUTC_AVX512 void f32_rows4(const PackedLayer& p, const FastActivations& a, uint3
 template <int MT>
 LUTC_AVX512 void f32_rows_gather(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   std::vector<float> table(size_t(1) << p.bits);
-  std::vector<uint8_t> buf(p.group_padded);
+  std::vector<uint8_t> buf(std::max<uint32_t>(p.group_padded, 16));
+  // A dense b8 group (sop with 2, 3, 5 or 8-bit codes) fills half a vector;
+  // the other half reads the next group's activations, against weight 0.
+  const __mmask16 lanes = p.group_padded < 16 ? __mmask16((1u << p.group_padded) - 1) : __mmask16(0xffff);
   for (uint32_t r = r0; r < r1; ++r) {
     __m512 acc[MT];
     for (int m = 0; m < MT; ++m) acc[m] = _mm512_setzero_ps();
@@ -119,7 +123,7 @@ LUTC_AVX512 void f32_rows_gather(const PackedLayer& p, const FastActivations& a,
       const uint32_t kn = (p.group + 15) / 16 * 16;
       for (uint32_t k = 0; k < kn; k += 16) {
         const __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + k)));
-        __m512 w = _mm512_i32gather_ps(idx, tbl, 4);
+        __m512 w = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, idx, tbl, 4);
         if (sop) w = _mm512_mul_ps(w, scale);
         for (int m = 0; m < MT; ++m) acc[m] = _mm512_fmadd_ps(w, _mm512_loadu_ps(xg + m * a.stride + k), acc[m]);
       }
@@ -286,6 +290,21 @@ LUTC_AVX512 void i8_rows4(const PackedLayer& p, const FastActivations& a, uint32
 LUTC_AVX512 void decode_row4(const PackedLayer& p, uint32_t r, float* out) {
   const __m512i low4 = _mm512_set1_epi32(15);
   const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+  if (p.dense()) {
+    // 16 elements at a time: one group, or two (b8: the second in lanes 8-15).
+    for (uint32_t e = 0; e < p.cols; e += 16) {
+      const uint32_t g = e / p.group;
+      __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + e / kBlock * 16)));
+      if (e % kBlock) v = _mm512_srli_epi32(v, 4);
+      __m512 w = _mm512_permutexvar_ps(v, table16(p, r, g));
+      if (p.group < 16 && g + 1 < p.groups_per_row)
+        w = _mm512_mask_permutexvar_ps(w, 0xff00, v, table16(p, r, g + 1));
+      const uint32_t rem = p.cols - e;
+      _mm512_mask_storeu_ps(out + e, rem >= 16 ? __mmask16(0xffff) : __mmask16((1u << rem) - 1), w);
+    }
+    put_outliers(p, r, out);
+    return;
+  }
   for (uint32_t g = 0; g < p.groups_per_row; ++g) {
     const __m512 t = table16(p, r, g);
     const uint8_t* src = row + size_t(g) * p.group_bytes;
@@ -329,7 +348,10 @@ struct F32 {
 template <int MT>
 struct I8 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-    i8_rows4<MT>(p, a, r0, r1, y);
+    if (p.dense())
+      i8_dense_rows_avx2(p, a, r0, r1, y);
+    else
+      i8_rows4<MT>(p, a, r0, r1, y);
   }
 };
 

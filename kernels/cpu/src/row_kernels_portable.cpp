@@ -1,5 +1,6 @@
 // Plain C++ kernels: the reference shape every SIMD file follows, and the
 // path on machines without AVX2.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -91,10 +92,12 @@ void i8_rows(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32
         const size_t k0 = size_t(g) * p.group_padded;
         const int8_t* q = a.q + m * a.q_stride + k0;
         const float* d8 = a.d8 + m * a.d_stride + k0 / kBlock * 8;
+        // A dense group (8 or 16 elements) is part of one block: one step, that block's scale.
+        const uint32_t step = std::min(kBlock, p.group_padded);
         float sg = 0;
-        for (uint32_t b = 0; b < p.group_padded; b += kBlock) {
+        for (uint32_t b = 0; b < p.group_padded; b += step) {
           int32_t dot = 0;
-          for (uint32_t k = 0; k < kBlock; ++k) dot += int32_t(t8[codes[b + k]]) * q[b + k];
+          for (uint32_t k = 0; k < step; ++k) dot += int32_t(t8[codes[b + k]]) * q[b + k];
           sg += d8[b / kBlock * 8] * float(dot);
         }
         acc[m] += ts * sg;

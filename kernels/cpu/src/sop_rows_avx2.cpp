@@ -1,14 +1,16 @@
 // AVX2 f32 rows for sop layers with 6-bit codes (FP6 E2M3, INT6): the generic
 // path rebuilt a 64-entry table for every block of 8..64 weights; here each
-// weight is gathered straight from the layer's codebook (one or two, 256 B
-// each, always in L1) and multiplied by the block's signed scale, the golden
-// decode's one product. 8 codes sit in 6 bytes (4 per 3 bytes), so a 16-byte
-// load broadcast to both 128-bit lanes, one vpshufb (lane L moves bytes
-// o+3L..o+3L+2 into each dword) and one vpsrlvd by 0/6/12/18 unpack them.
+// weight is the codebook value (fp16, widened exactly) times the block's
+// signed scale, the golden decode's one product. The codes are one bit
+// stream along the row in either layout (element e from bit 6e).
+//  - One codebook: a block of 32 codes at a time, the codebook in registers
+//    (sop6_rows_planes), about twice the gather's speed.
+//  - Two codebooks: the 8 codes from element e (e % 8 == 0) are the 6 bytes
+//    from byte 6e/8: an 8-byte load broadcast to every qword, one vpshufb
+//    (lane L moves bytes 3L..3L+2 into each dword) and one vpsrlvd by
+//    0/6/12/18 unpack them, and a gather reads their book (256 B, in L1).
 // Activations in element order.
 #include <immintrin.h>
-
-#include <array>
 
 #include "row_kernels.h"
 
@@ -17,18 +19,14 @@
 namespace lutc::kernels {
 namespace {
 
-// Codes 8t..8t+7 of a 6-bit block of 32 (24 bytes) sit at byte 6t; t = 2, 3
-// load from byte 8 so the 16-byte load stays inside the block.
-constexpr std::array<int, 4> kLoadAt = {0, 0, 8, 8};
-constexpr std::array<int, 4> kOffset = {0, 6, 4, 10};
-
-LUTC_AVX2 inline __m256i ctrl_for(int o) {
+// Lane L of each dword: bytes 3L..3L+2, which hold codes 4L..4L+3.
+LUTC_AVX2 inline __m256i unpack_ctrl() {
   alignas(32) char c[32];
   for (int l = 0; l < 2; ++l)
     for (int d = 0; d < 4; ++d) {
-      c[16 * l + 4 * d + 0] = char(o + 3 * l);
-      c[16 * l + 4 * d + 1] = char(o + 3 * l + 1);
-      c[16 * l + 4 * d + 2] = char(o + 3 * l + 2);
+      c[16 * l + 4 * d + 0] = char(3 * l);
+      c[16 * l + 4 * d + 1] = char(3 * l + 1);
+      c[16 * l + 4 * d + 2] = char(3 * l + 2);
       c[16 * l + 4 * d + 3] = char(-1);
     }
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(c));
@@ -36,8 +34,7 @@ LUTC_AVX2 inline __m256i ctrl_for(int o) {
 
 template <int MT>
 LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-  constexpr unsigned kBlockBytes = kBlock * 6 / 8;
-  const __m256i ctrl[4] = {ctrl_for(kOffset[0]), ctrl_for(kOffset[1]), ctrl_for(kOffset[2]), ctrl_for(kOffset[3])};
+  const __m256i ctrl = unpack_ctrl();
   const __m256i shifts = _mm256_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18);
   const __m256i six = _mm256_set1_epi32(63);
   const uint32_t eighths = (p.group + 7) / 8;  // 8-weight steps per group (blocks are 8..64)
@@ -48,14 +45,13 @@ LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_
     const uint16_t c = codes_of_row[g];
     const float* book = shared + size_t(books[c]) * 64;
     const __m256 scale = _mm256_set1_ps(scales[c]);
-    const uint8_t* src = row + size_t(g) * p.group_bytes;
+    // Reads up to 2 bytes past the group's codes: in the row's next group, or
+    // in the allocation's slack after the last row.
+    const uint8_t* src = row + size_t(g) * p.group_padded * 6 / 8;
     const float* xg = a.x + size_t(g) * p.group_padded;
     for (uint32_t t = 0; t < eighths; ++t) {
-      const uint8_t* block = src + (t / 4) * kBlockBytes;
-      const unsigned sub = t % 4;
-      const __m256i v =
-          _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + kLoadAt[sub])));
-      const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, ctrl[sub]), shifts), six);
+      const __m256i v = _mm256_broadcastq_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 6 * t)));
+      const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, ctrl), shifts), six);
       const __m256 w = _mm256_mul_ps(_mm256_i32gather_ps(book, idx, 4), scale);
       for (int m = 0; m < MT; ++m)
         acc[m] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xg + m * a.stride + 8 * t), acc[m]);
@@ -83,16 +79,131 @@ LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_
   }
 }
 
+// One codebook (the common case): a whole block of 32 codes at a time, with
+// the codebook in registers as fp16 byte planes instead of a gather per 8
+// codes. Each plane's 64 entries are four 16-byte tables chained by XOR
+// (T0, T0^T1, T1^T2, T2^T3): vpshufb by i, i-16, i-32, i-48 (a negative index
+// gives 0) XORs to entry i. vcvtph2ps widens the fp16 codebook values
+// exactly, so each weight is still the golden decode's one product.
+struct Planes64 {
+  __m256i lo[4], hi[4];
+};
+
+LUTC_AVX2 inline Planes64 planes64(const float* book) {
+  alignas(16) uint8_t t[2][4][16];
+  for (unsigned j = 0; j < 64; ++j) {
+    const uint16_t v = _cvtss_sh(book[j], _MM_FROUND_TO_NEAREST_INT);
+    t[0][j / 16][j % 16] = uint8_t(v);
+    t[1][j / 16][j % 16] = uint8_t(v >> 8);
+  }
+  Planes64 pl;
+  for (int k = 0; k < 4; ++k) {
+    __m128i l = _mm_load_si128(reinterpret_cast<const __m128i*>(t[0][k]));
+    __m128i h = _mm_load_si128(reinterpret_cast<const __m128i*>(t[1][k]));
+    if (k > 0) {
+      l = _mm_xor_si128(l, _mm_load_si128(reinterpret_cast<const __m128i*>(t[0][k - 1])));
+      h = _mm_xor_si128(h, _mm_load_si128(reinterpret_cast<const __m128i*>(t[1][k - 1])));
+    }
+    pl.lo[k] = _mm256_broadcastsi128_si256(l);
+    pl.hi[k] = _mm256_broadcastsi128_si256(h);
+  }
+  return pl;
+}
+
+// Lane L holds codes 16L..16L+15 (bytes 12L..12L+11 of the block); dword d
+// of a lane takes bytes 3d, 3d+1, 3d+1, 3d+2, so its low word holds codes
+// 4d, 4d+1 at bits 0-11 and its high word codes 4d+2, 4d+3 at bits 4-15.
+LUTC_AVX2 inline __m256i spread_ctrl() {
+  alignas(32) char c[32];
+  for (int l = 0; l < 2; ++l)
+    for (int d = 0; d < 4; ++d) {
+      c[16 * l + 4 * d + 0] = char(3 * d);
+      c[16 * l + 4 * d + 1] = char(3 * d + 1);
+      c[16 * l + 4 * d + 2] = char(3 * d + 1);
+      c[16 * l + 4 * d + 3] = char(3 * d + 2);
+    }
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(c));
+}
+
+template <int MT, uint32_t G>
+LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
+                                float* y) {
+  constexpr uint32_t kGroups = G < kBlock ? kBlock / G : 1;  // groups per block
+  constexpr uint32_t kBlocks = G > kBlock ? G / kBlock : 1;  // blocks per group
+  const uint32_t blocks = p.padded_cols() / kBlock, full = p.groups_per_row / kGroups * kBlocks;
+  const Planes64 pl = planes64(p.shared.data());
+  const __m256i ctrl = spread_ctrl();
+  const __m256i m6 = _mm256_set1_epi16(0x003F), m6hi = _mm256_set1_epi16(0x3F00);
+  const __m256i k16 = _mm256_set1_epi8(16), k32 = _mm256_set1_epi8(32), k48 = _mm256_set1_epi8(48);
+  const float* scales = p.sop_scale.data();
+  auto plane = [&](const __m256i* t, __m256i i0, __m256i i1, __m256i i2, __m256i i3) LUTC_AVX2 {
+    return _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi8(t[0], i0), _mm256_shuffle_epi8(t[1], i1)),
+                            _mm256_xor_si256(_mm256_shuffle_epi8(t[2], i2), _mm256_shuffle_epi8(t[3], i3)));
+  };
+  for (uint32_t r = r0; r < r1; ++r) {
+    __m256 acc[MT][2];
+    for (int m = 0; m < MT; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+    const uint16_t* scale_codes = p.group_half.data() + size_t(r) * p.groups_per_row;
+    // The runs of 8 that belong to groups of this row (fewer only in the
+    // last block of a dense row). Reads 4 bytes past the block: the next
+    // block's, or the allocation's slack after the last row.
+    auto block = [&](uint32_t i, uint32_t runs) LUTC_AVX2 {
+      const uint8_t* src = row + size_t(i) * (kBlock * 6 / 8);
+      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(src + 12),
+                                              reinterpret_cast<const __m128i*>(src));
+      const __m256i u = _mm256_shuffle_epi8(raw, ctrl);
+      const __m256i t = _mm256_blend_epi16(u, _mm256_srli_epi16(u, 4), 0xAA);
+      const __m256i i0 = _mm256_or_si256(_mm256_and_si256(t, m6), _mm256_and_si256(_mm256_slli_epi16(t, 2), m6hi));
+      const __m256i i1 = _mm256_sub_epi8(i0, k16), i2 = _mm256_sub_epi8(i0, k32), i3 = _mm256_sub_epi8(i0, k48);
+      const __m256i lob = plane(pl.lo, i0, i1, i2, i3), hib = plane(pl.hi, i0, i1, i2, i3);
+      const __m256i h0 = _mm256_unpacklo_epi8(lob, hib), h1 = _mm256_unpackhi_epi8(lob, hib);
+      const __m128i run[4] = {_mm256_castsi256_si128(h0), _mm256_castsi256_si128(h1),
+                              _mm256_extracti128_si256(h0, 1), _mm256_extracti128_si256(h1, 1)};
+      const float* x = a.x + size_t(i) * kBlock;
+      __m256 s = _mm256_setzero_ps();
+      for (uint32_t k = 0; k < runs; ++k) {
+        if (8 * k % G == 0) s = _mm256_set1_ps(scales[scale_codes[(kBlock * i + 8 * k) / G]]);
+        const __m256 w = _mm256_mul_ps(_mm256_cvtph_ps(run[k]), s);
+        for (int m = 0; m < MT; ++m)
+          acc[m][k & 1] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + m * a.stride + 8 * k), acc[m][k & 1]);
+      }
+    };
+    for (uint32_t i = 0; i < full; ++i) block(i, 4);
+    if (full < blocks) block(full, p.groups_per_row % kGroups * (G / 8));
+    for (int m = 0; m < MT; ++m) {
+      const __m256 s8 = _mm256_add_ps(acc[m][0], acc[m][1]);
+      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+      float sum = _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
+      add_outliers(p, a, r, m, &sum);
+      y[size_t(m) * p.rows + r] = sum;
+    }
+  }
+}
+
+template <int MT>
+void sop6_dispatch(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  if (p.shared.size() != 64) return sop6_rows<MT>(p, a, r0, r1, y);
+  switch (p.group) {
+    case 8: return sop6_rows_planes<MT, 8>(p, a, r0, r1, y);
+    case 16: return sop6_rows_planes<MT, 16>(p, a, r0, r1, y);
+    case 32: return sop6_rows_planes<MT, 32>(p, a, r0, r1, y);
+    case 64: return sop6_rows_planes<MT, 64>(p, a, r0, r1, y);
+    default: return sop6_rows<MT>(p, a, r0, r1, y);
+  }
+}
+
 }  // namespace
 
 bool sop_rows_avx2_handles(const PackedLayer& p) { return p.scheme == Scheme::kSop && p.bits == 6; }
 
 void sop_f32_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   switch (a.batch) {
-    case 1: sop6_rows<1>(p, a, r0, r1, y); break;
-    case 2: sop6_rows<2>(p, a, r0, r1, y); break;
-    case 3: sop6_rows<3>(p, a, r0, r1, y); break;
-    default: sop6_rows<4>(p, a, r0, r1, y); break;
+    case 1: sop6_dispatch<1>(p, a, r0, r1, y); break;
+    case 2: sop6_dispatch<2>(p, a, r0, r1, y); break;
+    case 3: sop6_dispatch<3>(p, a, r0, r1, y); break;
+    default: sop6_dispatch<4>(p, a, r0, r1, y); break;
   }
 }
 

@@ -5,14 +5,24 @@
 // a code unpack, a register lookup and one multiply by its scale; the
 // generic paths instead rebuilt a 16-entry table per block (4-bit) or
 // gathered from memory (6-bit). Activations come in element order.
-//  - 4-bit: pack_layer's block of 32 slots, byte j = code j | code j+16 << 4;
+//  - The row is walked in blocks of 32 elements, two 16-lane steps each. A
+//    step belongs to one group (blocks of 16 or more) or to two (b8: lanes
+//    0-7 and 8-15), so b8/b16 in the dense layout cost what b32 does per
+//    element; the per-lane scale of a b8 step is one masked broadcast.
+//  - 4-bit: pack_layer's block of 32, byte j = code j | code j+16 << 4;
 //    zero-extending 16 bytes gives 16 vpermps indices (vpermps reads the low
 //    4 bits), a 4-bit shift gives the next 16.
-//  - 6-bit: the block's little-endian bit stream; 16 codes sit in 12 bytes,
-//    4 codes per 3 bytes, so one 16-byte load broadcast to the four 128-bit
-//    lanes, one vpshufb (lane L takes bytes 3L..3L+2 into each dword) and one
-//    variable shift by 0/6/12/18 unpack them. Two vpermt2ps cover entries
-//    0..31 and 32..63, bit 5 of the code picks between them.
+//  - 6-bit: the row's little-endian bit stream; 16 codes from element e
+//    (e % 16 == 0) sit in the 12 bytes from byte 3e/4, 4 codes per 3 bytes,
+//    so one 16-byte load broadcast to the four 128-bit lanes (the row's last
+//    reads 4 bytes past it, which the allocation allows), one vpshufb (lane
+//    L takes bytes 3L..3L+2 into each dword) and one variable shift by
+//    0/6/12/18 unpack them. Two vpermt2ps cover entries 0..31 and 32..63,
+//    bit 5 of the code picks between them.
+//  - One codebook (not paired): it stays in registers for the whole call.
+//    Two 4-bit books: both stay in registers as one 32-entry table (a b8
+//    step picks per lane). Two 6-bit books: the group's book is read from
+//    L1 (a b8 step blends two lookups).
 // Weights equal the golden decode's (the same single fp32 product), so the
 // result differs from golden only in the order of the fp32 sums.
 #include <immintrin.h>
@@ -25,10 +35,10 @@
 namespace lutc::kernels {
 namespace {
 
-// The vpshufb control that puts bytes 3L + o .. 3L + o + 2 into every dword
-// of 128-bit lane L (the 24 bits of 4 consecutive 6-bit codes), then zero.
-LUTC_AVX512 inline __m512i codes6_ctrl(char o) {
-  auto lane = [o](char l) { return std::array<char, 4>{char(o + 3 * l), char(o + 3 * l + 1), char(o + 3 * l + 2), -1}; };
+// The vpshufb control that puts bytes 3L .. 3L + 2 into every dword of
+// 128-bit lane L (the 24 bits of 4 consecutive 6-bit codes), then zero.
+LUTC_AVX512 inline __m512i codes6_ctrl() {
+  auto lane = [](char l) { return std::array<char, 4>{char(3 * l), char(3 * l + 1), char(3 * l + 2), -1}; };
   alignas(64) char c[64];
   for (char l = 0; l < 4; ++l)
     for (int d = 0; d < 4; ++d)
@@ -36,82 +46,151 @@ LUTC_AVX512 inline __m512i codes6_ctrl(char o) {
   return _mm512_load_si512(c);
 }
 
-// Turns the codes of one 16-element step into weights: codebook entry times
-// the block's scale (lanes past the group's end are zero).
+// The codes of a block of 32 elements as two 16-lane index vectors
+// (elements 0..15, 16..31), with other codes' bits above the code's own:
+// lookups read only the bits they need, or mask.
 template <unsigned BITS>
-struct StepDecoder {
-  __m512i ctrl_first, ctrl_second;  // 6-bit: codes 0..15 from byte 0, 16..31 from byte 8 (+4)
-  LUTC_AVX512 StepDecoder() {
+struct BlockCodes {
+  __m512i ctrl, shifts;
+  LUTC_AVX512 BlockCodes() {
     if constexpr (BITS == 6) {
-      ctrl_first = codes6_ctrl(0);
-      ctrl_second = codes6_ctrl(4);
+      ctrl = codes6_ctrl();
+      shifts = _mm512_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18);
     }
   }
-  // 16 code indices of step s (0..3) of a group starting at src.
-  LUTC_AVX512 __m512i codes(const uint8_t* src, uint32_t s) const {
-    const uint8_t* block = src + (s / 2) * (kBlock * BITS / 8);
+  // 16 codes from byte src of a 6-bit stream (the first on a byte boundary),
+  // in bits 0..5 of each lane; the bits above are the next codes', which the
+  // lookup (bits 0..4, then bit 5) never reads.
+  LUTC_AVX512 __m512i six(const uint8_t* src) const {
+    const __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+    return _mm512_srlv_epi32(_mm512_shuffle_epi8(v, ctrl), shifts);
+  }
+  LUTC_AVX512 void get(const uint8_t* row, uint32_t blk, __m512i* i0, __m512i* i1) const {
     if constexpr (BITS == 4) {
-      const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
-      return s % 2 == 0 ? v : _mm512_srli_epi32(v, 4);
+      *i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(blk) * 16)));
+      *i1 = _mm512_srli_epi32(*i0, 4);
     } else {
-      const bool first = s % 2 == 0;  // codes 16..31 sit in bytes 12..23: load from 8, stay in the block
-      const __m512i v =
-          _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + (first ? 0 : 8))));
-      const __m512i shifts = _mm512_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18, 0, 6, 12, 18);
-      return _mm512_and_si512(_mm512_srlv_epi32(_mm512_shuffle_epi8(v, first ? ctrl_first : ctrl_second), shifts),
-                              _mm512_set1_epi32(63));
+      *i0 = six(row + size_t(blk) * 24);
+      *i1 = six(row + size_t(blk) * 24 + 12);
     }
-  }
-  LUTC_AVX512 __m512 weights(const uint8_t* src, uint32_t s, const float* book, __m512 scale,
-                             __mmask16 lanes) const {
-    const __m512i idx = codes(src, s);
-    __m512 t;
-    if constexpr (BITS == 4) {
-      t = _mm512_permutexvar_ps(idx, _mm512_loadu_ps(book));
-    } else {  // entries 0..31 and 32..63, bit 5 of the code picks
-      const __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(book), idx, _mm512_loadu_ps(book + 16));
-      const __m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(book + 32), idx, _mm512_loadu_ps(book + 48));
-      t = _mm512_mask_blend_ps(_mm512_test_epi32_mask(idx, _mm512_set1_epi32(32)), lo, hi);
-    }
-    return _mm512_maskz_mul_ps(lanes, t, scale);
   }
 };
 
-template <unsigned BITS, int MT>
+constexpr size_t kMaxScaleCodes = 1024;  // 10-bit sop scale codes at most
+
+// Codebook lookups by the groups' scale codes (which carry the book). Two
+// 4-bit books: index bit 4 picks the book, pick holds 16 * book per scale
+// code (one broadcast per group).
+template <unsigned BITS, bool ONE_BOOK>
+struct Books {
+  static constexpr unsigned kEntries = 1u << BITS, kRegs = kEntries / 16;
+  static constexpr bool kPick = !ONE_BOOK && BITS == 4;
+  const float* shared;
+  const uint8_t* book_of;
+  const int32_t* pick;
+  __m512 reg[kPick ? 2 : kRegs];
+  // pick: room for one int32 per scale code (filled here for two 4-bit books).
+  LUTC_AVX512 Books(const PackedLayer& p, int32_t* pick_buf)
+      : shared(p.shared.data()), book_of(p.sop_book.data()), pick(pick_buf) {
+    if constexpr (ONE_BOOK || kPick)
+      for (unsigned i = 0; i < (kPick ? 2 : kRegs); ++i) reg[i] = _mm512_loadu_ps(shared + 16 * i);
+    if constexpr (kPick)
+      for (size_t c = 0; c < p.sop_book.size(); ++c) pick_buf[c] = 16 * int32_t(p.sop_book[c]);
+  }
+  LUTC_AVX512 static __m512 look(const __m512* t, __m512i idx) {
+    if constexpr (BITS == 4) {
+      return _mm512_permutexvar_ps(idx, t[0]);
+    } else {  // entries 0..31 and 32..63, bit 5 of the code picks
+      const __m512 lo = _mm512_permutex2var_ps(t[0], idx, t[1]);
+      const __m512 hi = _mm512_permutex2var_ps(t[2], idx, t[3]);
+      return _mm512_mask_blend_ps(_mm512_test_epi32_mask(idx, _mm512_set1_epi32(32)), lo, hi);
+    }
+  }
+  // (idx & 15) | pk: the code within the book pk picks.
+  LUTC_AVX512 __m512 look_pick(__m512i idx, __m512i pk) const {
+    return _mm512_permutex2var_ps(reg[0], _mm512_ternarylogic_epi32(idx, _mm512_set1_epi32(15), pk, 0xea), reg[1]);
+  }
+  LUTC_AVX512 __m512 book(__m512i idx, uint16_t c) const {
+    if constexpr (ONE_BOOK) {
+      return look(reg, idx);
+    } else if constexpr (kPick) {
+      return look_pick(idx, _mm512_set1_epi32(pick[c]));
+    } else {
+      __m512 t[kRegs];
+      for (unsigned i = 0; i < kRegs; ++i) t[i] = _mm512_loadu_ps(shared + book_of[c] * kEntries + 16 * i);
+      return look(t, idx);
+    }
+  }
+  // Lanes 0-7 from scale code a's book, 8-15 from b's.
+  LUTC_AVX512 __m512 books(__m512i idx, uint16_t a, uint16_t b) const {
+    if constexpr (ONE_BOOK)
+      return look(reg, idx);
+    else if constexpr (kPick)
+      return look_pick(idx, _mm512_mask_mov_epi32(_mm512_set1_epi32(pick[a]), 0xff00, _mm512_set1_epi32(pick[b])));
+    else
+      return _mm512_mask_blend_ps(0xff00, book(idx, a), book(idx, b));
+  }
+};
+
+template <unsigned BITS, bool ONE_BOOK, int MT>
 LUTC_AVX512 void sop_rows(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-  constexpr unsigned kEntries = 1u << BITS;
-  const StepDecoder<BITS> dec;
-  // Elements per 16-lane step of a group (8 for b8 blocks: the upper lanes are padding).
-  const __mmask16 lanes = p.group < 16 ? __mmask16((1u << p.group) - 1) : __mmask16(0xffff);
-  const uint32_t steps = (p.group + 15) / 16;
-  const uint8_t* books = p.sop_book.data();
-  const float* scales = p.sop_scale.data();
-  const float* shared = p.shared.data();
-  // One group's contribution to acc (all its steps).
-  auto group = [&](const uint8_t* row, const uint16_t* codes_of_row, uint32_t g, __m512* acc) LUTC_AVX512 {
-    const uint16_t c = codes_of_row[g];
-    const float* book = shared + size_t(books[c]) * kEntries;
-    const __m512 scale = _mm512_set1_ps(scales[c]);
-    const uint8_t* src = row + size_t(g) * p.group_bytes;
-    const float* xg = a.x + size_t(g) * p.group_padded;
-    for (uint32_t s = 0; s < steps; ++s) {
-      const __m512 w = dec.weights(src, s, book, scale, lanes);
-      for (int m = 0; m < MT; ++m)
-        acc[m] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(lanes, xg + m * a.stride + 16 * s), acc[m]);
+  const BlockCodes<BITS> codes;
+  int32_t pick[kMaxScaleCodes];
+  const Books<BITS, ONE_BOOK> books(p, pick);
+  const float* scale_of = p.sop_scale.data();
+  const uint32_t gpr = p.groups_per_row;
+  // Two 16-lane steps of weights into two FMA chains.
+  auto fma2 = [&](__m512 w0, __m512 w1, const float* x, __m512* acc0, __m512* acc1) LUTC_AVX512 {
+    for (int m = 0; m < MT; ++m) {
+      acc0[m] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + m * a.stride), acc0[m]);
+      acc1[m] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + m * a.stride + 16), acc1[m]);
     }
   };
   for (uint32_t r = r0; r < r1; ++r) {
-    // Even and odd groups accumulate separately: two independent FMA chains.
     __m512 acc0[MT], acc1[MT];
     for (int m = 0; m < MT; ++m) acc0[m] = acc1[m] = _mm512_setzero_ps();
     const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    const uint16_t* codes_of_row = p.group_half.data() + size_t(r) * p.groups_per_row;
-    uint32_t g = 0;
-    for (; g + 1 < p.groups_per_row; g += 2) {
-      group(row, codes_of_row, g, acc0);
-      group(row, codes_of_row, g + 1, acc1);
+    const uint16_t* sc = p.group_half.data() + size_t(r) * gpr;
+    if (p.dense()) {
+      // One block holds 32 / group groups. Groups past the row's last (the
+      // padded end of the last block) get scale 0 and read no metadata.
+      const uint32_t per_block = kBlock / p.group, blocks = p.padded_cols() / kBlock;
+      auto block = [&](uint32_t blk, auto in_row) LUTC_AVX512 {
+        const uint32_t g = blk * per_block;
+        auto code = [&](uint32_t k) { return in_row(g + k) ? sc[g + k] : uint16_t(0); };
+        auto scale = [&](uint32_t k) { return in_row(g + k) ? scale_of[sc[g + k]] : 0.0f; };
+        __m512i i0, i1;
+        codes.get(row, blk, &i0, &i1);
+        __m512 w0, w1;
+        if (per_block == 2) {
+          w0 = _mm512_mul_ps(books.book(i0, code(0)), _mm512_set1_ps(scale(0)));
+          w1 = _mm512_mul_ps(books.book(i1, code(1)), _mm512_set1_ps(scale(1)));
+        } else {
+          const __m512 s0 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(0)), 0xff00, _mm512_set1_ps(scale(1)));
+          const __m512 s1 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(2)), 0xff00, _mm512_set1_ps(scale(3)));
+          w0 = _mm512_mul_ps(books.books(i0, code(0), code(1)), s0);
+          w1 = _mm512_mul_ps(books.books(i1, code(2), code(3)), s1);
+        }
+        fma2(w0, w1, a.x + size_t(blk) * kBlock, acc0, acc1);
+      };
+      const uint32_t full = gpr / per_block;
+      for (uint32_t blk = 0; blk < full; ++blk) block(blk, [](uint32_t) { return true; });
+      if (full < blocks) block(full, [gpr](uint32_t g) { return g < gpr; });
+    } else {
+      const uint32_t blocks = p.group_padded / kBlock;
+      for (uint32_t g = 0; g < gpr; ++g) {
+        const uint16_t c = sc[g];
+        const __m512 scale = _mm512_set1_ps(scale_of[c]);
+        for (uint32_t j = 0; j < blocks; ++j) {
+          const uint32_t blk = g * blocks + j;
+          __m512i i0, i1;
+          codes.get(row, blk, &i0, &i1);
+          const __m512 w0 = _mm512_mul_ps(books.book(i0, c), scale);
+          const __m512 w1 = _mm512_mul_ps(books.book(i1, c), scale);
+          fma2(w0, w1, a.x + size_t(blk) * kBlock, acc0, acc1);
+        }
+      }
     }
-    if (g < p.groups_per_row) group(row, codes_of_row, g, acc0);
     for (int m = 0; m < MT; ++m) {
       float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[m], acc1[m]));
       add_outliers(p, a, r, m, &sum);
@@ -120,27 +199,35 @@ LUTC_AVX512 void sop_rows(const PackedLayer& p, const FastActivations& a, uint32
   }
 }
 
-template <unsigned BITS>
+template <unsigned BITS, bool ONE_BOOK>
 void sop_rows_batch(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   switch (a.batch) {
-    case 1: sop_rows<BITS, 1>(p, a, r0, r1, y); break;
-    case 2: sop_rows<BITS, 2>(p, a, r0, r1, y); break;
-    case 3: sop_rows<BITS, 3>(p, a, r0, r1, y); break;
-    default: sop_rows<BITS, 4>(p, a, r0, r1, y); break;
+    case 1: sop_rows<BITS, ONE_BOOK, 1>(p, a, r0, r1, y); break;
+    case 2: sop_rows<BITS, ONE_BOOK, 2>(p, a, r0, r1, y); break;
+    case 3: sop_rows<BITS, ONE_BOOK, 3>(p, a, r0, r1, y); break;
+    default: sop_rows<BITS, ONE_BOOK, 4>(p, a, r0, r1, y); break;
   }
+}
+
+template <unsigned BITS>
+void sop_rows_books(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  if (p.shared.size() == (size_t(1) << BITS))
+    sop_rows_batch<BITS, true>(p, a, r0, r1, y);
+  else
+    sop_rows_batch<BITS, false>(p, a, r0, r1, y);
 }
 
 }  // namespace
 
 bool sop_rows_avx512_handles(const PackedLayer& p) {
-  return p.scheme == Scheme::kSop && (p.bits == 4 || p.bits == 6);
+  return p.scheme == Scheme::kSop && (p.bits == 4 || p.bits == 6) && p.sop_book.size() <= kMaxScaleCodes;
 }
 
 void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   if (p.bits == 4)
-    sop_rows_batch<4>(p, a, r0, r1, y);
+    sop_rows_books<4>(p, a, r0, r1, y);
   else
-    sop_rows_batch<6>(p, a, r0, r1, y);
+    sop_rows_books<6>(p, a, r0, r1, y);
 }
 
 }  // namespace lutc::kernels

@@ -96,7 +96,7 @@ LayerView padded_view(const PackedLayer& p) {
   v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
   v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;
   v.gstride = p.group_padded;
-  v.row_blocks = p.groups_per_row * (p.group_padded / 32);
+  v.row_blocks = p.padded_cols() / 32;
   auto ptr = [](const auto& vec) { return vec.empty() ? nullptr : vec.data(); };
   v.indices = p.indices.size() ? p.indices.data() : nullptr;
   v.group_half = ptr(p.group_half);
@@ -132,7 +132,9 @@ HostLayout host_layout(const PackedLayer& p) {
   LayerView& v = h.view;
   v = padded_view(p);
   h.streamed = p.streamed_bytes();
-  if (!(p.group == 8 || p.group == 16) || p.group_padded == p.group) return h;
+  // pack_layer already gives sop b8/b16 the dense layout; other groups of 8
+  // or 16 (xfp.v2 --group) are repacked here.
+  if (!(p.group == 8 || p.group == 16) || p.dense()) return h;
   // Dense: group g's codes in slots g*group .. g*group+group-1.
   const LayerView padded = v;
   v.gstride = p.group;

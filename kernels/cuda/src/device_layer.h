@@ -39,10 +39,10 @@ struct DeviceLayerData {
 };
 
 // The layer as the kernels read it, in host memory: pack_layer's arrays,
-// except that layers whose groups are 8 or 16 wide (sop b8/b16, small xfp.v2
-// groups) get their codes laid out densely (LayerView::gstride = group), so
-// the padding pack_layer gives each group (32 code slots for 8 or 16 codes)
-// is neither stored nor streamed. The emulator runs on it; DeviceLayer
+// except that xfp.v2 layers with groups of 8 or 16 get their codes laid out
+// densely (LayerView::gstride = group), as pack_layer already does for sop
+// b8/b16, so the padding pack_layer gives those groups (32 code slots for 8
+// or 16 codes) is neither stored nor streamed. The emulator runs on it; DeviceLayer
 // uploads it and swaps every pointer for its device copy.
 struct HostLayout {
   LayerView view{};

@@ -7,8 +7,9 @@
 //  - Lane L takes the 32-code blocks L, L+32, ... of each of its rows: one
 //    16-byte load per row for 4-bit codes (8-bit: two, other widths b 4-byte
 //    words), all R rows' loads issued before any arithmetic.
-//  - A block never straddles two groups (pack_layer pads groups to 32), so the
-//    group's table is found once per block: the layer's shared tables (v2a
+//  - Outside the dense layout a block never straddles two groups (pack_layer
+//    starts every group on a block), so the group's table is found once per
+//    block (dense: once per chunk that starts a new group): the layer's shared tables (v2a
 //    library, NF4 levels, fp8 values, sop codebooks) are staged in shared
 //    memory; per-group tables (xfp.v2 fp16 codebooks, int4 scale/zero) are
 //    expanded into a per-lane shared-memory table laid out [entry][lane], so a

@@ -7,7 +7,12 @@
 //    block scale. The kernels then have one loop shape for all schemes.
 //  - Each group's codes start on a fresh 32-element block (groups padded with
 //    code 0, and the activations with zeros), so no SIMD block straddles two
-//    tables and rows start aligned.
+//    tables and rows start aligned. The exception is the dense layout of sop
+//    blocks of 8 or 16: padding them to 32 would stream 2x or 4x the code
+//    bytes of the headline formats, so there 32/group whole groups share a
+//    block (group g in elements g*group .. g*group+group-1 of the row), and
+//    only the row's end is padded to a block. The GPU uploads this layout as
+//    it is.
 //  - 4-bit codes are reordered inside each block of 32: byte j holds code j
 //    in its low nibble and code j+16 in its high nibble, so one AND and one
 //    shift give two runs of 16 codes in activation order.
@@ -27,7 +32,8 @@ namespace lutc::kernels {
 
 constexpr uint32_t kBlock = 32;  // elements per SIMD block of codes
 
-// 64-byte aligned, zero-initialized bytes.
+// 64-byte aligned, zero-initialized bytes, with at least 64 readable bytes
+// past size(): a kernel may load 16 bytes from any code position of a row.
 class AlignedBytes {
  public:
   AlignedBytes() = default;
@@ -50,9 +56,15 @@ struct PackedLayer {
   unsigned bits = 4;
   uint32_t group = 0;           // real elements per group (cols for fp8.e4m3)
   uint32_t groups_per_row = 0;
-  uint32_t group_padded = 0;    // group rounded up to kBlock
-  size_t group_bytes = 0;       // index bytes per padded group
-  size_t row_bytes = 0;         // index bytes per row
+  // Elements per group slot: group rounded up to kBlock, or group itself in
+  // the dense layout. Group g's codes and activations sit at elements
+  // g * group_padded ... of the row (padded coordinates).
+  uint32_t group_padded = 0;
+  // Index bytes per group slot (group_padded * bits / 8). In the dense layout
+  // with 4-bit codes this is a size, not an offset: a block's nibble order
+  // interleaves its groups (packed_code_at() finds a code).
+  size_t group_bytes = 0;
+  size_t row_bytes = 0;         // index bytes per row (whole blocks)
   AlignedBytes indices;         // rows * row_bytes
 
   // Table sources, by scheme:
@@ -89,7 +101,9 @@ struct PackedLayer {
   // included): bounds the integer weights the exact path multiplies.
   float dense_abs_max = 0;
 
-  uint32_t padded_cols() const { return groups_per_row * group_padded; }
+  // Whole blocks of 32 per row.
+  uint32_t padded_cols() const { return (groups_per_row * group_padded + kBlock - 1) / kBlock * kBlock; }
+  bool dense() const { return group_padded < kBlock; }
   bool needs_padding() const { return padded_cols() != cols || groups_per_row * group != cols; }
   // Bytes a GEMV reads from this layer per pass (indices + per-group
   // metadata + outliers); the basis of every GB/s figure.
@@ -97,6 +111,24 @@ struct PackedLayer {
   // Bytes the packed form holds in memory.
   size_t memory_bytes() const;
 };
+
+// Whether pack_layer gives l the dense layout: sop blocks of 8 or 16.
+bool dense_layout(const QuantizedLayer& l);
+
+// The code at element e (padded coordinates) of row r, in either layout.
+inline unsigned packed_code_at(const PackedLayer& p, uint32_t r, uint32_t e) {
+  const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
+  if (p.bits == 4) {
+    const uint8_t b = row[e / kBlock * (kBlock / 2) + e % (kBlock / 2)];
+    return e % kBlock < kBlock / 2 ? b & 15u : unsigned(b >> 4);
+  }
+  if (p.bits == 8) return row[e];
+  const uint64_t bit = uint64_t(e) * p.bits;
+  const unsigned shift = unsigned(bit & 7);
+  unsigned v = row[bit >> 3] >> shift;
+  if (shift + p.bits > 8) v |= unsigned(row[(bit >> 3) + 1]) << (8 - shift);
+  return v & ((1u << p.bits) - 1u);
+}
 
 // Throws Error(kBadInput) for any layer validate() rejects, and when a decoded weight is not finite (the golden
 // GEMV rejects those too).

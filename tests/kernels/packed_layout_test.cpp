@@ -1,0 +1,96 @@
+// pack_layer's code layout, checked code by code against the container: every
+// element's code sits where packed_code_at() looks for it,
+// padding holds code 0, and sop blocks of 8 and 16 take the dense layout (no
+// per-group padding), so their index bytes are the format's own bits.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernel_schemes.h"
+#include "kernel_test_util.h"
+#include "test_data.h"
+#include "lutc/kernels/cpu/packed_layer.h"
+#include "lutc/model/bitpack.h"
+
+namespace lutc::testing {
+namespace {
+
+using kernels::PackedLayer;
+
+// Every code of l at its padded coordinate in p; every padding slot holds 0.
+void expect_codes_in_place(const QuantizedLayer& l, const PackedLayer& p) {
+  std::vector<uint8_t> row(l.cols);
+  std::vector<char> real(p.padded_cols());
+  for (uint32_t r = 0; r < l.rows; ++r) {
+    unpack_indices(l.indices.data(), uint64_t(r) * l.cols, l.cols, l.bits, row.data());
+    std::fill(real.begin(), real.end(), 0);
+    for (uint32_t k = 0; k < l.cols; ++k) {
+      const uint32_t e = k / p.group * p.group_padded + k % p.group;
+      real[e] = 1;
+      ASSERT_EQ(kernels::packed_code_at(p, r, e), row[k]) << "row " << r << " column " << k;
+    }
+    for (uint32_t e = 0; e < p.padded_cols(); ++e)
+      if (!real[e]) ASSERT_EQ(kernels::packed_code_at(p, r, e), 0u) << "padding at row " << r << " element " << e;
+  }
+}
+
+TEST(PackedLayout, EveryCodeWhereItsElementIsForEveryBlockSize) {
+  std::mt19937_64 rng(fresh_seed());
+  for (const uint32_t block : {8u, 16u, 32u, 64u})
+    for (const unsigned bits : {4u, 6u})
+      for (int rep = 0; rep < 12; ++rep) {
+        SampleOptions o;
+        o.bits = bits;
+        QuantizedLayer l = random_sop_layer(rng, o);
+        l.group = block;
+        l.block_scales.resize(size_t(l.rows) * l.groups_per_row());
+        for (auto& c : l.block_scales) c = uint16_t(rng() & ((1u << l.sop_scale_code_bits()) - 1));
+        SCOPED_TRACE("block " + std::to_string(block) + ", " + std::to_string(bits) + "-bit, " +
+                     std::to_string(l.rows) + "x" + std::to_string(l.cols));
+        const PackedLayer p = kernels::pack_layer(l);
+        EXPECT_EQ(p.dense(), block < kernels::kBlock);
+        EXPECT_EQ(p.group_padded, block < kernels::kBlock ? block : (block + 31) / 32 * 32);
+        EXPECT_EQ(p.padded_cols() % kernels::kBlock, 0u);
+        EXPECT_EQ(p.row_bytes * 8, size_t(p.padded_cols()) * bits);
+        expect_codes_in_place(l, p);
+        if (HasFatalFailure()) return;
+      }
+}
+
+TEST(PackedLayout, OtherSchemesKeepOneBlockPerGroupStart) {
+  std::mt19937_64 rng(fresh_seed());
+  for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kNf4B64, Scheme::kFp8E4M3})
+    for (int rep = 0; rep < 8; ++rep) {
+      const QuantizedLayer l = random_kernel_layer(s, rng);
+      SCOPED_TRACE(scheme_name(s));
+      const PackedLayer p = kernels::pack_layer(l);
+      EXPECT_FALSE(p.dense());
+      EXPECT_EQ(p.group_padded % kernels::kBlock, 0u);
+      expect_codes_in_place(l, p);
+      if (HasFatalFailure()) return;
+    }
+}
+
+// The headline format on an LLM-shaped row: 6 index bits per weight, not the
+// 12 that padding each block of 16 to 32 slots used to cost; b8 4-bit: 4, not 16.
+TEST(PackedLayout, DenseIndexBytesAreTheFormatsOwnBits) {
+  std::mt19937_64 rng(fresh_seed());
+  const uint32_t rows = 8, cols = 4096;
+  std::vector<float> w(size_t(rows) * cols);
+  std::normal_distribution<float> nd(0.0f, 0.02f);
+  for (float& v : w) v = nd(rng);
+  for (const auto& [format, bits] : {std::pair<const char*, unsigned>{"e2m3.ue4m4.b16", 6},
+                                    {"e2m1.ue4m3.b16", 4}, {"nf4.ue4m2.b8", 4}}) {
+    const PackedLayer p = kernels::pack_layer(sop_layer(format, "synth", w.data(), rows, cols));
+    EXPECT_TRUE(p.dense()) << format;
+    EXPECT_EQ(p.indices.size() * 8, size_t(rows) * cols * bits) << format;
+  }
+  // A row that ends inside a block pads only to that block's end.
+  const PackedLayer odd = kernels::pack_layer(sop_layer("e2m3.ue4m4.b16", "odd", w.data(), rows, 48));
+  EXPECT_EQ(odd.padded_cols(), 64u);
+  EXPECT_EQ(odd.indices.size(), size_t(rows) * 64 * 6 / 8);
+}
+
+}  // namespace
+}  // namespace lutc::testing
