@@ -55,6 +55,11 @@ QuantizedLayer bounded_layer(Scheme s, std::mt19937_64& rng, SampleOptions o) {
   std::uniform_real_distribution<float> u(-2.0f, 2.0f), scale(1e-3f, 1e-1f);
   for (auto& h : l.codebooks)
     if (s != Scheme::kNf4B64) h = float_to_half(u(rng));
+  // 6-bit sop: half the layers sign-symmetric (FP6 E2M3's shape, which the AVX-512 exact kernel serves
+  // with half-size tables).
+  if (s == Scheme::kSop && l.bits == 6 && rng() % 2)
+    for (size_t b = 0; b < l.codebooks.size(); b += 64)
+      for (unsigned c = 0; c < 32; ++c) l.codebooks[b + c + 32] = uint16_t(l.codebooks[b + c] ^ 0x8000);
   for (auto& h : l.group_scales) h = float_to_half(scale(rng));
   for (auto& h : l.outliers.val) h = float_to_half(u(rng));
   return l;
@@ -65,16 +70,21 @@ class ExactParity : public ::testing::TestWithParam<Scheme> {};
 TEST_P(ExactParity, BoundedRangeLayersOddShapes) {
   std::mt19937_64 rng(fresh_seed());
   const uint32_t shapes[][2] = {{1, 4096}, {13, 1}, {17, 64 * 5 + 32}, {33, 300}, {8, 128 * 40 + 1}};
-  for (const auto& sh : shapes) {
-    SampleOptions o;
-    o.rows = sh[0];
-    o.cols = sh[1];
-    o.bits = 4;
-    o.outlier_fraction = sh[1] == 300 ? 0.5 : 0.02;
-    const QuantizedLayer l = bounded_layer(GetParam(), rng, o);
-    const kernels::PackedLayer p = kernels::pack_layer(l);
-    ASSERT_LT(double(p.dense_abs_max) * std::ldexp(1.0, -p.weight_exp), std::ldexp(1.0, 59));
-    check_exact(l, rng);
+  // 4-bit codes for every scheme; 6-bit where the scheme has them (the AVX-512 6-bit exact kernel).
+  const bool has6 = GetParam() == Scheme::kSop || GetParam() == Scheme::kXfpV2 || GetParam() == Scheme::kXfpV2a;
+  for (const unsigned bits : {4u, 6u}) {
+    if (bits == 6 && !has6) continue;
+    for (const auto& sh : shapes) {
+      SampleOptions o;
+      o.rows = sh[0];
+      o.cols = sh[1];
+      o.bits = bits;
+      o.outlier_fraction = sh[1] == 300 ? 0.5 : 0.02;
+      const QuantizedLayer l = bounded_layer(GetParam(), rng, o);
+      const kernels::PackedLayer p = kernels::pack_layer(l);
+      ASSERT_LT(double(p.dense_abs_max) * std::ldexp(1.0, -p.weight_exp), std::ldexp(1.0, 59));
+      check_exact(l, rng);
+    }
   }
 }
 

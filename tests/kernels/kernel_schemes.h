@@ -20,10 +20,12 @@ constexpr Scheme kKernelSchemes[] = {Scheme::kXfpV2,  Scheme::kXfpV2a,  Scheme::
 
 // Formats the quantized-weight tests take sop through: the two documented
 // single-codebook points, a paired signed format with a learned codebook and
-// outliers, and the smallest and largest blocks.
+// outliers, the smallest and largest blocks, and 6-bit codes in both book
+// shapes the exact kernels tell apart (FP6 E2M3 sign-symmetric, INT6 not).
 inline const std::vector<std::string>& sop_test_formats() {
   static const std::vector<std::string> f = {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16", "pair(nf4,dd4).sue4m4.b16+o1",
-                                             "nf4.ue4m2.b8", "int4.sue4m4.b64+o0.5"};
+                                             "nf4.ue4m2.b8",   "int4.sue4m4.b64+o0.5", "e2m3.ue4m4.b8",
+                                             "e2m3.ue4m4.b64", "int6.ue4m4.b16"};
   return f;
 }
 
@@ -50,6 +52,11 @@ inline QuantizedLayer random_sop_layer(std::mt19937_64& rng, const SampleOptions
   l.layer_scale_exp = uni(-100, 60);  // the low end gives subnormal products; the high end stays finite
   l.codebooks.resize((l.sop_paired ? 2 : 1) * entries);
   for (auto& h : l.codebooks) h = random_finite_half(rng);
+  // Half the 6-bit layers get sign-symmetric books (entry c + 32 = -entry c, as FP6 E2M3's), which the
+  // exact AVX-512 kernel serves with half-size tables.
+  if (l.bits == 6 && uni(0, 1))
+    for (size_t b = 0; b < l.codebooks.size(); b += entries)
+      for (unsigned c = 0; c < 32; ++c) l.codebooks[b + c + 32] = uint16_t(l.codebooks[b + c] ^ 0x8000);
   l.block_scales.resize(size_t(l.rows) * l.groups_per_row());
   for (auto& c : l.block_scales) c = uint16_t(rng() & ((1u << l.sop_scale_code_bits()) - 1));
   return l;

@@ -116,10 +116,10 @@ void gemv_exact(const PackedLayer& layer, const float* x, uint32_t batch, const 
                 float* y, const RunOptions& opt) {
   kernels_for(opt.isa);  // refuses a level this CPU lacks
   IntActivations act = quantize_int(layer, x, batch, cfg.act_bits);
-  if (opt.isa == Isa::kAvx512 && exact4_avx512_applies(layer)) {
+  if (opt.isa == Isa::kAvx512 && exact_avx512_applies(layer)) {
     fill_lane_activations(layer, batch, act);
     run_rows(opt.pool, layer.rows,
-             [&](uint32_t r0, uint32_t r1) { exact_rows4_avx512(layer, act, batch, r0, r1, y); });
+             [&](uint32_t r0, uint32_t r1) { exact_rows_avx512(layer, act, batch, r0, r1, y); });
     return;
   }
   run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) { exact_rows(layer, act, batch, r0, r1, y); });

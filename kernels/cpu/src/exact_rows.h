@@ -1,6 +1,6 @@
 #pragma once
 // Pieces of the exact path shared by its scalar form (exact_gemv.cpp) and its
-// AVX-512 form for 4-bit codes (exact_rows_avx512.cpp).
+// AVX-512 form for 4- and 6-bit codes (exact_rows_avx512.cpp).
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -13,18 +13,20 @@ struct IntActivations {
   size_t stride = 0;       // padded_cols
   std::vector<int32_t> a;  // batch x stride: golden integer activations, padded coordinates
   std::vector<int> exp;    // per vector
-  // AVX-512 4-bit form (filled only when that kernel runs): each group padded
-  // to a multiple of 64 (dense layers: the whole row) and every 64 elements
-  // reordered to the order 16-bit code lanes come in ([blk0 0-15, blk1 0-15,
-  // blk0 16-31, blk1 16-31]); a = 256 * hi + lo with lo in [0, 255], hi in
-  // [-128, 127], so every product with a 15-bit weight limb stays far inside
-  // int32.
-  size_t lane_stride = 0;  // groups_per_row * group_lanes (dense: padded_cols rounded up to 64)
+  // AVX-512 form (filled only when that kernel runs). 4-bit: each group
+  // padded to a multiple of 64 (dense layers: the whole row) and every 64
+  // elements reordered to the order 16-bit code lanes come in ([blk0 0-15,
+  // blk1 0-15, blk0 16-31, blk1 16-31]). 6-bit: element order (padded
+  // coordinates, groups already whole blocks of 32). a = 256 * hi + lo with
+  // lo in [0, 255], hi in [-128, 127], so every product with a 15-bit weight
+  // limb stays far inside int32.
+  size_t lane_stride = 0;  // groups_per_row * group_lanes (dense: padded_cols rounded up to 64 / 32)
   uint32_t group_lanes = 0;  // 0 for dense layers
   std::vector<int16_t> lo, hi;      // batch x lane_stride
   std::vector<int64_t> group_sum;   // batch x groups_per_row: sum of a over the group
-  // Dense sop layers: the weight limbs of every scale code's table ([code][limb][16]).
-  // Weights, not activations, but made once per call here rather than once per row chunk.
+  // Weights, not activations, but made once per call here rather than once per row chunk:
+  // 4-bit dense sop layers, the limbs of every scale code's table ([code][limb][16]);
+  // 6-bit sop / xfp.v2a layers, of every scale code's / library id's table ([id][limb][64]).
   std::vector<int16_t> code_limbs;
 };
 
@@ -54,10 +56,12 @@ inline void add_outlier_corrections(const PackedLayer& p, const IntActivations& 
   }
 }
 
-// The AVX-512 exact kernel: 4-bit codes, groups of at least 32 elements.
-bool exact4_avx512_applies(const PackedLayer& p);
+// The AVX-512 exact kernel: 4-bit codes (groups of at least 32 elements, or
+// dense sop) and 6-bit codes (sop, xfp.v2, xfp.v2a; dense sop b8/b16), weights
+// within 4 limbs. Other layers take the scalar form.
+bool exact_avx512_applies(const PackedLayer& p);
 void fill_lane_activations(const PackedLayer& p, uint32_t batch, IntActivations& act);
-void exact_rows4_avx512(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0, uint32_t r1,
-                        float* y);
+void exact_rows_avx512(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0, uint32_t r1,
+                       float* y);
 
 }  // namespace lutc::kernels
