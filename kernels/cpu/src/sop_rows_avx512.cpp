@@ -76,6 +76,12 @@ struct BlockCodes {
   }
 };
 
+// R rows side by side are R short streams (a row is 2 or 3 KiB), too short
+// for the hardware prefetcher to pick up each one; rows are contiguous, so
+// this distance also runs ahead into the next tiles. One row at a time is a
+// single long stream, which the hardware follows better alone.
+constexpr int kPrefetchBytes = 16384;
+
 constexpr size_t kMaxScaleCodes = 1024;  // 10-bit sop scale codes at most
 
 // Codebook lookups by the groups' scale codes (which carry the book). Two
@@ -132,71 +138,118 @@ struct Books {
   }
 };
 
+// The two 16-lane weight vectors of one block of a row.
+template <unsigned BITS, bool ONE_BOOK>
+struct BlockWeights {
+  const BlockCodes<BITS>& codes;
+  const Books<BITS, ONE_BOOK>& books;
+  const float* scale_of;
+  // Dense layout: the block holds groups g .. g + per_block - 1 (per_block 2
+  // or 4); groups past the row's last (the padded end of its last block) get
+  // scale 0 and read no metadata.
+  template <class InRow>
+  LUTC_AVX512 void dense(const uint8_t* row, const uint16_t* sc, uint32_t blk, uint32_t per_block, InRow in_row,
+                         __m512* w0, __m512* w1) const {
+    const uint32_t g = blk * per_block;
+    auto code = [&](uint32_t k) { return in_row(g + k) ? sc[g + k] : uint16_t(0); };
+    auto scale = [&](uint32_t k) { return in_row(g + k) ? scale_of[sc[g + k]] : 0.0f; };
+    __m512i i0, i1;
+    codes.get(row, blk, &i0, &i1);
+    if (per_block == 2) {
+      *w0 = _mm512_mul_ps(books.book(i0, code(0)), _mm512_set1_ps(scale(0)));
+      *w1 = _mm512_mul_ps(books.book(i1, code(1)), _mm512_set1_ps(scale(1)));
+    } else {
+      const __m512 s0 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(0)), 0xff00, _mm512_set1_ps(scale(1)));
+      const __m512 s1 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(2)), 0xff00, _mm512_set1_ps(scale(3)));
+      *w0 = _mm512_mul_ps(books.books(i0, code(0), code(1)), s0);
+      *w1 = _mm512_mul_ps(books.books(i1, code(2), code(3)), s1);
+    }
+  }
+  // Block blk of a group of 32 or more elements with scale code c.
+  LUTC_AVX512 void group(const uint8_t* row, uint16_t c, uint32_t blk, __m512* w0, __m512* w1) const {
+    const __m512 scale = _mm512_set1_ps(scale_of[c]);
+    __m512i i0, i1;
+    codes.get(row, blk, &i0, &i1);
+    *w0 = _mm512_mul_ps(books.book(i0, c), scale);
+    *w1 = _mm512_mul_ps(books.book(i1, c), scale);
+  }
+};
+
+// Rows r .. r + R - 1 against MT vectors: each activation load feeds R
+// rows' FMAs (row by row, a batch re-read every vector from L2 per row, and
+// those loads set the speed). Two FMA chains per (row, vector) while fewer
+// than 8 pairs would leave FMA latency exposed, one when registers are
+// better spent on rows.
+template <unsigned BITS, bool ONE_BOOK, int MT, int R>
+LUTC_AVX512 void sop_tile(const PackedLayer& p, const FastActivations& a, const BlockWeights<BITS, ONE_BOOK>& bw,
+                          uint32_t r, float* y) {
+  constexpr int C = R * MT >= 8 ? 1 : 2;
+  constexpr uint32_t kBlockBytes = BITS * kBlock / 8;
+  const uint32_t gpr = p.groups_per_row;
+  __m512 acc[R][MT][C];
+  const uint8_t* row[R];
+  const uint16_t* sc[R];
+  for (int i = 0; i < R; ++i) {
+    for (int m = 0; m < MT; ++m)
+      for (int c = 0; c < C; ++c) acc[i][m][c] = _mm512_setzero_ps();
+    row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
+    sc[i] = p.group_half.data() + size_t(r + i) * gpr;
+  }
+  // weights(i, &w0, &w1): row r + i's two vectors of block blk.
+  auto step = [&](uint32_t blk, auto weights) LUTC_AVX512 {
+    if (R > 1 && (blk & (64 / kBlockBytes - 1)) == 0)
+      for (int i = 0; i < R; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(row[i] + size_t(blk) * kBlockBytes) + kPrefetchBytes, _MM_HINT_T0);
+    __m512 w0[R], w1[R];
+    for (int i = 0; i < R; ++i) weights(i, &w0[i], &w1[i]);
+    const float* xb = a.x + size_t(blk) * kBlock;
+    for (int m = 0; m < MT; ++m) {
+      const __m512 x0 = _mm512_loadu_ps(xb + m * a.stride), x1 = _mm512_loadu_ps(xb + m * a.stride + 16);
+      for (int i = 0; i < R; ++i) acc[i][m][0] = _mm512_fmadd_ps(w0[i], x0, acc[i][m][0]);
+      for (int i = 0; i < R; ++i) acc[i][m][C - 1] = _mm512_fmadd_ps(w1[i], x1, acc[i][m][C - 1]);
+    }
+  };
+  if (p.dense()) {
+    const uint32_t per_block = kBlock / p.group, blocks = p.padded_cols() / kBlock, full = gpr / per_block;
+    for (uint32_t blk = 0; blk < full; ++blk)
+      step(blk, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
+        bw.dense(row[i], sc[i], blk, per_block, [](uint32_t) { return true; }, w0, w1);
+      });
+    if (full < blocks)
+      step(full, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
+        bw.dense(row[i], sc[i], full, per_block, [gpr](uint32_t g) { return g < gpr; }, w0, w1);
+      });
+  } else {
+    const uint32_t blocks = p.group_padded / kBlock;
+    for (uint32_t g = 0; g < gpr; ++g)
+      for (uint32_t j = 0; j < blocks; ++j)
+        step(g * blocks + j, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
+          bw.group(row[i], sc[i][g], g * blocks + j, w0, w1);
+        });
+  }
+  for (int i = 0; i < R; ++i)
+    for (int m = 0; m < MT; ++m) {
+      float sum = _mm512_reduce_add_ps(C == 1 ? acc[i][m][0] : _mm512_add_ps(acc[i][m][0], acc[i][m][C - 1]));
+      add_outliers(p, a, r + i, m, &sum);
+      y[size_t(m) * p.rows + r + i] = sum;
+    }
+}
+
 template <unsigned BITS, bool ONE_BOOK, int MT>
 LUTC_AVX512 void sop_rows(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  // Rows per tile, measured (one Zen 4 thread, 11008x4096, b16): one more
+  // row than fits spills the accumulators and costs 1.5-2x. 6-bit decoding
+  // holds four book registers and its unpack constants, so its batch-1 rows
+  // stay one at a time.
+  constexpr int R = MT == 1 ? (BITS == 4 ? 2 : 1) : MT == 2 && BITS == 4 ? 5 : 4;
   const BlockCodes<BITS> codes;
   int32_t pick[kMaxScaleCodes];
   const Books<BITS, ONE_BOOK> books(p, pick);
-  const float* scale_of = p.sop_scale.data();
-  const uint32_t gpr = p.groups_per_row;
-  // Two 16-lane steps of weights into two FMA chains.
-  auto fma2 = [&](__m512 w0, __m512 w1, const float* x, __m512* acc0, __m512* acc1) LUTC_AVX512 {
-    for (int m = 0; m < MT; ++m) {
-      acc0[m] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + m * a.stride), acc0[m]);
-      acc1[m] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + m * a.stride + 16), acc1[m]);
-    }
-  };
-  for (uint32_t r = r0; r < r1; ++r) {
-    __m512 acc0[MT], acc1[MT];
-    for (int m = 0; m < MT; ++m) acc0[m] = acc1[m] = _mm512_setzero_ps();
-    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    const uint16_t* sc = p.group_half.data() + size_t(r) * gpr;
-    if (p.dense()) {
-      // One block holds 32 / group groups. Groups past the row's last (the
-      // padded end of the last block) get scale 0 and read no metadata.
-      const uint32_t per_block = kBlock / p.group, blocks = p.padded_cols() / kBlock;
-      auto block = [&](uint32_t blk, auto in_row) LUTC_AVX512 {
-        const uint32_t g = blk * per_block;
-        auto code = [&](uint32_t k) { return in_row(g + k) ? sc[g + k] : uint16_t(0); };
-        auto scale = [&](uint32_t k) { return in_row(g + k) ? scale_of[sc[g + k]] : 0.0f; };
-        __m512i i0, i1;
-        codes.get(row, blk, &i0, &i1);
-        __m512 w0, w1;
-        if (per_block == 2) {
-          w0 = _mm512_mul_ps(books.book(i0, code(0)), _mm512_set1_ps(scale(0)));
-          w1 = _mm512_mul_ps(books.book(i1, code(1)), _mm512_set1_ps(scale(1)));
-        } else {
-          const __m512 s0 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(0)), 0xff00, _mm512_set1_ps(scale(1)));
-          const __m512 s1 = _mm512_mask_mov_ps(_mm512_set1_ps(scale(2)), 0xff00, _mm512_set1_ps(scale(3)));
-          w0 = _mm512_mul_ps(books.books(i0, code(0), code(1)), s0);
-          w1 = _mm512_mul_ps(books.books(i1, code(2), code(3)), s1);
-        }
-        fma2(w0, w1, a.x + size_t(blk) * kBlock, acc0, acc1);
-      };
-      const uint32_t full = gpr / per_block;
-      for (uint32_t blk = 0; blk < full; ++blk) block(blk, [](uint32_t) { return true; });
-      if (full < blocks) block(full, [gpr](uint32_t g) { return g < gpr; });
-    } else {
-      const uint32_t blocks = p.group_padded / kBlock;
-      for (uint32_t g = 0; g < gpr; ++g) {
-        const uint16_t c = sc[g];
-        const __m512 scale = _mm512_set1_ps(scale_of[c]);
-        for (uint32_t j = 0; j < blocks; ++j) {
-          const uint32_t blk = g * blocks + j;
-          __m512i i0, i1;
-          codes.get(row, blk, &i0, &i1);
-          const __m512 w0 = _mm512_mul_ps(books.book(i0, c), scale);
-          const __m512 w1 = _mm512_mul_ps(books.book(i1, c), scale);
-          fma2(w0, w1, a.x + size_t(blk) * kBlock, acc0, acc1);
-        }
-      }
-    }
-    for (int m = 0; m < MT; ++m) {
-      float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[m], acc1[m]));
-      add_outliers(p, a, r, m, &sum);
-      y[size_t(m) * p.rows + r] = sum;
-    }
-  }
+  const BlockWeights<BITS, ONE_BOOK> bw{codes, books, p.sop_scale.data()};
+  uint32_t r = r0;
+  if constexpr (R > 1)
+    for (; r + R <= r1; r += R) sop_tile<BITS, ONE_BOOK, MT, R>(p, a, bw, r, y);
+  for (; r < r1; ++r) sop_tile<BITS, ONE_BOOK, MT, 1>(p, a, bw, r, y);
 }
 
 template <unsigned BITS, bool ONE_BOOK>
