@@ -51,7 +51,7 @@ QuantizedLayer realistic_layer(Scheme s, uint32_t rows, uint32_t cols, uint64_t 
 void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what) {
   const kernels::PackedLayer p = kernels::pack_layer(l);
   kernels::ThreadPool pool(2);
-  for (uint32_t batch : {1u, 3u, 8u}) {
+  for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
     const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
     const std::vector<double> ref = reference_fp64(l, x, batch);
     for (Isa isa : available_isas())
@@ -101,7 +101,7 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
     const kernels::PackedLayer p = kernels::pack_layer(l);
     std::vector<float> w_hat(size_t(l.rows) * l.cols);
     golden_decode(l, w_hat.data());
-    for (uint32_t batch : {1u, 3u, 8u}) {
+    for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
       const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
       const std::vector<double> ref = reference_fp64(l, x, batch);
       for (Isa isa : available_isas()) {

@@ -4,7 +4,8 @@
 // groups per block of 32) go a block at a time, each run of 8 codes with its
 // group's scale; their f32 rows look the codebook up as fp16 byte planes. The
 // i8 path is vpshufb + vpmaddubsw with the sign trick (|w| unsigned, sign
-// moved onto the activation).
+// moved onto the activation). The f32 rows go a few rows at a time, so that
+// each activation load of a batch feeds several rows' FMAs.
 #include <immintrin.h>
 
 #include <cstring>
@@ -102,31 +103,71 @@ LUTC_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-template <int MT>
-LUTC_AVX2 void f32_rows4(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-  for (uint32_t r = r0; r < r1; ++r) {
-    __m256 acc[MT][2];
-    for (int m = 0; m < MT; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
-    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
-      const Table16 t = table16(p, r, g);
-      const uint8_t* src = row + size_t(g) * p.group_bytes;
-      const float* xg = a.x + size_t(g) * p.group_padded;
-      for (uint32_t b = 0; b < p.group_padded; b += kBlock) {
-        const __m256i bytes[2] = {run_bytes(src + b / 2, 0), run_bytes(src + b / 2, 1)};
-        for (int u = 0; u < 4; ++u) {
-          const __m256 w = lookup(t, run_of(bytes[u & 1], u));
-          for (int m = 0; m < MT; ++m)
-            acc[m][u & 1] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xg + m * a.stride + b + 8 * u), acc[m][u & 1]);
+// Software prefetch distance for the code streams of a tile: R interleaved
+// rows are R short streams, which the hardware prefetcher follows too late
+// (the AVX-512 tiles measured the same 16 KiB).
+constexpr int kPrefetchBytes = 16384;
+
+// Rows r .. r + R - 1 against MT vectors: each activation load feeds R rows'
+// FMAs. Row by row, a batch re-read all MT vectors from L2 per row (MT x 16
+// KiB at K = 4096 leaves L1), and those loads set the speed. One accumulator
+// per (row, vector); with R = 1 two per vector, so a lone row still has two
+// FMA chains.
+template <int MT, int R>
+LUTC_AVX2 void f32_rows4_tile(const PackedLayer& p, const FastActivations& a, uint32_t r, float* y) {
+  constexpr int C = R == 1 ? 2 : 1;
+  __m256 acc[R][MT][C];
+  const uint8_t* row[R];
+  for (int i = 0; i < R; ++i) {
+    for (int m = 0; m < MT; ++m)
+      for (int c = 0; c < C; ++c) acc[i][m][c] = _mm256_setzero_ps();
+    row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
+  }
+  // xfp.v2 reads each group's fp16 codebook, R more short streams.
+  const bool books = R > 1 && p.scheme == Scheme::kXfpV2;
+  for (uint32_t g = 0; g < p.groups_per_row; ++g) {
+    if (books && (g & 1) == 0)
+      for (int i = 0; i < R; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(p.group_half.data() + (size_t(r + i) * p.groups_per_row + g) * 16) +
+                         kPrefetchBytes / 2,
+                     _MM_HINT_T0);
+    Table16 t[R];
+    for (int i = 0; i < R; ++i) t[i] = table16(p, r + i, g);
+    const size_t src = size_t(g) * p.group_bytes;
+    const float* xg = a.x + size_t(g) * p.group_padded;
+    for (uint32_t b = 0; b < p.group_padded; b += kBlock) {
+      if (R > 1 && (b & 127) == 0)
+        for (int i = 0; i < R; ++i)
+          _mm_prefetch(reinterpret_cast<const char*>(row[i] + src + b / 2) + kPrefetchBytes, _MM_HINT_T0);
+      for (int u = 0; u < 4; ++u) {
+        __m256 w[R];
+        for (int i = 0; i < R; ++i) w[i] = lookup(t[i], run_of(run_bytes(row[i] + src + b / 2, u), u));
+        for (int m = 0; m < MT; ++m) {
+          const __m256 x = _mm256_loadu_ps(xg + m * a.stride + b + 8 * u);
+          for (int i = 0; i < R; ++i) acc[i][m][u % C] = _mm256_fmadd_ps(w[i], x, acc[i][m][u % C]);
         }
       }
     }
-    for (int m = 0; m < MT; ++m) {
-      float s = hsum(_mm256_add_ps(acc[m][0], acc[m][1]));
-      add_outliers(p, a, r, m, &s);
-      y[size_t(m) * p.rows + r] = s;
-    }
   }
+  for (int i = 0; i < R; ++i)
+    for (int m = 0; m < MT; ++m) {
+      float s = hsum(C == 1 ? acc[i][m][0] : _mm256_add_ps(acc[i][m][0], acc[i][m][C - 1]));
+      add_outliers(p, a, r + i, m, &s);
+      y[size_t(m) * p.rows + r + i] = s;
+    }
+}
+
+template <int MT>
+LUTC_AVX2 void f32_rows4(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+  // Rows per tile, measured (one Zen 4 thread, int4.g128 11008x4096): R
+  // tables (two registers each), R x MT accumulators and R weights share 16
+  // registers, and a row more than fits spills (batch 4: R = 2 4.7 ms, 3 6.1
+  // ms). Batch 1 gains a little from interleaved rows too (3.05 -> 2.87 ms).
+  constexpr int R = MT == 1 ? 3 : MT == 3 ? 3 : 2;
+  uint32_t r = r0;
+  if constexpr (R > 1)
+    for (; r + R <= r1; r += R) f32_rows4_tile<MT, R>(p, a, r, y);
+  for (; r < r1; ++r) f32_rows4_tile<MT, 1>(p, a, r, y);
 }
 
 // The sop codebooks are fp16 values widened exactly, so their bytes as two
@@ -162,65 +203,94 @@ LUTC_AVX2 inline __m256i planes2(const HalfPlanes& h, unsigned book_lo, unsigned
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(h.t[2 * book_lo + book_hi][plane]));
 }
 
-template <int MT, uint32_t G, bool kPaired>
-LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
+// Rows r .. r + R - 1 of a dense layer against MT vectors, as f32_rows4_tile.
+template <int MT, uint32_t G, bool kPaired, int R>
+LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, const HalfPlanes& h, uint32_t r,
                               float* y) {
   constexpr uint32_t kGroups = kBlock / G;  // per block
+  constexpr int C = R == 1 ? 2 : 1;
   const uint32_t full = p.groups_per_row / kGroups, blocks = p.padded_cols() / kBlock;
-  const HalfPlanes h = half_planes(p);
   const __m256i low4 = _mm256_set1_epi8(15);
   const __m256i nibble = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-  const __m256i tlo = planes2(h, 0, 0, 0), thi = planes2(h, 0, 0, 1);
   const uint8_t* books = p.sop_book.data();
   const float* scales = p.sop_scale.data();
-  for (uint32_t r = r0; r < r1; ++r) {
-    __m256 acc[MT][2];
-    for (int m = 0; m < MT; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
-    const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    const uint16_t* scale_codes = p.group_half.data() + size_t(r) * p.groups_per_row;
-    // A row's last block may hold fewer groups; only their runs are summed.
-    auto block = [&](uint32_t i, uint32_t groups) LUTC_AVX2 {
-      uint16_t c[kGroups];
-      block_scale_codes<kGroups>(scale_codes + i * kGroups, groups, c);
+  __m256 acc[R][MT][C];
+  const uint8_t* row[R];
+  const uint16_t* scale_codes[R];
+  for (int i = 0; i < R; ++i) {
+    for (int m = 0; m < MT; ++m)
+      for (int c = 0; c < C; ++c) acc[i][m][c] = _mm256_setzero_ps();
+    row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
+    scale_codes[i] = p.group_half.data() + size_t(r + i) * p.groups_per_row;
+  }
+  // A row's last block may hold fewer groups; only their runs are summed.
+  auto block = [&](uint32_t blk, uint32_t groups) LUTC_AVX2 {
+    uint16_t c[R][kGroups];
+    __m128i run[R][4];
+    for (int i = 0; i < R; ++i) {
+      if (R > 1 && (blk & 3) == 0)
+        _mm_prefetch(reinterpret_cast<const char*>(row[i] + size_t(blk) * (kBlock / 2)) + kPrefetchBytes,
+                     _MM_HINT_T0);
+      block_scale_codes<kGroups>(scale_codes[i] + blk * kGroups, groups, c[i]);
       const __m256i raw = _mm256_broadcastsi128_si256(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(i) * (kBlock / 2))));
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(row[i] + size_t(blk) * (kBlock / 2))));
       const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(raw, nibble), low4);
       __m256i lob, hib;
       if constexpr (!kPaired) {
-        lob = _mm256_shuffle_epi8(tlo, idx);
-        hib = _mm256_shuffle_epi8(thi, idx);
+        lob = _mm256_shuffle_epi8(planes2(h, 0, 0, 0), idx);
+        hib = _mm256_shuffle_epi8(planes2(h, 0, 0, 1), idx);
       } else if constexpr (G == 16) {
-        const unsigned b0 = books[c[0]], b1 = books[c[1]];
+        const unsigned b0 = books[c[i][0]], b1 = books[c[i][1]];
         lob = _mm256_shuffle_epi8(planes2(h, b0, b1, 0), idx);
         hib = _mm256_shuffle_epi8(planes2(h, b0, b1, 1), idx);
       } else {
         // Bytes 0-7 of each lane are one group, 8-15 the next.
-        const unsigned b0 = books[c[0]], b1 = books[c[1]], b2 = books[c[2]], b3 = books[c[3]];
+        const unsigned b0 = books[c[i][0]], b1 = books[c[i][1]], b2 = books[c[i][2]], b3 = books[c[i][3]];
         lob = _mm256_blend_epi32(_mm256_shuffle_epi8(planes2(h, b0, b2, 0), idx),
                                  _mm256_shuffle_epi8(planes2(h, b1, b3, 0), idx), 0xCC);
         hib = _mm256_blend_epi32(_mm256_shuffle_epi8(planes2(h, b0, b2, 1), idx),
                                  _mm256_shuffle_epi8(planes2(h, b1, b3, 1), idx), 0xCC);
       }
       const __m256i h0 = _mm256_unpacklo_epi8(lob, hib), h1 = _mm256_unpackhi_epi8(lob, hib);
-      const __m128i run[4] = {_mm256_castsi256_si128(h0), _mm256_castsi256_si128(h1),
-                              _mm256_extracti128_si256(h0, 1), _mm256_extracti128_si256(h1, 1)};
-      const float* x = a.x + size_t(i) * kBlock;
-      __m256 s = _mm256_setzero_ps();
-      for (uint32_t u = 0; u < groups * (G / 8); ++u) {
-        if (8 * u % G == 0) s = _mm256_set1_ps(scales[c[8 * u / G]]);
-        const __m256 w = _mm256_mul_ps(_mm256_cvtph_ps(run[u]), s);
-        for (int m = 0; m < MT; ++m)
-          acc[m][u & 1] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + m * a.stride + 8 * u), acc[m][u & 1]);
-      }
-    };
-    for (uint32_t i = 0; i < full; ++i) block(i, kGroups);
-    if (full < blocks) block(full, p.groups_per_row % kGroups);
-    for (int m = 0; m < MT; ++m) {
-      float s = hsum(_mm256_add_ps(acc[m][0], acc[m][1]));
-      add_outliers(p, a, r, m, &s);
-      y[size_t(m) * p.rows + r] = s;
+      run[i][0] = _mm256_castsi256_si128(h0);
+      run[i][1] = _mm256_castsi256_si128(h1);
+      run[i][2] = _mm256_extracti128_si256(h0, 1);
+      run[i][3] = _mm256_extracti128_si256(h1, 1);
     }
-  }
+    const float* x = a.x + size_t(blk) * kBlock;
+    for (uint32_t u = 0; u < groups * (G / 8); ++u) {
+      __m256 w[R];
+      for (int i = 0; i < R; ++i)
+        w[i] = _mm256_mul_ps(_mm256_cvtph_ps(run[i][u]), _mm256_set1_ps(scales[c[i][8 * u / G]]));
+      for (int m = 0; m < MT; ++m) {
+        const __m256 xv = _mm256_loadu_ps(x + m * a.stride + 8 * u);
+        for (int i = 0; i < R; ++i) acc[i][m][u % C] = _mm256_fmadd_ps(w[i], xv, acc[i][m][u % C]);
+      }
+    }
+  };
+  for (uint32_t i = 0; i < full; ++i) block(i, kGroups);
+  if (full < blocks) block(full, p.groups_per_row % kGroups);
+  for (int i = 0; i < R; ++i)
+    for (int m = 0; m < MT; ++m) {
+      float s = hsum(C == 1 ? acc[i][m][0] : _mm256_add_ps(acc[i][m][0], acc[i][m][C - 1]));
+      add_outliers(p, a, r + i, m, &s);
+      y[size_t(m) * p.rows + r + i] = s;
+    }
+}
+
+template <int MT, uint32_t G, bool kPaired>
+LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
+                              float* y) {
+  // Rows per tile, measured as f32_rows4's (e2m1.ue4m3.b16): a row's block
+  // waits as fp16 in two registers and needs no table registers, so a row
+  // more fits than there (batch 3: R = 3 3.6 ms, 4 4.7 ms; batch 1: 4 rows
+  // 2.6 ms, 1 row 3.0 ms).
+  constexpr int R = MT == 1 ? 4 : 3;
+  const HalfPlanes h = half_planes(p);
+  uint32_t r = r0;
+  if constexpr (R > 1)
+    for (; r + R <= r1; r += R) f32_dense_tile<MT, G, kPaired, R>(p, a, h, r, y);
+  for (; r < r1; ++r) f32_dense_tile<MT, G, kPaired, 1>(p, a, h, r, y);
 }
 
 // Codes other than 4-bit, and 6-bit outside sop. Dense sop layers with 2-,
