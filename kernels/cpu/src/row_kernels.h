@@ -2,6 +2,8 @@
 // What each instruction-set file provides. The dispatcher (fast_gemv.cpp,
 // exact_gemv.cpp) prepares activations once per call and hands row ranges
 // to these functions, one per thread task.
+#include <xmmintrin.h>
+
 #include <cstdint>
 
 #include "lutc/kernels/cpu/isa.h"
@@ -45,6 +47,26 @@ constexpr uint32_t kWideChunk = 128;
 inline uint32_t wide_f32_element(uint32_t pos) {
   const uint32_t v = pos / 16, i = pos % 16, d = i % 4, n = 4 * v + i / 4;
   return 4 * d + n / 2 + 16 * (n % 2);
+}
+
+// Software prefetch distance for code streams, in bytes. The hardware
+// prefetcher alone leaves too few misses in flight when decode work sits
+// between loads (xfp.v2 i8 from DRAM: 45 / 71 / 80 / 82 / 83 % of the read
+// bandwidth at 1 / 4 / 8 / 16 / 32 KiB, docs/kernels.md 6.1), and the row
+// tiles' R interleaved rows are R short streams it follows too late.
+constexpr int kPrefetchBytes = 16384;
+
+// xfp.v2 tiles also read each group's fp16 codebook (16 entries, 32 bytes)
+// from R more short streams: prefetch those of rows r..r+R-1 at group g,
+// every second group (one 64-byte line holds two). Always inlined: a call
+// from a tile would spill its table and accumulator registers (3.7x slower).
+template <int R>
+__attribute__((always_inline)) inline void prefetch_v2_codebooks(const PackedLayer& p, uint32_t r, uint32_t g) {
+  if ((g & 1) != 0) return;
+  for (int i = 0; i < R; ++i)
+    _mm_prefetch(reinterpret_cast<const char*>(p.group_half.data() + (size_t(r + i) * p.groups_per_row + g) * 16) +
+                     kPrefetchBytes / 2,
+                 _MM_HINT_T0);
 }
 
 using RowsFn = void (*)(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,

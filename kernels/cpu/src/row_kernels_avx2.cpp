@@ -103,11 +103,6 @@ LUTC_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Software prefetch distance for the code streams of a tile: R interleaved
-// rows are R short streams, which the hardware prefetcher follows too late
-// (the AVX-512 tiles measured the same 16 KiB).
-constexpr int kPrefetchBytes = 16384;
-
 // Rows r .. r + R - 1 against MT vectors: each activation load feeds R rows'
 // FMAs. Row by row, a batch re-read all MT vectors from L2 per row (MT x 16
 // KiB at K = 4096 leaves L1), and those loads set the speed. One accumulator
@@ -123,14 +118,9 @@ LUTC_AVX2 void f32_rows4_tile(const PackedLayer& p, const FastActivations& a, ui
       for (int c = 0; c < C; ++c) acc[i][m][c] = _mm256_setzero_ps();
     row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
   }
-  // xfp.v2 reads each group's fp16 codebook, R more short streams.
   const bool books = R > 1 && p.scheme == Scheme::kXfpV2;
   for (uint32_t g = 0; g < p.groups_per_row; ++g) {
-    if (books && (g & 1) == 0)
-      for (int i = 0; i < R; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(p.group_half.data() + (size_t(r + i) * p.groups_per_row + g) * 16) +
-                         kPrefetchBytes / 2,
-                     _MM_HINT_T0);
+    if (books) prefetch_v2_codebooks<R>(p, r, g);
     Table16 t[R];
     for (int i = 0; i < R; ++i) t[i] = table16(p, r + i, g);
     const size_t src = size_t(g) * p.group_bytes;

@@ -16,12 +16,6 @@
 namespace lutc::kernels {
 namespace {
 
-// Software prefetch distance for the code stream. The hardware prefetcher
-// alone leaves too few misses in flight when decode work sits between loads:
-// xfp.v2 i8 from DRAM went 45 / 71 / 80 / 82 / 83 % of the read bandwidth at
-// 1 / 4 / 8 / 16 / 32 KiB (docs/kernels.md 6.1).
-constexpr int kPrefetchBytes = 16384;
-
 // The 32 codes of a block as two vpermps index vectors, x in the wide order
 // (row_kernels.h): the 16 code bytes are broadcast to all four 128-bit lanes
 // (a load, no shuffle) and each lane shifts its nibble down; vpermps reads
@@ -102,14 +96,9 @@ LUTC_AVX512 void f32_rows4_tile(const PackedLayer& p, const FastActivations& a, 
     row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
     row_meta(p, r + i, meta + i * meta_stride);
   }
-  // xfp.v2 reads each group's fp16 codebook, R more short streams.
   const bool books = p.scheme == Scheme::kXfpV2;
   for (uint32_t g = 0; g < p.groups_per_row; ++g) {
-    if (books && (g & 1) == 0)
-      for (int i = 0; i < R; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(p.group_half.data() + (size_t(r + i) * p.groups_per_row + g) * 16) +
-                         kPrefetchBytes / 2,
-                     _MM_HINT_T0);
+    if (books) prefetch_v2_codebooks<R>(p, r, g);
     __m512 t[R];
     for (int i = 0; i < R; ++i) t[i] = table16_meta(p, r + i, g, meta + i * meta_stride);
     const size_t src = size_t(g) * p.group_bytes;

@@ -125,10 +125,6 @@ LUTC_AVX2 inline __m256i spread_ctrl() {
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(c));
 }
 
-// Software prefetch distance for the code streams of a tile: R interleaved
-// rows are R short streams, which the hardware prefetcher follows too late.
-constexpr int kPrefetchBytes = 16384;
-
 // Rows r .. r + R - 1 against MT vectors: each activation load feeds R rows'
 // FMAs instead of every row re-reading the MT vectors from L2. One
 // accumulator per (row, vector); a lone row keeps two per vector.

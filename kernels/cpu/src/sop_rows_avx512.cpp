@@ -76,11 +76,9 @@ struct BlockCodes {
   }
 };
 
-// R rows side by side are R short streams (a row is 2 or 3 KiB), too short
-// for the hardware prefetcher to pick up each one; rows are contiguous, so
-// this distance also runs ahead into the next tiles. One row at a time is a
+// Tiles prefetch their codes (kPrefetchBytes): rows are contiguous, so the
+// distance also runs ahead into the next tiles. One row at a time is a
 // single long stream, which the hardware follows better alone.
-constexpr int kPrefetchBytes = 16384;
 
 constexpr size_t kMaxScaleCodes = 1024;  // 10-bit sop scale codes at most
 
