@@ -142,6 +142,7 @@ void Controller::execute(const isa::Instruction& in) {
       regs_[f[0]] = int32_t(f[1]);
       break;
     case isa::Op::LUT_LOAD: {
+      accept_when_idle({lanes_idle(), outliers_idle()});
       uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
       for (uint32_t i = f[0]; i < f[0] + f[1]; ++i) {
         const LutRecord& r = p.lut_image[i];
@@ -154,12 +155,14 @@ void Controller::execute(const isa::Instruction& in) {
       break;
     }
     case isa::Op::DMA_IN: {
+      accept_when_idle({lanes_idle(), outliers_idle()});
       const Space space = f[0] == uint32_t(isa::Segment::ACT) ? Space::kActSram : Space::kWeightSram;
       DmaCommand c{DmaCommand::Kind::kSegment, ++issued_segments_, in, readers_of(space, f[2], uint64_t(f[2]) + f[3])};
       dma.write(c);
       break;
     }
     case isa::Op::DECODE_MAC: {
+      accept_when_idle({lanes_idle()});
       ComputeCommand c{++issued_lanes_, in, regs_, {}};
       if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
       const uint32_t rows = f[0], cols = f[1], k0 = f[2];
@@ -178,6 +181,7 @@ void Controller::execute(const isa::Instruction& in) {
       break;
     }
     case isa::Op::OUTLIER: {
+      accept_when_idle({outliers_idle()});
       ComputeCommand c{++issued_outliers_, in, regs_, {}};
       if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
       note_read(Space::kWeightSram, f[0], f[0] + uint64_t(f[1]) * kOutlierRecordBytes, progress_.outliers, c.seq);
@@ -187,10 +191,15 @@ void Controller::execute(const isa::Instruction& in) {
       break;
     }
     case isa::Op::STORE: {
+      accept_when_idle({lanes_idle(), outliers_idle()});
       ComputeCommand c{++issued_stores_, in, regs_, {}};
-      c.after.push_back({progress_.lanes, issued_lanes_});
-      c.after.push_back({progress_.outliers, issued_outliers_});
+      c.after.push_back(lanes_idle());
+      c.after.push_back(outliers_idle());
       writeback.write(c);
+      // The controller drives one row per cycle to writeback before it fetches again.
+      const double start = now_cycles(), rows = double(f[1]) * ctx_.batch;
+      sc_core::wait(cycles(rows));
+      log_.busy(Unit::kController, start, now_cycles(), "STORE");
       break;
     }
     case isa::Op::SYNC:
@@ -202,20 +211,35 @@ void Controller::execute(const isa::Instruction& in) {
   }
 }
 
+void Controller::accept_when_idle(std::initializer_list<Dependency> units) {
+  accept_when_idle(units.begin(), units.end());
+}
+
+void Controller::accept_when_idle(const Dependency* first, const Dependency* last) {
+  const double fetched = now_cycles();
+  double idle = 0;
+  for (const Dependency* d = first; d != last; ++d) {
+    d->counter->wait_until(d->seq);
+    if (d->seq) idle = std::max(idle, d->counter->retired_at());
+  }
+  // A unit that retires at cycle t is seen idle in cycle t; the instruction
+  // is accepted in that cycle and the next one is fetched after it.
+  const double accepted = std::max(now_cycles(), idle + kIssueCycles);
+  if (accepted > now_cycles()) sc_core::wait(cycles(accepted - now_cycles()));
+  log_.stall(Unit::kController, now_cycles() - fetched);
+}
+
 void Controller::sync(uint32_t mask) {
-  double waited = 0;
-  if (mask & 1) waited += progress_.dma_segments->wait_until(issued_segments_);
-  if (mask & 2) waited += progress_.dma_luts->wait_until(issued_luts_);
-  log_.stall(Unit::kController, waited);
+  Dependency units[2];
+  size_t n = 0;
+  if (mask & 1) units[n++] = {progress_.dma_segments, issued_segments_};
+  if (mask & 2) units[n++] = {progress_.dma_luts, issued_luts_};
+  accept_when_idle(units, units + n);
 }
 
 void Controller::drain() {
-  double waited = progress_.dma_segments->wait_until(issued_segments_);
-  waited += progress_.dma_luts->wait_until(issued_luts_);
-  waited += progress_.lanes->wait_until(issued_lanes_);
-  waited += progress_.outliers->wait_until(issued_outliers_);
-  waited += progress_.writeback->wait_until(issued_stores_);
-  log_.stall(Unit::kController, waited);
+  accept_when_idle({{progress_.dma_segments, issued_segments_}, {progress_.dma_luts, issued_luts_}, lanes_idle(),
+                    outliers_idle(), {progress_.writeback, issued_stores_}});
 }
 
 }  // namespace lutc::sim

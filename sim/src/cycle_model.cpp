@@ -1,6 +1,7 @@
 #include "lutc/sim/cycle_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace lutc::sim {
 
@@ -10,6 +11,10 @@ double dram_sustained_bytes_per_cycle(const ArchConfig& arch, const SimOptions& 
   // Each request occupies a slot for its latency plus its own transfer time.
   const double per_slot = burst / (double(arch.dram_latency_cycles) + burst / peak);
   return std::min(peak, double(opt.dram_outstanding) * per_slot);
+}
+
+double dram_transfer_cycles(uint64_t bytes, double bytes_per_cycle) {
+  return std::ceil(double(bytes) / bytes_per_cycle);
 }
 
 uint64_t lut_image_bytes(const ArchConfig& arch, uint64_t words, uint64_t records) {

@@ -56,10 +56,11 @@ void DecodeLanes::thread() {
       // bank conflicts show as LUT time beyond the lanes' (and as lane stall).
       const double useful = end - tm.conflict_cycles;
       log_.busy(Unit::kLanes, start, useful, "DECODE_MAC", label);
-      log_.busy(Unit::kLut, start + 1, end - 2, "LUT read", label);
-      log_.busy(Unit::kWeightSram, start, useful - 3, "index read", label);
-      log_.busy(Unit::kActSram, start, useful - 3, "activation read", label);
-      log_.busy(Unit::kAccumulator, start + 3, useful, "accumulate", label);
+      const double reads_end = useful - kDecodePipelineDepth;
+      log_.busy(Unit::kLut, start, end - kDecodePipelineDepth, "LUT read", label);
+      log_.busy(Unit::kWeightSram, start, reads_end, "index read", label);
+      log_.busy(Unit::kActSram, start, reads_end, "activation read", label);
+      log_.busy(Unit::kAccumulator, start + kDecodePipelineDepth, useful, "accumulate", label);
       retired.retire(c.seq);
     }
   });

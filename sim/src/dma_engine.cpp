@@ -61,7 +61,7 @@ void DmaEngine::segment(const DmaCommand& c, DmaLanding& l) {
   }
   l.act = act;
   l.done = done;
-  l.first = done - double(bytes) * copies / rate;
+  l.first = done - copies * dram_transfer_cycles(bytes, rate);
   ActionCounts& a = log_.actions;
   a.dram_bytes += uint64_t(bytes) * copies;
   (act ? a.act_sram_write_bytes : a.weight_sram_write_bytes) += uint64_t(bytes) * copies;
@@ -83,7 +83,7 @@ void DmaEngine::lut_load(const DmaCommand& c, DmaLanding& l) {
   const uint64_t bytes = lut_image_bytes(p.arch, words, count);
   const double rate = dram_sustained_bytes_per_cycle(p.arch, opt_);
   const double done = transfer(dram_address(kLutImageSegment, 0, 0), nullptr, uint32_t(bytes));
-  l.first = done - double(bytes) / rate;
+  l.first = done - dram_transfer_cycles(bytes, rate);
   // Each bank takes one word per cycle; banks fill in parallel as words arrive.
   l.done = std::max(done, l.first + *std::max_element(per_bank.begin(), per_bank.end()));
   log_.actions.dram_bytes += bytes;

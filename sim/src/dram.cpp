@@ -43,7 +43,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   // previous transfer, whichever is later; the rest streams.
   const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
   const sc_core::sc_time first = std::max(issued + cycles(latency_), channel_free_);
-  channel_free_ = first + cycles(double(n) / bytes_per_cycle_);
+  channel_free_ = first + cycles(dram_transfer_cycles(n, bytes_per_cycle_));
   delay = channel_free_ - sc_core::sc_time_stamp();
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -12,11 +12,14 @@ Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t b
       log(opt.keep_trace),
       outputs(layers.size()),
       windows(layers.size()),
-      // Small queues: the controller runs ahead of the units by a few tiles at most.
-      dma_queue_("dma_queue", 8),
-      lanes_queue_("lanes_queue", 4),
-      outlier_queue_("outlier_queue", 4),
-      writeback_queue_("writeback_queue", 4),
+      // The controller hands a compute unit a command only when it is idle, so
+      // one slot each would do. DMA requests queue between SYNCs as in the
+      // RTL (whose request queue is unbounded): a full queue here would stall
+      // the controller where the RTL does not.
+      dma_queue_("dma_queue", 256),
+      lanes_queue_("lanes_queue", 2),
+      outlier_queue_("outlier_queue", 2),
+      writeback_queue_("writeback_queue", 2),
       weight_sram("weight_sram", arch.weight_sram_bytes(), 1),
       act_sram("act_sram", arch.act_sram_bytes(), batch),
       lut("lut", arch),

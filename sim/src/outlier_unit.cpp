@@ -38,8 +38,8 @@ void OutlierUnit::thread() {
         sc_core::wait(cycles(double(count) * batch + kOutlierPipelineDepth));
         const std::string label = log_.keeps_labels() ? "OUTLIER " + std::to_string(count) : std::string();
         log_.busy(Unit::kOutlier, start, now_cycles(), "OUTLIER", label);
-        log_.busy(Unit::kWeightSram, start, now_cycles() - 2, "outlier read", label);
-        log_.busy(Unit::kAccumulator, start + 2, now_cycles(), "outlier add", label);
+        log_.busy(Unit::kWeightSram, start, now_cycles() - kOutlierPipelineDepth, "outlier read", label);
+        log_.busy(Unit::kAccumulator, start + kOutlierPipelineDepth, now_cycles(), "outlier add", label);
       }
       retired.retire(c.seq);
     }

@@ -25,7 +25,7 @@ void Writeback::thread() {
       if (ctx_.functional) store(c);
       log_.actions.output_words += uint64_t(rows) * ctx_.batch;
       const double start = now_cycles();
-      sc_core::wait(cycles(double(rows) * ctx_.batch + kWritebackPipelineDepth));
+      sc_core::wait(cycles(double(rows) * ctx_.batch));
       log_.busy(Unit::kWriteback, start, now_cycles(), "STORE",
                 log_.keeps_labels() ? "STORE rows " + std::to_string(c.insn.f[0]) + "+" + std::to_string(rows) : "");
       log_.busy(Unit::kAccumulator, start, start + double(rows) * ctx_.batch, "drain");

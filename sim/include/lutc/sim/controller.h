@@ -3,17 +3,20 @@
 // memory, decodes it with the shared opcode table (isa::decode over isa.def),
 // and dispatches it: CFG into the layer registers, DMA_IN / LUT_LOAD to the
 // DMA engine, DECODE_MAC / OUTLIER / STORE to the lanes, the outlier unit and
-// writeback. It does not wait for the units, except at SYNC (the program's
-// barrier) and END (drain). A scoreboard of in-flight reads (SRAM byte ranges
-// and LUT slots) turns the program's double buffering into explicit
-// dependencies: a DMA that overwrites a buffer half waits for the tile that
-// still reads it; the accumulators pass between the lanes/outlier unit and
-// writeback at STORE boundaries.
+// writeback. It issues in order, as the RTL's controller does: an instruction
+// is accepted in the first cycle the units it needs are idle (DECODE_MAC the
+// lanes, OUTLIER the outlier unit; DMA_IN, LUT_LOAD and STORE both, since a
+// DMA may refill a buffer half they read and STORE reads their accumulators;
+// SYNC the DMA; END everything), and a STORE holds the controller one cycle
+// per row. A scoreboard of in-flight reads (SRAM byte ranges and LUT slots)
+// also records each DMA's write-after-read hazards explicitly, so the units
+// stay correct on their own.
 #include <systemc>
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
@@ -77,6 +80,12 @@ class Controller : public sc_core::sc_module {
   void execute(const isa::Instruction& in);
   std::vector<Dependency> readers_of(Space space, uint64_t lo, uint64_t hi);
   void note_read(Space space, uint64_t lo, uint64_t hi, ProgressCounter* unit, uint64_t seq);
+  // In-order issue, as in the RTL: wait until every unit named is idle, then
+  // spend the accept cycle. Stall cycles go to the controller.
+  void accept_when_idle(std::initializer_list<Dependency> units);
+  void accept_when_idle(const Dependency* first, const Dependency* last);
+  Dependency lanes_idle() const { return {progress_.lanes, issued_lanes_}; }
+  Dependency outliers_idle() const { return {progress_.outliers, issued_outliers_}; }
   void sync(uint32_t mask);
   void drain();
 

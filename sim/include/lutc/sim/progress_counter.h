@@ -12,8 +12,12 @@ class ProgressCounter {
   uint64_t value() const { return value_; }
   void retire(uint64_t seq) {
     value_ = seq;
+    retired_at_ = sc_core::sc_time_stamp();
     changed_.notify(sc_core::SC_ZERO_TIME);
   }
+  // When the latest command retired (the unit is idle from then on, unless
+  // more is queued).
+  double retired_at() const { return retired_at_.to_seconds() * 1e9; }
   // Returns the cycles waited.
   double wait_until(uint64_t seq) {
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
@@ -23,6 +27,7 @@ class ProgressCounter {
 
  private:
   uint64_t value_ = 0;
+  sc_core::sc_time retired_at_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_event changed_;
 };
 
