@@ -177,6 +177,16 @@ std::vector<RtlCase> directed_cases() {
   for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kFp8E4M3})
     add({id(std::string(scheme_name(s)) + "_many_tiles"), s, 4, 21, 700, 128,
          {"sram.weight_kib=1", "sram.act_kib=1", "lut.bank_words=256", "core.lanes=4"}});
+  // Issue order: tiles so short that the controller's in-order accept
+  // decides the cycles. Once 5 % (DMA_IN behind outlier-heavy tiles) and
+  // 3 % (a SYNC on every tile) apart in SystemC and RTL cycles.
+  add({"issue_order_outlier_tiles", Scheme::kXfpV2a, 3, 22, 169, 0,
+       {"core.lanes=2", "hif.mant_bits=8", "hif.shift_bits=5", "act.bits=16", "sram.weight_kib=1", "sram.act_kib=1",
+        "lut.bank_words=256", "dram.latency_cycles=7", "dram.bytes_per_cycle=64"},
+       1, Values::kOutlierHeavy});
+  add({"issue_order_sync_tiles", Scheme::kXfpV2a, 5, 20, 20, 0,
+       {"core.lanes=1", "hif.mant_bits=4", "hif.shift_bits=3", "act.bits=16", "sram.act_kib=1", "dram.latency_cycles=48",
+        "dram.bytes_per_cycle=64"}});
   // A batch runs the program once per vector.
   add({"batch3_v2", Scheme::kXfpV2, 4, 8, 64, 0, {}, 3});
   add({"batch2_fp8_act8", Scheme::kFp8E4M3, 8, 5, 40, 0, {"act.bits=8"}, 2});
