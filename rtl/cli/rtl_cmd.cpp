@@ -12,19 +12,22 @@ namespace lutc::cli {
 namespace {
 
 int run_rtl_cmd(int argc, char** argv) {
-  std::string in, xpath, out, report, wave, arch_path;
+  std::string in, xpath, out, report, wave, issue_log, arch_path;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".lutp file")(
       "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32 or bf16 as uint16")(
       "output,o", po::value(&out), "output .npy (float32, rows or batch x rows)")(
       "report", po::value(&report), "engine stats JSON (docs/stats.md)")(
       "wave", po::value(&wave), "FST waveform of the first vector's run (slow; only when asked)")(
+      "issue-log", po::value(&issue_log),
+      "CSV of the first vector's accept cycle per instruction (layer,pc,op,cycle), as `lutc sim --issue-log`")(
       "arch", po::value(&arch_path), "refuse the program unless it was compiled for this arch");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
   if (!parse_command_line(argc, argv,
-                          "usage: lutc rtl X.lutp --x x.npy [-o y.npy] [--report R.json] [--wave W.fst]\n\n"
+                          "usage: lutc rtl X.lutp --x x.npy [-o y.npy] [--report R.json] [--wave W.fst]\n"
+                          "                [--issue-log I.csv]\n\n"
                           "Runs the program on the verilated RTL engine (docs/rtl.md); y is bit-identical to\n"
                           "`lutc run` and `lutc gemv`. The engine was verilated for one structure (lanes <= 8,\n"
                           "4 LUT banks, 1 port, ...); programs for other archs are refused with the reason.",
@@ -35,9 +38,11 @@ int run_rtl_cmd(int argc, char** argv) {
   std::vector<float> y(size_t(x.rows()) * p.meta.rows);
   rtl::RtlOptions opt;
   opt.wave_path = wave;
+  opt.keep_issue_log = !issue_log.empty();
   const rtl::RtlResult r = rtl::run_rtl(p, x.data.data(), uint32_t(x.rows()), y.data(), opt);
   if (!out.empty()) write_outputs(out, x, p.meta.rows, y);
   if (!report.empty()) write_json_file(report, to_json(r.stats));
+  if (!issue_log.empty()) write_issue_log(issue_log, r.issues);
   std::printf("%s: %llu cycles, %llu instructions, %llu LUT reads, %llu bank-conflict cycles, %.1f pJ%s%s\n",
               p.meta.layer.c_str(), (unsigned long long)r.stats.cycles,
               (unsigned long long)r.stats.actions.instructions, (unsigned long long)r.stats.actions.lut_reads,

@@ -9,6 +9,7 @@
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/npy.h"
+#include "lutc/compiler/issue_log.h"
 #include "lutc/sim/report.h"
 #include "lutc/sim/simulate.h"
 
@@ -18,7 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const char kUsage[] =
-    "usage: lutc sim X.lutp [Y.lutp | DIR ...] [--x x.npy [-o y.npy]] [--report R.json] [--trace T.json]\n\n"
+    "usage: lutc sim X.lutp [Y.lutp | DIR ...] [--x x.npy [-o y.npy]] [--report R.json] [--trace T.json]\n"
+    "                [--issue-log I.csv]\n\n"
     "Runs programs on the SystemC cycle-approximate model of the LUT-decode engine (docs/sim.md) and\n"
     "prints cycles, the bottleneck unit, DRAM bandwidth use and energy per layer.\n\n"
     "  One program with --x: a functional run; y (-o) is bit-identical to `lutc gemv` and `lutc run`.\n"
@@ -28,6 +30,8 @@ const char kUsage[] =
     "  --report writes the stats schema (docs/stats.md), the keys the RTL harness emits too.\n"
     "  --trace writes Chrome/Perfetto trace-event JSON: a track per unit, a slice per tile phase\n"
     "  (open it in ui.perfetto.dev or chrome://tracing).\n"
+    "  --issue-log writes the cycle each instruction was accepted in (layer,pc,op,cycle), the same\n"
+    "  CSV `lutc rtl --issue-log` writes: diff the two to find where the model and the RTL part.\n"
     "  DRAM requests: --dram-burst bytes each, --dram-outstanding in flight (not in the arch .ini).";
 
 std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
@@ -49,7 +53,7 @@ std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
 
 int run_sim(int argc, char** argv) {
   std::vector<std::string> inputs;
-  std::string xpath, out, report, trace, arch_path;
+  std::string xpath, out, report, trace, issue_log, arch_path;
   uint32_t batch = 1, burst = 0, outstanding = 0;
   sim::SimOptions defaults;
   po::options_description opts("options");
@@ -58,6 +62,7 @@ int run_sim(int argc, char** argv) {
       "output,o", po::value(&out), "output y .npy (float32, rows or batch x rows); needs --x")(
       "report", po::value(&report), "stats JSON (docs/stats.md)")(
       "trace", po::value(&trace), "Chrome/Perfetto trace-event JSON")(
+      "issue-log", po::value(&issue_log), "CSV of each instruction's accept cycle (layer,pc,op,cycle)")(
       "batch", po::value(&batch)->default_value(1), "activation vectors for a timing-only run")(
       "arch", po::value(&arch_path), "refuse programs not compiled for this arch .ini")(
       "dram-burst", po::value(&burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
@@ -84,6 +89,7 @@ int run_sim(int argc, char** argv) {
   job.options.dram_burst_bytes = burst;
   job.options.dram_outstanding = outstanding;
   job.options.keep_trace = !trace.empty();
+  job.options.keep_issue_log = !issue_log.empty();
   NpyArray x;
   if (!xpath.empty()) {
     x = read_npy(xpath);
@@ -123,6 +129,7 @@ int run_sim(int argc, char** argv) {
   }
   if (!report.empty()) write_json_file(report, sim::report_json(result));
   if (!trace.empty()) sim::write_trace(trace, result, arch.clock_mhz);
+  if (!issue_log.empty()) write_issue_log(issue_log, result.issues);
   std::fputs(sim::layer_table(result).c_str(), stdout);
   return 0;
 }

@@ -39,6 +39,7 @@ void Controller::thread() {
       begin_layer(i);
       LayerWindow& w = windows_[i];
       w.start = now_cycles();
+      if (issues_) issues_->layers.push_back(w.layer);
       w.actions_before = log_.actions;
       w.stall_before.assign(log_.stall_cycles, log_.stall_cycles + kUnitCount);
       double issue_open = w.start;  // consecutive issue cycles become one slice
@@ -53,7 +54,14 @@ void Controller::thread() {
         sc_core::wait(cycles(kIssueCycles));
         ++log_.actions.instructions;
         const double issued = now_cycles();
+        accepted_at_ = issued;
         execute(in);
+        if (issues_) {
+          // The RTL numbers cycles from the first fetch, and accepts in the
+          // cycle before the one this model's issue (or wait) ends at.
+          const double c = accepted_at_ - kIssueCycles - w.start;
+          issues_->records.push_back({i, pc, in.op, uint64_t(std::max(0.0, std::ceil(c - 1e-6)))});
+        }
         if (now_cycles() > issued || in.op == isa::Op::END) {  // it waited: close the issue slice
           log_.busy(Unit::kController, issue_open, issued, "issue");
           issue_open = now_cycles();
@@ -212,10 +220,10 @@ void Controller::execute(const isa::Instruction& in) {
 }
 
 void Controller::accept_when_idle(std::initializer_list<Dependency> units) {
-  accept_when_idle(units.begin(), units.end());
+  accepted_at_ = wait_idle(units.begin(), units.end());
 }
 
-void Controller::accept_when_idle(const Dependency* first, const Dependency* last) {
+double Controller::wait_idle(const Dependency* first, const Dependency* last) {
   const double fetched = now_cycles();
   double idle = 0;
   for (const Dependency* d = first; d != last; ++d) {
@@ -227,6 +235,7 @@ void Controller::accept_when_idle(const Dependency* first, const Dependency* las
   const double accepted = std::max(now_cycles(), idle + kIssueCycles);
   if (accepted > now_cycles()) sc_core::wait(cycles(accepted - now_cycles()));
   log_.stall(Unit::kController, now_cycles() - fetched);
+  return now_cycles();
 }
 
 void Controller::sync(uint32_t mask) {
@@ -234,7 +243,7 @@ void Controller::sync(uint32_t mask) {
   size_t n = 0;
   if (mask & 1) units[n++] = {progress_.dma_segments, issued_segments_};
   if (mask & 2) units[n++] = {progress_.dma_luts, issued_luts_};
-  accept_when_idle(units, units + n);
+  wait_idle(units, units + n);  // accepted at once (its issue cycle); the next fetch waits
 }
 
 void Controller::drain() {

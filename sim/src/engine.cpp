@@ -35,6 +35,7 @@ Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t b
                  outputs, windows) {
   ctx.batch = batch;
   ctx.arch_hash = arch_hash(arch);
+  if (options.keep_issue_log) controller.keep_issue_log(&issues);
   controller.dma(dma_queue_);
   controller.lanes(lanes_queue_);
   controller.outliers(outlier_queue_);

@@ -72,6 +72,7 @@ SimResult collect(Engine& e) {
   for (const LayerResult& r : out.layers) weights += double(r.stats.rows) * r.stats.cols;
   out.total.pj_per_weight = weights > 0 ? out.total.energy.total_pj / weights : 0;
   out.slices = e.log.slices();
+  out.issues = std::move(e.issues);
   return out;
 }
 

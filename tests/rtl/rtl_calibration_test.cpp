@@ -5,7 +5,9 @@
 // report's `cycles` (and y) are compared with the RTL harness's run of the
 // same program and activations. The model issues in order with the RTL's
 // accept rules and unit latencies, so the cycles must be equal, program by
-// program; any difference is a modelling error. The table (and its worst
+// program, and so must every instruction's accept cycle (both engines'
+// --issue-log); any difference is a modelling error, reported at the first
+// instruction where the two part. The table (and its worst
 // case, max and mean) is printed for docs/sim.md.
 #include <gtest/gtest.h>
 
@@ -18,6 +20,7 @@
 #include <fstream>
 #include <limits>
 
+#include "lutc/compiler/issue_log.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/npy.h"
 #include "nlohmann/json.hpp"
@@ -34,7 +37,7 @@ struct Row {
   bool within() const { return sim == rtl; }
 };
 
-TEST(RtlCalibration, SystemcCyclesEqualRtl) {
+TEST(RtlCalibration, SystemcCyclesAndIssueOrderEqualRtl) {
   const std::string dir = temp_dir();
   const uint64_t seed = fresh_seed();
   std::vector<Row> rows;
@@ -57,17 +60,20 @@ TEST(RtlCalibration, SystemcCyclesEqualRtl) {
     std::vector<float> x(p.meta.cols);
     for (auto& v : x) v = n(rng);
     const std::string lutp = dir + "/" + c.name + ".lutp", xnpy = dir + "/" + c.name + ".x.npy",
-                      report = dir + "/" + c.name + ".json", ynpy = dir + "/" + c.name + ".y.npy";
+                      report = dir + "/" + c.name + ".json", ynpy = dir + "/" + c.name + ".y.npy",
+                      issues = dir + "/" + c.name + ".issues.csv";
     write_lutp(lutp, p);
     write_npy(xnpy, {p.meta.cols}, x.data());
     const std::string cmd = std::string(LUTC_EXE) + " sim '" + lutp + "' --x '" + xnpy + "' -o '" + ynpy +
-                            "' --report '" + report + "' > /dev/null 2>&1";
+                            "' --report '" + report + "' --issue-log '" + issues + "' > /dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "failed: " << cmd;
     std::ifstream in(report);
     const nlohmann::json j = nlohmann::json::parse(in);
     std::vector<float> y(p.meta.rows, std::numeric_limits<float>::quiet_NaN());
     const auto t0 = std::chrono::steady_clock::now();
-    const rtl::RtlResult r = rtl::run_rtl(p, x.data(), 1, y.data());
+    rtl::RtlOptions opt;
+    opt.keep_issue_log = true;
+    const rtl::RtlResult r = rtl::run_rtl(p, x.data(), 1, y.data(), opt);
     rtl_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rtl_cycles += r.stats.cycles;
     const NpyArray sim_y = read_npy(ynpy);
@@ -77,6 +83,10 @@ TEST(RtlCalibration, SystemcCyclesEqualRtl) {
     Row row{c.name, r.stats.cycles, j.at("cycles").get<uint64_t>()};
     if (!row.within())
       failures += "  " + row.name + ": rtl " + std::to_string(row.rtl) + ", systemc " + std::to_string(row.sim) + "\n";
+    const IssueLog sim_issues = read_issue_log(issues);
+    ASSERT_EQ(r.issues.records.size(), p.code.size()) << c.name << ": the RTL log has one record per instruction";
+    const std::string parted = first_issue_difference(r.issues, sim_issues, "rtl", "systemc");
+    if (!parted.empty()) failures += "  " + row.name + " issue logs, " + parted;
     rows.push_back(row);
   }
   double sum = 0;
@@ -92,7 +102,9 @@ TEST(RtlCalibration, SystemcCyclesEqualRtl) {
               100.0 * worst->rel(), worst->name.c_str());
   std::printf("verilated engine: %llu cycles in %.3f s (%.2f M cycles/s, model construction included)\n",
               (unsigned long long)rtl_cycles, rtl_seconds, rtl_cycles / rtl_seconds / 1e6);
-  EXPECT_TRUE(failures.empty()) << "SystemC cycles differ from the RTL's (LUTC_SEED=" << seed << "):\n" << failures;
+  EXPECT_TRUE(failures.empty()) << "SystemC cycles or accept cycles differ from the RTL's (LUTC_SEED=" << seed
+                                << "):\n"
+                                << failures;
 }
 
 }  // namespace

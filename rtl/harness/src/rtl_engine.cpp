@@ -85,7 +85,7 @@ class Run {
       throw Error(ExitCode::kIo, "cannot write wave '" + opt_.wave_path + "'");
   }
 
-  void execute(float* y, Accounting& acct, std::vector<RowOrigin>* origin) {
+  void execute(float* y, Accounting& acct, std::vector<RowOrigin>* origin, IssueLog* issues) {
     Vlutc_engine& t = *top_;
     t.cfg_mant_bits = p_.arch.hif_mant_bits;
     t.cfg_shift_bits = p_.arch.hif_shift_bits;
@@ -126,6 +126,7 @@ class Run {
       if (fst_) fst_->dump(2 * (acct.cycles + cycle) + 1);
       if (accepted) {
         const isa::Instruction& in = p_.code[pc];
+        if (issues) issues->records.push_back({0, uint32_t(pc), in.op, cycle});
         acct.instruction(p_, in);
         if (in.op == isa::Op::DECODE_MAC) {
           // A row tile's first DECODE_MAC after a STORE starts a new origin.
@@ -203,10 +204,12 @@ RtlResult run_rtl(const Program& p, const float* x, uint32_t batch, float* y, co
                                          "': " + why + " (docs/rtl.md \"Verilated configuration\")");
   RtlResult r;
   r.origin.resize(p.meta.rows);
+  if (opt.keep_issue_log) r.issues.layers.push_back(p.meta.layer);
   Accounting acct;
   for (uint32_t m = 0; m < batch; ++m) {
     Run run(p, x + size_t(m) * p.meta.cols, opt, m == 0 && !opt.wave_path.empty());
-    run.execute(y + size_t(m) * p.meta.rows, acct, m == 0 ? &r.origin : nullptr);
+    run.execute(y + size_t(m) * p.meta.rows, acct, m == 0 ? &r.origin : nullptr,
+                m == 0 && opt.keep_issue_log ? &r.issues : nullptr);
     run.commit_wave();
   }
   r.stats = acct.stats(p, batch);

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "lutc/compiler/issue_log.h"
 #include "lutc/sim/activity_log.h"
 #include "lutc/sim/commands.h"
 #include "lutc/sim/progress_counter.h"
@@ -65,6 +66,8 @@ class Controller : public sc_core::sc_module {
   Controller(sc_core::sc_module_name name, RunContext& ctx, ActivityLog& log, std::vector<SimLayer>& layers,
              uint32_t batch, Progress progress, std::vector<std::vector<float>>& outputs,
              std::vector<LayerWindow>& windows);
+  // Record each instruction's accept cycle into `log` (nullptr: don't).
+  void keep_issue_log(IssueLog* log) { issues_ = log; }
 
  private:
   enum class Space : uint8_t { kWeightSram, kActSram, kLutSlots };
@@ -83,7 +86,8 @@ class Controller : public sc_core::sc_module {
   // In-order issue, as in the RTL: wait until every unit named is idle, then
   // spend the accept cycle. Stall cycles go to the controller.
   void accept_when_idle(std::initializer_list<Dependency> units);
-  void accept_when_idle(const Dependency* first, const Dependency* last);
+  // Waits until the units are idle and a cycle has seen them so; returns when.
+  double wait_idle(const Dependency* first, const Dependency* last);
   Dependency lanes_idle() const { return {progress_.lanes, issued_lanes_}; }
   Dependency outliers_idle() const { return {progress_.outliers, issued_outliers_}; }
   void sync(uint32_t mask);
@@ -101,6 +105,8 @@ class Controller : public sc_core::sc_module {
   Registers regs_{};
   std::deque<Read> reads_;
   std::pair<uint64_t, uint64_t> last_act_{0, 0};  // activation range of the last DECODE_MAC
+  IssueLog* issues_ = nullptr;
+  double accepted_at_ = 0;  // when the instruction being executed was accepted
   uint64_t issued_segments_ = 0, issued_luts_ = 0, issued_lanes_ = 0, issued_outliers_ = 0, issued_stores_ = 0;
 };
 

@@ -38,6 +38,7 @@ class Engine : public sc_core::sc_module {
   ActivityLog log;
   std::vector<std::vector<float>> outputs;  // per layer: batch x rows (functional runs)
   std::vector<LayerWindow> windows;         // per layer
+  IssueLog issues;                          // when options.keep_issue_log
 
  private:
   sc_core::sc_fifo<DmaCommand> dma_queue_;

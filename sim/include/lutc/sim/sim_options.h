@@ -17,6 +17,8 @@ struct SimOptions {
   uint32_t dram_outstanding = 64;
   // Record one slice per unit activity for a trace (costs memory on big models).
   bool keep_trace = false;
+  // Record the cycle each instruction is accepted in (IssueLog, the RTL's format).
+  bool keep_issue_log = false;
 };
 
 }  // namespace lutc::sim

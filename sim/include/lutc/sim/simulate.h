@@ -34,6 +34,7 @@ struct SimResult {
   EngineStats total;          // a decode step: cycles, actions and busy time summed over layers
   std::vector<Slice> slices;  // labelled when options.keep_trace
   std::vector<std::string> layer_names;
+  IssueLog issues;            // when options.keep_issue_log
 };
 
 // Runs `body` inside sc_main (sc_elab_and_sim); returns its result. Errors

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lutc/compiler/engine_stats.h"
+#include "lutc/compiler/issue_log.h"
 #include "lutc/compiler/program.h"
 
 namespace lutc::rtl {
@@ -27,6 +28,7 @@ std::string unsupported_arch(const ArchConfig& arch);
 struct RtlOptions {
   std::string wave_path;           // FST of the first activation vector's run when non-empty
   uint64_t max_cycles = 200000000;  // a hung program fails instead of spinning
+  bool keep_issue_log = false;      // record the first vector's accept cycles (RtlResult::issues)
 };
 
 // Per output row, what produced it: the STORE that wrote it and the
@@ -40,6 +42,7 @@ struct RowOrigin {
 struct RtlResult {
   EngineStats stats;               // engine "rtl", summed over the batch
   std::vector<RowOrigin> origin;   // per output row (from the first vector's run)
+  IssueLog issues;                 // the first vector's run, when RtlOptions::keep_issue_log
 };
 
 // x: batch x cols fp32; y: batch x rows. The engine has one activation
