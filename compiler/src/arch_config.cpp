@@ -9,12 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <type_traits>
 #include <vector>
 
 #include "lutc/model/error.h"
+#include "lutc/model/text_file.h"
 
 namespace lutc {
 namespace po = boost::program_options;
@@ -161,11 +161,7 @@ ArchConfig parse_arch(const std::string& text, const std::string& origin) {
 }
 
 ArchConfig load_arch(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(ExitCode::kIo, "cannot open arch config '" + path + "'");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_arch(ss.str(), path);
+  return parse_arch(read_text_file(path, "arch config"), path);
 }
 
 namespace {

@@ -1,11 +1,11 @@
 #include "lutc/compiler/issue_log.h"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
+#include "lutc/model/text_file.h"
 
 namespace lutc {
 namespace {
@@ -113,13 +113,7 @@ IssueLog parse_issue_log(const std::string& csv, const std::string& what) {
   return log;
 }
 
-IssueLog read_issue_log(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ExitCode::kIo, "cannot read issue log '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_issue_log(s.str(), path);
-}
+IssueLog read_issue_log(const std::string& path) { return parse_issue_log(read_text_file(path, "issue log"), path); }
 
 std::string first_issue_difference(const IssueLog& a, const IssueLog& b, const std::string& a_name,
                                    const std::string& b_name) {

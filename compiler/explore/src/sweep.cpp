@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -12,6 +11,7 @@
 
 #include "lutc/model/error.h"
 #include "lutc/model/layer.h"
+#include "lutc/model/text_file.h"
 
 namespace lutc::explore {
 namespace fs = std::filesystem;
@@ -321,11 +321,7 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
 }
 
 Sweep load_sweep(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw Error(ExitCode::kIo, "cannot open sweep file '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_sweep(ss.str(), path);
+  return parse_sweep(read_text_file(path, "sweep file"), path);
 }
 
 }  // namespace lutc::explore
