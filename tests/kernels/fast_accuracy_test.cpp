@@ -10,9 +10,14 @@
 //    32 activations), each uniform with step amax/127: relative variance
 //    c^2 / (3 * 127^2) = 2.1e-5 * c^2 for a crest factor c = amax/rms. Tables
 //    and Student-t(4) activations have c ~ 2..4, so NMSE ~ 1e-4..7e-4 with
-//    both roundings. Bound 3e-3; a decode slip is far above it.
+//    both roundings. Bound 3e-3 plus 10x the activation rounding's expected
+//    NMSE for this very x (act_rounding_nmse): one large t(4) draw coarsens
+//    its whole block of 32, and at batch 1 nothing averages that out (seen up
+//    to 2e-3 over ~70k draws). A decode slip is far above either.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -48,12 +53,38 @@ QuantizedLayer realistic_layer(Scheme s, uint32_t rows, uint32_t cols, uint64_t 
   return quantize_xfp("synth", Role::kOther, w.data(), rows, cols, o);
 }
 
+// The NMSE that rounding x to int8 per block of 32 (step amax / 127, error
+// uniform in +-step / 2) is expected to add: sum over vectors and columns of
+// (sum over rows of w^2) * step^2 / 12, over sum ref^2. Blocks are taken from
+// column 0; the kernels start them at each group (the same blocks for every
+// layout here but a short last group), which changes little.
+double act_rounding_nmse(const QuantizedLayer& l, const std::vector<float>& x, uint32_t batch,
+                         const std::vector<double>& ref) {
+  std::vector<float> w(size_t(l.rows) * l.cols);
+  golden_decode(l, w.data());
+  std::vector<double> col_w2(l.cols, 0.0);
+  for (uint32_t r = 0; r < l.rows; ++r)
+    for (uint32_t k = 0; k < l.cols; ++k) col_w2[k] += double(w[size_t(r) * l.cols + k]) * w[size_t(r) * l.cols + k];
+  double num = 0, den = 0;
+  for (uint32_t m = 0; m < batch; ++m)
+    for (uint32_t k0 = 0; k0 < l.cols; k0 += 32) {
+      const uint32_t k1 = std::min(l.cols, k0 + 32);
+      double amax = 0;
+      for (uint32_t k = k0; k < k1; ++k) amax = std::max(amax, double(std::fabs(x[size_t(m) * l.cols + k])));
+      const double step = amax / 127;
+      for (uint32_t k = k0; k < k1; ++k) num += col_w2[k] * step * step / 12;
+    }
+  for (double v : ref) den += v * v;
+  return den > 0 ? num / den : 0;
+}
+
 void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what) {
   const kernels::PackedLayer p = kernels::pack_layer(l);
   kernels::ThreadPool pool(2);
   for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
     const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
     const std::vector<double> ref = reference_fp64(l, x, batch);
+    const double i8_bound = kI8Bound + 10 * act_rounding_nmse(l, x, batch, ref);
     for (Isa isa : available_isas())
       for (Path path : {Path::kF32, Path::kI8}) {
         if (!kernels::path_supports(path, p)) continue;
@@ -63,9 +94,11 @@ void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what)
         std::vector<float> y = poisoned(size_t(batch) * l.rows);
         kernels::gemv_fast(path, p, x.data(), batch, y.data(), opt);
         const double e = nmse(ref, y);
-        std::printf("[ nmse     ] %-10s %-9s %dx%d b=%d batch %u %-8s %-3s %.3e\n", what, scheme_name(l.scheme),
-                    int(l.rows), int(l.cols), int(l.bits), batch, kernels::isa_name(isa), kernels::path_name(path), e);
-        EXPECT_LT(e, path == Path::kF32 ? kF32Bound : kI8Bound)
+        const double bound = path == Path::kF32 ? kF32Bound : i8_bound;
+        std::printf("[ nmse     ] %-10s %-9s %dx%d b=%d batch %u %-8s %-3s %.3e (bound %.2e)\n", what,
+                    scheme_name(l.scheme), int(l.rows), int(l.cols), int(l.bits), batch, kernels::isa_name(isa),
+                    kernels::path_name(path), e, bound);
+        EXPECT_LT(e, bound)
             << scheme_name(l.scheme) << " " << kernels::isa_name(isa) << " " << kernels::path_name(path) << " batch "
             << batch;
       }
@@ -104,6 +137,7 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
     for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
       const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
       const std::vector<double> ref = reference_fp64(l, x, batch);
+    const double i8_bound = kI8Bound + 10 * act_rounding_nmse(l, x, batch, ref);
       for (Isa isa : available_isas()) {
         kernels::RunOptions opt;
         opt.isa = isa;
