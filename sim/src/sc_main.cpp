@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "lutc/model/error.h"
 #include "lutc/sim/simulate.h"
 
 namespace {
@@ -27,6 +28,14 @@ int sc_main(int, char*[]) {
 namespace lutc::sim {
 
 int run_in_systemc(const std::function<int()>& body) {
+  // SystemC elaborates once per process; a second run would fail deep in the
+  // kernel (E529 "simulation running") and take every later test with it.
+  static bool entered = false;
+  if (entered)
+    throw Error(ExitCode::kInternal,
+                "SystemC runs once per process and this process has already simulated: run each simulation in "
+                "its own process (ctest runs every sim test alone; by hand, one --gtest_filter test per run)");
+  entered = true;
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
   g_body = &body;
   char name[] = "lutc";
