@@ -123,8 +123,8 @@ bool WeightFileParsers::is_consistent_llama2c(const uint8_t* data, uint64_t size
   return header_problem(h).empty() && layout_of(h).end == size;
 }
 
-void WeightFileParsers::parse_llama2c(WeightFile& w) {
-  const MappedFile& m = map(w);
+void WeightFileParsers::parse_llama2c(WeightFile& w, uint32_t file_index) {
+  const MappedFile& m = map(w, file_index);
   const std::string& file = m.path();
   if (m.size() < kHeaderBytes) {
     fail_input(file, "", 0, "not a safetensors file, and too small for a llama2.c header (" +
@@ -155,6 +155,7 @@ void WeightFileParsers::parse_llama2c(WeightFile& w) {
   }
   ts.push_back(f32_tensor("model.norm.weight", {dim}, l.final_norm));
   if (!h.shared_classifier()) ts.push_back(f32_tensor("lm_head.weight", {h.vocab(), dim}, l.classifier));
+  for (TensorInfo& t : ts) t.file = file_index;
 
   auto& md = metadata(w);
   md["dim"] = std::to_string(h.dim);

@@ -108,8 +108,8 @@ void reject_overlaps(const std::string& file, std::vector<TensorInfo>& tensors) 
 
 }  // namespace
 
-void WeightFileParsers::parse_safetensors(WeightFile& w) {
-  const MappedFile& m = map(w);
+void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
+  const MappedFile& m = map(w, file_index);
   const std::string& file = m.path();
   const uint8_t* p = m.data();
   const uint64_t size = m.size();
@@ -135,17 +135,21 @@ void WeightFileParsers::parse_safetensors(WeightFile& w) {
 
   const uint64_t data_start = 8 + n;
   HeaderParser parser(file, data_start, size - data_start);
-  std::vector<TensorInfo>& out = tensors(w);
+  std::vector<TensorInfo> out;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
-      metadata(w) = parser.metadata(*it);
+      // Shards of one checkpoint repeat the same metadata; the first one wins.
+      for (auto& [k, v] : parser.metadata(*it)) metadata(w).emplace(k, v);
     } else {
       out.push_back(parser.tensor(it.key(), *it));
+      out.back().file = file_index;
     }
   }
-  // File order is the natural listing order, and sorted order is what the
-  // overlap check needs.
+  // Offset order is the file's natural listing order and what the overlap
+  // check needs; it runs per file, as offsets of different shards never meet.
   reject_overlaps(file, out);
+  std::vector<TensorInfo>& all = tensors(w);
+  all.insert(all.end(), out.begin(), out.end());
 }
 
 }  // namespace lutc

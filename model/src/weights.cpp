@@ -56,22 +56,20 @@ uint64_t TensorInfo::elements() const {
   return e;
 }
 
-std::unique_ptr<WeightFile> WeightFile::open(const std::string& path) {
-  auto w = WeightFileParsers::make_empty();
-  WeightFileParsers::set_map(*w, std::make_unique<MappedFile>(path), path);
-  const MappedFile& m = WeightFileParsers::map(*w);
+std::unique_ptr<WeightFile> WeightFile::open(const std::string& path) { return WeightFileParsers::open_any(path); }
+
+const char* WeightFileParsers::parse_single(WeightFile& w, uint32_t file) {
+  const MappedFile& m = map(w, file);
   // A safetensors file starts with its JSON header at byte 8. In a llama2.c
   // checkpoint byte 8 is the low byte of n_layers, which is '{' only for 123
   // (or 379, ...) layers; such a file is llama2.c only if its size matches.
   const bool json_at_8 = m.size() > 8 && m.data()[8] == '{';
-  if (json_at_8 && !WeightFileParsers::is_consistent_llama2c(m.data(), m.size())) {
-    WeightFileParsers::set_format(*w, "safetensors");
-    WeightFileParsers::parse_safetensors(*w);
-  } else {
-    WeightFileParsers::set_format(*w, "llama2c");
-    WeightFileParsers::parse_llama2c(*w);
+  if (json_at_8 && !is_consistent_llama2c(m.data(), m.size())) {
+    parse_safetensors(w, file);
+    return "safetensors";
   }
-  return w;
+  parse_llama2c(w, file);
+  return "llama2c";
 }
 
 WeightFile::~WeightFile() = default;
@@ -111,29 +109,34 @@ void convert(const uint8_t* src, DType dtype, uint64_t count, float* out) {
 void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* out) const {
   const uint64_t rows = t.shape.empty() ? 1 : t.rows();  // a scalar reads as one 1x1 row
   const uint64_t cols = t.cols();
+  if (t.file >= maps_.size()) {
+    throw Error(ExitCode::kInternal, located(path_, t.name, -1, "tensor does not belong to this file"));
+  }
+  const MappedFile& map = *maps_[t.file];
+  const std::string& path = files_[t.file];
   if (r0 > rows || n > rows - r0) {
     throw Error(ExitCode::kInternal,
-                located(path_, t.name, -1,
+                located(path, t.name, -1,
                         "rows [" + std::to_string(r0) + ", " + std::to_string(r0 + n) +
                             ") requested from a tensor of " + std::to_string(rows) + " rows"));
   }
   if (!dtype_is_weight(t.dtype)) {
-    fail_input(path_, t.name, static_cast<long long>(t.offset),
+    fail_input(path, t.name, static_cast<long long>(t.offset),
                std::string("dtype ") + dtype_name(t.dtype) + " is not a weight dtype (F32, F16, BF16)");
   }
   const size_t es = dtype_size(t.dtype);
   // Guards against a TensorInfo that did not come from this file.
-  if (t.nbytes != t.elements() * es || t.offset > map_->size() || t.nbytes > map_->size() - t.offset) {
-    throw Error(ExitCode::kInternal, located(path_, t.name, -1, "tensor does not belong to this file"));
+  if (t.nbytes != t.elements() * es || t.offset > map.size() || t.nbytes > map.size() - t.offset) {
+    throw Error(ExitCode::kInternal, located(path, t.name, -1, "tensor does not belong to this file"));
   }
   if (n == 0 || cols == 0) return;
   const uint64_t first = r0 * cols;
   const uint64_t count = n * cols;
-  convert(map_->data() + t.offset + first * es, t.dtype, count, out);
+  convert(map.data() + t.offset + first * es, t.dtype, count, out);
   for (uint64_t i = 0; i < count; ++i) {
     if (std::isfinite(out[i])) continue;
     const uint64_t row = r0 + i / cols, col = i % cols;
-    fail_input(path_, t.name, static_cast<long long>(t.offset + (first + i) * es),
+    fail_input(path, t.name, static_cast<long long>(t.offset + (first + i) * es),
                std::string(std::isnan(out[i]) ? "NaN" : "Inf") + " weight at row " +
                    std::to_string(row) + ", col " + std::to_string(col));
   }

@@ -1,7 +1,8 @@
 #pragma once
-// Read-only access to real weight files without loading them whole: the file
-// is memory-mapped and tensors are converted to fp32 a row range at a time.
-// Formats: safetensors (F32, F16, BF16) and llama2.c legacy checkpoints.
+// Read-only access to real weight files without loading them whole: the files
+// are memory-mapped and tensors are converted to fp32 a row range at a time.
+// Formats: safetensors (F32, F16, BF16), a Hugging Face folder of safetensors
+// shards with model.safetensors.index.json, and llama2.c legacy checkpoints.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,8 +24,9 @@ struct TensorInfo {
   std::string name;
   DType dtype = DType::kF32;
   std::vector<uint64_t> shape;
-  uint64_t offset = 0;  // absolute byte offset of the data in the file
+  uint64_t offset = 0;  // absolute byte offset of the data in its file
   uint64_t nbytes = 0;
+  uint32_t file = 0;  // index into WeightFile::files(): the shard holding the data
   bool is_matrix() const { return shape.size() == 2; }
   uint64_t rows() const { return shape.empty() ? 0 : shape[0]; }
   uint64_t cols() const;  // product of the remaining dims (1 for a vector)
@@ -35,15 +37,27 @@ class MappedFile;
 
 class WeightFile {
  public:
-  // Detects the format from the content (safetensors header JSON vs llama2.c
-  // int32 header). Throws Error(kBadInput) naming the file, the tensor and the
-  // offset on anything malformed: header length past the end, offsets outside
-  // the data, unknown dtype, shape/byte-count mismatch, overlapping tensors.
+  // `path` is one of: a folder holding model.safetensors.index.json (shards)
+  // or model.safetensors; a *.safetensors.index.json file; a single
+  // .safetensors; a llama2.c .bin. A single file's format is detected from
+  // its content (safetensors header JSON vs llama2.c int32 header). Throws
+  // Error(kBadInput) naming the file, the tensor and the offset on anything
+  // malformed: header length past the end, offsets outside the data, unknown
+  // dtype, shape/byte-count mismatch, overlapping tensors, an index whose
+  // weight_map disagrees with its shards. Throws Error(kUsage) for one shard
+  // of a sharded checkpoint passed alone, naming the folder to pass instead.
   static std::unique_ptr<WeightFile> open(const std::string& path);
   ~WeightFile();
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  // as given: a file or a folder
   const std::string& format() const { return format_; }  // "safetensors" | "llama2c"
+  // The mapped files: one, or the shards in index order.
+  const std::vector<std::string>& files() const { return files_; }
+  const std::string& file_of(const TensorInfo& t) const { return files_.at(t.file); }
+  // config.json beside the weights (Hugging Face), read but not parsed; empty
+  // when there is none. llama_config_from() prefers it to the metadata.
+  const std::string& config_path() const { return config_path_; }
+  const std::string& config_text() const { return config_text_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
   // safetensors __metadata__, or the llama2.c header fields (dim, n_layers, ...)
@@ -56,8 +70,9 @@ class WeightFile {
 
  private:
   WeightFile() = default;
-  std::string path_, format_;
-  std::unique_ptr<MappedFile> map_;
+  std::string path_, format_, config_path_, config_text_;
+  std::vector<std::string> files_;
+  std::vector<std::unique_ptr<MappedFile>> maps_;  // parallel to files_
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
   friend struct WeightFileParsers;
