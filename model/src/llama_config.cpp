@@ -1,5 +1,6 @@
-// Model hyper-parameters from a weight file's metadata (safetensors
-// __metadata__ or the llama2.c header, both exposed by WeightFile::metadata()).
+// Model hyper-parameters from a weight file's config.json (hf_config.cpp) or
+// its metadata (safetensors __metadata__ or the llama2.c header, both exposed
+// by WeightFile::metadata()).
 #include <cstdlib>
 
 #include "lutc/model/error.h"
@@ -54,6 +55,8 @@ class MetaReader {
 }  // namespace
 
 LlamaConfig llama_config_from(const WeightFile& file) {
+  if (!file.config_path().empty())
+    return llama_config_from_hf(file.config_text(), file.config_path(), file.find("lm_head.weight") != nullptr);
   const MetaReader m(file);
   LlamaConfig c;
   c.dim = m.u32("dim");

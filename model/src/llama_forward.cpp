@@ -60,26 +60,47 @@ const RowMatrix& LlamaModel::need(const std::string& name, uint64_t rows, uint64
 }
 
 LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), tensors_(std::move(tensors)) {
-  const uint32_t d = cfg.dim, kv = cfg.kv_dim(), h = cfg.hidden_dim;
+  if (!cfg.unsupported.empty()) {
+    throw Error(ExitCode::kBadInput, "the reference forward pass cannot run this model" +
+                                         (cfg.model_type.empty() ? std::string() : " (" + cfg.model_type + ")") +
+                                         ": " + cfg.unsupported);
+  }
+  const uint32_t d = cfg.dim, kv = cfg.kv_dim(), qd = cfg.q_dim(), h = cfg.hidden_dim, hs = cfg.head_size();
   embed_ = &need("model.embed_tokens.weight", cfg.vocab_size, d);
   final_norm_ = &need("model.norm.weight", d, 1);
   classifier_ = cfg.tied_classifier ? embed_ : &need("lm_head.weight", cfg.vocab_size, d);
+  // Expert tensor names of the two MoE conventions: router, then the gate, up
+  // and down projections of expert E under "<prefix>experts.E.".
+  const bool mixtral = cfg.moe_names == MoeNames::kMixtral;
+  const std::string moe = mixtral ? "block_sparse_moe." : "mlp.";
+  const char* ex_names[3] = {mixtral ? "w1.weight" : "gate_proj.weight", mixtral ? "w3.weight" : "up_proj.weight",
+                             mixtral ? "w2.weight" : "down_proj.weight"};
   for (uint32_t i = 0; i < cfg.n_layers; ++i) {
     Layer l{};
     l.att_norm = &need(layer_name(i, "input_layernorm.weight"), d, 1);
-    l.wq = &need(layer_name(i, "self_attn.q_proj.weight"), d, d);
+    l.wq = &need(layer_name(i, "self_attn.q_proj.weight"), qd, d);
     l.wk = &need(layer_name(i, "self_attn.k_proj.weight"), kv, d);
     l.wv = &need(layer_name(i, "self_attn.v_proj.weight"), kv, d);
-    l.wo = &need(layer_name(i, "self_attn.o_proj.weight"), d, d);
+    l.wo = &need(layer_name(i, "self_attn.o_proj.weight"), d, qd);
+    if (cfg.qkv_bias) {
+      l.bq = &need(layer_name(i, "self_attn.q_proj.bias"), qd, 1);
+      l.bk = &need(layer_name(i, "self_attn.k_proj.bias"), kv, 1);
+      l.bv = &need(layer_name(i, "self_attn.v_proj.bias"), kv, 1);
+    }
+    if (cfg.o_bias) l.bo = &need(layer_name(i, "self_attn.o_proj.bias"), d, 1);
+    if (cfg.qk_norm) {
+      l.q_norm = &need(layer_name(i, "self_attn.q_norm.weight"), hs, 1);
+      l.k_norm = &need(layer_name(i, "self_attn.k_norm.weight"), hs, 1);
+    }
     l.ffn_norm = &need(layer_name(i, "post_attention_layernorm.weight"), d, 1);
     if (cfg.moe()) {
-      l.router = &need(layer_name(i, "mlp.gate.weight"), cfg.n_experts, d);
+      l.router = &need(layer_name(i, (moe + "gate.weight").c_str()), cfg.n_experts, d);
       const uint32_t eh = cfg.moe_hidden_dim;
       for (uint32_t e = 0; e < cfg.n_experts; ++e) {
-        const std::string p = "mlp.experts." + std::to_string(e) + ".";
-        l.ex_gate.push_back(&need(layer_name(i, (p + "gate_proj.weight").c_str()), eh, d));
-        l.ex_up.push_back(&need(layer_name(i, (p + "up_proj.weight").c_str()), eh, d));
-        l.ex_down.push_back(&need(layer_name(i, (p + "down_proj.weight").c_str()), d, eh));
+        const std::string p = moe + "experts." + std::to_string(e) + ".";
+        l.ex_gate.push_back(&need(layer_name(i, (p + ex_names[0]).c_str()), eh, d));
+        l.ex_up.push_back(&need(layer_name(i, (p + ex_names[1]).c_str()), eh, d));
+        l.ex_down.push_back(&need(layer_name(i, (p + ex_names[2]).c_str()), d, eh));
       }
       if (cfg.shared_hidden_dim) {
         const uint32_t sh = cfg.shared_hidden_dim;
@@ -95,9 +116,7 @@ LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), t
     }
     layers_.push_back(l);
   }
-  const uint32_t hs = cfg.head_size();
-  for (uint32_t i = 0; i < hs / 2; ++i)
-    inv_freq_.push_back(float(1.0 / std::pow(double(cfg.rope_theta), double(2 * i) / double(hs))));
+  inv_freq_ = rope_inv_freq(cfg);
   for (const auto& [name, t] : tensors_) names_.emplace(&t, name);
 }
 
@@ -134,6 +153,24 @@ void LlamaModel::rope(float* x, uint32_t n_heads, uint32_t pos) const {
   }
 }
 
+void LlamaModel::head_norm(RowMatrix& x, const RowMatrix* w, uint32_t n_heads) const {
+  if (!w) return;
+  const uint32_t hs = cfg_.head_size();
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    for (uint32_t h = 0; h < n_heads; ++h) {
+      auto head = x.row(r).segment(Eigen::Index(h) * hs, hs);
+      const float ms = head.squaredNorm() / float(hs);
+      head = head.cwiseProduct(w->col(0).transpose()) / std::sqrt(ms + cfg_.rms_eps);
+    }
+  }
+}
+
+RowMatrix LlamaModel::project(const RowMatrix& x, const RowMatrix* w, const RowMatrix* bias) const {
+  RowMatrix y = x * w->transpose();
+  if (bias) y.rowwise() += bias->col(0).transpose();
+  return y;
+}
+
 RowMatrix LlamaModel::rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const {
   RowMatrix y(x.rows(), x.cols());
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
@@ -161,9 +198,12 @@ RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x, ProjectionObserver
     for (uint32_t e = 0; e < cfg_.n_experts; ++e) order[e] = e;
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return p[a] > p[b]; });
     const RowMatrix xr = x.row(r);
+    float top = 0;
+    for (uint32_t j = 0; j < cfg_.n_experts_per_tok; ++j) top += p[order[j]];
+    const float norm = cfg_.norm_topk_prob ? 1.f / top : 1.f;
     for (uint32_t j = 0; j < cfg_.n_experts_per_tok; ++j) {
       const uint32_t e = order[j];
-      out.row(r) += p[e] * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e], seen);
+      out.row(r) += (p[e] * norm) * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e], seen);
     }
     if (l.sh_gate) {
       if (obs) observe(obs, l.sh_mix, xr);
@@ -191,13 +231,15 @@ Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache, ProjectionObserv
       observe(obs, l.wk, xb);
       observe(obs, l.wv, xb);
     }
-    RowMatrix q = xb * l.wq->transpose();
-    RowMatrix k = xb * l.wk->transpose();
+    RowMatrix q = project(xb, l.wq, l.bq);
+    RowMatrix k = project(xb, l.wk, l.bk);
+    head_norm(q, l.q_norm, cfg_.n_heads);
+    head_norm(k, l.k_norm, cfg_.n_kv_heads);
     rope(q.data(), cfg_.n_heads, pos);
     rope(k.data(), cfg_.n_kv_heads, pos);
     cache.k[li].row(pos) = k;
-    cache.v[li].row(pos) = xb * l.wv->transpose();
-    RowMatrix att = RowMatrix::Zero(1, cfg_.dim);
+    cache.v[li].row(pos) = project(xb, l.wv, l.bv);
+    RowMatrix att = RowMatrix::Zero(1, cfg_.q_dim());
     for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
       const uint32_t kvo = (h / group) * hs;
       for (uint32_t t = 0; t <= pos; ++t)
@@ -206,7 +248,7 @@ Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache, ProjectionObserv
       for (uint32_t t = 0; t <= pos; ++t) att.row(0).segment(h * hs, hs) += scores[t] * cache.v[li].row(t).segment(kvo, hs);
     }
     if (obs) observe(obs, l.wo, att);
-    x += att * l.wo->transpose();
+    x += project(att, l.wo, l.bo);
     x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
   }
   cache.length = pos + 1;
@@ -234,13 +276,15 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, Projection
       observe(obs, l.wk, xb);
       observe(obs, l.wv, xb);
     }
-    RowMatrix q = xb * l.wq->transpose(), k = xb * l.wk->transpose();
-    const RowMatrix v = xb * l.wv->transpose();
+    RowMatrix q = project(xb, l.wq, l.bq), k = project(xb, l.wk, l.bk);
+    const RowMatrix v = project(xb, l.wv, l.bv);
+    head_norm(q, l.q_norm, cfg_.n_heads);
+    head_norm(k, l.k_norm, cfg_.n_kv_heads);
     for (Eigen::Index t = 0; t < T; ++t) {
       rope(q.row(t).data(), cfg_.n_heads, uint32_t(t));
       rope(k.row(t).data(), cfg_.n_kv_heads, uint32_t(t));
     }
-    RowMatrix att(T, cfg_.dim);
+    RowMatrix att(T, cfg_.q_dim());
     for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
       const uint32_t kvo = (h / group) * hs;
       RowMatrix s = (q.middleCols(h * hs, hs) * k.middleCols(kvo, hs).transpose()) / std::sqrt(float(hs));
@@ -251,7 +295,7 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, Projection
       att.middleCols(h * hs, hs) = s * v.middleCols(kvo, hs);
     }
     if (obs) observe(obs, l.wo, att);
-    x += att * l.wo->transpose();
+    x += project(att, l.wo, l.bo);
     x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
   }
   if (!obs) return rmsnorm_rows(x, *final_norm_) * classifier_->transpose();

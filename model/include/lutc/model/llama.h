@@ -1,8 +1,10 @@
 #pragma once
 // Reference forward pass for Llama-family decoder models (docs/lm-eval.md):
-// RMSNorm, RoPE, grouped-query attention with a KV cache, SwiGLU MLP (dense,
-// or Qwen-MoE routed experts + a gated shared expert), tied or untied
-// classifier. fp32 Eigen throughout; it is the yardstick quantized weights are
+// RMSNorm, RoPE (optionally linear- or llama3-scaled), grouped-query attention
+// with a KV cache (optional q/k/v/o biases as in Qwen2, per-head q/k RMSNorm as
+// in Qwen3, a head size other than dim / heads), SwiGLU MLP (dense, or routed
+// experts under Qwen-MoE or Mixtral names + an optional gated shared expert),
+// tied or untied classifier. fp32 Eigen throughout; it is the yardstick quantized weights are
 // judged by, not a fast inference engine.
 #include <Eigen/Dense>
 #include <cstdint>
@@ -23,6 +25,11 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 // of each head; Hugging Face checkpoints rotate channel i with i + head/2.
 enum class RopeLayout : uint8_t { kInterleaved, kHalf };
 
+enum class RopeScaling : uint8_t { kNone, kLinear, kLlama3 };
+// Expert tensor names: Qwen-MoE "mlp.gate" + "mlp.experts.E.{gate,up,down}_proj";
+// Mixtral "block_sparse_moe.gate" + "block_sparse_moe.experts.E.{w1,w3,w2}".
+enum class MoeNames : uint8_t { kQwen, kMixtral };
+
 struct LlamaConfig {
   uint32_t dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab_size = 0, seq_len = 0;
   bool tied_classifier = true;
@@ -32,18 +39,54 @@ struct LlamaConfig {
   // Qwen-MoE MLP when n_experts > 0: softmax router, top-k experts (weights
   // not renormalized), plus a shared expert gated by sigmoid(shared_expert_gate).
   uint32_t n_experts = 0, n_experts_per_tok = 0, moe_hidden_dim = 0, shared_hidden_dim = 0;
+  MoeNames moe_names = MoeNames::kQwen;
+  bool norm_topk_prob = false;  // renormalize the top-k router weights to sum to 1 (Mixtral, Qwen3-MoE)
+  // DeepSeek MoE, parsed from config.json; the reference forward does not run it.
+  uint32_t n_shared_experts = 0, first_k_dense = 0;
 
-  uint32_t head_size() const { return dim / n_heads; }
+  uint32_t head_dim = 0;  // 0: dim / n_heads (Qwen3 sets it explicitly)
+  bool qkv_bias = false;  // self_attn.{q,k,v}_proj.bias (Qwen2)
+  bool o_bias = false;    // self_attn.o_proj.bias (attention_bias in Llama / Qwen3)
+  bool qk_norm = false;   // self_attn.{q,k}_norm.weight: RMSNorm of each head before RoPE (Qwen3)
+  struct {
+    RopeScaling type = RopeScaling::kNone;
+    float factor = 1.f, low_freq_factor = 1.f, high_freq_factor = 4.f;
+    uint32_t original_max_pos = 8192;
+  } rope_scaling;
+
+  std::string model_type;   // config.json's model_type; empty for metadata / llama2.c
+  std::string unsupported;  // why the reference forward cannot run this model; empty when it can
+
+  uint32_t head_size() const { return head_dim ? head_dim : dim / n_heads; }
+  uint32_t q_dim() const { return head_size() * n_heads; }
   uint32_t kv_dim() const { return head_size() * n_kv_heads; }
   bool moe() const { return n_experts > 0; }
 };
 
-// Hyper-parameters from a weight file: safetensors __metadata__ (dim, hidden_dim,
-// n_layers, n_heads, n_kv_heads, vocab_size, seq_len, tied_embeddings, and
-// optionally rope_theta, rope_layout=interleaved|half, rms_norm_eps, n_experts,
-// n_experts_per_tok, moe_hidden_dim, shared_expert_hidden_dim) or the llama2.c
-// header. Throws Error(kBadInput) naming the file and the missing/bad key.
+// Hyper-parameters from a weight file: its config.json (Hugging Face, see
+// llama_config_from_hf) when it has one, else safetensors __metadata__ (dim,
+// hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len,
+// tied_embeddings, and optionally rope_theta, rope_layout=interleaved|half,
+// rms_norm_eps, n_experts, n_experts_per_tok, moe_hidden_dim,
+// shared_expert_hidden_dim) or the llama2.c header. Throws Error(kBadInput)
+// naming the file and the missing/bad key.
 LlamaConfig llama_config_from(const WeightFile& file);
+
+// A Hugging Face config.json (families llama, mistral, qwen2, qwen3, mixtral,
+// qwen2_moe, qwen3_moe, deepseek, deepseek_v2, deepseek_v3; docs/lm-eval.md).
+// `has_lm_head` decides tied embeddings when tie_word_embeddings is absent.
+// Throws Error(kBadInput) naming `path` and the key for a wrong type, a zero
+// size, heads that do not divide, an unknown model_type (listing the known
+// ones) or an unsupported rope_scaling type. What parses but the reference
+// forward cannot run (MLA attention, DeepSeek MoE routing, ...) is named in
+// LlamaConfig::unsupported, which LlamaModel refuses.
+LlamaConfig llama_config_from_hf(const std::string& config_json, const std::string& path, bool has_lm_head);
+
+// The head_size / 2 RoPE rotation frequencies of a config: theta^(-2i/h),
+// then the rope_scaling rule (linear: / factor; llama3: / factor below the
+// low-frequency wavelength bound, unchanged above the high one, blended
+// in between).
+std::vector<float> rope_inv_freq(const LlamaConfig& cfg);
 
 // Every tensor the forward pass reads, by Hugging Face name; vectors are n x 1.
 using TensorMap = std::map<std::string, RowMatrix>;
@@ -96,6 +139,8 @@ class LlamaModel {
  private:
   struct Layer {
     const RowMatrix *att_norm, *wq, *wk, *wv, *wo, *ffn_norm;
+    const RowMatrix *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr;  // n x 1 biases
+    const RowMatrix *q_norm = nullptr, *k_norm = nullptr;                         // head_size x 1
     const RowMatrix *w_gate, *w_up, *w_down;  // dense MLP
     const RowMatrix* router = nullptr;         // MoE: n_experts x dim
     std::vector<const RowMatrix*> ex_gate, ex_up, ex_down;
@@ -103,6 +148,11 @@ class LlamaModel {
   };
   const RowMatrix& need(const std::string& name, uint64_t rows, uint64_t cols) const;
   void rope(float* x, uint32_t n_heads, uint32_t pos) const;
+  // RMSNorm of each head of each row of x (T x n_heads * head_size) by w
+  // (Qwen3 q_norm / k_norm); a no-op when w is null.
+  void head_norm(RowMatrix& x, const RowMatrix* w, uint32_t n_heads) const;
+  // x * w^T, plus the bias (n x 1) on every row when there is one.
+  RowMatrix project(const RowMatrix& x, const RowMatrix* w, const RowMatrix* bias) const;
   // MLP block on rows of x (T x dim), rows already normalized.
   RowMatrix mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const;
   // Tells `obs` (when set) that weight w is about to multiply x.
