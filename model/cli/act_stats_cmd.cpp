@@ -63,7 +63,7 @@ int run_act_stats(int argc, char** argv) {
   Args a;
   po::options_description opts("options");
   opts.add_options()
-      ("model", po::value(&a.model)->required(), "model weights (.bin or .safetensors)")
+      ("model", po::value(&a.model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
       ("output,o", po::value(&a.out)->required(), "output .safetensors (written atomically)")
       ("prompts", po::value(&a.prompts)->default_value(8), "number of fixed prompts (lm-eval's)")
       ("tokens", po::value(&a.tokens)->default_value(64), "tokens generated per prompt")

@@ -56,7 +56,7 @@ int run_hprocess(int argc, char** argv) {
   std::string mode;
   po::options_description opts("options");
   opts.add_options()
-      ("model", po::value(&model), "model weights (.bin or .safetensors)")
+      ("model", po::value(&model), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
       ("budget-bytes", po::value(&o.budget_bytes), "memory budget in bytes (model + quantize-on-load working set)")
       ("budget-frac", po::value(&budget_frac), "memory budget as a fraction of the fp16 model size")
       ("loader-budget-bytes", po::value(&o.loader_budget_bytes), "check the quantize-on-load working set against this separate budget; the model bytes alone against --budget-bytes")

@@ -17,8 +17,9 @@ namespace {
 
 const char* kUsage =
     "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n\n"
-    "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (llama2.c .bin or safetensors\n"
-    "with hyper-parameters in __metadata__). The fp32 model greedily continues N fixed prompts\n"
+    "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (a Hugging Face folder with\n"
+    "config.json and safetensors shards, its model.safetensors.index.json, a llama2.c .bin, or\n"
+    "safetensors with hyper-parameters in __metadata__). The fp32 model greedily continues N fixed prompts\n"
     "(BOS + one token) for T tokens; the model under test (the .xfp's layers decoded into MODEL,\n"
     "or fp32 itself) is scored on that text: mean KL(p_fp32 || p_q) in nats (and the reverse),\n"
     "top-1 agreement, perplexity on the fp32 text, greedy prefix match, and distinct-2 / repeated\n"
@@ -83,7 +84,7 @@ int run_lm_eval(int argc, char** argv) {
   bool json = false, do_bench = false;
   LmBenchConfig cfg;
   po::options_description opts("options");
-  opts.add_options()("model", po::value(&model)->required(), "model weights (.bin or .safetensors)")(
+  opts.add_options()("model", po::value(&model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
       "xfp", po::value(&xfp), "quantized layers to decode into the model (else fp32 is scored against itself)")(
       "json", po::bool_switch(&json), "print JSON instead of a table")(
       "prompts", po::value(&cfg.prompts)->default_value(8), "number of fixed prompts")(

@@ -72,7 +72,7 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
       continue;
     }
     if (t.shape[0] == 0 || t.shape[1] == 0 || t.shape[0] > kMaxDim || t.shape[1] > kMaxDim) {
-      fail_input(spec, t.name, static_cast<long long>(t.offset),
+      fail_input(src->file_->file_of(t), t.name, static_cast<long long>(t.offset),
                  "matrix shape " + std::to_string(t.shape[0]) + "x" + std::to_string(t.shape[1]) +
                      " is empty or too large");
     }
