@@ -130,9 +130,11 @@ std::unique_ptr<LlamaModel> LlamaModel::open(const std::string& path, const std:
 
 KvCache LlamaModel::new_cache() const {
   KvCache c;
+  // Rows grow as positions arrive: a config.json's seq_len (128k for Llama
+  // 3.1) would otherwise allocate gigabytes up front.
   for (uint32_t i = 0; i < cfg_.n_layers; ++i) {
-    c.k.emplace_back(RowMatrix::Zero(cfg_.seq_len, cfg_.kv_dim()));
-    c.v.emplace_back(RowMatrix::Zero(cfg_.seq_len, cfg_.kv_dim()));
+    c.k.emplace_back(RowMatrix::Zero(std::min<uint32_t>(cfg_.seq_len, 64), cfg_.kv_dim()));
+    c.v.emplace_back(RowMatrix::Zero(std::min<uint32_t>(cfg_.seq_len, 64), cfg_.kv_dim()));
   }
   return c;
 }
@@ -237,6 +239,11 @@ Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache, ProjectionObserv
     head_norm(k, l.k_norm, cfg_.n_kv_heads);
     rope(q.data(), cfg_.n_heads, pos);
     rope(k.data(), cfg_.n_kv_heads, pos);
+    if (cache.k[li].rows() <= Eigen::Index(pos)) {
+      const Eigen::Index rows = std::min<Eigen::Index>(cfg_.seq_len, 2 * Eigen::Index(pos) + 64);
+      cache.k[li].conservativeResize(rows, Eigen::NoChange);
+      cache.v[li].conservativeResize(rows, Eigen::NoChange);
+    }
     cache.k[li].row(pos) = k;
     cache.v[li].row(pos) = project(xb, l.wv, l.bv);
     RowMatrix att = RowMatrix::Zero(1, cfg_.q_dim());

@@ -144,7 +144,13 @@ struct ShardOf {
 };
 ShardOf listing_index(const std::string& file) {
   const std::string dir = dir_of(file), name = base_of(file);
-  for (const std::string& entry : list_dir(dir)) {
+  std::vector<std::string> entries;
+  try {
+    entries = list_dir(dir);
+  } catch (const Error&) {
+    return {};  // an unlistable folder has no index to consult; the file itself may still open
+  }
+  for (const std::string& entry : entries) {
     if (!ends_with(entry, kIndexSuffix)) continue;
     try {
       const ShardIndex ix = parse_index(join(dir, entry));

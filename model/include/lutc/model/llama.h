@@ -113,7 +113,7 @@ class ProjectionObserver {
 
 // Keys and values of every layer for positions [0, length).
 struct KvCache {
-  std::vector<RowMatrix> k, v;  // per layer: seq_len x kv_dim
+  std::vector<RowMatrix> k, v;  // per layer: (at least length, at most seq_len) x kv_dim, grown by step()
   uint32_t length = 0;
 };
 
