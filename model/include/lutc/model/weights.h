@@ -60,7 +60,8 @@ class WeightFile {
   const std::string& config_text() const { return config_text_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
-  // safetensors __metadata__, or the llama2.c header fields (dim, n_layers, ...)
+  // safetensors __metadata__ (merged over shards, the first shard's value wins), or the
+  // llama2.c header fields (dim, n_layers, ...)
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   // Rows [r0, r0+n) of tensor t (treated as rows x cols) to fp32. Throws
