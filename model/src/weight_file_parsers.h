@@ -15,6 +15,7 @@ struct WeightFileParsers {
 
   static void parse_safetensors(WeightFile& w);
   static void parse_llama2c(WeightFile& w);
+  static void parse_gguf(WeightFile& w);  // gguf_reader.cpp
   // True when the bytes form a consistent llama2.c checkpoint whose size
   // matches its header exactly; used to settle the rare file that could be
   // either format.

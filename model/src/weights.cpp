@@ -72,7 +72,10 @@ std::unique_ptr<WeightFile> WeightFile::open(const std::string& path) {
   // checkpoint byte 8 is the low byte of n_layers, which is '{' only for 123
   // (or 379, ...) layers; such a file is llama2.c only if its size matches.
   const bool json_at_8 = m.size() > 8 && m.data()[8] == '{';
-  if (json_at_8 && !WeightFileParsers::is_consistent_llama2c(m.data(), m.size())) {
+  if (m.size() >= 4 && std::memcmp(m.data(), "GGUF", 4) == 0) {
+    WeightFileParsers::set_format(*w, "gguf");
+    WeightFileParsers::parse_gguf(*w);
+  } else if (json_at_8 && !WeightFileParsers::is_consistent_llama2c(m.data(), m.size())) {
     WeightFileParsers::set_format(*w, "safetensors");
     WeightFileParsers::parse_safetensors(*w);
   } else {
