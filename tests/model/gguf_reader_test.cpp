@@ -12,6 +12,7 @@
 #include "gguf_builder.h"
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/matrix_source.h"
 #include "lutc/model/roles.h"
 #include "lutc/model/weights.h"
 #include "test_data.h"
@@ -272,6 +273,24 @@ TEST(GgufReader, QuantizedAndIntegerTensorsAreListedAndRefusedByName) {
     EXPECT_NE(std::string(e.what()).find("I8"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(same_bits(w->read_all(*w->find(f.name)), f.expected)) << "a float tensor beside them still reads";
+}
+
+TEST(GgufReader, MatrixSourceRefusesAQuantizedMatrixByName) {
+  std::mt19937_64 rng(fresh_seed());
+  GgufSpec spec;
+  const RawTensor norm = random_tensor(rng, "blk.0.attn_norm.weight", "F32", {256});
+  spec.tensors.push_back({norm.name, kGgmlF32, {256}, norm.bytes});
+  const uint64_t rows = 1 + rng() % 4;
+  spec.tensors.push_back({"blk.0.attn_q.weight", kGgmlQ6_K, {256, rows}, noise(rng, size_t(rows * 210))});
+  const std::string path = write_gguf(spec);
+  try {
+    MatrixSource::open(path);
+    ADD_FAILURE() << "a quantized matrix was skipped silently";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("GGUF tensor type Q6_K is quantized"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("blk.0.attn_q.weight"), std::string::npos) << e.what();
+  }
 }
 
 // Hugging Face Llama names to the names llama.cpp's converter writes.
