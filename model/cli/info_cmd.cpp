@@ -1,27 +1,76 @@
-// lutc info: what an .xfp holds, with sizes and effective bpw.
+// lutc info: what an .xfp holds, with sizes and effective bpw; or, for a
+// weight file (safetensors, GGUF, llama2.c), its tensors and metadata.
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/model/layer_report.h"
+#include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
 
 namespace lutc::cli {
 namespace {
 
+// An .xfp by name or by magic; a file that cannot be read also goes to
+// read_xfp, which names the problem.
+bool looks_like_xfp(const std::string& path) {
+  const std::string ext = ".xfp";
+  if (path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) return true;
+  char magic[8] = {};
+  std::ifstream f(path, std::ios::binary);
+  return !f.read(magic, 8) || std::memcmp(magic, "LUTCXFP", 8) == 0;
+}
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string s;
+  for (uint64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s.empty() ? "scalar" : s;
+}
+
+int weight_file_info(const std::string& in, bool json) {
+  const auto w = WeightFile::open(in);
+  if (json) {
+    nlohmann::json j = {{"file", in}, {"format", w->format()}, {"metadata", w->metadata()}};
+    j["tensors"] = nlohmann::json::array();
+    for (const TensorInfo& t : w->tensors()) {
+      j["tensors"].push_back({{"name", t.name}, {"type", t.type_name()}, {"shape", t.shape}, {"offset", t.offset},
+                              {"bytes", t.nbytes}, {"readable", dtype_is_weight(t.dtype)}});
+    }
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s: %s, %zu tensors\n", in.c_str(), w->format().c_str(), w->tensors().size());
+  for (const auto& [k, v] : w->metadata()) {
+    // Chat templates and the like run to kilobytes; the head is enough here.
+    const std::string shown = v.size() <= 80 ? v : v.substr(0, 80) + "... (" + std::to_string(v.size()) + " chars)";
+    std::printf("  %s = %s\n", k.c_str(), shown.c_str());
+  }
+  std::printf("%-48s %-8s %-20s %12s\n", "tensor", "type", "shape", "bytes");
+  for (const TensorInfo& t : w->tensors()) {
+    std::printf("%-48s %-8s %-20s %12llu%s\n", t.name.c_str(), t.type_name(), shape_text(t.shape).c_str(),
+                static_cast<unsigned long long>(t.nbytes), dtype_is_weight(t.dtype) ? "" : "  (not read)");
+  }
+  return 0;
+}
+
 int run_info(int argc, char** argv) {
   std::string in;
   bool json = false;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
+  opts.add_options()("input", po::value(&in)->required(), ".xfp or weight file")(
       "json", po::bool_switch(&json), "print JSON instead of a table");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, "usage: lutc info X.xfp [--json]\n\nLists the layers of an .xfp container: role, shape, scheme, bits, outliers, stored bits and effective bpw.",
+  if (!parse_command_line(argc, argv, "usage: lutc info FILE [--json]\n\nLists the layers of an .xfp container: role, shape, scheme, bits, outliers, stored bits and effective bpw.\n"
+                          "For a weight file (safetensors, GGUF, llama2.c) lists its metadata and tensors: name, type,\n"
+                          "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
                           opts, pos, vm))
     return 0;
+  if (!looks_like_xfp(in)) return weight_file_info(in, json);
   const XfpFile f = read_xfp(in);
   std::vector<LayerReport> rows;
   for (const auto& l : f.layers) rows.push_back(describe_layer(l));
@@ -39,7 +88,7 @@ int run_info(int argc, char** argv) {
   return 0;
 }
 
-const RegisterCommand kRegister({"info", "list the layers of an .xfp with sizes and effective bpw", run_info});
+const RegisterCommand kRegister({"info", "list the layers of an .xfp (or the tensors of a weight file)", run_info});
 
 }  // namespace
 }  // namespace lutc::cli

@@ -23,7 +23,7 @@ namespace {
 
 const char* kUsage =
     "usage: lutc quantize IN -o OUT.xfp [options]\n\n"
-    "Quantizes every 2-D tensor of IN (safetensors F32/F16/BF16, a Hugging Face folder or its\n"
+    "Quantizes every 2-D tensor of IN (safetensors or GGUF F32/F16/BF16/F64, a Hugging Face folder or its\n"
     "model.safetensors.index.json, a llama2.c checkpoint, or a built-in synthetic input: synth:default | synth:NxK[,NxK...][@SEED]) and prints, per layer:\n"
     "role, shape, scheme, bits, outlier %, effective bpw (every stored bit), SQNR, cos min/mean.\n\n"
     "XFP picks bits, outlier budget and mode per layer so that every live row's cosine\n"

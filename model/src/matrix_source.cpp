@@ -67,6 +67,10 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
   }
   src->file_ = WeightFile::open(spec);
   for (const auto& t : src->file_->tensors()) {
+    // A block-quantized matrix (GGUF Q4_K, ...) is a weight lutc cannot read:
+    // skipping it would leave a model quietly incomplete, so read_rows'
+    // refusal, which names the type, stops here.
+    if (t.dtype == DType::kOpaque && t.shape.size() >= 2) src->file_->read_rows(t, 0, 0, nullptr);
     if (!t.is_matrix() || !dtype_is_weight(t.dtype)) {
       src->skipped_.push_back(t.name);
       continue;

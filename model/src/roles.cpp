@@ -47,6 +47,13 @@ constexpr DefaultRule kDefaults[] = {
     {R"((^|\.)attention\.(self\.(query|key|value)|output\.dense)(\.|$))", Role::kAttention},
     {R"((^|\.)(intermediate|output)\.dense(\.|$))", Role::kMlp},
     {R"((^|\.)embeddings\.(word|position|token_type)_embeddings(\.|$))", Role::kEmbedding},
+    // GGUF (llama.cpp) names, blk.N.<component>.weight. The router ffn_gate_inp
+    // and the shared-expert gate ffn_gate_inp_shexp match none: other.
+    {R"((^|\.)ffn_(gate|up|down|gate_up)_exps(\.|$))", Role::kRoutedExpert},
+    {R"((^|\.)ffn_(gate|up|down)_shexp(\.|$))", Role::kSharedExpert},
+    {R"((^|\.)attn_(q|k|v|qkv|output|q_a|q_b|kv_a_mqa|kv_b|k_b|v_b)(\.|$))", Role::kAttention},
+    {R"((^|\.)ffn_(gate|up|down)(\.|$))", Role::kMlp},
+    {R"(^(token_embd|output)(\.|$))", Role::kEmbedding},
 };
 
 }  // namespace

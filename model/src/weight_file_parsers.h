@@ -23,6 +23,7 @@ struct WeightFileParsers {
 
   static void parse_safetensors(WeightFile& w, uint32_t file);
   static void parse_llama2c(WeightFile& w, uint32_t file);
+  static void parse_gguf(WeightFile& w, uint32_t file);  // gguf_reader.cpp
   // True when the bytes form a consistent llama2.c checkpoint whose size
   // matches its header exactly; used to settle the rare file that could be
   // either format.

@@ -256,10 +256,11 @@ std::unique_ptr<WeightFile> WeightFileParsers::open_any(const std::string& path)
     format = open_single(*w, path);  // MappedFile names a missing or special file
     config_dir = dir_of(path);
   }
-  set_format(*w, format == "llama2c" ? "llama2c" : "safetensors");
-  // A llama2.c header is complete and its RoPE layout fixed; config.json
-  // describes Hugging Face weights only.
-  if (format != "llama2c") {
+  set_format(*w, format == "llama2c" ? "llama2c" : format == "gguf" ? "gguf" : "safetensors");
+  // A llama2.c header is complete and its RoPE layout fixed, and a GGUF file
+  // carries its own hyper-parameters; config.json describes Hugging Face
+  // safetensors weights only.
+  if (format != "llama2c" && format != "gguf") {
     const std::string cfg = join(config_dir, "config.json");
     if (kind_of(cfg) == Kind::kFile) set_config(*w, cfg, read_capped(cfg, kMaxConfigBytes, "config.json"));
   }

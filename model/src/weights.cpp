@@ -1,7 +1,9 @@
 #include "lutc/model/weights.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
@@ -19,14 +21,18 @@ namespace {
 struct DTypeInfo {
   DType dtype;
   const char* name;
-  size_t size;
+  size_t size;  // bytes per element; 0 for a type without one (never a safetensors dtype)
+  bool weight;  // read_rows converts it to fp32
 };
 constexpr DTypeInfo kDTypes[] = {
-    {DType::kF32, "F32", 4},   {DType::kF16, "F16", 2},    {DType::kBF16, "BF16", 2},
-    {DType::kF64, "F64", 8},   {DType::kI64, "I64", 8},    {DType::kI32, "I32", 4},
-    {DType::kI16, "I16", 2},   {DType::kI8, "I8", 1},      {DType::kU64, "U64", 8},
-    {DType::kU32, "U32", 4},   {DType::kU16, "U16", 2},    {DType::kU8, "U8", 1},
-    {DType::kBool, "BOOL", 1}, {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kF8E5M2, "F8_E5M2", 1},
+    {DType::kF32, "F32", 4, true},        {DType::kF16, "F16", 2, true},
+    {DType::kBF16, "BF16", 2, true},      {DType::kF64, "F64", 8, true},
+    {DType::kI64, "I64", 8, false},       {DType::kI32, "I32", 4, false},
+    {DType::kI16, "I16", 2, false},       {DType::kI8, "I8", 1, false},
+    {DType::kU64, "U64", 8, false},       {DType::kU32, "U32", 4, false},
+    {DType::kU16, "U16", 2, false},       {DType::kU8, "U8", 1, false},
+    {DType::kBool, "BOOL", 1, false},     {DType::kF8E4M3, "F8_E4M3", 1, false},
+    {DType::kF8E5M2, "F8_E5M2", 1, false}, {DType::kOpaque, "OPAQUE", 0, false},
 };
 const DTypeInfo& info(DType d) {
   for (const auto& i : kDTypes)
@@ -37,12 +43,14 @@ const DTypeInfo& info(DType d) {
 
 const char* dtype_name(DType d) { return info(d).name; }
 size_t dtype_size(DType d) { return info(d).size; }
-bool dtype_is_weight(DType d) { return d == DType::kF32 || d == DType::kF16 || d == DType::kBF16; }
+bool dtype_is_weight(DType d) { return info(d).weight; }
 bool parse_dtype(const std::string& name, DType* out) {
   for (const auto& i : kDTypes)
-    if (name == i.name) return *out = i.dtype, true;
+    if (i.size != 0 && name == i.name) return *out = i.dtype, true;
   return false;
 }
+
+const char* TensorInfo::type_name() const { return source_type.empty() ? dtype_name(dtype) : source_type.c_str(); }
 
 uint64_t TensorInfo::cols() const {
   uint64_t c = 1;
@@ -64,6 +72,10 @@ const char* WeightFileParsers::parse_single(WeightFile& w, uint32_t file) {
   // checkpoint byte 8 is the low byte of n_layers, which is '{' only for 123
   // (or 379, ...) layers; such a file is llama2.c only if its size matches.
   const bool json_at_8 = m.size() > 8 && m.data()[8] == '{';
+  if (m.size() >= 4 && std::memcmp(m.data(), "GGUF", 4) == 0) {
+    parse_gguf(w, file);
+    return "gguf";
+  }
   if (json_at_8 && !is_consistent_llama2c(m.data(), m.size())) {
     parse_safetensors(w, file);
     return "safetensors";
@@ -101,6 +113,20 @@ void convert(const uint8_t* src, DType dtype, uint64_t count, float* out) {
         out[i] = bf16_to_float(b);
       }
       return;
+    case DType::kF64:
+      // A double beyond the float range would be undefined to convert; it
+      // becomes Inf here and read_rows reports it with the double's value.
+      for (uint64_t i = 0; i < count; ++i) {
+        double d;
+        std::memcpy(&d, src + 8 * i, 8);
+        const float inf = std::numeric_limits<float>::infinity();
+        out[i] = std::isnan(d) ? std::numeric_limits<float>::quiet_NaN()
+                 : std::fabs(d) <= std::numeric_limits<float>::max() ? float(d)
+                 : d > 0 ? inf : -inf;
+      }
+      return;
+    default:
+      return;  // read_rows converts weight dtypes only
   }
 }
 
@@ -120,9 +146,15 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
                         "rows [" + std::to_string(r0) + ", " + std::to_string(r0 + n) +
                             ") requested from a tensor of " + std::to_string(rows) + " rows"));
   }
+  if (t.dtype == DType::kOpaque) {
+    fail_input(path_, t.name, static_cast<long long>(t.offset),
+               "GGUF tensor type " + t.source_type +
+                   " is quantized; lutc reads F32/F16/BF16/F64 tensors (re-export the GGUF in f16 or bf16, "
+                   "or use the safetensors)");
+  }
   if (!dtype_is_weight(t.dtype)) {
     fail_input(path, t.name, static_cast<long long>(t.offset),
-               std::string("dtype ") + dtype_name(t.dtype) + " is not a weight dtype (F32, F16, BF16)");
+               std::string("dtype ") + dtype_name(t.dtype) + " is not a weight dtype (F32, F16, BF16, F64)");
   }
   const size_t es = dtype_size(t.dtype);
   // Guards against a TensorInfo that did not come from this file.
@@ -136,9 +168,19 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
   for (uint64_t i = 0; i < count; ++i) {
     if (std::isfinite(out[i])) continue;
     const uint64_t row = r0 + i / cols, col = i % cols;
-    fail_input(path, t.name, static_cast<long long>(t.offset + (first + i) * es),
-               std::string(std::isnan(out[i]) ? "NaN" : "Inf") + " weight at row " +
-                   std::to_string(row) + ", col " + std::to_string(col));
+    const uint64_t at = t.offset + (first + i) * es;
+    std::string what = std::isnan(out[i]) ? "NaN" : "Inf";
+    if (t.dtype == DType::kF64) {
+      double d;
+      std::memcpy(&d, map.data() + at, 8);
+      if (std::isfinite(d)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", d);
+        what = std::string("F64 value ") + buf + " outside the float range";
+      }
+    }
+    fail_input(path, t.name, static_cast<long long>(at),
+               what + " weight at row " + std::to_string(row) + ", col " + std::to_string(col));
   }
 }
 

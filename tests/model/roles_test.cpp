@@ -110,6 +110,30 @@ TEST_F(Roles, BertEncoderNames) {
   expect("pooler.dense.weight", Role::kOther);
 }
 
+// llama.cpp's GGUF names classify like their Hugging Face equivalents.
+TEST_F(Roles, GgufNames) {
+  const std::string l = "blk." + n() + ".";
+  for (const char* p : {"attn_q", "attn_k", "attn_v", "attn_output", "attn_qkv", "attn_q_a", "attn_q_b",
+                        "attn_kv_a_mqa", "attn_kv_b"})
+    expect(l + p + ".weight", Role::kAttention);
+  for (const char* p : {"ffn_gate", "ffn_up", "ffn_down"}) {
+    expect(l + p + ".weight", Role::kMlp);
+    expect(l + p + "_exps.weight", Role::kRoutedExpert);
+    expect(l + p + "_shexp.weight", Role::kSharedExpert);
+  }
+  expect(l + "ffn_gate_up_exps.weight", Role::kRoutedExpert);
+  expect("token_embd.weight", Role::kEmbedding);
+  expect("output.weight", Role::kEmbedding);
+  expect(l + "ffn_gate_inp.weight", Role::kOther);  // the router
+  expect(l + "ffn_gate_inp_shexp.weight", Role::kOther);
+  for (const char* p : {"attn_norm", "ffn_norm", "attn_q_a_norm", "attn_kv_a_norm", "attn_output_norm"})
+    expect(l + p + ".weight", Role::kOther);
+  expect("output_norm.weight", Role::kOther);
+  expect("token_embd_norm.weight", Role::kOther);
+  expect(l + "attn_q.bias", Role::kAttention);
+  expect("encoder.layer." + n() + ".output.dense.weight", Role::kMlp);  // rule 20 is anchored
+}
+
 TEST_F(Roles, UnknownNamesAreOther) {
   for (int i = 0; i < 20; ++i) {
     std::string s;

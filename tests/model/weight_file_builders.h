@@ -15,7 +15,7 @@ namespace lutc::testing {
 
 struct RawTensor {
   std::string name;
-  std::string dtype;  // "F32", "F16", "BF16" or anything, for bad-input tests
+  std::string dtype;  // "F32", "F16", "BF16", "F64" or anything, for bad-input tests
   std::vector<uint64_t> shape;
   std::vector<uint8_t> bytes;
   std::vector<float> expected;  // what a reader must return, element by element
@@ -55,6 +55,17 @@ inline RawTensor random_tensor(std::mt19937_64& rng, const std::string& name, co
       do h = uint16_t(rng()); while (((h >> 10) & 31) == 31);
       append_le(t.bytes, h, 2);
       t.expected.push_back(half_value(h));
+    } else if (dtype == "F64") {
+      // A float's value, plus (half the time) low mantissa bits a float cannot
+      // hold, which the reader must round away like a plain cast.
+      const uint32_t fbits = uint32_t(rng() & 0x807fffffu) | uint32_t(100 + rng() % 50) << 23;
+      double d = double(float_from_bits(fbits));
+      uint64_t u;
+      std::memcpy(&u, &d, 8);
+      if (rng() & 1) u |= rng() & ((uint64_t(1) << 29) - 1);
+      std::memcpy(&d, &u, 8);
+      append_le(t.bytes, u, 8);
+      t.expected.push_back(float(d));
     } else {  // BF16 (and unknown dtypes, which readers must refuse anyway)
       uint16_t b;
       do b = uint16_t(rng()); while (((b >> 7) & 255) == 255);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -196,6 +197,23 @@ TEST_F(WeightsBadInput, InfWeightBf16) {
   const uint16_t inf = 0x7f80;
   std::memcpy(tensors_[1].bytes.data() + 2 * (row * 6 + col), &inf, 2);
   expect_bad_input(write(safetensors_bytes(parts())), {name_, "Inf", "row " + std::to_string(row)});
+}
+
+// An F64 weight that no float can hold, or NaN/Inf, is refused with its row,
+// column and byte offset.
+TEST_F(WeightsBadInput, F64OutsideFloatRangeOrNotFinite) {
+  const double bad[] = {1e300 * (rng_() % 2 ? 1 : -1), 3.5e38, std::nan(""), -HUGE_VAL};
+  const char* words[] = {"outside the float range", "outside the float range", "NaN", "Inf"};
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(words[i]);
+    tensors_[1] = random_tensor(rng_, name_, "F64", {4, 6});
+    const uint64_t row = rng_() % 4, col = rng_() % 6;
+    std::memcpy(tensors_[1].bytes.data() + 8 * (row * 6 + col), &bad[i], 8);
+    const SafetensorsParts p = parts();
+    const uint64_t offset = 8 + p.header.size() + tensors_[0].bytes.size() + 8 * (row * 6 + col);
+    expect_bad_input(write(safetensors_bytes(p)), {name_, words[i], "offset " + std::to_string(offset),
+                                                   "row " + std::to_string(row) + ", col " + std::to_string(col)});
+  }
 }
 
 TEST_F(WeightsBadInput, TruncatedLlama2c) {

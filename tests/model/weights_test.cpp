@@ -31,11 +31,11 @@ std::vector<uint64_t> random_shape(std::mt19937_64& rng) {
 
 TEST(WeightsSafetensors, ReadsHandBuiltFileOfEveryDtype) {
   std::mt19937_64 rng(fresh_seed());
-  const char* dtypes[] = {"F32", "F16", "BF16"};
+  const char* dtypes[] = {"F32", "F16", "BF16", "F64"};
   std::vector<RawTensor> tensors;
-  const size_t n = 3 + rng() % 5;
+  const size_t n = 4 + rng() % 5;
   for (size_t i = 0; i < n; ++i) {
-    tensors.push_back(random_tensor(rng, "blk." + std::to_string(i) + ".w", dtypes[i % 3], random_shape(rng)));
+    tensors.push_back(random_tensor(rng, "blk." + std::to_string(i) + ".w", dtypes[i % 4], random_shape(rng)));
   }
   std::vector<size_t> data_order(n);
   for (size_t i = 0; i < n; ++i) data_order[i] = i;

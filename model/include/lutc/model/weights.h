@@ -1,8 +1,10 @@
 #pragma once
 // Read-only access to real weight files without loading them whole: the files
 // are memory-mapped and tensors are converted to fp32 a row range at a time.
-// Formats: safetensors (F32, F16, BF16), a Hugging Face folder of safetensors
-// shards with model.safetensors.index.json, and llama2.c legacy checkpoints.
+// Formats: safetensors (F32, F16, BF16, F64), a Hugging Face folder of
+// safetensors shards with model.safetensors.index.json, GGUF v2/v3 (the same
+// float types; block-quantized tensors are listed but not read) and llama2.c
+// legacy checkpoints.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,12 +13,16 @@
 
 namespace lutc {
 
-// F32/F16/BF16 are weight dtypes. The other safetensors dtypes are accepted in
-// a file (real checkpoints carry int64 position ids, bool masks, fp8 scales)
+// F32/F16/BF16/F64 are weight dtypes. The other safetensors dtypes are accepted
+// in a file (real checkpoints carry int64 position ids, bool masks, fp8 scales)
 // and listed, but they are not weight matrices: read_rows refuses them.
-enum class DType : uint8_t { kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool, kF8E4M3, kF8E5M2 };
+// kOpaque is a source type with no per-element size (a GGUF block-quantized
+// type such as Q4_K); TensorInfo::source_type names it.
+enum class DType : uint8_t {
+  kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool, kF8E4M3, kF8E5M2, kOpaque
+};
 const char* dtype_name(DType d);
-size_t dtype_size(DType d);
+size_t dtype_size(DType d);  // 0 for kOpaque
 bool dtype_is_weight(DType d);
 bool parse_dtype(const std::string& name, DType* out);  // safetensors spelling
 
@@ -27,6 +33,9 @@ struct TensorInfo {
   uint64_t offset = 0;  // absolute byte offset of the data in its file
   uint64_t nbytes = 0;
   uint32_t file = 0;  // index into WeightFile::files(): the shard holding the data
+  std::string source_type;  // the file's own type name when dtype is kOpaque (GGUF "Q4_K")
+  // source_type when set, else dtype_name(dtype): what listings show.
+  const char* type_name() const;
   bool is_matrix() const { return shape.size() == 2; }
   uint64_t rows() const { return shape.empty() ? 0 : shape[0]; }
   uint64_t cols() const;  // product of the remaining dims (1 for a vector)
@@ -39,8 +48,9 @@ class WeightFile {
  public:
   // `path` is one of: a folder holding model.safetensors.index.json (shards)
   // or model.safetensors; a *.safetensors.index.json file; a single
-  // .safetensors; a llama2.c .bin. A single file's format is detected from
-  // its content (safetensors header JSON vs llama2.c int32 header). Throws
+  // .safetensors; a GGUF file; a llama2.c .bin. A single file's format is
+  // detected from its content (the GGUF magic, safetensors header JSON or
+  // llama2.c int32 header). Throws
   // Error(kBadInput) naming the file, the tensor and the offset on anything
   // malformed: header length past the end, offsets outside the data, unknown
   // dtype, shape/byte-count mismatch, overlapping tensors, an index whose
@@ -50,7 +60,7 @@ class WeightFile {
   ~WeightFile();
 
   const std::string& path() const { return path_; }  // as given: a file or a folder
-  const std::string& format() const { return format_; }  // "safetensors" | "llama2c"
+  const std::string& format() const { return format_; }  // "safetensors" | "gguf" | "llama2c"
   // The mapped files: one, or the shards in index order.
   const std::vector<std::string>& files() const { return files_; }
   const std::string& file_of(const TensorInfo& t) const { return files_.at(t.file); }
@@ -60,12 +70,14 @@ class WeightFile {
   const std::string& config_text() const { return config_text_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
-  // safetensors __metadata__ (merged over shards, the first shard's value wins), or the
-  // llama2.c header fields (dim, n_layers, ...)
+  // safetensors __metadata__ (merged over shards, the first shard's value wins),
+  // the GGUF key/value pairs (plus the llama-family hyper-parameters under the
+  // llama2.c names), or the llama2.c header fields (dim, n_layers, ...)
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   // Rows [r0, r0+n) of tensor t (treated as rows x cols) to fp32. Throws
-  // Error(kBadInput) naming the tensor, row and column of the first NaN/Inf.
+  // Error(kBadInput) naming the tensor, row and column of the first NaN/Inf
+  // (or F64 value outside the float range), and for a non-weight dtype.
   void read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* out) const;
   std::vector<float> read_all(const TensorInfo& t) const;
 
