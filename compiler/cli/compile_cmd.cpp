@@ -45,14 +45,25 @@ int run_compile(int argc, char** argv) {
                           "SRAMs with double buffering, DRAM segments and the instruction stream. Prints\n"
                           "per layer the tiling, the program size and the error HIF adds (max |dW| and\n"
                           "the SQNR of W_hif against the golden decode; 'lossless' when none).\n"
-                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp.",
+                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp.\n"
+                          "Layers are read, compiled and written one at a time; kept tensors and aliases\n"
+                          "are skipped.",
                           opts, pos, vm))
     return 0;
   const ArchConfig arch = arch_path.empty() ? default_arch() : load_arch(arch_path);
-  const XfpFile f = read_xfp(in);
-  std::vector<const QuantizedLayer*> layers;
-  for (const auto& l : f.layers)
-    if (only.empty() || l.name == only) layers.push_back(&l);
+  // Streams: the index says which layers there are; each is then read,
+  // compiled, written and dropped before the next, so memory holds one layer.
+  const XfpReader r(in);
+  std::vector<size_t> layers;
+  size_t skipped = 0;
+  for (size_t i = 0; i < r.records().size(); ++i) {
+    const XfpRecordInfo& e = r.records()[i];
+    if (e.kind != XfpRecordKind::kLayer) {
+      skipped += only.empty();
+      continue;
+    }
+    if (only.empty() || e.name == only) layers.push_back(i);
+  }
   if (layers.empty())
     throw Error(ExitCode::kUsage, only.empty() ? "'" + in + "' has no layers"
                                                 : "'" + in + "' has no layer named '" + only + "'");
@@ -60,8 +71,10 @@ int run_compile(int argc, char** argv) {
   if (to_dir) std::filesystem::create_directories(out);
   std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err",
               "hif_sqnr", "ms");
-  for (const QuantizedLayer* l : layers) {
+  for (size_t i : layers) {
     const auto t0 = std::chrono::steady_clock::now();
+    const QuantizedLayer layer = r.read_layer(i);
+    const QuantizedLayer* l = &layer;
     CompileReport rep;
     const Program p = compile_layer(*l, arch, &rep);
     const std::string path = to_dir ? (std::filesystem::path(out) / (file_stem(l->name) + ".lutp")).string() : out;
@@ -81,6 +94,8 @@ int run_compile(int argc, char** argv) {
     std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
                 (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
   }
+  if (skipped)
+    std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);
   return 0;
 }
 

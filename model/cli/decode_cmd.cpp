@@ -1,5 +1,8 @@
 // lutc decode: the golden decode of every layer, as fp32 safetensors under the
-// original tensor names, so any tool can evaluate the quantized weights.
+// original tensor names, so any tool can evaluate the quantized weights. Kept
+// tensors are copied in their stored dtype and aliases written as copies of
+// their target, so a whole-model .xfp decodes to a whole model. Streams: one
+// record is read, decoded and written at a time.
 #include <cstdio>
 
 #include "cli_util.h"
@@ -11,29 +14,47 @@
 namespace lutc::cli {
 namespace {
 
+// Writes record i (a layer or a kept tensor) as the next tensor.
+void write_record(const XfpReader& r, size_t i, SafetensorsStreamWriter& w) {
+  if (r.records()[i].kind == XfpRecordKind::kLayer) {
+    const QuantizedLayer l = r.read_layer(i);
+    std::vector<float> data(size_t(l.elements()));
+    golden_decode(l, data.data());
+    w.write_next(data.data(), data.size() * sizeof(float));
+  } else {
+    const KeptTensor t = r.read_kept(i);
+    w.write_next(t.bytes.data(), t.bytes.size());
+  }
+}
+
 int run_decode(int argc, char** argv) {
   std::string in, out;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "output,o", po::value(&out)->required(), "output .safetensors (fp32, written atomically)");
+      "output,o", po::value(&out)->required(), "output .safetensors (written atomically)");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, "usage: lutc decode X.xfp -o Y.safetensors\n\nWrites the golden decode (docs/numerics.md) of every layer as fp32.",
+  if (!parse_command_line(argc, argv,
+                          "usage: lutc decode X.xfp -o Y.safetensors\n\nWrites the golden decode (docs/numerics.md) "
+                          "of every layer as fp32, kept tensors in their stored dtype and each alias as a copy of "
+                          "its target, one record at a time.",
                           opts, pos, vm))
     return 0;
-  const XfpFile f = read_xfp(in);
-  std::vector<std::vector<float>> data;
-  std::vector<NamedMatrix> tensors;
-  data.reserve(f.layers.size());
-  for (const auto& l : f.layers) {
-    data.emplace_back(size_t(l.rows) * l.cols);
-    golden_decode(l, data.back().data());
-    tensors.push_back({l.name, {l.rows, l.cols}, data.back().data()});
+  const XfpReader r(in);
+  const auto& recs = r.records();
+  // The record each output tensor comes from: itself, or an alias's target.
+  std::vector<size_t> source(recs.size());
+  std::vector<SafetensorsStreamWriter::Entry> entries;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    source[i] = recs[i].kind == XfpRecordKind::kAlias ? r.find(recs[i].target) : i;
+    const XfpRecordInfo& s = recs[source[i]];
+    entries.push_back({recs[i].name, s.kind == XfpRecordKind::kLayer ? DType::kF32 : s.dtype, s.shape});
   }
-  std::map<std::string, std::string> meta = {{"decoded_from", in}};
-  write_safetensors(out, tensors, meta);
-  std::printf("wrote %zu tensors to %s\n", tensors.size(), out.c_str());
+  SafetensorsStreamWriter w(out, entries, {{"decoded_from", in}});
+  for (size_t i = 0; i < recs.size(); ++i) write_record(r, source[i], w);
+  w.commit();
+  std::printf("wrote %zu tensors to %s\n", entries.size(), out.c_str());
   return 0;
 }
 

@@ -1,7 +1,9 @@
-// lutc info: what an .xfp holds, with sizes and effective bpw; or, for a
-// weight file (safetensors, GGUF, llama2.c), its tensors and metadata.
+// lutc info: what an .xfp holds, with sizes and effective bpw, from its header
+// and index only (XfpReader), so it lists a file of any size at once; or, for
+// a weight file (safetensors, GGUF, llama2.c), its tensors and metadata.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -19,9 +21,27 @@ namespace {
 bool looks_like_xfp(const std::string& path) {
   const std::string ext = ".xfp";
   if (path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) return true;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return false;  // a Hugging Face model folder
   char magic[8] = {};
   std::ifstream f(path, std::ios::binary);
   return !f.read(magic, 8) || std::memcmp(magic, "LUTCXFP", 8) == 0;
+}
+
+// describe_layer() from the index entry alone.
+LayerReport describe_entry(const XfpRecordInfo& e) {
+  LayerReport r;
+  r.name = e.name;
+  r.role = role_name(e.role);
+  r.rows = e.rows;
+  r.cols = e.cols;
+  r.scheme = scheme_name(e.scheme);
+  r.bits = e.bits;
+  r.group = e.group;
+  r.outliers = e.outliers;
+  r.stored_bits = e.stored_bits();
+  r.bpw = double(r.stored_bits) / (double(e.rows) * double(e.cols));
+  return r;
 }
 
 std::string shape_text(const std::vector<uint64_t>& shape) {
@@ -58,37 +78,71 @@ int weight_file_info(const std::string& in, bool json) {
 
 int run_info(int argc, char** argv) {
   std::string in;
-  bool json = false;
+  bool json = false, no_verify = false;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp or weight file")(
-      "json", po::bool_switch(&json), "print JSON instead of a table");
+      "json", po::bool_switch(&json), "print JSON instead of a table")(
+      "no-verify", po::bool_switch(&no_verify), "list from the index alone, without checking every record's CRCs");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, "usage: lutc info FILE [--json]\n\nLists the layers of an .xfp container: role, shape, scheme, bits, outliers, stored bits and effective bpw.\n"
-                          "For a weight file (safetensors, GGUF, llama2.c) lists its metadata and tensors: name, type,\n"
+  if (!parse_command_line(argc, argv,
+                          "usage: lutc info FILE [--json] [--no-verify]\n\nLists the records of an .xfp container from its "
+                          "index. Every record is then read once, one at a time, to check its CRCs and contents "
+                          "(memory holds one record; --no-verify skips this). Per layer: role, shape, scheme, "
+                          "bits, outliers, stored bits and effective bpw (header, index and aliases amortized); kept tensors (dtype, shape, bytes) "
+                          "and aliases (name -> target) after the table.\n"
+                          "For a weight file (safetensors, GGUF, llama2.c, a Hugging Face folder) lists its metadata and tensors: name, type,\n"
                           "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
                           opts, pos, vm))
     return 0;
   if (!looks_like_xfp(in)) return weight_file_info(in, json);
-  const XfpFile f = read_xfp(in);
+  const XfpReader r(in);
   std::vector<LayerReport> rows;
-  for (const auto& l : f.layers) rows.push_back(describe_layer(l));
-  const ReportTotals t = total_of(rows, 8 * file_header_bytes(f));
+  std::vector<const XfpRecordInfo*> kept, aliases;
+  for (const auto& e : r.records()) {
+    if (e.kind == XfpRecordKind::kLayer) rows.push_back(describe_entry(e));
+    if (e.kind == XfpRecordKind::kKept) kept.push_back(&e);
+    if (e.kind == XfpRecordKind::kAlias) aliases.push_back(&e);
+  }
+  if (!no_verify) {
+    for (size_t i = 0; i < r.records().size(); ++i) {
+      switch (r.records()[i].kind) {
+        case XfpRecordKind::kLayer: r.read_layer(i); break;
+        case XfpRecordKind::kKept: r.read_kept(i); break;
+        case XfpRecordKind::kAlias: r.read_alias(i); break;
+      }
+    }
+  }
+  const ReportTotals t = total_of(rows, 8 * r.overhead_bytes());
   if (json) {
     nlohmann::json j = report_json(rows, t);
     j["file"] = in;
-    j["metadata"] = f.metadata;
+    j["version"] = r.version();
+    j["metadata"] = r.metadata();
+    j["kept"] = nlohmann::json::array();
+    for (const auto* e : kept)
+      j["kept"].push_back({{"name", e->name}, {"dtype", dtype_name(e->dtype)}, {"shape", e->shape},
+                           {"stored_bits", e->stored_bits()}});
+    j["aliases"] = nlohmann::json::array();
+    for (const auto* e : aliases) j["aliases"].push_back({{"name", e->name}, {"target", e->target}});
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s: %zu layers\n", in.c_str(), f.layers.size());
-  for (const auto& [k, v] : f.metadata) std::printf("  %s = %s\n", k.c_str(), v.c_str());
+  std::printf("%s: %zu layers, %zu kept tensors, %zu aliases (format version %u)\n", in.c_str(), rows.size(),
+              kept.size(), aliases.size(), unsigned(r.version()));
+  for (const auto& [k, v] : r.metadata()) std::printf("  %s = %s\n", k.c_str(), v.c_str());
   print_report_table(stdout, rows, t);
+  if (!kept.empty()) std::printf("kept tensors (source precision, not LUT-decoded):\n");
+  for (const auto* e : kept)
+    std::printf("  %-40s %-5s %-16s %llu bytes stored\n", e->name.c_str(), dtype_name(e->dtype),
+                shape_text(e->shape).c_str(), (unsigned long long)e->length);
+  if (!aliases.empty()) std::printf("aliases (stored once, under the target):\n");
+  for (const auto* e : aliases) std::printf("  %s -> %s\n", e->name.c_str(), e->target.c_str());
   return 0;
 }
 
-const RegisterCommand kRegister({"info", "list the layers of an .xfp (or the tensors of a weight file)", run_info});
+const RegisterCommand kRegister({"info", "list the records of an .xfp (or the tensors of a weight file)", run_info});
 
 }  // namespace
 }  // namespace lutc::cli

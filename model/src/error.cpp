@@ -1,12 +1,34 @@
 #include "lutc/model/error.h"
 
+#include <cstdio>
+
 namespace lutc {
+
+namespace {
+
+// Names come from the files being refused, so they may hold any byte; a NUL
+// or control byte would cut or garble the message, so those are escaped.
+std::string printable(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += char(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string located(const std::string& file, const std::string& layer, long long offset,
                     const std::string& what) {
   std::string s;
-  if (!file.empty()) s += "file '" + file + "'";
-  if (!layer.empty()) s += (s.empty() ? "" : ", ") + std::string("layer '") + layer + "'";
+  if (!file.empty()) s += "file '" + printable(file) + "'";
+  if (!layer.empty()) s += (s.empty() ? "" : ", ") + std::string("layer '") + printable(layer) + "'";
   if (offset >= 0) s += (s.empty() ? "" : ", ") + std::string("offset ") + std::to_string(offset);
   return s.empty() ? what : s + ": " + what;
 }

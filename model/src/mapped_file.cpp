@@ -1,5 +1,6 @@
 #include "mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -41,6 +42,15 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   void* p = ::mmap(nullptr, size_t(size_), PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) fail_io(path, "map", errno);
   data_ = static_cast<const uint8_t*>(p);
+}
+
+void MappedFile::release(uint64_t at, uint64_t n) const {
+  if (!data_ || at >= size_) return;
+  n = std::min(n, size_ - at);
+  const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = at / page * page, end = std::min(size_, (at + n + page - 1) / page * page);
+  // Advice only: a failure leaves the pages resident, nothing else changes.
+  ::madvise(const_cast<uint8_t*>(data_) + begin, size_t(end - begin), MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -19,6 +19,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops the pages covering [at, at + n) from memory (they are read again
+  // from the file if touched), so a reader that walks a large file record by
+  // record keeps only the record in hand resident.
+  void release(uint64_t at, uint64_t n) const;
 
  private:
   std::string path_;

@@ -1,6 +1,5 @@
-// The .xfp container, laid out byte by byte as docs/xfp-format.md describes.
-// Every multi-byte field is written and read one byte at a time in
-// little-endian order, so the format does not depend on the host.
+// Quantized layer records of the .xfp container (docs/xfp-format.md §2-§5),
+// the same in both versions, and the version 1 file writer kept for tests.
 #include "lutc/model/xfp_file.h"
 
 #include <cstring>
@@ -11,13 +10,11 @@
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/error.h"
-#include "mapped_file.h"
+#include "xfp_codec.h"
 
-namespace lutc {
+namespace lutc::xfp_codec {
 namespace {
 
-constexpr uint8_t kMagic[8] = {'L', 'U', 'T', 'C', 'X', 'F', 'P', '\0'};
-constexpr uint16_t kVersion = 1;
 constexpr uint64_t kMaxElements = uint64_t(1) << 48;  // matches validate()
 constexpr unsigned kGroupIdBits = 5;                  // 32 library codebooks
 
@@ -64,45 +61,6 @@ constexpr uint64_t kMinRecordBytes = kRecordFramingBytes + 4 + kHeaderFixedBytes
 unsigned outlier_col_bytes(uint32_t cols) { return cols <= 65536u ? 2 : 4; }
 
 // ---------------------------------------------------------------- writing
-
-class Sink {
- public:
-  explicit Sink(std::vector<uint8_t>& out) : out_(out) {}
-  void u8(uint8_t v) { out_.push_back(v); }
-  void u16(uint16_t v) { le(v, 2); }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
-  void i32(int32_t v) { le(uint32_t(v), 4); }
-  void bytes(const void* p, size_t n) {
-    const uint8_t* b = static_cast<const uint8_t*>(p);
-    out_.insert(out_.end(), b, b + n);
-  }
-  void str(const std::string& s) {
-    u32(uint32_t(s.size()));
-    bytes(s.data(), s.size());
-  }
-  void halves(const std::vector<uint16_t>& v) {
-    for (uint16_t h : v) u16(h);
-  }
-  // Overwrites a u32/u64 placeholder written earlier.
-  void patch(size_t at, uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) out_[at + i] = uint8_t(v >> (8 * i));
-  }
-  size_t size() const { return out_.size(); }
-  const uint8_t* data() const { return out_.data(); }
-
- private:
-  void le(uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) out_.push_back(uint8_t(v >> (8 * i)));
-  }
-  std::vector<uint8_t>& out_;
-};
-
-uint64_t strings_bytes(const std::map<std::string, std::string>& kv) {
-  uint64_t n = 0;
-  for (const auto& e : kv) n += 8 + e.first.size() + e.second.size();
-  return n;
-}
 
 uint64_t header_bytes(const QuantizedLayer& l) {
   return 4 + l.name.size() + kHeaderFixedBytes + strings_bytes(l.params);
@@ -162,6 +120,8 @@ void write_payload(const QuantizedLayer& l, Section s, Sink& out) {
   }
 }
 
+}  // namespace
+
 void append_layer(const QuantizedLayer& l, std::vector<uint8_t>& buf) {
   Sink out(buf);
   const size_t start = out.size();
@@ -176,11 +136,7 @@ void append_layer(const QuantizedLayer& l, std::vector<uint8_t>& buf) {
   out.u8(l.bits);
   out.u32(l.group);
   out.i32(l.layer_scale_exp);
-  out.u32(uint32_t(l.params.size()));
-  for (const auto& e : l.params) {
-    out.str(e.first);
-    out.str(e.second);
-  }
+  out.strings(l.params);
   out.u32(crc32(out.data() + header_start, out.size() - header_start));
   unsigned sections = 0;
   for (unsigned s = 0; s < kSectionCount; ++s) sections += section_payload_bytes(l, Section(s)) > 0;
@@ -197,90 +153,9 @@ void append_layer(const QuantizedLayer& l, std::vector<uint8_t>& buf) {
   out.patch(start, out.size() - start - 8, 8);
 }
 
-std::vector<uint8_t> file_header(const XfpFile& f) {
-  std::vector<uint8_t> buf;
-  Sink out(buf);
-  out.bytes(kMagic, 8);
-  out.u16(kVersion);
-  out.u16(0);  // flags: none defined
-  out.u32(uint32_t(f.metadata.size()));
-  for (const auto& e : f.metadata) {
-    out.str(e.first);
-    out.str(e.second);
-  }
-  out.u32(uint32_t(f.layers.size()));
-  out.u32(crc32(buf.data(), buf.size()));
-  return buf;
-}
-
 // ---------------------------------------------------------------- reading
 
-// A bounds-checked view of the mapped file. Offsets in messages are absolute
-// file offsets; every length is checked against what remains before it is
-// used, so a corrupt length can never drive an allocation.
-class Cursor {
- public:
-  Cursor(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file,
-         const std::string& layer)
-      : d_(data), pos_(pos), end_(end), file_(file), layer_(layer) {}
-
-  [[noreturn]] void fail(uint64_t at, const std::string& what) const {
-    fail_input(file_, layer_, (long long)at, what);
-  }
-  uint64_t pos() const { return pos_; }
-  uint64_t remaining() const { return end_ - pos_; }
-  void set_layer(const std::string& name) { layer_ = name; }
-  const std::string& layer() const { return layer_; }
-
-  void need(uint64_t n, const char* what) const {
-    if (n > remaining())
-      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) +
-                     " bytes, only " + std::to_string(remaining()) + " remain");
-  }
-  const uint8_t* take(uint64_t n, const char* what) {
-    need(n, what);
-    const uint8_t* p = d_ + pos_;
-    pos_ += n;
-    return p;
-  }
-  uint64_t le(unsigned n, const char* what) {
-    const uint8_t* p = take(n, what);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; ++i) v |= uint64_t(p[i]) << (8 * i);
-    return v;
-  }
-  uint8_t u8(const char* what) { return uint8_t(le(1, what)); }
-  uint16_t u16(const char* what) { return uint16_t(le(2, what)); }
-  uint32_t u32(const char* what) { return uint32_t(le(4, what)); }
-  uint64_t u64(const char* what) { return le(8, what); }
-  std::string str(const char* what) {
-    const uint32_t n = u32(what);
-    const uint8_t* p = take(n, what);
-    return std::string(reinterpret_cast<const char*>(p), n);
-  }
-
- private:
-  const uint8_t* d_;
-  uint64_t pos_, end_;
-  const std::string& file_;
-  std::string layer_;
-};
-
-void read_strings(Cursor& c, std::map<std::string, std::string>& out, const char* what) {
-  const uint64_t at = c.pos();
-  const uint32_t n = c.u32(what);
-  if (uint64_t(n) * 8 > c.remaining())
-    c.fail(at, std::string(what) + " count " + std::to_string(n) + " cannot fit in the " +
-                   std::to_string(c.remaining()) + " bytes that remain");
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint64_t key_at = c.pos();
-    std::string k = c.str(what);
-    std::string v = c.str(what);
-    if (!out.empty() && !(out.rbegin()->first < k))
-      c.fail(key_at, std::string(what) + " key '" + k + "' out of order or repeated");
-    out.emplace(std::move(k), std::move(v));
-  }
-}
+namespace {
 
 std::vector<uint16_t> read_halves(const uint8_t* p, uint64_t n) {
   std::vector<uint16_t> v(size_t(n / 2));
@@ -392,10 +267,13 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
   }
 }
 
-QuantizedLayer read_layer(const uint8_t* data, uint64_t size, uint64_t& pos,
-                          const std::string& file, unsigned index) {
+// The record framing and the layer header, shared by the full read and the
+// version 1 index scan: returns the cursor over the record body, placed at the
+// section count, with `l` holding the header fields.
+Cursor open_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
+                   const std::string& label, QuantizedLayer& l) {
   const uint64_t record_at = pos;
-  Cursor outer(data, pos, size, file, "#" + std::to_string(index));
+  Cursor outer(data, pos, size, file, label);
   const uint64_t len = outer.u64("record length");
   if (len > outer.remaining())
     outer.fail(record_at, "record length " + std::to_string(len) + " runs past the end of the file (" +
@@ -409,11 +287,8 @@ QuantizedLayer read_layer(const uint8_t* data, uint64_t size, uint64_t& pos,
   const uint8_t* header = data + c.pos();
   const uint32_t want = crc32(header, hlen);
   const uint64_t crc_at = c.pos() + hlen;
-  const uint32_t stored = uint32_t(header[hlen]) | uint32_t(header[hlen + 1]) << 8 |
-                          uint32_t(header[hlen + 2]) << 16 | uint32_t(header[hlen + 3]) << 24;
-  if (stored != want) c.fail(crc_at, "layer header CRC mismatch");
+  if (get_u32(header + hlen) != want) c.fail(crc_at, "layer header CRC mismatch");
 
-  QuantizedLayer l;
   Cursor h(data, c.pos(), c.pos() + hlen, file, c.layer());
   read_header(h, l);
   if (h.remaining())
@@ -422,42 +297,94 @@ QuantizedLayer read_layer(const uint8_t* data, uint64_t size, uint64_t& pos,
                         " bytes unparsed");
   c.set_layer(l.name);
   c.take(uint64_t(hlen) + 4, "header");
+  return c;
+}
 
+uint32_t section_count(Cursor& c) {
   const uint64_t count_at = c.pos();
   const uint32_t sections = c.u32("section count");
   if (sections > kSectionCount)
     c.fail(count_at, "section count " + std::to_string(sections) + " exceeds the " +
                          std::to_string(unsigned(kSectionCount)) + " section kinds");
+  return sections;
+}
+
+// Tag and length of the next section, checked for kind, order and fit.
+struct SectionHead {
+  Section s;
+  std::string name;
+  uint64_t at, n;
+};
+SectionHead section_head(Cursor& c, int& last) {
+  const uint64_t at = c.pos();
+  const uint8_t* tag = c.take(4, "section tag");
+  int s = -1;
+  for (unsigned k = 0; k < kSectionCount; ++k)
+    if (std::memcmp(tag, kTags[k], 4) == 0) s = int(k);
+  if (s < 0) {
+    std::string t;
+    for (int k = 0; k < 4; ++k) t += (tag[k] >= 32 && tag[k] < 127) ? char(tag[k]) : '?';
+    c.fail(at, "unknown section tag '" + t + "'");
+  }
+  const std::string name = std::string("section ") + kTags[s] + " (" + kSectionNames[s] + ")";
+  if (s <= last) c.fail(at, name + " repeated or out of order");
+  last = s;
+  const uint64_t n = c.u64("section length");
+  if (n == 0) c.fail(at, name + " is empty (empty sections are omitted)");
+  if (n > c.remaining() || c.remaining() - n < 4)
+    c.fail(at + 4, name + " length " + std::to_string(n) + " runs past the record (" +
+                       std::to_string(c.remaining()) + " bytes remain)");
+  return {Section(s), name, at, n};
+}
+
+}  // namespace
+
+uint32_t get_u32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+uint64_t strings_bytes(const std::map<std::string, std::string>& kv) {
+  uint64_t n = 0;
+  for (const auto& e : kv) n += 8 + e.first.size() + e.second.size();
+  return n;
+}
+
+void read_strings(Cursor& c, std::map<std::string, std::string>& out, const char* what) {
+  const uint64_t at = c.pos();
+  const uint32_t n = c.u32(what);
+  if (uint64_t(n) * 8 > c.remaining())
+    c.fail(at, std::string(what) + " count " + std::to_string(n) + " cannot fit in the " +
+                   std::to_string(c.remaining()) + " bytes that remain");
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t key_at = c.pos();
+    std::string k = c.str(what);
+    std::string v = c.str(what);
+    if (!out.empty() && !(out.rbegin()->first < k))
+      c.fail(key_at, std::string(what) + " key '" + k + "' out of order or repeated");
+    out.emplace(std::move(k), std::move(v));
+  }
+}
+
+uint64_t min_layer_record_bytes() { return kMinRecordBytes; }
+
+QuantizedLayer read_layer_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
+                                 const std::string& label) {
+  const uint64_t record_at = pos;
+  QuantizedLayer l;
+  Cursor c = open_record(data, size, pos, file, label, l);
+  const uint32_t sections = section_count(c);
   int last = -1;
   for (uint32_t i = 0; i < sections; ++i) {
-    const uint64_t at = c.pos();
-    const uint8_t* tag = c.take(4, "section tag");
-    int s = -1;
-    for (unsigned k = 0; k < kSectionCount; ++k)
-      if (std::memcmp(tag, kTags[k], 4) == 0) s = int(k);
-    if (s < 0) {
-      std::string t;
-      for (int k = 0; k < 4; ++k)
-        t += (tag[k] >= 32 && tag[k] < 127) ? char(tag[k]) : '?';
-      c.fail(at, "unknown section tag '" + t + "'");
-    }
-    const std::string name = std::string("section ") + kTags[s] + " (" + kSectionNames[s] + ")";
-    if (s <= last) c.fail(at, name + " repeated or out of order");
-    last = s;
-    const uint64_t n = c.u64("section length");
-    if (n == 0) c.fail(at, name + " is empty (empty sections are omitted)");
-    if (n > c.remaining() || c.remaining() - n < 4)
-      c.fail(at + 4, name + " length " + std::to_string(n) + " runs past the record (" +
-                         std::to_string(c.remaining()) + " bytes remain)");
+    const SectionHead sh = section_head(c, last);
     const uint64_t payload_at = c.pos();
-    const uint8_t* p = c.take(n, "section payload");
+    const uint8_t* p = c.take(sh.n, "section payload");
     const uint64_t sum_at = c.pos();
     const uint32_t sum = c.u32("section CRC");
-    const uint32_t computed = crc32(p, size_t(n));
+    const uint32_t computed = crc32(p, size_t(sh.n));
     if (sum != computed)
-      c.fail(sum_at, name + " CRC mismatch (stored " + std::to_string(sum) + ", computed " +
+      c.fail(sum_at, sh.name + " CRC mismatch (stored " + std::to_string(sum) + ", computed " +
                          std::to_string(computed) + ")");
-    read_section(c, l, Section(s), payload_at, p, n);
+    read_section(c, l, sh.s, payload_at, p, sh.n);
   }
   if (c.remaining())
     c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
@@ -465,16 +392,78 @@ QuantizedLayer read_layer(const uint8_t* data, uint64_t size, uint64_t& pos,
   return l;
 }
 
-}  // namespace
+XfpRecordInfo scan_layer_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
+                                const std::string& label) {
+  XfpRecordInfo e;
+  e.offset = pos;
+  QuantizedLayer l;
+  Cursor c = open_record(data, size, pos, file, label, l);
+  const uint32_t sections = section_count(c);
+  int last = -1;
+  for (uint32_t i = 0; i < sections; ++i) {
+    const SectionHead sh = section_head(c, last);
+    const uint8_t* p = c.take(sh.n, "section payload");
+    c.take(4, "section CRC");
+    // row_ptr[N] = nnz; a bad value is caught when the layer is read.
+    const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
+    if (sh.s == kOutl && sh.n >= ptr_bytes) e.outliers = get_u32(p + ptr_bytes - 4);
+  }
+  if (c.remaining())
+    c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
+  e.kind = XfpRecordKind::kLayer;
+  e.name = l.name;
+  e.length = pos - e.offset;
+  e.role = l.role;
+  e.rows = l.rows;
+  e.cols = l.cols;
+  e.scheme = l.scheme;
+  e.bits = l.bits;
+  e.group = l.group;
+  e.shape = {l.rows, l.cols};
+  return e;
+}
+
+std::vector<uint8_t> file_header_v1(const std::map<std::string, std::string>& metadata, uint32_t layers) {
+  std::vector<uint8_t> buf;
+  Sink out(buf);
+  out.bytes(kMagic, 8);
+  out.u16(kVersion1);
+  out.u16(0);  // flags: none defined
+  out.strings(metadata);
+  out.u32(layers);
+  out.u32(crc32(buf.data(), buf.size()));
+  return buf;
+}
+
+void write_xfp_v1(const std::string& path, const XfpFile& f) {
+  if (!f.kept.empty() || !f.aliases.empty())
+    throw Error(ExitCode::kInternal, "version 1 .xfp files hold layers only");
+  AtomicFile out(path);
+  const std::vector<uint8_t> header = file_header_v1(f.metadata, uint32_t(f.layers.size()));
+  out.write(header.data(), header.size());
+  std::vector<uint8_t> record;
+  for (const auto& l : f.layers) {
+    validate(l, path);
+    record.clear();
+    append_layer(l, record);
+    out.write(record.data(), record.size());
+  }
+  out.commit();
+}
+
+}  // namespace lutc::xfp_codec
+
+namespace lutc {
 
 std::vector<uint8_t> serialize_layer(const QuantizedLayer& layer) {
   std::vector<uint8_t> buf;
   buf.reserve(size_t(stored_bits(layer) / 8));
-  append_layer(layer, buf);
+  xfp_codec::append_layer(layer, buf);
   return buf;
 }
 
 uint64_t stored_bits(const QuantizedLayer& l) {
+  using namespace xfp_codec;
   uint64_t n = kRecordFramingBytes + header_bytes(l);
   for (unsigned s = 0; s < kSectionCount; ++s) {
     const uint64_t p = section_payload_bytes(l, Section(s));
@@ -485,71 +474,6 @@ uint64_t stored_bits(const QuantizedLayer& l) {
 
 double effective_bpw(const QuantizedLayer& l) {
   return l.elements() ? double(stored_bits(l)) / double(l.elements()) : 0.0;
-}
-
-uint64_t file_header_bytes(const XfpFile& f) {
-  return 8 + 2 + 2 + 4 + strings_bytes(f.metadata) + 4 + 4;
-}
-
-void write_xfp(const std::string& path, const XfpFile& f) {
-  std::set<std::string> names;
-  for (const auto& l : f.layers)
-    if (!names.insert(l.name).second) fail_input(path, l.name, -1, "duplicate layer name");
-  AtomicFile out(path);
-  const std::vector<uint8_t> header = file_header(f);
-  out.write(header.data(), header.size());
-  std::vector<uint8_t> record;
-  for (const auto& l : f.layers) {
-    // Checked as written: a bad layer aborts the write and AtomicFile removes the temp file.
-    validate(l, path);
-    record.clear();
-    append_layer(l, record);
-    out.write(record.data(), record.size());
-  }
-  out.commit();
-}
-
-XfpFile read_xfp(const std::string& path) {
-  std::error_code ec;
-  const auto fsize = std::filesystem::file_size(path, ec);
-  if (!ec && fsize == 0) fail_input(path, "", 0, "truncated: empty file");
-  const MappedFile map(path);
-  const uint8_t* d = map.data();
-  const uint64_t size = map.size();
-
-  Cursor c(d, 0, size, path, "");
-  const uint8_t* magic = c.take(8, "magic");
-  if (std::memcmp(magic, kMagic, 8) != 0) c.fail(0, "bad magic: not an .xfp file");
-  const uint16_t version = c.u16("version");
-  if (version != kVersion)
-    c.fail(8, "unsupported version " + std::to_string(version) + " (this reader reads " +
-                  std::to_string(kVersion) + ")");
-  const uint16_t flags = c.u16("flags");
-  if (flags != 0) c.fail(10, "unsupported flags " + std::to_string(flags));
-  XfpFile f;
-  read_strings(c, f.metadata, "metadata");
-  const uint64_t count_at = c.pos();
-  const uint32_t layers = c.u32("layer count");
-  const uint64_t crc_at = c.pos();
-  const uint32_t stored = c.u32("file header CRC");
-  if (stored != crc32(d, size_t(crc_at))) c.fail(crc_at, "file header CRC mismatch");
-  if (uint64_t(layers) * kMinRecordBytes > c.remaining())
-    c.fail(count_at, "layer count " + std::to_string(layers) + " cannot fit in the " +
-                         std::to_string(c.remaining()) + " bytes that remain");
-
-  std::set<std::string> names;
-  uint64_t pos = c.pos();
-  f.layers.reserve(layers);
-  for (uint32_t i = 0; i < layers; ++i) {
-    const uint64_t at = pos;
-    f.layers.push_back(read_layer(d, size, pos, path, i));
-    if (!names.insert(f.layers.back().name).second)
-      fail_input(path, f.layers.back().name, (long long)at, "duplicate layer name");
-  }
-  if (pos != size)
-    fail_input(path, "", (long long)pos,
-               std::to_string(size - pos) + " bytes of trailing data after the last layer");
-  return f;
 }
 
 }  // namespace lutc

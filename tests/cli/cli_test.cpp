@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,72 @@ TEST(CliRoundTrip, Stories260kXfpAutoMeetsFloorsAndAllViewsAgree) {
     ASSERT_EQ(got.size(), want.size());
     EXPECT_EQ(std::memcmp(got.data(), want.data(), 4 * got.size()), 0) << layer.name;
   }
+}
+
+// A whole model in one .xfp: stories260K's matrices quantized, its norms kept
+// as BF16 and lm_head tied to the embedding. info lists all three kinds,
+// decode writes each in its precision (the alias as a copy), compile skips
+// what is not a layer, and a file cut before its trailer is refused.
+TEST(CliRoundTrip, WholeModelWithKeptTensorsAndAliases) {
+  const std::string in = shared_data("stories260K/stories260K.bf16.safetensors");
+  if (!require_file(in)) return;
+  const std::string dir = temp_dir();
+  const std::string q = dir + "/q.xfp", xfp = dir + "/m.xfp", dec = dir + "/d.safetensors";
+  RunResult r = run_lutc({"quantize", in, "--scheme", "int4.g128", "--tensors", "layers\\.0\\.|embed", "-o", q, "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  XfpFile f = read_xfp(q);
+  auto src = WeightFile::open(in);
+  std::ifstream raw(in, std::ios::binary);
+  for (const TensorInfo& t : src->tensors()) {
+    if (t.shape.size() != 1) continue;
+    KeptTensor k{t.name, t.dtype, t.shape, std::vector<uint8_t>(size_t(t.nbytes))};
+    raw.seekg(std::streamoff(t.offset));
+    raw.read(reinterpret_cast<char*>(k.bytes.data()), std::streamsize(t.nbytes));
+    f.kept.push_back(std::move(k));
+  }
+  ASSERT_GT(f.kept.size(), 4u);
+  f.aliases.push_back({"lm_head.weight", "model.embed_tokens.weight"});
+  write_xfp(xfp, f);
+
+  RunResult info = run_lutc({"info", xfp, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const nlohmann::json ij = nlohmann::json::parse(info.out);
+  EXPECT_EQ(ij["version"], 2);
+  EXPECT_EQ(ij["layers"].size(), f.layers.size());
+  ASSERT_EQ(ij["kept"].size(), f.kept.size());
+  EXPECT_EQ(ij["kept"][0]["dtype"], "BF16");
+  ASSERT_EQ(ij["aliases"].size(), 1u);
+  EXPECT_EQ(ij["aliases"][0]["target"], "model.embed_tokens.weight");
+  r = run_lutc({"info", xfp});
+  EXPECT_NE(r.out.find("lm_head.weight -> model.embed_tokens.weight"), std::string::npos) << r.out;
+
+  ASSERT_EQ(run_lutc({"decode", xfp, "-o", dec}).exit_code, 0);
+  auto decoded = WeightFile::open(dec);
+  EXPECT_EQ(decoded->tensors().size(), f.layers.size() + f.kept.size() + 1);
+  for (const KeptTensor& k : f.kept) {
+    const TensorInfo* t = decoded->find(k.name);
+    ASSERT_NE(t, nullptr) << k.name;
+    EXPECT_EQ(t->dtype, DType::kBF16);
+    EXPECT_EQ(decoded->read_all(*t), src->read_all(*src->find(k.name))) << k.name;
+  }
+  const TensorInfo* head = decoded->find("lm_head.weight");
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(decoded->read_all(*head), decoded->read_all(*decoded->find("model.embed_tokens.weight")));
+
+  r = run_lutc({"compile", xfp, "-o", dir + "/progs"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped " + std::to_string(f.kept.size() + 1) + " kept tensors and aliases"),
+            std::string::npos) << r.out;
+  size_t programs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/progs")) programs += e.path().extension() == ".lutp";
+  EXPECT_EQ(programs, f.layers.size());
+
+  std::ifstream whole(xfp, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(whole)), {});
+  std::ofstream(dir + "/cut.xfp", std::ios::binary) << bytes.substr(0, bytes.size() - 1);
+  r = run_lutc({"info", dir + "/cut.xfp"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("no index: the writer was interrupted?"), std::string::npos) << r.err;
 }
 
 TEST(CliBaselines, EveryBaselineQuantizesRealWeightsAtItsNominalRate) {

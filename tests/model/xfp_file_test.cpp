@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "../../model/src/xfp_codec.h"
 #include "layer_samples.h"
 #include "lutc/model/error.h"
 #include "test_data.h"
@@ -16,6 +17,9 @@ namespace lutc {
 namespace {
 
 namespace fs = std::filesystem;
+// The byte-level tests below walk the version 1 layout, which the reader must
+// keep accepting; xfp_stream_test.cpp covers version 2 the same way.
+using xfp_codec::write_xfp_v1;
 using testing::random_layer;
 using testing::same_layer;
 
@@ -36,7 +40,7 @@ void put_le(std::vector<uint8_t>& b, size_t at, uint64_t v, unsigned n) {
   for (unsigned i = 0; i < n; ++i) b[at + i] = uint8_t(v >> (8 * i));
 }
 
-// The layout of docs/xfp-format.md, walked independently of the reader.
+// The version 1 layout of docs/xfp-format.md, walked independently of the reader.
 struct SectionAt {
   std::string tag;
   size_t tag_at, payload_at, len, crc_at;
@@ -168,7 +172,9 @@ TEST(XfpFile, WideLayerStoresOutlierColumnsAsU32) {
   l.outliers.col = {5, 70000, 65536};
   l.outliers.val = {0x3c00, 0xbc00, 0x0001};
   const std::string path = testing::temp_dir() + "/wide.xfp";
-  write_xfp(path, XfpFile{{}, {l}});
+  write_xfp(path, XfpFile{{}, {l}, {}, {}});
+  EXPECT_TRUE(same_layer(read_xfp(path).layers.at(0), l));
+  write_xfp_v1(path, XfpFile{{}, {l}, {}, {}});
   EXPECT_TRUE(same_layer(read_xfp(path).layers.at(0), l));
   // 3 entries x (4 col + 2 val) + 3 row pointers x 4.
   const auto bytes = slurp(path);
@@ -190,15 +196,17 @@ TEST(XfpFile, StoredBitsIsTheSerializedSize) {
       const QuantizedLayer l = random_layer(s, rng, o);
       ASSERT_EQ(stored_bits(l), 8 * serialize_layer(l).size());
       if (trial >= 4) continue;  // files are slow to commit (fsync); sizes are checked above
-      const XfpFile f{{{"k", "v"}}, {l}};
+      const XfpFile f{{{"k", "v"}}, {l}, {}, {}};
       write_xfp(path, f);
       const uint64_t size = fs::file_size(path);
       EXPECT_EQ(stored_bits(l), 8 * (size - file_header_bytes(f)));
       EXPECT_DOUBLE_EQ(effective_bpw(l), double(stored_bits(l)) / double(l.elements()));
-      // The record in the file is byte for byte serialize_layer().
+      // The record in the file is byte for byte serialize_layer(), right after the header.
       const auto bytes = slurp(path);
       const auto rec = serialize_layer(l);
-      EXPECT_TRUE(std::equal(rec.begin(), rec.end(), bytes.begin() + file_header_bytes(f)));
+      const size_t header = xfp_codec::file_header_v2(f.metadata).size();
+      EXPECT_TRUE(std::equal(rec.begin(), rec.end(), bytes.begin() + header));
+      EXPECT_EQ(XfpReader(path).records().at(0).stored_bits(), stored_bits(l));
     }
   }
 }
@@ -207,7 +215,7 @@ TEST(XfpFile, TruncatedAtEveryOffset) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::string dir = testing::temp_dir();
   const std::string good = dir + "/good.xfp", bad = dir + "/cut.xfp";
-  write_xfp(good, sample_file(rng, true));
+  write_xfp_v1(good, sample_file(rng, true));
   const auto bytes = slurp(good);
   ASSERT_GT(bytes.size(), 200u);
   for (size_t n = 0; n < bytes.size(); ++n) {
@@ -221,7 +229,7 @@ TEST(XfpFile, FlippedByteAnywhereIsRejectedAndPayloadFlipsNameTheSection) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::string dir = testing::temp_dir();
   const std::string good = dir + "/good.xfp", bad = dir + "/flip.xfp";
-  write_xfp(good, sample_file(rng, true));
+  write_xfp_v1(good, sample_file(rng, true));
   const auto bytes = slurp(good);
   const LayoutAt L = walk(bytes);
   std::set<std::string> tags;
@@ -252,7 +260,7 @@ TEST(XfpFile, BadMagicVersionFlagsTrailingData) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::string dir = testing::temp_dir();
   const std::string good = dir + "/good.xfp", bad = dir + "/bad.xfp";
-  write_xfp(good, sample_file(rng, true));
+  write_xfp_v1(good, sample_file(rng, true));
   const auto bytes = slurp(good);
 
   auto b = bytes;
@@ -261,9 +269,15 @@ TEST(XfpFile, BadMagicVersionFlagsTrailingData) {
   EXPECT_NE(read_error(bad).find("bad magic"), std::string::npos);
 
   b = bytes;
+  put_le(b, 8, 3, 2);
+  spit(bad, b, b.size());
+  EXPECT_NE(read_error(bad).find("unsupported version 3"), std::string::npos);
+
+  // A version 1 body labelled version 2 has no index trailer.
+  b = bytes;
   put_le(b, 8, 2, 2);
   spit(bad, b, b.size());
-  EXPECT_NE(read_error(bad).find("unsupported version 2"), std::string::npos);
+  EXPECT_NE(read_error(bad).find("no index: the writer was interrupted?"), std::string::npos);
 
   b = bytes;
   put_le(b, 10, 1, 2);
@@ -285,7 +299,7 @@ TEST(XfpFile, AbsurdLengths) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::string dir = testing::temp_dir();
   const std::string good = dir + "/good.xfp", bad = dir + "/bad.xfp";
-  write_xfp(good, sample_file(rng, true));
+  write_xfp_v1(good, sample_file(rng, true));
   const auto bytes = slurp(good);
   const LayoutAt L = walk(bytes);
   auto fix_file_crc = [&](std::vector<uint8_t>& b) {
@@ -332,7 +346,7 @@ TEST(XfpFile, UnknownCodesAndInvalidLayersNameTheLayer) {
   const std::string dir = testing::temp_dir();
   const std::string good = dir + "/good.xfp", bad = dir + "/bad.xfp";
   XfpFile f = sample_file(rng, true);
-  write_xfp(good, f);
+  write_xfp_v1(good, f);
   const auto bytes = slurp(good);
   const LayoutAt L = walk(bytes);
   const RecordAt& r = L.records[0];

@@ -101,4 +101,31 @@ struct NamedMatrix {
 void write_safetensors(const std::string& path, const std::vector<NamedMatrix>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// Safetensors written one tensor at a time: the header (names, dtypes, shapes
+// and so offsets) is fixed when constructed, then each tensor's bytes follow
+// in the same order, so only the tensor in hand is in memory. Atomic like
+// write_safetensors: destroyed without commit() it leaves no file.
+class SafetensorsStreamWriter {
+ public:
+  struct Entry {
+    std::string name;
+    DType dtype = DType::kF32;
+    std::vector<uint64_t> shape;
+  };
+  // Throws Error(kUsage) for an empty, reserved or repeated name or an absurd shape.
+  SafetensorsStreamWriter(const std::string& path, const std::vector<Entry>& tensors,
+                          const std::map<std::string, std::string>& metadata = {});
+  ~SafetensorsStreamWriter();
+  SafetensorsStreamWriter(const SafetensorsStreamWriter&) = delete;
+  SafetensorsStreamWriter& operator=(const SafetensorsStreamWriter&) = delete;
+
+  // The next tensor's little-endian bytes, exactly its size (Error(kInternal) otherwise).
+  void write_next(const void* data, uint64_t nbytes);
+  void commit();  // every tensor written, then as AtomicFile::commit
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
 }  // namespace lutc

@@ -1,0 +1,161 @@
+#pragma once
+// Byte-level pieces of the .xfp container shared by the record codec, the
+// writer and the reader (docs/xfp-format.md). Every multi-byte field is written
+// and read one byte at a time in little-endian order, so the format does not
+// depend on the host.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lutc/model/error.h"
+#include "lutc/model/xfp_file.h"
+
+namespace lutc::xfp_codec {
+
+constexpr uint8_t kMagic[8] = {'L', 'U', 'T', 'C', 'X', 'F', 'P', '\0'};
+constexpr uint8_t kTrailerMagic[8] = {'X', 'F', 'P', 'I', 'N', 'D', 'E', 'X'};
+constexpr uint8_t kIndexTag[4] = {'X', 'I', 'D', 'X'};
+constexpr uint16_t kVersion1 = 1, kVersion2 = 2;
+// Trailer: footer offset (u64), CRC of those 8 bytes (u32), magic (8).
+constexpr uint64_t kTrailerBytes = 8 + 4 + 8;
+
+class Sink {
+ public:
+  explicit Sink(std::vector<uint8_t>& out) : out_(out) {}
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v) { le(v, 2); }
+  void u32(uint32_t v) { le(v, 4); }
+  void u64(uint64_t v) { le(v, 8); }
+  void i32(int32_t v) { le(uint32_t(v), 4); }
+  void bytes(const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    out_.insert(out_.end(), b, b + n);
+  }
+  void str(const std::string& s) {
+    u32(uint32_t(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void strings(const std::map<std::string, std::string>& kv) {
+    u32(uint32_t(kv.size()));
+    for (const auto& e : kv) {
+      str(e.first);
+      str(e.second);
+    }
+  }
+  void halves(const std::vector<uint16_t>& v) {
+    for (uint16_t h : v) u16(h);
+  }
+  // Overwrites a u32/u64 placeholder written earlier.
+  void patch(size_t at, uint64_t v, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) out_[at + i] = uint8_t(v >> (8 * i));
+  }
+  size_t size() const { return out_.size(); }
+  const uint8_t* data() const { return out_.data(); }
+
+ private:
+  void le(uint64_t v, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) out_.push_back(uint8_t(v >> (8 * i)));
+  }
+  std::vector<uint8_t>& out_;
+};
+
+// A bounds-checked view of the mapped file. Offsets are absolute file offsets;
+// every length is checked against what remains before it is used, so a
+// corrupt length can never drive an allocation.
+class Cursor {
+ public:
+  Cursor(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file,
+         const std::string& record)
+      : d_(data), pos_(pos), end_(end), file_(file), record_(record) {}
+
+  [[noreturn]] void fail(uint64_t at, const std::string& what) const {
+    fail_input(file_, record_, (long long)at, what);
+  }
+  uint64_t pos() const { return pos_; }
+  uint64_t end() const { return end_; }
+  uint64_t remaining() const { return end_ - pos_; }
+  void set_layer(const std::string& name) { record_ = name; }
+  const std::string& layer() const { return record_; }
+  const std::string& file() const { return file_; }
+  const uint8_t* data() const { return d_; }
+
+  void need(uint64_t n, const char* what) const {
+    if (n > remaining())
+      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) +
+                     " bytes, only " + std::to_string(remaining()) + " remain");
+  }
+  const uint8_t* take(uint64_t n, const char* what) {
+    need(n, what);
+    const uint8_t* p = d_ + pos_;
+    pos_ += n;
+    return p;
+  }
+  uint64_t le(unsigned n, const char* what) {
+    const uint8_t* p = take(n, what);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; ++i) v |= uint64_t(p[i]) << (8 * i);
+    return v;
+  }
+  uint8_t u8(const char* what) { return uint8_t(le(1, what)); }
+  uint16_t u16(const char* what) { return uint16_t(le(2, what)); }
+  uint32_t u32(const char* what) { return uint32_t(le(4, what)); }
+  uint64_t u64(const char* what) { return le(8, what); }
+  std::string str(const char* what) {
+    const uint32_t n = u32(what);
+    const uint8_t* p = take(n, what);
+    return std::string(reinterpret_cast<const char*>(p), n);
+  }
+
+ private:
+  const uint8_t* d_;
+  uint64_t pos_, end_;
+  const std::string& file_;
+  std::string record_;
+};
+
+uint32_t get_u32(const uint8_t* p);
+// Keys strictly increasing; the count is capped by what remains.
+void read_strings(Cursor& c, std::map<std::string, std::string>& out, const char* what);
+uint64_t strings_bytes(const std::map<std::string, std::string>& kv);
+
+// ---- quantized layer records (xfp_file.cpp); identical in both versions.
+void append_layer(const QuantizedLayer& layer, std::vector<uint8_t>& buf);
+// Parses the record at `pos` (its u64 length first) and advances pos past it.
+// `label` names the record in errors until its name is known.
+QuantizedLayer read_layer_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
+                                 const std::string& label);
+// The index entry of the layer record at `pos`, from its header and section
+// framing only (payloads are skipped, except the 4 bytes that give the
+// outlier count); advances pos past the record. Used to index version 1 files.
+XfpRecordInfo scan_layer_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
+                                const std::string& label);
+// Smallest possible layer record, to cap a version 1 layer count.
+uint64_t min_layer_record_bytes();
+
+// ---- kept tensors and aliases (xfp_records.cpp), version 2 only.
+bool kept_dtype_ok(DType d);
+void append_kept_record(const KeptTensor& t, std::vector<uint8_t>& buf);
+KeptTensor read_kept_record(const uint8_t* data, uint64_t size, uint64_t pos, const std::string& file,
+                            const std::string& label);
+void append_alias(const XfpAlias& a, std::vector<uint8_t>& buf);
+XfpAlias read_alias_record(const uint8_t* data, uint64_t size, uint64_t pos, const std::string& file,
+                           const std::string& label);
+// Checks a kept tensor's dtype, rank, dims and byte count; `what` prefixes the message.
+void check_kept(const KeptTensor& t, const std::string& file, long long offset);
+
+// ---- version 2 header, index footer and trailer (xfp_records.cpp).
+std::vector<uint8_t> file_header_v2(const std::map<std::string, std::string>& metadata);
+void append_index_entry(const XfpRecordInfo& e, std::vector<uint8_t>& buf);
+// Smallest index entry (kind, a 1-byte name, offset, length), to cap the entry count.
+constexpr uint64_t kMinIndexEntryBytes = 1 + 4 + 1 + 8 + 8;
+// One entry at the cursor; codes, rank and dims are checked, offsets are not.
+XfpRecordInfo read_index_entry(Cursor& c);
+std::vector<uint8_t> trailer(uint64_t footer_offset);
+
+// ---- version 1, kept so old files stay readable and testable.
+std::vector<uint8_t> file_header_v1(const std::map<std::string, std::string>& metadata, uint32_t layers);
+// Writes `file` (layers only) exactly as the version 1 writer did.
+void write_xfp_v1(const std::string& path, const XfpFile& file);
+
+}  // namespace lutc::xfp_codec
