@@ -10,8 +10,6 @@
 namespace lutc {
 namespace {
 
-constexpr uint64_t kMaxDim = std::numeric_limits<uint32_t>::max();
-
 [[noreturn]] void bad_spec(const std::string& spec, const std::string& why) {
   throw Error(ExitCode::kUsage, "input '" + spec + "': " + why +
                                     " (expected a weight file, synth:default or synth:NxK[,NxK...][@SEED])");
@@ -29,7 +27,7 @@ uint64_t parse_uint(const std::string& spec, const std::string& s, uint64_t max)
 
 MatrixSource::~MatrixSource() = default;
 
-std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
+std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec, const FateOptions& fates) {
   std::unique_ptr<MatrixSource> src(new MatrixSource());
   src->spec_ = spec;
   if (spec.rfind("synth:", 0) == 0) {
@@ -41,7 +39,7 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
     }
     if (body == "default") {
       for (const auto& t : default_synth_set(seed)) {
-        src->matrices_.push_back({t.name, t.spec.rows, t.spec.cols});
+        src->matrices_.push_back({t.name, t.spec.rows, t.spec.cols, t.name});
         src->synth_seeds_.push_back(t.spec.seed);
       }
       return src;
@@ -57,7 +55,8 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
       const uint64_t n = parse_uint(spec, shape.substr(0, x), 1u << 20);
       const uint64_t k = parse_uint(spec, shape.substr(x + 1), 1u << 20);
       if (n * k > (uint64_t(1) << 28)) bad_spec(spec, "shape '" + shape + "' has more than 2^28 elements");
-      src->matrices_.push_back({"synth." + std::to_string(i) + ".weight", uint32_t(n), uint32_t(k)});
+      const std::string name = "synth." + std::to_string(i) + ".weight";
+      src->matrices_.push_back({name, uint32_t(n), uint32_t(k), name});
       src->synth_seeds_.push_back(seed + i);
       ++i;
       if (comma == std::string::npos) break;
@@ -66,21 +65,13 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec) {
     return src;
   }
   src->file_ = WeightFile::open(spec);
-  for (const auto& t : src->file_->tensors()) {
-    // A block-quantized matrix (GGUF Q4_K, ...) is a weight lutc cannot read:
-    // skipping it would leave a model quietly incomplete, so read_rows'
-    // refusal, which names the type, stops here.
-    if (t.dtype == DType::kOpaque && t.shape.size() >= 2) src->file_->read_rows(t, 0, 0, nullptr);
-    if (!t.is_matrix() || !dtype_is_weight(t.dtype)) {
-      src->skipped_.push_back(t.name);
+  src->plan_ = plan_tensors(*src->file_, fates);
+  for (const TensorPlan& p : src->plan_) {
+    if (p.fate != TensorFate::kQuantize) {
+      if (p.expert <= 0) src->skipped_.push_back(p.source);
       continue;
     }
-    if (t.shape[0] == 0 || t.shape[1] == 0 || t.shape[0] > kMaxDim || t.shape[1] > kMaxDim) {
-      fail_input(src->file_->file_of(t), t.name, static_cast<long long>(t.offset),
-                 "matrix shape " + std::to_string(t.shape[0]) + "x" + std::to_string(t.shape[1]) +
-                     " is empty or too large");
-    }
-    src->matrices_.push_back({t.name, uint32_t(t.shape[0]), uint32_t(t.shape[1])});
+    src->matrices_.push_back({p.name, p.rows(), p.cols(), p.source, p.expert, p.routed_expert});
   }
   return src;
 }
@@ -105,10 +96,12 @@ const MatrixEntry* MatrixSource::find(const std::string& name) const {
 
 std::vector<float> MatrixSource::load(const MatrixEntry& m) const {
   if (file_) {
-    const TensorInfo* t = file_->find(m.name);
-    if (!t) throw Error(ExitCode::kInternal, "tensor '" + m.name + "' vanished from " + spec_);
+    const TensorInfo* t = file_->find(m.source);
+    if (!t) throw Error(ExitCode::kInternal, "tensor '" + m.source + "' vanished from " + spec_);
     std::vector<float> w(size_t(m.rows) * m.cols);
-    file_->read_rows(*t, 0, m.rows, w.data());
+    // A stacked [experts, rows, cols] tensor reads as experts rows of rows*cols.
+    if (m.expert >= 0) file_->read_rows(*t, uint64_t(m.expert), 1, w.data());
+    else file_->read_rows(*t, 0, m.rows, w.data());
     return w;
   }
   // Synthetic: the default set keeps its documented per-tensor spec; other

@@ -165,6 +165,7 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
   const uint64_t first = r0 * cols;
   const uint64_t count = n * cols;
   convert(map.data() + t.offset + first * es, t.dtype, count, out);
+  map.release(t.offset + first * es, count * es);
   for (uint64_t i = 0; i < count; ++i) {
     if (std::isfinite(out[i])) continue;
     const uint64_t row = r0 + i / cols, col = i % cols;
@@ -182,6 +183,19 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
     fail_input(path, t.name, static_cast<long long>(at),
                what + " weight at row " + std::to_string(row) + ", col " + std::to_string(col));
   }
+}
+
+std::vector<uint8_t> WeightFile::read_raw(const TensorInfo& t) const {
+  if (t.file >= maps_.size()) {
+    throw Error(ExitCode::kInternal, located(path_, t.name, -1, "tensor does not belong to this file"));
+  }
+  const MappedFile& map = *maps_[t.file];
+  if (t.offset > map.size() || t.nbytes > map.size() - t.offset) {
+    throw Error(ExitCode::kInternal, located(files_[t.file], t.name, -1, "tensor does not belong to this file"));
+  }
+  std::vector<uint8_t> bytes(map.data() + t.offset, map.data() + t.offset + t.nbytes);
+  map.release(t.offset, t.nbytes);
+  return bytes;
 }
 
 std::vector<float> WeightFile::read_all(const TensorInfo& t) const {

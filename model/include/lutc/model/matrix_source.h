@@ -4,12 +4,15 @@
 //   path/to/model.safetensors | path/to/model.bin
 //   synth:default              the seeded LLM-shaped set (4096x4096, 11008x4096)
 //   synth:NxK[,NxK...][@SEED]  synthetic matrices of the given shapes
-// Only 2-D tensors of a float dtype are weight matrices; the rest are listed as skipped.
+// A file's tensors get their fates from plan_tensors() (tensor_fates.h): the
+// matrices to quantize (3-D stacked experts split per expert), and the rest.
 #include <cstdint>
 #include <memory>
 #include <regex>
 #include <string>
 #include <vector>
+
+#include "lutc/model/tensor_fates.h"
 
 namespace lutc {
 
@@ -18,17 +21,23 @@ class WeightFile;
 struct MatrixEntry {
   std::string name;
   uint32_t rows = 0, cols = 0;
+  std::string source;          // tensor name in the file (differs for expert slices)
+  int64_t expert = -1;         // slice of a 3-D stacked expert tensor, or -1
+  bool routed_expert = false;  // such a slice: it gets the routed-expert role
 };
 
 class MatrixSource {
  public:
   // Throws Error(kUsage) for a malformed synth spec, Error(kBadInput/kIo) for a bad file.
-  static std::unique_ptr<MatrixSource> open(const std::string& spec);
+  static std::unique_ptr<MatrixSource> open(const std::string& spec, const FateOptions& fates = {});
   ~MatrixSource();
 
   const std::string& spec() const { return spec_; }
   const std::vector<MatrixEntry>& matrices() const { return matrices_; }
-  const std::vector<std::string>& skipped() const { return skipped_; }  // non-2-D or non-float tensors
+  const std::vector<std::string>& skipped() const { return skipped_; }  // tensors not quantized
+  // Every input tensor's fate (empty for synthetic sources).
+  const std::vector<TensorPlan>& plan() const { return plan_; }
+  const WeightFile* file() const { return file_.get(); }
   // Keeps only matrices whose name matches (std::regex_search).
   void filter(const std::regex& re);
   std::vector<float> load(const MatrixEntry& m) const;  // row-major fp32, NaN/Inf rejected
@@ -40,6 +49,7 @@ class MatrixSource {
   std::unique_ptr<WeightFile> file_;
   std::vector<MatrixEntry> matrices_;
   std::vector<std::string> skipped_;
+  std::vector<TensorPlan> plan_;
   std::vector<uint64_t> synth_seeds_;  // parallel to matrices_ for synthetic sources
 };
 

@@ -80,6 +80,8 @@ class WeightFile {
   // (or F64 value outside the float range), and for a non-weight dtype.
   void read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* out) const;
   std::vector<float> read_all(const TensorInfo& t) const;
+  // The tensor's bytes exactly as stored (little-endian, source dtype).
+  std::vector<uint8_t> read_raw(const TensorInfo& t) const;
 
  private:
   WeightFile() = default;
