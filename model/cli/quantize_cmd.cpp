@@ -1,10 +1,15 @@
-// lutc quantize: weights in, .xfp out, with a per-layer quality report.
+// lutc quantize: weights in, .xfp out, with a per-layer quality report and the
+// fate of every input tensor. Layers are quantized on --threads threads and
+// appended to the .xfp in input order as each is done, so memory stays at a
+// few tensors and the bytes do not depend on the thread count.
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
-#include <cstdio>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_util.h"
@@ -13,18 +18,27 @@
 #include "lutc/model/golden.h"
 #include "lutc/model/layer_report.h"
 #include "lutc/model/matrix_source.h"
+#include "lutc/model/ordered_pool.h"
 #include "lutc/model/quantize.h"
-#include "lutc/model/sop.h"
+#include "lutc/model/tensor_fates.h"
+#include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
 #include "progress.h"
+#include "quantize_sop.h"
 
 namespace lutc::cli {
 namespace {
 
 const char* kUsage =
     "usage: lutc quantize IN -o OUT.xfp [options]\n\n"
-    "Quantizes every 2-D tensor of IN (safetensors or GGUF F32/F16/BF16/F64, a Hugging Face folder or its\n"
-    "model.safetensors.index.json, a llama2.c checkpoint, or a built-in synthetic input: synth:default | synth:NxK[,NxK...][@SEED]) and prints, per layer:\n"
+    "IN is a Hugging Face model folder, its model.safetensors.index.json, a .safetensors file\n"
+    "(F32/F16/BF16/F64), a GGUF file with float tensors, a llama2.c checkpoint, or a built-in\n"
+    "synthetic input: synth:default | synth:NxK[,NxK...][@SEED] (docs/inputs.md).\n\n"
+    "Every input tensor gets a fate, printed and written to --report: quantized (2-D float\n"
+    "matrices; 3-D stacked expert tensors are split per expert as NAME.E), kept in source\n"
+    "precision inside the .xfp (norms, biases, embedding tables unless --quantize-embeddings,\n"
+    "and whatever matches --keep), alias (a tied lm_head stored once), refused (integer, fp8 or\n"
+    "quantized tensors, with the reason) or excluded (by --tensors). The per-layer table shows\n"
     "role, shape, scheme, bits, outlier %, effective bpw (every stored bit), SQNR, cos min/mean.\n\n"
     "XFP picks bits, outlier budget and mode per layer so that every live row's cosine\n"
     "similarity meets its floor: --floor-strict for attention, shared experts and other\n"
@@ -38,118 +52,25 @@ const char* kUsage =
     "schemes: xfp (auto V2/V2a), xfp.v2, xfp.v2a, sop, int4.g128, nf4.b64, fp8.e4m3";
 
 struct Args {
-  std::string in, out, report, scheme, tensors, sop_format, act_stats;
+  std::string in, out, report, scheme, tensors, keep, sop_format, act_stats;
   double budget_bpw = 0;
   std::vector<std::string> role_overrides;
   double floor_strict = 0.99, floor_lazy = 0.98, outliers = -1;
-  unsigned bits = 0, group = 0;
-  bool quiet = false, fail_on_floor = false;
+  unsigned bits = 0, group = 0, threads = 0;
+  bool quiet = false, fail_on_floor = false, quantize_embeddings = false;
 };
 
-// What the SOP path needs besides Args: parsed formats, statistics, the plan.
-struct SopContext {
-  std::vector<SopFormat> formats;          // one, or the knapsack candidates
-  std::unique_ptr<ActStats> stats;
-  std::map<std::string, SopFormat> plan;   // --budget-bpw: format per layer
+// What one worker hands back for one matrix.
+struct LayerResult {
+  QuantizedLayer layer;
+  LayerReport report;
+  std::string log;
 };
 
-std::vector<SopFormat> parse_sop_formats(const Args& a) {
-  std::vector<SopFormat> v;
-  if (a.sop_format.empty()) {
-    if (a.budget_bpw > 0) return sop_knapsack_ladder();
-    throw Error(ExitCode::kUsage, "--scheme sop needs --sop-format F (e.g. e2m3.ue4m4.b16) or --budget-bpw X");
-  }
-  size_t at = 0;
-  for (;;) {
-    // Commas inside pair(...) do not separate formats.
-    size_t end = at;
-    int depth = 0;
-    while (end < a.sop_format.size() && !(a.sop_format[end] == ',' && depth == 0)) {
-      depth += a.sop_format[end] == '(' ? 1 : a.sop_format[end] == ')' ? -1 : 0;
-      ++end;
-    }
-    v.push_back(parse_sop_format(a.sop_format.substr(at, end - at)));
-    if (end >= a.sop_format.size()) break;
-    at = end + 1;
-  }
-  if (v.size() > 1 && a.budget_bpw <= 0)
-    throw Error(ExitCode::kUsage, "--sop-format '" + a.sop_format + "': a list of formats needs --budget-bpw");
-  return v;
-}
-
-std::unique_ptr<std::vector<double>> act_for(const SopContext& sc, const MatrixEntry& m) {
-  if (!sc.stats) return nullptr;
-  auto v = sc.stats->find(m.name, m.cols);
-  if (!v) std::printf("note: %s has no activation statistics in %s; ACos falls back to plain cosine\n",
-                      m.name.c_str(), sc.stats->path().c_str());
-  return v;
-}
-
-// --budget-bpw: score every candidate on every layer (exact bits, ACos error
-// estimated on at most 256 evenly spaced rows), then solve the knapsack.
-void plan_budget(const Args& a, MatrixSource& src, const RoleRules& rules, SopContext& sc) {
-  std::vector<std::vector<KnapsackItem>> groups;
-  uint64_t elements = 0;
-  for (const auto& m : src.matrices()) {
-    const std::vector<float> w = src.load(m);
-    const auto act = act_for(sc, m);
-    const uint32_t n = std::min<uint32_t>(m.rows, 256);
-    std::vector<float> sub(size_t(n) * m.cols);
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t r = uint32_t(uint64_t(i) * m.rows / n);
-      std::copy(w.begin() + size_t(r) * m.cols, w.begin() + size_t(r + 1) * m.cols, sub.begin() + size_t(i) * m.cols);
-    }
-    std::vector<KnapsackItem> items;
-    for (const SopFormat& f : sc.formats) {
-      SopOptions o;
-      o.format = f;
-      o.act = act.get();
-      SopChoice ch;
-      quantize_sop(m.name, rules.classify(m.name), sub.data(), n, m.cols, o, &ch);
-      items.push_back({sop_stored_bits(m.name, m.rows, m.cols, f), ch.acos_error * double(m.rows) / n});
-    }
-    groups.push_back(items);
-    elements += uint64_t(m.rows) * m.cols;
-  }
-  const uint64_t budget = uint64_t(a.budget_bpw * double(elements));
-  const KnapsackResult r = solve_mckp(groups, budget);
-  if (!r.feasible) {
-    uint64_t least = 0;
-    for (const auto& g : groups) {
-      uint64_t b = g[0].bits;
-      for (const auto& it : g) b = std::min(b, it.bits);
-      least += b;
-    }
-    throw Error(ExitCode::kUsage, "--budget-bpw " + std::to_string(a.budget_bpw) +
-                                      " is below the cheapest candidate assignment (" +
-                                      std::to_string(double(least) / double(elements)) + " bpw)");
-  }
-  for (size_t i = 0; i < src.matrices().size(); ++i)
-    sc.plan[src.matrices()[i].name] = sc.formats[r.choice[i]];
-  std::printf("knapsack: budget %.4f bpw, chose %.4f bpw (layers only), estimated sum(1-ACos) %.6g, "
-              "optimality gap <= %.3g\n",
-              a.budget_bpw, double(r.bits) / double(elements), r.error, r.gap_bound);
-}
-
-QuantizedLayer quantize_sop_layer(const SopContext& sc, const MatrixEntry& m, Role role, const std::vector<float>& w) {
-  const auto act = act_for(sc, m);
-  SopOptions o;
-  o.format = sc.plan.empty() ? sc.formats.front() : sc.plan.at(m.name);
-  o.act = act.get();
-  SopChoice ch;
-  QuantizedLayer q = quantize_sop(m.name, role, w.data(), m.rows, m.cols, o, &ch);
-  std::printf("sop: %-28s %-30s %s min %.6f mean %.6f, codebook b in %.1f%% of blocks\n", m.name.c_str(),
-              ch.format.name().c_str(), ch.act_weighted ? "ACos" : "cos", ch.acos_min, ch.acos_mean,
-              100 * ch.sel_b_fraction);
-  return q;
-}
-
-QuantizedLayer quantize_one(const Args& a, const MatrixEntry& m, Role role, const std::vector<float>& w,
-                            double* floor_out, const SopContext& sc) {
-  if (a.scheme == "sop") {
-    *floor_out = 0;
-    return quantize_sop_layer(sc, m, role, w);
-  }
+QuantizedLayer quantize_matrix(const Args& a, const MatrixEntry& m, Role role, const std::vector<float>& w,
+                               double* floor_out, const SopContext& sc, std::string* log) {
+  *floor_out = 0;
+  if (a.scheme == "sop") return quantize_sop_matrix(sc, m, role, w, log);
   Scheme s;
   const bool xfp_auto = a.scheme == "xfp";
   if (!xfp_auto && !parse_scheme(a.scheme, &s))
@@ -169,15 +90,84 @@ QuantizedLayer quantize_one(const Args& a, const MatrixEntry& m, Role role, cons
     return q;
   }
   if (!is_baseline(s)) throw Error(ExitCode::kUsage, "--scheme " + a.scheme + " is not available in lutc quantize yet");
-  *floor_out = 0;
   return quantize_baseline(s, m.name, role, w.data(), m.rows, m.cols);
+}
+
+std::regex compile_regex(const std::string& flag, const std::string& re) {
+  try {
+    return std::regex(re);
+  } catch (const std::regex_error& e) {
+    throw Error(ExitCode::kUsage, "--" + flag + " '" + re + "' is not a valid regex: " + e.what());
+  }
+}
+
+// The model's name, the same for its folder, index file, single file or shard,
+// so the .xfp does not depend on how the model was laid out on disk.
+std::string model_name(const std::string& spec) {
+  namespace fs = std::filesystem;
+  fs::path p(spec);
+  if (!p.has_filename()) p = p.parent_path();  // "dir/"
+  const std::string file = p.filename().string();
+  const std::string index = ".safetensors.index.json";
+  // The index names its folder's model.
+  if (file.size() >= index.size() && file.compare(file.size() - index.size(), index.size(), index) == 0)
+    return fs::absolute(p).parent_path().filename().string();
+  for (const char* ext : {".safetensors", ".gguf", ".bin"}) {
+    const std::string e(ext);
+    if (file.size() > e.size() && file.compare(file.size() - e.size(), e.size(), e) == 0)
+      return file.substr(0, file.size() - e.size());
+  }
+  return file;
+}
+
+KeptTensor kept_tensor(const WeightFile& f, const TensorPlan& p) {
+  const TensorInfo* t = f.find(p.source);
+  if (!t) throw Error(ExitCode::kInternal, "tensor '" + p.source + "' vanished from " + f.path());
+  KeptTensor k;
+  k.name = p.name;
+  k.dtype = t->dtype;
+  k.shape = t->shape;
+  k.bytes = f.read_raw(*t);
+  return k;
+}
+
+void print_fates(const std::vector<TensorPlan>& plan) {
+  size_t excluded = 0;
+  bool header = false;
+  for (const auto& p : plan) {
+    if (p.fate == TensorFate::kQuantize) continue;
+    if (p.fate == TensorFate::kExcluded) {
+      ++excluded;
+      continue;
+    }
+    if (!header) std::printf("%-44s %-9s %-6s %-16s %s\n", "tensor", "fate", "dtype", "shape", "reason");
+    header = true;
+    std::string shape;
+    for (size_t i = 0; i < p.shape.size(); ++i) shape += (i ? "x" : "") + std::to_string(p.shape[i]);
+    std::printf("%-44s %-9s %-6s %-16s %s\n", p.name.c_str(), fate_name(p.fate), p.dtype.c_str(), shape.c_str(),
+                p.reason.c_str());
+  }
+  if (excluded) std::printf("%zu tensors excluded by --tensors\n", excluded);
+  std::printf("tensors: %s\n", fate_summary(plan).c_str());
+}
+
+nlohmann::json fates_json(const std::vector<TensorPlan>& plan) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& p : plan) {
+    nlohmann::json j = {{"name", p.name}, {"source", p.source}, {"fate", fate_name(p.fate)},
+                        {"dtype", p.dtype}, {"shape", p.shape}, {"reason", p.reason}};
+    if (p.expert >= 0) j["expert"] = p.expert;
+    if (!p.alias_of.empty()) j["alias_of"] = p.alias_of;
+    arr.push_back(std::move(j));
+  }
+  return arr;
 }
 
 int run_quantize(int argc, char** argv) {
   Args a;
   po::options_description opts("options");
   opts.add_options()
-      ("input", po::value(&a.in)->required(), "input weights or synth:... spec")
+      ("input", po::value(&a.in)->required(), "input model (folder, index, file) or synth:... spec")
       ("output,o", po::value(&a.out)->required(), "output .xfp file (written atomically)")
       ("scheme", po::value(&a.scheme)->default_value("xfp"), "quantization scheme")
       ("floor-strict", po::value(&a.floor_strict)->default_value(0.99), "per-row cosine floor: attention, shared experts, dense roles")
@@ -188,8 +178,11 @@ int run_quantize(int argc, char** argv) {
       ("sop-format", po::value(&a.sop_format), "SOP format (docs/sop.md), or a comma-separated candidate list with --budget-bpw")
       ("budget-bpw", po::value(&a.budget_bpw)->default_value(0), "SOP: model-wide bpw budget, one candidate format per layer (knapsack)")
       ("act-stats", po::value(&a.act_stats), "SOP: safetensors of E[x^2] per input column, one vector per layer name (ACos)")
-      ("tensors", po::value(&a.tensors), "only tensors whose name matches this regex")
+      ("tensors", po::value(&a.tensors), "only tensors whose name matches this regex (the rest are excluded)")
+      ("keep", po::value(&a.keep), "keep tensors whose name matches this regex in source precision")
+      ("quantize-embeddings", po::bool_switch(&a.quantize_embeddings), "quantize embedding tables too (kept by default)")
       ("role", po::value(&a.role_overrides)->composing(), "REGEX=ROLE, overrides the default role rules (repeatable)")
+      ("threads,j", po::value(&a.threads)->default_value(0), "worker threads; 0 = all cores (output is the same for any number)")
       ("report", po::value(&a.report), "also write the report as JSON here")
       ("fail-on-floor", po::bool_switch(&a.fail_on_floor), "exit 5 when any layer misses its floor")
       ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
@@ -200,28 +193,31 @@ int run_quantize(int argc, char** argv) {
 
   check_range("floor-strict", a.floor_strict, 0.0, 1.0);
   check_range("floor-lazy", a.floor_lazy, 0.0, 1.0);
+  check_range("threads", a.threads, 0, 1024);
   if (a.bits != 0 && !valid_index_bits(a.bits))
     throw Error(ExitCode::kUsage, "--bits " + std::to_string(a.bits) + " is not one of 0, 2, 3, 4, 5, 6, 8");
   if (a.outliers >= 0) check_range("outliers", a.outliers, 0.0, 0.5);
+  const unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
   SopContext sop;
   if (a.scheme == "sop") {
     if (a.budget_bpw != 0) check_range("budget-bpw", a.budget_bpw, 1.0, 32.0);
-    sop.formats = parse_sop_formats(a);
+    sop.formats = parse_sop_formats(a.sop_format, a.budget_bpw);
   } else if (!a.sop_format.empty() || a.budget_bpw != 0 || !a.act_stats.empty()) {
     throw Error(ExitCode::kUsage, "--sop-format, --budget-bpw and --act-stats need --scheme sop");
   }
 
   RoleRules rules;
   for (const auto& spec : a.role_overrides) rules.add_override(spec);
-  auto src = MatrixSource::open(a.in);
-  if (vm.count("tensors")) {
-    try {
-      src->filter(std::regex(a.tensors));
-    } catch (const std::regex_error& e) {
-      throw Error(ExitCode::kUsage, "--tensors '" + a.tensors + "' is not a valid regex: " + e.what());
-    }
-  }
-  if (src->matrices().empty()) throw Error(ExitCode::kBadInput, "input '" + a.in + "': no 2-D tensor to quantize");
+  std::regex only_re, keep_re;
+  FateOptions fo;
+  fo.keep_embeddings = !a.quantize_embeddings;
+  if (vm.count("tensors")) fo.only = &(only_re = compile_regex("tensors", a.tensors));
+  if (vm.count("keep")) fo.keep = &(keep_re = compile_regex("keep", a.keep));
+  auto src = MatrixSource::open(a.in, fo);
+  if (!src->file() && vm.count("tensors")) src->filter(only_re);  // synthetic inputs have no plan
+  if (src->matrices().empty())
+    throw Error(ExitCode::kBadInput, "input '" + a.in + "': no 2-D tensor to quantize (" +
+                                         (src->file() ? fate_summary(src->plan()) : std::string("none selected")) + ")");
   if (a.scheme == "sop") {
     if (!a.act_stats.empty()) {
       sop.stats = ActStats::open(a.act_stats);
@@ -230,36 +226,65 @@ int run_quantize(int argc, char** argv) {
     } else {
       std::printf("selection metric: plain cosine (no --act-stats given; ACos falls back to cosine)\n");
     }
-    if (a.budget_bpw > 0) plan_budget(a, *src, rules, sop);
+    if (a.budget_bpw > 0 && !src->matrices().empty()) plan_sop_budget(a.budget_bpw, *src, rules, threads, sop);
   }
 
+  std::map<std::string, std::string> meta = {
+      {"source", src->file() ? model_name(a.in) : a.in}, {"scheme", a.scheme}, {"producer", "lutc 0.1.0"}};
+  XfpWriter writer(a.out, meta);
   uint64_t total = 0;
   for (const auto& m : src->matrices()) total += uint64_t(m.rows) * m.cols;
-  XfpFile file;
-  file.metadata["source"] = a.in;
-  file.metadata["scheme"] = a.scheme;
-  file.metadata["producer"] = "lutc 0.1.0";
   std::vector<LayerReport> rows;
   {
-    Progress progress("quantize", total, !a.quiet);
-    for (const auto& m : src->matrices()) {
-      progress.start_item(m.name, uint64_t(m.rows) * m.cols);
-      const Role role = rules.classify(m.name);
-      const std::vector<float> w = src->load(m);
-      double floor = 0;
-      QuantizedLayer q = quantize_one(a, m, role, w, &floor, sop);
-      std::vector<float> w_hat(w.size());
-      golden_decode(q, w_hat.data());
-      LayerReport r = describe_layer(q);
-      add_quality(r, w.data(), w_hat.data(), floor);
-      rows.push_back(r);
-      file.layers.push_back(std::move(q));
+    // Records in input order: matrices from the pool, kept tensors and aliases
+    // as their turn comes, so the file layout follows the input.
+    struct Item {
+      const TensorPlan* plan = nullptr;    // kept/alias rows
+      const MatrixEntry* matrix = nullptr;  // quantized rows
+    };
+    std::vector<Item> items;
+    if (src->file()) {
+      size_t mi = 0;
+      for (const auto& p : src->plan()) {
+        if (p.fate == TensorFate::kQuantize) items.push_back({nullptr, &src->matrices()[mi++]});
+        else if (p.fate == TensorFate::kKeep || p.fate == TensorFate::kAlias) items.push_back({&p, nullptr});
+      }
+    } else {
+      for (const auto& m : src->matrices()) items.push_back({nullptr, &m});
     }
+    Progress progress("quantize", total, !a.quiet);
+    ordered_parallel<LayerResult>(
+        items.size(), threads, 2 * size_t(threads),
+        [&](size_t i) {
+          LayerResult r;
+          const MatrixEntry* m = items[i].matrix;
+          if (!m) return r;
+          const Role role = m->routed_expert ? Role::kRoutedExpert : rules.classify(m->name);
+          const std::vector<float> w = src->load(*m);
+          double floor = 0;
+          r.layer = quantize_matrix(a, *m, role, w, &floor, sop, &r.log);
+          std::vector<float> w_hat(w.size());
+          golden_decode(r.layer, w_hat.data());
+          r.report = describe_layer(r.layer);
+          add_quality(r.report, w.data(), w_hat.data(), floor);
+          return r;
+        },
+        [&](size_t i, LayerResult&& r) {
+          if (const TensorPlan* p = items[i].plan) {
+            if (p->fate == TensorFate::kAlias) writer.append_alias({p->name, p->alias_of});
+            else writer.append_kept(kept_tensor(*src->file(), *p));
+            return;
+          }
+          progress.start_item(r.layer.name, uint64_t(r.layer.rows) * r.layer.cols);
+          std::fputs(r.log.c_str(), stdout);
+          writer.append(r.layer);
+          rows.push_back(std::move(r.report));
+        });
   }
-  write_xfp(a.out, file);
-  const ReportTotals totals = total_of(rows, 8 * file_header_bytes(file));
-  if (!src->skipped().empty())
-    std::printf("skipped %zu tensors that are not 2-D float matrices (norms, biases, integer buffers)\n", src->skipped().size());
+  writer.commit();
+  // Header, aliases, index and trailer, amortized over the layers as `info` does.
+  const ReportTotals totals = total_of(rows, 8 * XfpReader(a.out).overhead_bytes());
+  if (src->file()) print_fates(src->plan());
   print_report_table(stdout, rows, totals);
   std::printf("wrote %s\n", a.out.c_str());
   if (!a.report.empty()) {
@@ -269,6 +294,7 @@ int run_quantize(int argc, char** argv) {
     j["scheme"] = a.scheme;
     j["floor_strict"] = a.floor_strict;
     j["floor_lazy"] = a.floor_lazy;
+    j["tensors"] = fates_json(src->plan());
     if (a.scheme == "sop") {
       j["sop_format"] = a.sop_format;
       j["budget_bpw"] = a.budget_bpw;

@@ -1,0 +1,34 @@
+#pragma once
+// The SOP half of `lutc quantize`: candidate formats from --sop-format, ACos
+// statistics from --act-stats, and the --budget-bpw knapsack plan.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lutc/model/layer.h"
+#include "lutc/model/matrix_source.h"
+#include "lutc/model/roles.h"
+#include "lutc/model/sop.h"
+
+namespace lutc::cli {
+
+struct SopContext {
+  std::vector<SopFormat> formats;         // one, or the knapsack candidates
+  std::unique_ptr<ActStats> stats;
+  std::map<std::string, SopFormat> plan;  // --budget-bpw: format per layer
+};
+
+// Parses --sop-format (commas inside pair(...) do not separate formats).
+std::vector<SopFormat> parse_sop_formats(const std::string& spec, double budget_bpw);
+
+// --budget-bpw: scores every candidate on every matrix (on `threads` threads;
+// the plan does not depend on their number), then solves the knapsack.
+void plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules& rules, unsigned threads,
+                     SopContext& sc);
+
+// Quantizes one matrix with its planned format; `log` gets the one-line summary.
+QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role,
+                                   const std::vector<float>& w, std::string* log);
+
+}  // namespace lutc::cli
