@@ -1,0 +1,182 @@
+#include "lutc/model/synth_checkpoint.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "lutc/model/atomic_file.h"
+#include "lutc/model/error.h"
+#include "lutc/model/fp16.h"
+#include "lutc/model/ordered_pool.h"
+
+namespace lutc {
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t mix(uint64_t x) {  // splitmix64 finalizer: a counter-based generator
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Approximately N(0,1): the sum of four 16-bit uniforms (Irwin-Hall), cheap and
+// branch-free; its tails are light, so outliers are added explicitly.
+float gaussianish(uint64_t h) {
+  const double s = double(h & 0xffff) + double((h >> 16) & 0xffff) + double((h >> 32) & 0xffff) + double(h >> 48);
+  return float((s / 65536.0 - 2.0) * 1.7320508075688772);  // variance of the sum of 4 U(0,1) is 1/3
+}
+
+struct TensorGen {
+  uint64_t seed;
+  bool vector;  // norms: values around 1
+  float row_scale(uint64_t row) const {
+    return vector ? 0.05f : 0.02f * std::exp(0.3f * gaussianish(mix(seed + 0x51ed27u * (row + 1))));
+  }
+  float value(float scale, uint64_t index) const {
+    const uint64_t h = mix(seed ^ mix(index));
+    float v = scale * gaussianish(h);
+    if (vector) return 1.0f + v;
+    if ((mix(h) & 0x3fff) == 0) v *= 12.0f;  // ~1 in 16384 elements is an outlier
+    return v;
+  }
+};
+
+void encode(float v, DType dt, uint8_t* out) {
+  if (dt == DType::kF32) {
+    std::memcpy(out, &v, 4);
+  } else {
+    const uint16_t b = dt == DType::kBF16 ? float_to_bf16(v) : float_to_half(v);
+    out[0] = uint8_t(b), out[1] = uint8_t(b >> 8);
+  }
+}
+
+std::string shard_name(uint32_t k, uint32_t n) {
+  if (n == 1) return "model.safetensors";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "model-%05u-of-%05u.safetensors", k + 1, n);
+  return buf;
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  AtomicFile f(p.string());
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
+}  // namespace
+
+uint64_t write_synth_checkpoint(const SynthCheckpointOptions& o) {
+  if (!o.shape) throw Error(ExitCode::kUsage, "write_synth_checkpoint: no model shape");
+  if (o.shards == 0 || o.shards > 1000) throw Error(ExitCode::kUsage, "--shards must be in 1..1000");
+  if (o.dtype != DType::kF32 && o.dtype != DType::kF16 && o.dtype != DType::kBF16)
+    throw Error(ExitCode::kUsage, "synthetic checkpoints are F32, F16 or BF16");
+  const fs::path dir(o.dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec)) throw Error(ExitCode::kUsage, "'" + o.dir + "' exists; pick a new folder name");
+  const fs::path tmp = dir.string() + ".partial-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directories(tmp, ec))
+    throw Error(ExitCode::kIo, "cannot create '" + tmp.string() + "': " + ec.message());
+  struct Cleanup {
+    fs::path p;
+    bool armed = true;
+    ~Cleanup() {
+      std::error_code e;
+      if (armed) fs::remove_all(p, e);
+    }
+  } cleanup{tmp};
+
+  const std::vector<ShapedTensor> tensors = model_tensors(*o.shape, o.layers);
+  const size_t es = dtype_size(o.dtype);
+  auto bytes_of = [&](const ShapedTensor& t) {
+    uint64_t e = es;
+    for (uint64_t d : t.shape) e *= d;
+    return e;
+  };
+  uint64_t total_bytes = 0, total_elements = 0;
+  for (const auto& t : tensors) total_bytes += bytes_of(t);
+  // Shards split the tensor list where the running size passes k/n of the total.
+  std::vector<uint32_t> shard_of(tensors.size());
+  {
+    uint64_t run = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      shard_of[i] = uint32_t(std::min<uint64_t>(o.shards - 1, run * o.shards / std::max<uint64_t>(1, total_bytes)));
+      run += bytes_of(tensors[i]);
+    }
+  }
+  nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
+  for (uint32_t k = 0; k < o.shards; ++k) {
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    header["__metadata__"] = {{"format", "pt"}};
+    std::vector<size_t> members;
+    uint64_t offset = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      if (shard_of[i] != k) continue;
+      members.push_back(i);
+      const uint64_t b = bytes_of(tensors[i]);
+      header[tensors[i].name] = {{"dtype", dtype_name(o.dtype)}, {"shape", tensors[i].shape},
+                                 {"data_offsets", {offset, offset + b}}};
+      offset += b;
+      weight_map[tensors[i].name] = shard_name(k, o.shards);
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
+    AtomicFile out((tmp / shard_name(k, o.shards)).string());
+    out.write(len, 8);
+    out.write(text.data(), text.size());
+    for (size_t i : members) {
+      const ShapedTensor& t = tensors[i];
+      const uint64_t rows = t.shape[0], cols = t.shape.size() > 1 ? t.shape[1] : 1;
+      const bool vector = t.shape.size() == 1;
+      const TensorGen gen{mix(o.seed * 0x100000001b3ull + i), vector};
+      // Chunks of ~1 M elements go to the pool; the writer takes them in order.
+      const uint64_t rows_per_chunk = vector ? 1 : std::max<uint64_t>(1, (1u << 20) / cols);
+      const uint64_t chunks = vector ? 1 : (rows + rows_per_chunk - 1) / rows_per_chunk;
+      ordered_parallel<std::vector<uint8_t>>(
+          chunks, o.threads, 2 * size_t(o.threads),
+          [&](size_t c) {
+            if (vector) {
+              std::vector<uint8_t> buf(rows * es);
+              for (uint64_t j = 0; j < rows; ++j) encode(gen.value(gen.row_scale(0), j), o.dtype, buf.data() + j * es);
+              return buf;
+            }
+            const uint64_t r0 = c * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
+            std::vector<uint8_t> buf((r1 - r0) * cols * es);
+            uint8_t* p = buf.data();
+            for (uint64_t r = r0; r < r1; ++r) {
+              const float scale = gen.row_scale(r);
+              for (uint64_t j = 0; j < cols; ++j, p += es) encode(gen.value(scale, r * cols + j), o.dtype, p);
+            }
+            return buf;
+          },
+          [&](size_t, std::vector<uint8_t>&& buf) {
+            out.write(buf.data(), buf.size());
+            if (o.on_elements) o.on_elements(buf.size() / es);
+            total_elements += buf.size() / es;
+          });
+    }
+    out.commit();
+  }
+  if (o.shards > 1) {
+    nlohmann::ordered_json index = {{"metadata", {{"total_size", total_bytes}}}, {"weight_map", weight_map}};
+    write_text(tmp / "model.safetensors.index.json", index.dump(2) + "\n");
+  }
+  write_text(tmp / "config.json", hf_config(*o.shape, o.layers).dump(2) + "\n");
+  fs::rename(tmp, dir, ec);
+  if (ec) throw Error(ExitCode::kIo, "cannot rename '" + tmp.string() + "' to '" + o.dir + "': " + ec.message());
+  cleanup.armed = false;
+  return total_elements;
+}
+
+}  // namespace lutc
