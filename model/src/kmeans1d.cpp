@@ -20,6 +20,30 @@ uint32_t Run::upper(uint32_t a, uint32_t b, double t) const {
   return uint32_t(base - v) + ((len == 1 && double(*base) <= t) ? 1u : 0u);
 }
 
+uint32_t Run::upper_from(uint32_t a, uint32_t b, double t, uint32_t g) const {
+  g = g < a ? a : (g > b ? b : g);
+  if (g > a && double(v[g - 1]) > t) {
+    // The answer is at most g - 1: gallop down.
+    uint32_t hi = g - 1, step = 1;  // v[hi] > t
+    for (;;) {
+      const uint32_t p = hi - a > step ? hi - step : a;
+      if (p == a) return upper(a, hi, t);
+      if (double(v[p]) <= t) return upper(p + 1, hi, t);
+      hi = p;
+      step *= 2;
+    }
+  }
+  // Every value before g is <= t: gallop up.
+  uint32_t lo = g, step = 1;
+  for (;;) {
+    const uint32_t p = lo + step;
+    if (p >= b) return upper(lo, b, t);
+    if (double(v[p]) > t) return upper(lo, p, t);
+    lo = p + 1;
+    step *= 2;
+  }
+}
+
 void prefix_sums(const float* v, uint32_t n, double* s1, double* s2) {
   double a = 0, b = 0;
   s1[0] = 0;
@@ -115,7 +139,11 @@ void lloyd(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned
   for (unsigned it = 0; it < iters; ++it) {
     split[0] = a;
     split[k] = b;
-    for (unsigned j = 1; j < k; ++j) split[j] = r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
+    // After the first step boundaries move little: search from where they were
+    // (the same index a full binary search finds, in fewer probes).
+    for (unsigned j = 1; j < k; ++j)
+      split[j] = it ? r.upper_from(split[j - 1], b, 0.5 * (c[j - 1] + c[j]), split[j])
+                    : r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
     bool moved = false;
     for (unsigned j = 0; j < k; ++j) {
       if (split[j + 1] <= split[j]) continue;  // empty: keep the center
@@ -230,23 +258,38 @@ double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansCo
 
 namespace {
 
+// The cost of a cluster of atoms [s, i): the same arithmetic as Run::sse on
+// values [bnd[s], bnd[i]), from copies of the prefix sums at the atom
+// boundaries (contiguous, so the DP's inner loop streams them).
+struct AtomSums {
+  const double* s1;
+  const double* s2;
+  const uint32_t* pos;
+  double sse(uint32_t s, uint32_t i) const {
+    if (pos[i] <= pos[s] + 1) return 0;
+    const double sum = s1[i] - s1[s];
+    const double e = (s2[i] - s2[s]) - sum * sum / double(pos[i] - pos[s]);
+    return e > 0 ? e : 0;
+  }
+};
+
 // One DP layer: cur[i] = min_{s < i} prev[s] + cost(s, i) for i in [lo, hi],
 // with the optimal s monotone in i (the SSE cost satisfies the quadrangle
 // inequality), so divide and conquer finds every argmin in O(n log n).
 // Positions are atom boundaries: cost(s, i) = SSE of values [bnd[s], bnd[i]).
 struct DpLayer {
-  const Run& r;
-  const uint32_t* bnd;
-  const std::vector<double>& prev;
-  std::vector<double>& cur;
-  std::vector<uint32_t>& arg;
+  const AtomSums& as;
+  const double* prev;
+  double* cur;
+  uint32_t* arg;
   void solve(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
     if (lo > hi) return;
     const uint32_t mid = lo + (hi - lo) / 2;
     double best = std::numeric_limits<double>::infinity();
     uint32_t bs = olo;
-    for (uint32_t s = olo; s <= std::min(ohi, mid - 1); ++s) {
-      const double v = prev[s] + r.sse(bnd[s], bnd[mid]);
+    const uint32_t last = std::min(ohi, mid - 1);
+    for (uint32_t s = olo; s <= last; ++s) {
+      const double v = prev[s] + as.sse(s, mid);
       if (v < best) {
         best = v;
         bs = s;
@@ -262,18 +305,29 @@ struct DpLayer {
 // Optimal k clusters whose boundaries are restricted to bnd[0..m] (m atoms, m > k).
 void dp_over_atoms(const Run& r, const uint32_t* bnd, uint32_t m, unsigned k, double* c) {
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<double> prev(m + 1, inf), cur(m + 1, inf);
-  std::vector<std::vector<uint32_t>> arg(k, std::vector<uint32_t>(m + 1, 0));
-  for (uint32_t i = 1; i <= m; ++i) prev[i] = r.sse(bnd[0], bnd[i]);
+  // Reused per thread: a fit runs once per (row, group, outlier count).
+  thread_local std::vector<double> prev, cur, a1, a2;
+  thread_local std::vector<uint32_t> arg;
+  prev.assign(m + 1, inf);
+  cur.assign(m + 1, inf);
+  a1.resize(m + 1);
+  a2.resize(m + 1);
+  arg.assign(size_t(k) * (m + 1), 0);
+  for (uint32_t i = 0; i <= m; ++i) {
+    a1[i] = r.s1[bnd[i]];
+    a2[i] = r.s2[bnd[i]];
+  }
+  const AtomSums as{a1.data(), a2.data(), bnd};
+  for (uint32_t i = 1; i <= m; ++i) prev[i] = as.sse(0, i);
   for (unsigned j = 1; j < k; ++j) {
     std::fill(cur.begin(), cur.end(), inf);
-    DpLayer layer{r, bnd, prev, cur, arg[j]};
+    DpLayer layer{as, prev.data(), cur.data(), arg.data() + size_t(j) * (m + 1)};
     layer.solve(j + 1, m, j, m - 1);
     prev.swap(cur);
   }
   uint32_t end = m;
   for (unsigned j = k; j-- > 0;) {
-    const uint32_t start = j ? arg[j][end] : 0;
+    const uint32_t start = j ? arg[size_t(j) * (m + 1) + end] : 0;
     c[j] = mean(r, bnd[start], bnd[end]);
     end = start;
   }
@@ -307,7 +361,8 @@ double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned
   const uint32_t m = k * atoms_per_center, n = b - a;
   const uint32_t cmax = std::max<uint32_t>(1, n / m);
   const double wmax = (double(r.v[b - 1]) - r.v[a]) / m;
-  std::vector<uint32_t> bnd{a};
+  thread_local std::vector<uint32_t> bnd;
+  bnd.assign(1, a);
   for (uint32_t i = a + 1; i < b; ++i)
     if (i - bnd.back() >= cmax || double(r.v[i]) - r.v[bnd.back()] > wmax) bnd.push_back(i);
   bnd.push_back(b);

@@ -39,34 +39,39 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
     }
     return;
   }
-  thread_local std::vector<uint32_t> ka, kb, pa, pb;
+  // Three passes of 11, 11 and 10 bits: one scatter fewer than bytes, and the
+  // 3 x 2048 counters still fit in L1.
+  constexpr int kDigits = 3, kBins = 2048;
+  constexpr int kShift[kDigits] = {0, 11, 22};
+  thread_local std::vector<uint32_t> ka, kb, pa, pb, hist_store;
   ka.resize(n);
   kb.resize(n);
   pa.resize(n);
   pb.resize(n);
-  uint32_t hist[4][256] = {};
+  hist_store.assign(size_t(kDigits) * kBins, 0);
+  uint32_t* hist[kDigits] = {hist_store.data(), hist_store.data() + kBins,
+                             hist_store.data() + 2 * kBins};
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t k = sort_key(x[i]);
     ka[i] = k;
     pa[i] = i;
-    ++hist[0][k & 255];
-    ++hist[1][(k >> 8) & 255];
-    ++hist[2][(k >> 16) & 255];
-    ++hist[3][k >> 24];
+    ++hist[0][k & 2047];
+    ++hist[1][(k >> 11) & 2047];
+    ++hist[2][k >> 22];
   }
   uint32_t *ks = ka.data(), *kd = kb.data(), *ps = pa.data(), *pd = pb.data();
-  for (int pass = 0; pass < 4; ++pass) {
-    const int shift = 8 * pass;
+  for (int pass = 0; pass < kDigits; ++pass) {
+    const int shift = kShift[pass];
     uint32_t* h = hist[pass];
-    if (h[(ks[0] >> shift) & 255] == n) continue;  // every key shares this digit
+    if (h[(ks[0] >> shift) & 2047] == n) continue;  // every key shares this digit
     uint32_t sum = 0;
-    for (int d = 0; d < 256; ++d) {
+    for (int d = 0; d < kBins; ++d) {
       const uint32_t c = h[d];
       h[d] = sum;
       sum += c;
     }
     for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t pos = h[(ks[i] >> shift) & 255]++;
+      const uint32_t pos = h[(ks[i] >> shift) & 2047]++;
       kd[pos] = ks[i];
       pd[pos] = ps[i];
     }
