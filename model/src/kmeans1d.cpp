@@ -259,17 +259,17 @@ double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansCo
 namespace {
 
 // The cost of a cluster of atoms [s, i): the same arithmetic as Run::sse on
-// values [bnd[s], bnd[i]), from copies of the prefix sums at the atom
-// boundaries (contiguous, so the DP's inner loop streams them).
+// values [bnd[s], bnd[i]), from copies of the prefix sums and positions at the
+// atom boundaries (contiguous, branch-free: the DP's inner loop vectorizes).
 struct AtomSums {
   const double* s1;
   const double* s2;
-  const uint32_t* pos;
+  const double* pos;  // bnd as doubles: differences are exact counts
   double sse(uint32_t s, uint32_t i) const {
-    if (pos[i] <= pos[s] + 1) return 0;
-    const double sum = s1[i] - s1[s];
-    const double e = (s2[i] - s2[s]) - sum * sum / double(pos[i] - pos[s]);
-    return e > 0 ? e : 0;
+    const double n = pos[i] - pos[s], sum = s1[i] - s1[s];
+    double e = (s2[i] - s2[s]) - sum * sum / n;
+    e = e > 0 ? e : 0.0;
+    return n > 1 ? e : 0.0;
   }
 };
 
@@ -282,14 +282,30 @@ struct DpLayer {
   const double* prev;
   double* cur;
   uint32_t* arg;
+  double* scratch;  // m + 1 candidate values
   void solve(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
     if (lo > hi) return;
     const uint32_t mid = lo + (hi - lo) / 2;
+    const uint32_t last = std::min(ohi, mid - 1);
+    // Every candidate first (independent: vectorizes), then the first
+    // minimum in order, as a single scan would pick it.
+    const double* s1 = as.s1;
+    const double* s2 = as.s2;
+    const double* pos = as.pos;
+    const double* pv = prev;
+    double* out = scratch;
+    const double s1m = s1[mid], s2m = s2[mid], pm = pos[mid];
+    for (size_t s = olo, end = size_t(last) + 1; s < end; ++s) {
+      // AtomSums::sse(s, mid), spelled out on hoisted loads.
+      const double n = pm - pos[s], sum = s1m - s1[s];
+      double e = (s2m - s2[s]) - sum * sum / n;
+      e = e > 0 ? e : 0.0;
+      out[s] = pv[s] + (n > 1 ? e : 0.0);
+    }
     double best = std::numeric_limits<double>::infinity();
     uint32_t bs = olo;
-    const uint32_t last = std::min(ohi, mid - 1);
     for (uint32_t s = olo; s <= last; ++s) {
-      const double v = prev[s] + as.sse(s, mid);
+      const double v = scratch[s];
       if (v < best) {
         best = v;
         bs = s;
@@ -306,22 +322,25 @@ struct DpLayer {
 void dp_over_atoms(const Run& r, const uint32_t* bnd, uint32_t m, unsigned k, double* c) {
   const double inf = std::numeric_limits<double>::infinity();
   // Reused per thread: a fit runs once per (row, group, outlier count).
-  thread_local std::vector<double> prev, cur, a1, a2;
+  thread_local std::vector<double> prev, cur, a1, a2, pos, scratch;
   thread_local std::vector<uint32_t> arg;
   prev.assign(m + 1, inf);
   cur.assign(m + 1, inf);
   a1.resize(m + 1);
   a2.resize(m + 1);
+  pos.resize(m + 1);
+  scratch.resize(m + 1);
   arg.assign(size_t(k) * (m + 1), 0);
   for (uint32_t i = 0; i <= m; ++i) {
     a1[i] = r.s1[bnd[i]];
     a2[i] = r.s2[bnd[i]];
+    pos[i] = bnd[i];
   }
-  const AtomSums as{a1.data(), a2.data(), bnd};
+  const AtomSums as{a1.data(), a2.data(), pos.data()};
   for (uint32_t i = 1; i <= m; ++i) prev[i] = as.sse(0, i);
   for (unsigned j = 1; j < k; ++j) {
     std::fill(cur.begin(), cur.end(), inf);
-    DpLayer layer{as, prev.data(), cur.data(), arg.data() + size_t(j) * (m + 1)};
+    DpLayer layer{as, prev.data(), cur.data(), arg.data() + size_t(j) * (m + 1), scratch.data()};
     layer.solve(j + 1, m, j, m - 1);
     prev.swap(cur);
   }

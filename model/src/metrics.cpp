@@ -10,50 +10,66 @@ namespace {
 constexpr float kDeadBelow = 2.98023223876953125e-08f;  // 2^-25
 constexpr float kTinyBelow = 6.103515625e-05f;          // 2^-14
 
-// Sums of one row pair in a fixed order: 8 fp64 lanes (element k goes to lane
-// k % 8), then the lanes pairwise. Independent lanes let the compiler
-// vectorize without reassociating anything, and every caller (the quantizer's
-// floor check, the report) gets bit-identical cosines from the same order.
+// Sums of one row pair in a fixed order: 4 fp64 lanes (element k goes to lane
+// k % 4), then the lanes pairwise. Independent lanes vectorize without
+// reassociating anything, and every caller (the quantizer's floor check, the
+// report) gets bit-identical cosines from the same order.
 struct RowSums {
   double ab = 0, aa = 0, bb = 0, ee = 0;  // ee = sum (a - b)^2
   float amax = 0;                          // max |a|
 };
 
-constexpr unsigned kLanes = 8;
+constexpr unsigned kLanes = 4;
+typedef double V2d __attribute__((vector_size(16)));
+typedef float V2f __attribute__((vector_size(8)));
 
-double fold(const double* l) {
-  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+V2d load2(const float* p) {
+  V2f f;
+  std::memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, V2d);
 }
 
+double fold(V2d lo, V2d hi) { return (lo[0] + lo[1]) + (hi[0] + hi[1]); }
+
 RowSums row_sums(const float* a, const float* b, uint32_t cols) {
-  double ab[kLanes] = {}, aa[kLanes] = {}, bb[kLanes] = {}, ee[kLanes] = {};
+  // Lanes 0,1 in the *0 vectors and 2,3 in the *1 vectors.
+  V2d ab0 = {0, 0}, ab1 = ab0, aa0 = ab0, aa1 = ab0, bb0 = ab0, bb1 = ab0, ee0 = ab0, ee1 = ab0;
   float mx[kLanes] = {};
   uint32_t k = 0;
   for (; k + kLanes <= cols; k += kLanes) {
+    const V2d x0 = load2(a + k), x1 = load2(a + k + 2), y0 = load2(b + k), y1 = load2(b + k + 2);
+    const V2d d0 = x0 - y0, d1 = x1 - y1;
+    ab0 += x0 * y0;
+    ab1 += x1 * y1;
+    aa0 += x0 * x0;
+    aa1 += x1 * x1;
+    bb0 += y0 * y0;
+    bb1 += y1 * y1;
+    ee0 += d0 * d0;
+    ee1 += d1 * d1;
     for (unsigned j = 0; j < kLanes; ++j) {
-      const double x = a[k + j], y = b[k + j], d = x - y;
-      ab[j] += x * y;
-      aa[j] += x * x;
-      bb[j] += y * y;
-      ee[j] += d * d;
       const float m = std::fabs(a[k + j]);
       mx[j] = m > mx[j] ? m : mx[j];  // branch-free max, no libm call
     }
   }
   for (unsigned j = 0; k < cols; ++k, ++j) {
     const double x = a[k], y = b[k], d = x - y;
-    ab[j] += x * y;
-    aa[j] += x * x;
-    bb[j] += y * y;
-    ee[j] += d * d;
+    V2d& vab = j < 2 ? ab0 : ab1;
+    V2d& vaa = j < 2 ? aa0 : aa1;
+    V2d& vbb = j < 2 ? bb0 : bb1;
+    V2d& vee = j < 2 ? ee0 : ee1;
+    vab[j & 1] += x * y;
+    vaa[j & 1] += x * x;
+    vbb[j & 1] += y * y;
+    vee[j & 1] += d * d;
     const float m = std::fabs(a[k]);
     mx[j] = m > mx[j] ? m : mx[j];
   }
   RowSums s;
-  s.ab = fold(ab);
-  s.aa = fold(aa);
-  s.bb = fold(bb);
-  s.ee = fold(ee);
+  s.ab = fold(ab0, ab1);
+  s.aa = fold(aa0, aa1);
+  s.bb = fold(bb0, bb1);
+  s.ee = fold(ee0, ee1);
   for (unsigned j = 0; j < kLanes; ++j) s.amax = mx[j] > s.amax ? mx[j] : s.amax;
   return s;
 }
