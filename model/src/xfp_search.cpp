@@ -28,6 +28,23 @@ constexpr unsigned kDefaultLloydIters = 64;
 // per-row codebook is a large share of their cost).
 constexpr uint32_t kExactMaxN = 256;
 constexpr float kDeadBelow = 2.98023223876953125e-08f;  // 2^-25, as metrics.h
+constexpr float kTinyBelow = 6.103515625e-05f;          // 2^-14, as metrics.h
+
+// max |x| over n values, branch-free in 8 independent lanes (vectorizes; a
+// max is exact, so the lane order does not matter).
+float abs_max(const float* x, uint32_t n) {
+  float lane[8] = {};
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (unsigned j = 0; j < 8; ++j) {
+      const float a = std::fabs(x[i + j]);
+      lane[j] = a > lane[j] ? a : lane[j];
+    }
+  float m = 0;
+  for (; i < n; ++i) m = std::fabs(x[i]) > m ? std::fabs(x[i]) : m;
+  for (float l : lane) m = l > m ? l : m;
+  return m;
+}
 
 // Short tags (they are stored per layer); docs/xfp.md "Outliers" spells them out.
 const char* kOutlierRule = "median-distance/ladder";
@@ -237,16 +254,21 @@ Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
   ctx.live.assign(rows, 1);
   for (uint32_t r = 0; r < rows; ++r) {
     const float* row = w + size_t(r) * cols;
-    if (row_is_dead(row, cols)) {
+    // One pass: max |w| per group of 128 gives the dead row, the all-zero
+    // group and the tiny row tests (row_is_dead / row_is_tiny thresholds).
+    float row_max = 0;
+    for (uint32_t g0 = 0; g0 < cols; g0 += kV2aGroup) {
+      const float gmax = abs_max(row + g0, std::min(kV2aGroup, cols - g0));
+      if (!(gmax >= kDeadBelow)) ctx.zero_groups = true;
+      row_max = gmax > row_max ? gmax : row_max;
+    }
+    if (!(row_max >= kDeadBelow)) {
       ctx.live[r] = 0;
       ctx.row_floor[r] = -1;
       ++ctx.dead;
-      ctx.zero_groups = true;
       continue;
     }
-    for (uint32_t g0 = 0; g0 < cols && !ctx.zero_groups; g0 += kV2aGroup)
-      ctx.zero_groups = row_is_dead(row + g0, std::min(kV2aGroup, cols - g0));
-    if (row_is_tiny(row, cols)) {
+    if (row_max < kTinyBelow) {
       // fp16 itself loses precision here: allow twice the loss of rounding
       // the row to fp16 below the floor.
       ++ctx.tiny;

@@ -59,16 +59,29 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
     ++hist[1][(k >> 11) & 2047];
     ++hist[2][k >> 22];
   }
+  // A digit every key shares needs no pass; the last pass that runs writes
+  // the values and the permutation straight to the output.
+  int last = -1;
+  for (int pass = 0; pass < kDigits; ++pass)
+    if (hist[pass][(ka[0] >> kShift[pass]) & 2047] != n) last = pass;
   uint32_t *ks = ka.data(), *kd = kb.data(), *ps = pa.data(), *pd = pb.data();
-  for (int pass = 0; pass < kDigits; ++pass) {
+  for (int pass = 0; pass <= last; ++pass) {
     const int shift = kShift[pass];
     uint32_t* h = hist[pass];
-    if (h[(ks[0] >> shift) & 2047] == n) continue;  // every key shares this digit
+    if (h[(ks[0] >> shift) & 2047] == n) continue;
     uint32_t sum = 0;
     for (int d = 0; d < kBins; ++d) {
       const uint32_t c = h[d];
       h[d] = sum;
       sum += c;
+    }
+    if (pass == last) {
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t pos = h[(ks[i] >> shift) & 2047]++;
+        v[pos] = key_value(ks[i]);
+        perm[pos] = ps[i];
+      }
+      return;
     }
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t pos = h[(ks[i] >> shift) & 2047]++;
@@ -78,7 +91,7 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
     std::swap(ks, kd);
     std::swap(ps, pd);
   }
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < n; ++i) {  // all keys equal: already in order
     v[i] = key_value(ks[i]);
     perm[i] = ps[i];
   }
