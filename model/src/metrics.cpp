@@ -22,6 +22,8 @@ struct RowSums {
 constexpr unsigned kLanes = 4;
 typedef double V2d __attribute__((vector_size(16)));
 typedef float V2f __attribute__((vector_size(8)));
+typedef float V4f __attribute__((vector_size(16)));
+typedef int32_t V4i __attribute__((vector_size(16)));
 
 V2d load2(const float* p) {
   V2f f;
@@ -34,9 +36,14 @@ double fold(V2d lo, V2d hi) { return (lo[0] + lo[1]) + (hi[0] + hi[1]); }
 RowSums row_sums(const float* a, const float* b, uint32_t cols) {
   // Lanes 0,1 in the *0 vectors and 2,3 in the *1 vectors.
   V2d ab0 = {0, 0}, ab1 = ab0, aa0 = ab0, aa1 = ab0, bb0 = ab0, bb1 = ab0, ee0 = ab0, ee1 = ab0;
-  float mx[kLanes] = {};
+  V4f vmx = {0, 0, 0, 0};
+  const V4i abs_mask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
   uint32_t k = 0;
   for (; k + kLanes <= cols; k += kLanes) {
+    V4f xa;
+    std::memcpy(&xa, a + k, sizeof xa);
+    const V4f m = V4f(V4i(xa) & abs_mask);  // |x|
+    vmx = m > vmx ? m : vmx;                 // branch-free max, no libm call
     const V2d x0 = load2(a + k), x1 = load2(a + k + 2), y0 = load2(b + k), y1 = load2(b + k + 2);
     const V2d d0 = x0 - y0, d1 = x1 - y1;
     ab0 += x0 * y0;
@@ -47,11 +54,9 @@ RowSums row_sums(const float* a, const float* b, uint32_t cols) {
     bb1 += y1 * y1;
     ee0 += d0 * d0;
     ee1 += d1 * d1;
-    for (unsigned j = 0; j < kLanes; ++j) {
-      const float m = std::fabs(a[k + j]);
-      mx[j] = m > mx[j] ? m : mx[j];  // branch-free max, no libm call
-    }
   }
+  float mx[kLanes];
+  for (unsigned j = 0; j < kLanes; ++j) mx[j] = vmx[j];
   for (unsigned j = 0; k < cols; ++k, ++j) {
     const double x = a[k], y = b[k], d = x - y;
     V2d& vab = j < 2 ? ab0 : ab1;
@@ -116,41 +121,53 @@ std::vector<double> row_cosines(const float* w, const float* w_hat, uint32_t row
   return c;
 }
 
-QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols,
-                             double floor) {
-  QualityStats q;
-  double sig = 0, err = 0, cos_sum = 0;
-  q.cos_min = std::numeric_limits<double>::infinity();
-  for (uint32_t r = 0; r < rows; ++r) {
+QualityAccumulator::QualityAccumulator(uint32_t cols, double floor) : cols_(cols), floor_(floor) {
+  q_.cos_min = std::numeric_limits<double>::infinity();
+}
+
+void QualityAccumulator::add_rows(const float* w, const float* w_hat, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t r = next_row_++;
     // One pass per row: energies, error, cosine and max |w| together.
-    const RowSums s = row_sums(w + size_t(r) * cols, w_hat + size_t(r) * cols, cols);
-    sig += s.aa;
-    err += s.ee;
+    const RowSums s = row_sums(w + size_t(i) * cols_, w_hat + size_t(i) * cols_, cols_);
+    sig_ += s.aa;
+    err_ += s.ee;
     if (!(s.amax >= kDeadBelow)) {
-      ++q.dead_rows;
+      ++q_.dead_rows;
       continue;
     }
-    if (s.amax < kTinyBelow) ++q.tiny_rows;
-    ++q.live_rows;
+    if (s.amax < kTinyBelow) ++q_.tiny_rows;
+    ++q_.live_rows;
     const double c = cosine_of(s);
-    cos_sum += c;
-    if (c < q.cos_min) {
-      q.cos_min = c;
-      q.worst_row = r;
+    cos_sum_ += c;
+    if (c < q_.cos_min) {
+      q_.cos_min = c;
+      q_.worst_row = r;
     }
-    if (floor > 0 && c < floor) ++q.rows_below_floor;
+    if (floor_ > 0 && c < floor_) ++q_.rows_below_floor;
   }
+}
+
+QualityStats QualityAccumulator::finish() const {
+  QualityStats q = q_;
   if (q.live_rows == 0) {
     q.cos_min = 1;
     q.cos_mean = 1;
   } else {
-    q.cos_mean = cos_sum / q.live_rows;
+    q.cos_mean = cos_sum_ / q.live_rows;
   }
-  q.signal = sig;
-  q.error = err;
-  q.nmse = sig > 0 ? err / sig : (err > 0 ? std::numeric_limits<double>::infinity() : 0.0);
-  q.sqnr_db = err > 0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
+  q.signal = sig_;
+  q.error = err_;
+  q.nmse = sig_ > 0 ? err_ / sig_ : (err_ > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+  q.sqnr_db = err_ > 0 ? 10.0 * std::log10(sig_ / err_) : std::numeric_limits<double>::infinity();
   return q;
+}
+
+QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols,
+                             double floor) {
+  QualityAccumulator acc(cols, floor);
+  acc.add_rows(w, w_hat, rows);
+  return acc.finish();
 }
 
 }  // namespace lutc

@@ -8,7 +8,10 @@
 #include <random>
 #include <vector>
 
+#include "lutc/model/golden.h"
+#include "lutc/model/layer_report.h"
 #include "lutc/model/metrics.h"
+#include "lutc/model/quantize.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -81,6 +84,40 @@ TEST(Metrics, OnePassSumsMatchSequentialReference) {
     EXPECT_EQ(q.rows_below_floor, below) << "floor " << floor << " cos_min " << q.cos_min;
     EXPECT_NEAR(q.signal, sig, 1e-12 * sig);
     EXPECT_NEAR(q.error, err, 1e-12 * err);
+  }
+}
+
+// The report decodes a few rows at a time; it must give what decoding the
+// whole layer and measuring it at once gives, to the bit.
+TEST(Metrics, BlockwiseDecodeReportMatchesWholeMatrix) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0, 0.02f);
+  for (uint32_t cols : {128u, 4100u, 20000u}) {
+    const uint32_t rows = 3 + rng() % 9;
+    std::vector<float> w(size_t(rows) * cols);
+    for (float& x : w) x = nd(rng);
+    for (uint32_t k = 0; k < cols; ++k) w[cols + k] = 0;  // a dead row
+    XfpOptions o;
+    o.bits = 3;
+    const QuantizedLayer l = quantize_xfp("m", Role::kAttention, w.data(), rows, cols, o);
+    std::vector<float> wh(w.size());
+    golden_decode(l, wh.data());
+    const QualityStats whole = measure_quality(w.data(), wh.data(), rows, cols, 0.9);
+    LayerReport r = describe_layer(l);
+    add_quality(r, w.data(), l, 0.9);
+    EXPECT_EQ(r.quality.cos_min, whole.cos_min) << "seed " << seed;
+    EXPECT_EQ(r.quality.cos_mean, whole.cos_mean);
+    EXPECT_EQ(r.quality.signal, whole.signal);
+    EXPECT_EQ(r.quality.error, whole.error);
+    EXPECT_EQ(r.quality.worst_row, whole.worst_row);
+    EXPECT_EQ(r.quality.dead_rows, 1u);
+    EXPECT_EQ(r.quality.rows_below_floor, whole.rows_below_floor);
+    QualityAccumulator acc(cols, 0.9);
+    for (uint32_t r0 = 0; r0 < rows; r0 += 2)
+      acc.add_rows(w.data() + size_t(r0) * cols, wh.data() + size_t(r0) * cols, std::min(2u, rows - r0));
+    EXPECT_EQ(acc.finish().error, whole.error);
+    EXPECT_EQ(acc.finish().cos_min, whole.cos_min);
   }
 }
 
