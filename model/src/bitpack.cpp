@@ -11,7 +11,14 @@ void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* 
     return;
   }
   const unsigned mask = (1u << bits) - 1u;
-  if (bits == 2 || bits == 4) {
+  if (bits == 4) {
+    const uint64_t pairs = count / 2;
+    for (uint64_t i = 0; i < pairs; ++i)
+      out[i] = uint8_t((codes[2 * i] & 15) | (codes[2 * i + 1] & 15) << 4);
+    if (count & 1) out[pairs] = uint8_t(codes[count - 1] & 15);
+    return;
+  }
+  if (bits == 2) {
     // Whole codes per byte: a byte at a time, no read-modify-write.
     const unsigned per = 8 / bits;
     const uint64_t full = count / per;

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace lutc {
 namespace {
 
@@ -21,14 +25,20 @@ struct RowSums {
 
 constexpr unsigned kLanes = 4;
 typedef double V2d __attribute__((vector_size(16)));
-typedef float V2f __attribute__((vector_size(8)));
 typedef float V4f __attribute__((vector_size(16)));
 typedef int32_t V4i __attribute__((vector_size(16)));
 
-V2d load2(const float* p) {
-  V2f f;
-  std::memcpy(&f, p, sizeof f);
-  return __builtin_convertvector(f, V2d);
+// Lanes 0,1 and 2,3 of four floats as doubles (exact).
+inline void widen(V4f f, V2d* lo, V2d* hi) {
+#ifdef __SSE2__
+  // GCC does not find cvtps2pd for the generic form below.
+  const __m128 x = __m128(f);
+  *lo = V2d(_mm_cvtps_pd(x));
+  *hi = V2d(_mm_cvtps_pd(_mm_movehl_ps(x, x)));
+#else
+  *lo = V2d{f[0], f[1]};
+  *hi = V2d{f[2], f[3]};
+#endif
 }
 
 double fold(V2d lo, V2d hi) { return (lo[0] + lo[1]) + (hi[0] + hi[1]); }
@@ -40,11 +50,14 @@ RowSums row_sums(const float* a, const float* b, uint32_t cols) {
   const V4i abs_mask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
   uint32_t k = 0;
   for (; k + kLanes <= cols; k += kLanes) {
-    V4f xa;
+    V4f xa, ya;
     std::memcpy(&xa, a + k, sizeof xa);
+    std::memcpy(&ya, b + k, sizeof ya);
     const V4f m = V4f(V4i(xa) & abs_mask);  // |x|
     vmx = m > vmx ? m : vmx;                 // branch-free max, no libm call
-    const V2d x0 = load2(a + k), x1 = load2(a + k + 2), y0 = load2(b + k), y1 = load2(b + k + 2);
+    V2d x0, x1, y0, y1;
+    widen(xa, &x0, &x1);
+    widen(ya, &y0, &y1);
     const V2d d0 = x0 - y0, d1 = x1 - y1;
     ab0 += x0 * y0;
     ab1 += x1 * y1;

@@ -391,7 +391,11 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   // Nothing sorted yet (one fixed v2 configuration): sort each row as it is
   // encoded rather than holding the sorted layer.
   const bool row_at_a_time = best.mode == Scheme::kXfpV2 && !ctx.sorted[0];
-  std::vector<uint8_t> codes(size_t(rows) * cols, 0);
+  // When rows start on whole bytes of the index stream, each row is packed as
+  // soon as it is encoded (no codes buffer the size of the matrix).
+  const bool pack_rows = uint64_t(cols) * best.bits % 8 == 0;
+  std::vector<uint8_t> codes(pack_rows ? 0 : size_t(rows) * cols, 0);
+  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
   std::vector<RowOutliers> outl(rows);
   std::vector<double> cosines(rows, 1.0);
   if (best.mode == Scheme::kXfpV2a) {
@@ -410,10 +414,11 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       f = make_fitter(ctx, best);
     }
     std::vector<float> dec(cols);
+    std::vector<uint8_t> row_codes(pack_rows ? cols : 0);
     for (uint32_t r = r0; r < r1; ++r) {
       if (!ctx.live[r]) continue;
       const float* wrow = w + size_t(r) * cols;
-      uint8_t* crow = codes.data() + size_t(r) * cols;
+      uint8_t* crow = pack_rows ? row_codes.data() : codes.data() + size_t(r) * cols;
       if (row_at_a_time) {
         sort_row(wrow, 0, &one_row);
         f->load(0);
@@ -438,6 +443,8 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
         if (next == ctx.ladder.end()) break;
         count = *next;
       }
+      if (pack_rows)
+        pack_indices(crow, cols, L.bits, L.indices.data() + uint64_t(r) * cols * L.bits / 8);
       for (uint32_t g = 0; g < G; ++g) {
         if (best.mode == Scheme::kXfpV2a) {
           L.group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(*f).group_id(g);
@@ -448,8 +455,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       }
     }
   });
-  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
-  pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
+  if (!pack_rows) pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
   uint64_t total_out = 0;
   for (const auto& o : outl) total_out += o.col.size();
   if (total_out) {
