@@ -286,6 +286,21 @@ struct DpLayer {
   void solve(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
     if (lo > hi) return;
     const uint32_t mid = lo + (hi - lo) / 2;
+    const uint32_t bs = best_at(mid, olo, ohi);
+    if (mid > lo) solve(lo, mid - 1, olo, bs);
+    solve(mid + 1, hi, bs, ohi);
+  }
+  // Only cur[hi] and arg[hi] (the last layer needs nothing else): the right
+  // spine of solve(lo, hi, olo, ohi), the same cells with the same brackets.
+  void solve_last(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
+    while (lo <= hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      olo = best_at(mid, olo, ohi);
+      lo = mid + 1;
+    }
+  }
+  // cur[mid] and arg[mid] from the candidates s in [olo, min(ohi, mid - 1)].
+  uint32_t best_at(uint32_t mid, uint32_t olo, uint32_t ohi) {
     const uint32_t last = std::min(ohi, mid - 1);
     // Every candidate first (independent: vectorizes), then the first
     // minimum in order, as a single scan would pick it.
@@ -313,8 +328,7 @@ struct DpLayer {
     }
     cur[mid] = best;
     arg[mid] = bs;
-    if (mid > lo) solve(lo, mid - 1, olo, bs);
-    solve(mid + 1, hi, bs, ohi);
+    return bs;
   }
 };
 
@@ -341,7 +355,10 @@ void dp_over_atoms(const Run& r, const uint32_t* bnd, uint32_t m, unsigned k, do
   for (unsigned j = 1; j < k; ++j) {
     std::fill(cur.begin(), cur.end(), inf);
     DpLayer layer{as, prev.data(), cur.data(), arg.data() + size_t(j) * (m + 1), scratch.data()};
-    layer.solve(j + 1, m, j, m - 1);
+    if (j + 1 < k)
+      layer.solve(j + 1, m, j, m - 1);
+    else
+      layer.solve_last(j + 1, m, j, m - 1);
     prev.swap(cur);
   }
   uint32_t end = m;
