@@ -31,19 +31,32 @@ constexpr float kDeadBelow = 2.98023223876953125e-08f;  // 2^-25, as metrics.h
 constexpr float kTinyBelow = 6.103515625e-05f;          // 2^-14, as metrics.h
 
 // max |x| over n values, branch-free in 8 independent lanes (vectorizes; a
-// max is exact, so the lane order does not matter).
-float abs_max(const float* x, uint32_t n) {
-  float lane[8] = {};
+// max is exact, so the lane order does not matter). |x| is taken on the bit
+// pattern and compared as an integer, which orders non-negative floats and
+// puts Inf and NaN above every finite value: the maximum also says whether
+// any value was non-finite.
+float abs_max(const float* x, uint32_t n, bool* non_finite) {
+  uint32_t lane[8] = {};
   uint32_t i = 0;
   for (; i + 8 <= n; i += 8)
     for (unsigned j = 0; j < 8; ++j) {
-      const float a = std::fabs(x[i + j]);
-      lane[j] = a > lane[j] ? a : lane[j];
+      uint32_t u;
+      std::memcpy(&u, x + i + j, 4);
+      u &= 0x7fffffffu;
+      lane[j] = u > lane[j] ? u : lane[j];
     }
-  float m = 0;
-  for (; i < n; ++i) m = std::fabs(x[i]) > m ? std::fabs(x[i]) : m;
-  for (float l : lane) m = l > m ? l : m;
-  return m;
+  uint32_t m = 0;
+  for (; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    u &= 0x7fffffffu;
+    m = u > m ? u : m;
+  }
+  for (uint32_t l : lane) m = l > m ? l : m;
+  *non_finite = m >= 0x7f800000u;
+  float f;
+  std::memcpy(&f, &m, 4);
+  return f;
 }
 
 // Short tags (they are stored per layer); docs/xfp.md "Outliers" spells them out.
@@ -235,8 +248,10 @@ bool v2a_out_of_reach(Context& ctx, unsigned bits) {
   return false;
 }
 
-Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
-                     const XfpOptions& opt) {
+// Also the input check that needs the values: a non-finite weight is an
+// error naming its row and column, found in the pass over the row maxima.
+Context make_context(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
+                     Role role, const XfpOptions& opt) {
   Context ctx;
   ctx.w = w;
   ctx.rows = rows;
@@ -258,7 +273,15 @@ Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
     // group and the tiny row tests (row_is_dead / row_is_tiny thresholds).
     float row_max = 0;
     for (uint32_t g0 = 0; g0 < cols; g0 += kV2aGroup) {
-      const float gmax = abs_max(row + g0, std::min(kV2aGroup, cols - g0));
+      bool non_finite = false;
+      const float gmax = abs_max(row + g0, std::min(kV2aGroup, cols - g0), &non_finite);
+      if (non_finite) {
+        for (uint32_t c = g0;; ++c)
+          if (!std::isfinite(row[c]))
+            throw Error(ExitCode::kBadInput,
+                        located("", name, -1, "quantize_xfp: non-finite weight at row " +
+                                                  std::to_string(r) + ", column " + std::to_string(c)));
+      }
       if (!(gmax >= kDeadBelow)) ctx.zero_groups = true;
       row_max = gmax > row_max ? gmax : row_max;
     }
@@ -281,8 +304,8 @@ Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
   return ctx;
 }
 
-void check_input(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
-                 const XfpOptions& opt) {
+// Options and shape; make_context checks the values.
+void check_input(const std::string& name, uint32_t rows, uint32_t cols, const XfpOptions& opt) {
   auto bad = [&](ExitCode c, const std::string& what) {
     throw Error(c, located("", name, -1, "quantize_xfp: " + what));
   };
@@ -293,24 +316,6 @@ void check_input(const std::string& name, const float* w, uint32_t rows, uint32_
   if (!opt.bits && opt.max_bits < 2) bad(ExitCode::kUsage, "max_bits must be >= 2");
   if (opt.outlier_fraction > 1) bad(ExitCode::kUsage, "outlier_fraction must be <= 1");
   if (rows == 0 || cols == 0) bad(ExitCode::kBadInput, "empty matrix");
-  // Exponent bits all ones = inf or NaN. OR-reduced over blocks (vectorizes),
-  // and only a block that has one is searched for the first position.
-  const size_t n = size_t(rows) * cols;
-  constexpr size_t kBlock = 4096;
-  for (size_t b0 = 0; b0 < n; b0 += kBlock) {
-    const size_t b1 = std::min(n, b0 + kBlock);
-    uint32_t any = 0;
-    for (size_t i = b0; i < b1; ++i) {
-      uint32_t u;
-      std::memcpy(&u, w + i, 4);
-      any |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
-    }
-    if (!any) continue;
-    for (size_t i = b0; i < b1; ++i)
-      if (!std::isfinite(w[i]))
-        bad(ExitCode::kBadInput, "non-finite weight at row " + std::to_string(i / cols) +
-                                     ", column " + std::to_string(i % cols));
-  }
 }
 
 std::string fmt(double v) {
@@ -324,8 +329,8 @@ std::string fmt(double v) {
 
 QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows,
                             uint32_t cols, const XfpOptions& opt, XfpChoice* choice) {
-  check_input(name, w, rows, cols, opt);
-  Context ctx = make_context(w, rows, cols, role, opt);
+  check_input(name, rows, cols, opt);
+  Context ctx = make_context(name, w, rows, cols, role, opt);
   std::vector<Scheme> modes{opt.mode};
   if (opt.auto_mode) modes = {Scheme::kXfpV2, Scheme::kXfpV2a};
   std::vector<unsigned> bits_list;

@@ -136,24 +136,25 @@ TEST(KmeansSort, SortIsStableOverTheWholeFloatRange) {
   // Also rows packed into a narrow relative range (many values share their
   // top bits: the sort's insertion finish gives way to a full radix sort)
   // and rows just short of that.
-  for (int shape = 0; shape < 3; ++shape)
-  for (uint32_t n : {65u, 1000u, 4096u, 11008u}) {
-    std::vector<float> x(n);
-    for (auto& f : x) {
-      if (shape == 0) f = (rng() % 2 ? -1.0f : 1.0f) * std::pow(10.0f, ex(rng));
-      if (shape == 1) f = 1.0f + float(rng() % 100000) * 1e-7f;
-      if (shape == 2) f = 1.0f + float(rng() % 100000) * 1e-5f;
+  for (int shape = 0; shape < 3; ++shape) {
+    for (uint32_t n : {65u, 1000u, 4096u, 11008u}) {
+      std::vector<float> x(n);
+      for (auto& f : x) {
+        if (shape == 0) f = (rng() % 2 ? -1.0f : 1.0f) * std::pow(10.0f, ex(rng));
+        if (shape == 1) f = 1.0f + float(rng() % 100000) * 1e-7f;
+        if (shape == 2) f = 1.0f + float(rng() % 100000) * 1e-5f;
+      }
+      for (uint32_t i = 0; i < n / 4; ++i) x[rng() % n] = x[rng() % n];  // ties
+      std::vector<float> v(n);
+      std::vector<uint32_t> perm(n);
+      sort_with_perm(x.data(), n, v.data(), perm.data());
+      std::vector<uint32_t> ref(n);
+      for (uint32_t i = 0; i < n; ++i) ref[i] = i;
+      std::stable_sort(ref.begin(), ref.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(perm[i], ref[i]) << "seed " << seed << " shape " << shape << " n " << n << " i " << i;
+      for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(v[i], x[ref[i]]);
     }
-    for (uint32_t i = 0; i < n / 4; ++i) x[rng() % n] = x[rng() % n];  // ties
-    std::vector<float> v(n);
-    std::vector<uint32_t> perm(n);
-    sort_with_perm(x.data(), n, v.data(), perm.data());
-    std::vector<uint32_t> ref(n);
-    for (uint32_t i = 0; i < n; ++i) ref[i] = i;
-    std::stable_sort(ref.begin(), ref.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
-    for (uint32_t i = 0; i < n; ++i)
-      ASSERT_EQ(perm[i], ref[i]) << "seed " << seed << " shape " << shape << " n " << n << " i " << i;
-    for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(v[i], x[ref[i]]);
   }
 }
 
