@@ -399,8 +399,26 @@ double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned
   const double wmax = (double(r.v[b - 1]) - r.v[a]) / m;
   thread_local std::vector<uint32_t> bnd;
   bnd.assign(1, a);
-  for (uint32_t i = a + 1; i < b; ++i)
-    if (i - bnd.back() >= cmax || double(r.v[i]) - r.v[bnd.back()] > wmax) bnd.push_back(i);
+  // An atom starting at s closes at the first i > s with i - s >= cmax or
+  // v[i] - v[s] > wmax. The second test is monotone in i (sorted values), so
+  // a binary search over (s, s + cmax) finds the same i as a scan.
+  for (uint32_t s = a;;) {
+    const uint32_t lim = uint32_t(std::min<uint64_t>(uint64_t(s) + cmax, b));
+    const double vs = r.v[s];
+    uint32_t lo = s + 1, len = lim > lo ? lim - lo : 0;  // first i in [lo, lim) with the gap
+    while (len > 0) {
+      const uint32_t half = len / 2;
+      if (double(r.v[lo + half]) - vs > wmax) {
+        len = half;
+      } else {
+        lo += half + 1;
+        len -= half + 1;
+      }
+    }
+    if (lo >= b) break;
+    bnd.push_back(lo);
+    s = lo;
+  }
   bnd.push_back(b);
   const uint32_t atoms = uint32_t(bnd.size() - 1);
   if (atoms <= k) {
