@@ -49,10 +49,12 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
   // sorted again from scratch with all three digits; the result is the same.
   constexpr int kBins = 2048;
   thread_local std::vector<uint64_t> ia, ib;
-  thread_local std::vector<uint32_t> hist_store;
+  thread_local std::vector<uint32_t> hist_store(size_t(3) * kBins);
   ia.resize(n);
   ib.resize(n);
-  hist_store.assign(size_t(3) * kBins, 0);
+  // Only the two digits the radix passes use are counted up front; the low
+  // digit's counters are filled only on the fallback.
+  std::fill(hist_store.begin() + kBins, hist_store.begin() + 3 * kBins, 0);
   uint32_t* hist[3] = {hist_store.data(), hist_store.data() + kBins, hist_store.data() + 2 * kBins};
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t k = sort_key(x[i]);
@@ -62,10 +64,11 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
   }
   auto radix_pass = [&](uint64_t*& src, uint64_t*& dst, int digit) {
     const int shift = 32 + 11 * digit;
+    const int bins = digit == 2 ? kBins / 2 : kBins;  // the top digit has 10 bits
     uint32_t* h = hist[digit];
     if (h[(src[0] >> shift) & 2047] == n) return;  // every key shares this digit
     uint32_t sum = 0;
-    for (int d = 0; d < kBins; ++d) {
+    for (int d = 0; d < bins; ++d) {
       const uint32_t c = h[d];
       h[d] = sum;
       sum += c;
