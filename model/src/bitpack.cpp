@@ -11,6 +11,26 @@ void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* 
     return;
   }
   const unsigned mask = (1u << bits) - 1u;
+  if (bits == 4) {
+    const uint64_t pairs = count / 2;
+    for (uint64_t i = 0; i < pairs; ++i)
+      out[i] = uint8_t((codes[2 * i] & 15) | (codes[2 * i + 1] & 15) << 4);
+    if (count & 1) out[pairs] = uint8_t(codes[count - 1] & 15);
+    return;
+  }
+  if (bits == 2) {
+    // Whole codes per byte: a byte at a time, no read-modify-write.
+    const unsigned per = 8 / bits;
+    const uint64_t full = count / per;
+    for (uint64_t i = 0; i < full; ++i) {
+      unsigned b = 0;
+      for (unsigned j = 0; j < per; ++j) b |= (codes[i * per + j] & mask) << (j * bits);
+      out[i] = uint8_t(b);
+    }
+    for (uint64_t i = full * per; i < count; ++i)
+      out[i / per] = uint8_t(out[i / per] | ((codes[i] & mask) << ((i % per) * bits)));
+    return;
+  }
   uint64_t bit = 0;
   for (uint64_t i = 0; i < count; ++i, bit += bits) {
     const unsigned v = codes[i] & mask;
@@ -27,7 +47,22 @@ void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsig
     std::memcpy(out, packed + first, size_t(count));
     return;
   }
-  for (uint64_t i = 0; i < count; ++i) out[i] = uint8_t(get_index(packed, first + i, bits));
+  uint64_t i = 0;
+  if (bits == 4) {
+    // Two codes per byte: whole bytes once the position is byte aligned.
+    if (first & 1) {
+      if (count == 0) return;
+      out[i++] = uint8_t(packed[first >> 1] >> 4);
+    }
+    const uint8_t* p = packed + ((first + i) >> 1);
+    const uint64_t pairs = (count - i) / 2;
+    for (uint64_t j = 0; j < pairs; ++j) {
+      out[i + 2 * j] = uint8_t(p[j] & 15);
+      out[i + 2 * j + 1] = uint8_t(p[j] >> 4);
+    }
+    i += 2 * pairs;
+  }
+  for (; i < count; ++i) out[i] = uint8_t(get_index(packed, first + i, bits));
 }
 
 }  // namespace lutc

@@ -20,6 +20,30 @@ uint32_t Run::upper(uint32_t a, uint32_t b, double t) const {
   return uint32_t(base - v) + ((len == 1 && double(*base) <= t) ? 1u : 0u);
 }
 
+uint32_t Run::upper_from(uint32_t a, uint32_t b, double t, uint32_t g) const {
+  g = g < a ? a : (g > b ? b : g);
+  if (g > a && double(v[g - 1]) > t) {
+    // The answer is at most g - 1: gallop down.
+    uint32_t hi = g - 1, step = 1;  // v[hi] > t
+    for (;;) {
+      const uint32_t p = hi - a > step ? hi - step : a;
+      if (p == a) return upper(a, hi, t);
+      if (double(v[p]) <= t) return upper(p + 1, hi, t);
+      hi = p;
+      step *= 2;
+    }
+  }
+  // Every value before g is <= t: gallop up.
+  uint32_t lo = g, step = 1;
+  for (;;) {
+    const uint32_t p = lo + step;
+    if (p >= b) return upper(lo, b, t);
+    if (double(v[p]) > t) return upper(lo, p, t);
+    lo = p + 1;
+    step *= 2;
+  }
+}
+
 void prefix_sums(const float* v, uint32_t n, double* s1, double* s2) {
   double a = 0, b = 0;
   s1[0] = 0;
@@ -115,7 +139,11 @@ void lloyd(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned
   for (unsigned it = 0; it < iters; ++it) {
     split[0] = a;
     split[k] = b;
-    for (unsigned j = 1; j < k; ++j) split[j] = r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
+    // After the first step boundaries move little: search from where they were
+    // (the same index a full binary search finds, in fewer probes).
+    for (unsigned j = 1; j < k; ++j)
+      split[j] = it ? r.upper_from(split[j - 1], b, 0.5 * (c[j - 1] + c[j]), split[j])
+                    : r.upper(split[j - 1], b, 0.5 * (c[j - 1] + c[j]));
     bool moved = false;
     for (unsigned j = 0; j < k; ++j) {
       if (split[j + 1] <= split[j]) continue;  // empty: keep the center
@@ -230,23 +258,69 @@ double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansCo
 
 namespace {
 
+// The cost of a cluster of atoms [s, i): the same arithmetic as Run::sse on
+// values [bnd[s], bnd[i]), from copies of the prefix sums and positions at the
+// atom boundaries (contiguous, branch-free: the DP's inner loop vectorizes).
+struct AtomSums {
+  const double* s1;
+  const double* s2;
+  const double* pos;  // bnd as doubles: differences are exact counts
+  double sse(uint32_t s, uint32_t i) const {
+    const double n = pos[i] - pos[s], sum = s1[i] - s1[s];
+    double e = (s2[i] - s2[s]) - sum * sum / n;
+    e = e > 0 ? e : 0.0;
+    return n > 1 ? e : 0.0;
+  }
+};
+
 // One DP layer: cur[i] = min_{s < i} prev[s] + cost(s, i) for i in [lo, hi],
 // with the optimal s monotone in i (the SSE cost satisfies the quadrangle
 // inequality), so divide and conquer finds every argmin in O(n log n).
 // Positions are atom boundaries: cost(s, i) = SSE of values [bnd[s], bnd[i]).
 struct DpLayer {
-  const Run& r;
-  const uint32_t* bnd;
-  const std::vector<double>& prev;
-  std::vector<double>& cur;
-  std::vector<uint32_t>& arg;
+  const AtomSums& as;
+  const double* prev;
+  double* cur;
+  uint32_t* arg;
+  double* scratch;  // m + 1 candidate values
   void solve(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
     if (lo > hi) return;
     const uint32_t mid = lo + (hi - lo) / 2;
+    const uint32_t bs = best_at(mid, olo, ohi);
+    if (mid > lo) solve(lo, mid - 1, olo, bs);
+    solve(mid + 1, hi, bs, ohi);
+  }
+  // Only cur[hi] and arg[hi] (the last layer needs nothing else): the right
+  // spine of solve(lo, hi, olo, ohi), the same cells with the same brackets.
+  void solve_last(uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi) {
+    while (lo <= hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      olo = best_at(mid, olo, ohi);
+      lo = mid + 1;
+    }
+  }
+  // cur[mid] and arg[mid] from the candidates s in [olo, min(ohi, mid - 1)].
+  uint32_t best_at(uint32_t mid, uint32_t olo, uint32_t ohi) {
+    const uint32_t last = std::min(ohi, mid - 1);
+    // Every candidate first (independent: vectorizes), then the first
+    // minimum in order, as a single scan would pick it.
+    const double* s1 = as.s1;
+    const double* s2 = as.s2;
+    const double* pos = as.pos;
+    const double* pv = prev;
+    double* out = scratch;
+    const double s1m = s1[mid], s2m = s2[mid], pm = pos[mid];
+    for (size_t s = olo, end = size_t(last) + 1; s < end; ++s) {
+      // AtomSums::sse(s, mid), spelled out on hoisted loads.
+      const double n = pm - pos[s], sum = s1m - s1[s];
+      double e = (s2m - s2[s]) - sum * sum / n;
+      e = e > 0 ? e : 0.0;
+      out[s] = pv[s] + (n > 1 ? e : 0.0);
+    }
     double best = std::numeric_limits<double>::infinity();
     uint32_t bs = olo;
-    for (uint32_t s = olo; s <= std::min(ohi, mid - 1); ++s) {
-      const double v = prev[s] + r.sse(bnd[s], bnd[mid]);
+    for (uint32_t s = olo; s <= last; ++s) {
+      const double v = scratch[s];
       if (v < best) {
         best = v;
         bs = s;
@@ -254,26 +328,42 @@ struct DpLayer {
     }
     cur[mid] = best;
     arg[mid] = bs;
-    if (mid > lo) solve(lo, mid - 1, olo, bs);
-    solve(mid + 1, hi, bs, ohi);
+    return bs;
   }
 };
 
 // Optimal k clusters whose boundaries are restricted to bnd[0..m] (m atoms, m > k).
 void dp_over_atoms(const Run& r, const uint32_t* bnd, uint32_t m, unsigned k, double* c) {
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<double> prev(m + 1, inf), cur(m + 1, inf);
-  std::vector<std::vector<uint32_t>> arg(k, std::vector<uint32_t>(m + 1, 0));
-  for (uint32_t i = 1; i <= m; ++i) prev[i] = r.sse(bnd[0], bnd[i]);
+  // Reused per thread: a fit runs once per (row, group, outlier count).
+  thread_local std::vector<double> prev, cur, a1, a2, pos, scratch;
+  thread_local std::vector<uint32_t> arg;
+  prev.assign(m + 1, inf);
+  cur.assign(m + 1, inf);
+  a1.resize(m + 1);
+  a2.resize(m + 1);
+  pos.resize(m + 1);
+  scratch.resize(m + 1);
+  arg.assign(size_t(k) * (m + 1), 0);
+  for (uint32_t i = 0; i <= m; ++i) {
+    a1[i] = r.s1[bnd[i]];
+    a2[i] = r.s2[bnd[i]];
+    pos[i] = bnd[i];
+  }
+  const AtomSums as{a1.data(), a2.data(), pos.data()};
+  for (uint32_t i = 1; i <= m; ++i) prev[i] = as.sse(0, i);
   for (unsigned j = 1; j < k; ++j) {
     std::fill(cur.begin(), cur.end(), inf);
-    DpLayer layer{r, bnd, prev, cur, arg[j]};
-    layer.solve(j + 1, m, j, m - 1);
+    DpLayer layer{as, prev.data(), cur.data(), arg.data() + size_t(j) * (m + 1), scratch.data()};
+    if (j + 1 < k)
+      layer.solve(j + 1, m, j, m - 1);
+    else
+      layer.solve_last(j + 1, m, j, m - 1);
     prev.swap(cur);
   }
   uint32_t end = m;
   for (unsigned j = k; j-- > 0;) {
-    const uint32_t start = j ? arg[j][end] : 0;
+    const uint32_t start = j ? arg[size_t(j) * (m + 1) + end] : 0;
     c[j] = mean(r, bnd[start], bnd[end]);
     end = start;
   }
@@ -307,9 +397,28 @@ double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned
   const uint32_t m = k * atoms_per_center, n = b - a;
   const uint32_t cmax = std::max<uint32_t>(1, n / m);
   const double wmax = (double(r.v[b - 1]) - r.v[a]) / m;
-  std::vector<uint32_t> bnd{a};
-  for (uint32_t i = a + 1; i < b; ++i)
-    if (i - bnd.back() >= cmax || double(r.v[i]) - r.v[bnd.back()] > wmax) bnd.push_back(i);
+  thread_local std::vector<uint32_t> bnd;
+  bnd.assign(1, a);
+  // An atom starting at s closes at the first i > s with i - s >= cmax or
+  // v[i] - v[s] > wmax. The second test is monotone in i (sorted values), so
+  // a binary search over (s, s + cmax) finds the same i as a scan.
+  for (uint32_t s = a;;) {
+    const uint32_t lim = uint32_t(std::min<uint64_t>(uint64_t(s) + cmax, b));
+    const double vs = r.v[s];
+    uint32_t lo = s + 1, len = lim > lo ? lim - lo : 0;  // first i in [lo, lim) with the gap
+    while (len > 0) {
+      const uint32_t half = len / 2;
+      if (double(r.v[lo + half]) - vs > wmax) {
+        len = half;
+      } else {
+        lo += half + 1;
+        len -= half + 1;
+      }
+    }
+    if (lo >= b) break;
+    bnd.push_back(lo);
+    s = lo;
+  }
   bnd.push_back(b);
   const uint32_t atoms = uint32_t(bnd.size() - 1);
   if (atoms <= k) {

@@ -25,6 +25,9 @@ struct Run {
   // First index in [a, b) whose value is > t (b when none): values <= t stay
   // in the lower cluster, which is the deterministic tie rule everywhere.
   uint32_t upper(uint32_t a, uint32_t b, double t) const;
+  // The same index, found by galloping from a guess g (cheap when the answer
+  // is near g, as for Lloyd boundaries after the first step).
+  uint32_t upper_from(uint32_t a, uint32_t b, double t, uint32_t g) const;
 };
 
 void prefix_sums(const float* v, uint32_t n, double* s1, double* s2);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lutc/model/golden.h"
 #include "lutc/model/xfp_file.h"
 
 namespace lutc {
@@ -25,6 +26,23 @@ LayerReport describe_layer(const QuantizedLayer& layer) {
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor) {
   r.has_quality = true;
   r.quality = measure_quality(w, w_hat, r.rows, r.cols, floor);
+  r.floor = floor;
+  r.floor_met = r.quality.rows_below_floor == 0;
+}
+
+void add_quality(LayerReport& r, const float* w, const QuantizedLayer& layer, double floor) {
+  // 64 KiB of decoded rows per block: stays in cache between the decode and
+  // the metrics pass.
+  const uint32_t block = std::max<uint32_t>(1, 16384 / std::max<uint32_t>(1, layer.cols));
+  std::vector<float> buf(size_t(block) * layer.cols);
+  QualityAccumulator acc(layer.cols, floor);
+  for (uint32_t r0 = 0; r0 < layer.rows; r0 += block) {
+    const uint32_t n = std::min(block, layer.rows - r0);
+    golden_decode_rows(layer, r0, n, buf.data());
+    acc.add_rows(w + size_t(r0) * layer.cols, buf.data(), n);
+  }
+  r.has_quality = true;
+  r.quality = acc.finish();
   r.floor = floor;
   r.floor_met = r.quality.rows_below_floor == 0;
 }

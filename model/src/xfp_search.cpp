@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,36 @@ constexpr unsigned kDefaultLloydIters = 64;
 // per-row codebook is a large share of their cost).
 constexpr uint32_t kExactMaxN = 256;
 constexpr float kDeadBelow = 2.98023223876953125e-08f;  // 2^-25, as metrics.h
+constexpr float kTinyBelow = 6.103515625e-05f;          // 2^-14, as metrics.h
+
+// max |x| over n values, branch-free in 8 independent lanes (vectorizes; a
+// max is exact, so the lane order does not matter). |x| is taken on the bit
+// pattern and compared as an integer, which orders non-negative floats and
+// puts Inf and NaN above every finite value: the maximum also says whether
+// any value was non-finite.
+float abs_max(const float* x, uint32_t n, bool* non_finite) {
+  uint32_t lane[8] = {};
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (unsigned j = 0; j < 8; ++j) {
+      uint32_t u;
+      std::memcpy(&u, x + i + j, 4);
+      u &= 0x7fffffffu;
+      lane[j] = u > lane[j] ? u : lane[j];
+    }
+  uint32_t m = 0;
+  for (; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    u &= 0x7fffffffu;
+    m = u > m ? u : m;
+  }
+  for (uint32_t l : lane) m = l > m ? l : m;
+  *non_finite = m >= 0x7f800000u;
+  float f;
+  std::memcpy(&f, &m, 4);
+  return f;
+}
 
 // Short tags (they are stored per layer); docs/xfp.md "Outliers" spells them out.
 const char* kOutlierRule = "median-distance/ladder";
@@ -217,8 +248,10 @@ bool v2a_out_of_reach(Context& ctx, unsigned bits) {
   return false;
 }
 
-Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
-                     const XfpOptions& opt) {
+// Also the input check that needs the values: a non-finite weight is an
+// error naming its row and column, found in the pass over the row maxima.
+Context make_context(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
+                     Role role, const XfpOptions& opt) {
   Context ctx;
   ctx.w = w;
   ctx.rows = rows;
@@ -236,16 +269,29 @@ Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
   ctx.live.assign(rows, 1);
   for (uint32_t r = 0; r < rows; ++r) {
     const float* row = w + size_t(r) * cols;
-    if (row_is_dead(row, cols)) {
+    // One pass: max |w| per group of 128 gives the dead row, the all-zero
+    // group and the tiny row tests (row_is_dead / row_is_tiny thresholds).
+    float row_max = 0;
+    for (uint32_t g0 = 0; g0 < cols; g0 += kV2aGroup) {
+      bool non_finite = false;
+      const float gmax = abs_max(row + g0, std::min(kV2aGroup, cols - g0), &non_finite);
+      if (non_finite) {
+        for (uint32_t c = g0;; ++c)
+          if (!std::isfinite(row[c]))
+            throw Error(ExitCode::kBadInput,
+                        located("", name, -1, "quantize_xfp: non-finite weight at row " +
+                                                  std::to_string(r) + ", column " + std::to_string(c)));
+      }
+      if (!(gmax >= kDeadBelow)) ctx.zero_groups = true;
+      row_max = gmax > row_max ? gmax : row_max;
+    }
+    if (!(row_max >= kDeadBelow)) {
       ctx.live[r] = 0;
       ctx.row_floor[r] = -1;
       ++ctx.dead;
-      ctx.zero_groups = true;
       continue;
     }
-    for (uint32_t g0 = 0; g0 < cols && !ctx.zero_groups; g0 += kV2aGroup)
-      ctx.zero_groups = row_is_dead(row + g0, std::min(kV2aGroup, cols - g0));
-    if (row_is_tiny(row, cols)) {
+    if (row_max < kTinyBelow) {
       // fp16 itself loses precision here: allow twice the loss of rounding
       // the row to fp16 below the floor.
       ++ctx.tiny;
@@ -258,8 +304,8 @@ Context make_context(const float* w, uint32_t rows, uint32_t cols, Role role,
   return ctx;
 }
 
-void check_input(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
-                 const XfpOptions& opt) {
+// Options and shape; make_context checks the values.
+void check_input(const std::string& name, uint32_t rows, uint32_t cols, const XfpOptions& opt) {
   auto bad = [&](ExitCode c, const std::string& what) {
     throw Error(c, located("", name, -1, "quantize_xfp: " + what));
   };
@@ -270,10 +316,6 @@ void check_input(const std::string& name, const float* w, uint32_t rows, uint32_
   if (!opt.bits && opt.max_bits < 2) bad(ExitCode::kUsage, "max_bits must be >= 2");
   if (opt.outlier_fraction > 1) bad(ExitCode::kUsage, "outlier_fraction must be <= 1");
   if (rows == 0 || cols == 0) bad(ExitCode::kBadInput, "empty matrix");
-  for (size_t i = 0; i < size_t(rows) * cols; ++i)
-    if (!std::isfinite(w[i]))
-      bad(ExitCode::kBadInput, "non-finite weight at row " + std::to_string(i / cols) +
-                                   ", column " + std::to_string(i % cols));
 }
 
 std::string fmt(double v) {
@@ -287,8 +329,8 @@ std::string fmt(double v) {
 
 QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows,
                             uint32_t cols, const XfpOptions& opt, XfpChoice* choice) {
-  check_input(name, w, rows, cols, opt);
-  Context ctx = make_context(w, rows, cols, role, opt);
+  check_input(name, rows, cols, opt);
+  Context ctx = make_context(name, w, rows, cols, role, opt);
   std::vector<Scheme> modes{opt.mode};
   if (opt.auto_mode) modes = {Scheme::kXfpV2, Scheme::kXfpV2a};
   std::vector<unsigned> bits_list;
@@ -354,7 +396,11 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   // Nothing sorted yet (one fixed v2 configuration): sort each row as it is
   // encoded rather than holding the sorted layer.
   const bool row_at_a_time = best.mode == Scheme::kXfpV2 && !ctx.sorted[0];
-  std::vector<uint8_t> codes(size_t(rows) * cols, 0);
+  // When rows start on whole bytes of the index stream, each row is packed as
+  // soon as it is encoded (no codes buffer the size of the matrix).
+  const bool pack_rows = uint64_t(cols) * best.bits % 8 == 0;
+  std::vector<uint8_t> codes(pack_rows ? 0 : size_t(rows) * cols, 0);
+  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
   std::vector<RowOutliers> outl(rows);
   std::vector<double> cosines(rows, 1.0);
   if (best.mode == Scheme::kXfpV2a) {
@@ -373,10 +419,11 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       f = make_fitter(ctx, best);
     }
     std::vector<float> dec(cols);
+    std::vector<uint8_t> row_codes(pack_rows ? cols : 0);
     for (uint32_t r = r0; r < r1; ++r) {
       if (!ctx.live[r]) continue;
       const float* wrow = w + size_t(r) * cols;
-      uint8_t* crow = codes.data() + size_t(r) * cols;
+      uint8_t* crow = pack_rows ? row_codes.data() : codes.data() + size_t(r) * cols;
       if (row_at_a_time) {
         sort_row(wrow, 0, &one_row);
         f->load(0);
@@ -401,6 +448,8 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
         if (next == ctx.ladder.end()) break;
         count = *next;
       }
+      if (pack_rows)
+        pack_indices(crow, cols, L.bits, L.indices.data() + uint64_t(r) * cols * L.bits / 8);
       for (uint32_t g = 0; g < G; ++g) {
         if (best.mode == Scheme::kXfpV2a) {
           L.group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(*f).group_id(g);
@@ -411,8 +460,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       }
     }
   });
-  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
-  pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
+  if (!pack_rows) pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
   uint64_t total_out = 0;
   for (const auto& o : outl) total_out += o.col.size();
   if (total_out) {

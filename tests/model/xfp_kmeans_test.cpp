@@ -126,5 +126,55 @@ TEST(KmeansSort, SortWithPermMatchesStdSort) {
   }
 }
 
+// Every digit of the radix sort in play: magnitudes from 1e-30 to 1e30 of
+// both signs, with repeated values whose order must stay the column order
+// (the codes and outlier choices depend on it).
+TEST(KmeansSort, SortIsStableOverTheWholeFloatRange) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> ex(-30, 30);
+  // Also rows packed into a narrow relative range (many values share their
+  // top bits: the sort's insertion finish gives way to a full radix sort)
+  // and rows just short of that.
+  for (int shape = 0; shape < 3; ++shape) {
+    for (uint32_t n : {65u, 1000u, 4096u, 11008u}) {
+      std::vector<float> x(n);
+      for (auto& f : x) {
+        if (shape == 0) f = (rng() % 2 ? -1.0f : 1.0f) * std::pow(10.0f, ex(rng));
+        if (shape == 1) f = 1.0f + float(rng() % 100000) * 1e-7f;
+        if (shape == 2) f = 1.0f + float(rng() % 100000) * 1e-5f;
+      }
+      for (uint32_t i = 0; i < n / 4; ++i) x[rng() % n] = x[rng() % n];  // ties
+      std::vector<float> v(n);
+      std::vector<uint32_t> perm(n);
+      sort_with_perm(x.data(), n, v.data(), perm.data());
+      std::vector<uint32_t> ref(n);
+      for (uint32_t i = 0; i < n; ++i) ref[i] = i;
+      std::stable_sort(ref.begin(), ref.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(perm[i], ref[i]) << "seed " << seed << " shape " << shape << " n " << n << " i " << i;
+      for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(v[i], x[ref[i]]);
+    }
+  }
+}
+
+// upper_from finds what upper finds, from any guess.
+TEST(KmeansSort, UpperFromAnyGuessMatchesBinarySearch) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto v = sorted_sample(rng, 1 + rng() % 300, trial % 2 == 0);
+    const Prefix p(v);
+    const uint32_t n = p.run.n;
+    for (int q = 0; q < 50; ++q) {
+      const uint32_t a = rng() % (n + 1), b = a + rng() % (n - a + 1);
+      const double t = q % 5 == 0 ? double(v[rng() % n]) : double(v[rng() % n]) + 0.01 * (double(rng() % 200) / 100 - 1);
+      const uint32_t g = rng() % (n + 3);  // guesses outside [a, b] too
+      ASSERT_EQ(p.run.upper_from(a, b, t, g), p.run.upper(a, b, t))
+          << "seed " << seed << " a " << a << " b " << b << " g " << g;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lutc::xfp

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "lutc/model/bitpack.h"
+#include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/quantize.h"
 #include "test_data.h"
@@ -141,6 +143,34 @@ TEST(XfpV2, DeadRowsAreZerosAndTinyRowsAreCounted) {
     EXPECT_GT(row_cosine(w.data() + 2 * cols, wh.data() + 2 * cols, cols), 0.9);
     if (search) {
       EXPECT_TRUE(ch.floor_met);
+    }
+  }
+}
+
+// A non-finite weight is a bad-input error naming the first one (row-major),
+// wherever it sits in its group of 128.
+TEST(XfpV2, NonFiniteWeightIsNamedByRowAndColumn) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0, 0.02f);
+  for (int trial = 0; trial < 8; ++trial) {
+    const uint32_t rows = 2 + rng() % 6, cols = 1 + rng() % 300;
+    std::vector<float> w(size_t(rows) * cols);
+    for (float& x : w) x = nd(rng);
+    const size_t at = rng() % w.size();
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    w[at] = bad[trial % 3];
+    if (at + 1 < w.size()) w[at + 1 + rng() % (w.size() - at - 1)] = NAN;  // a later one
+    XfpOptions o;
+    o.bits = 4;
+    try {
+      quantize_xfp("layer.w", Role::kAttention, w.data(), rows, cols, o);
+      ADD_FAILURE() << "no error, seed " << seed;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput);
+      const std::string want = "row " + std::to_string(at / cols) + ", column " + std::to_string(at % cols);
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what() << " seed " << seed;
+      EXPECT_NE(std::string(e.what()).find("layer.w"), std::string::npos) << e.what();
     }
   }
 }

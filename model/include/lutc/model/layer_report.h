@@ -34,6 +34,9 @@ struct LayerReport {
 LayerReport describe_layer(const QuantizedLayer& layer);
 // Adds quality from the original weights and the golden decode.
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor);
+// The same from the layer itself: golden-decodes a few rows at a time into a
+// small buffer (no decoded copy of the whole matrix).
+void add_quality(LayerReport& r, const float* w, const QuantizedLayer& layer, double floor);
 
 struct ReportTotals {
   uint64_t elements = 0, stored_bits = 0, outliers = 0;

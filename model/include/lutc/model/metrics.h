@@ -34,6 +34,24 @@ struct QualityStats {
 QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols,
                              double floor = 0.0);
 
+// measure_quality over rows given in order, a block at a time (so a decode
+// can feed it a few rows at a time instead of a whole decoded matrix). The
+// result is identical to measure_quality on the whole matrix.
+class QualityAccumulator {
+ public:
+  QualityAccumulator(uint32_t cols, double floor);
+  // The next n rows: w and w_hat point at their first row.
+  void add_rows(const float* w, const float* w_hat, uint32_t n);
+  QualityStats finish() const;
+
+ private:
+  uint32_t cols_;
+  double floor_;
+  uint32_t next_row_ = 0;
+  double sig_ = 0, err_ = 0, cos_sum_ = 0;
+  QualityStats q_;
+};
+
 // Per-row cosines (dead rows get 1), for callers that need the distribution.
 std::vector<double> row_cosines(const float* w, const float* w_hat, uint32_t rows, uint32_t cols);
 
