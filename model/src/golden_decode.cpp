@@ -16,8 +16,10 @@
 namespace lutc {
 namespace {
 
-// Cheap structural checks (O(groups), not O(elements)) so that decoding a few
-// rows at a time never reads out of bounds; validate() checks the rest.
+// Cheap structural checks so that decoding a few rows at a time never reads
+// out of bounds; validate() checks the rest. Per-group values are checked
+// for the rows being decoded only: a report decodes a layer in many small row
+// ranges, and checking every group each time made that quadratic.
 void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   auto fail = [&](const std::string& what) { fail_input("", l.name, -1, what); };
   if (uint64_t(r0) + n > l.rows)
@@ -26,6 +28,7 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   if (!valid_index_bits(l.bits)) fail("invalid index width");
   if (l.indices.size() != packed_bytes(l.elements(), l.bits)) fail("index stream size mismatch");
   const uint64_t groups = uint64_t(l.rows) * l.groups_per_row();
+  const uint64_t g0 = uint64_t(r0) * l.groups_per_row(), g1 = uint64_t(r0 + n) * l.groups_per_row();
   const uint64_t entries = uint64_t(1) << l.bits;
   bool ok = true;
   switch (l.scheme) {
@@ -33,7 +36,7 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
     case Scheme::kXfpV2a:
       ok = l.group > 0 && l.codebooks.size() == kV2aLibrarySize * entries &&
            l.group_ids.size() == groups;
-      for (size_t i = 0; ok && i < l.group_ids.size(); ++i) ok = l.group_ids[i] < kV2aLibrarySize;
+      for (uint64_t i = g0; ok && i < g1; ++i) ok = l.group_ids[i] < kV2aLibrarySize;
       break;
     case Scheme::kInt4G128:
       ok = l.bits == 4 && l.group > 0 && l.group_scales.size() == groups &&
@@ -46,8 +49,7 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
     case Scheme::kSop:
       ok = l.group > 0 && l.sop_scale_mant_bits >= 2 && l.sop_scale_mant_bits <= 4 &&
            l.codebooks.size() == (l.sop_paired ? 2 : 1) * entries && l.block_scales.size() == groups;
-      for (size_t i = 0; ok && i < l.block_scales.size(); ++i)
-        ok = (l.block_scales[i] >> l.sop_scale_code_bits()) == 0;
+      for (uint64_t i = g0; ok && i < g1; ++i) ok = (l.block_scales[i] >> l.sop_scale_code_bits()) == 0;
       break;
     default: ok = false;
   }

@@ -381,6 +381,10 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
     }
   }
 
+  // The mode not chosen keeps nothing the final encode needs: its sorted layer
+  // (twice the size of the weights) goes before the encode allocates its own.
+  ctx.sorted[best.mode == Scheme::kXfpV2a ? 0 : 1].reset();
+
   // Final encode, with the exact check: rows whose decoded cosine misses the
   // floor (the estimate ignores fp16 residual rounding) take more outliers.
   QuantizedLayer L;
