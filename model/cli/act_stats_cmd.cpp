@@ -19,7 +19,8 @@ namespace {
 
 const char* kUsage =
     "usage: lutc act-stats MODEL -o S.safetensors [--prompts N] [--tokens T] [--seed S]\n"
-    "                            [--tokens-file F] [--json] [--quiet]\n\n"
+    "                            [--tokens-file F] [--json] [--quiet] [--stream auto|on|off]\n"
+    "                            [--max-memory-gb G]\n\n"
     "Measures, on the reference fp32 forward pass (docs/lm-eval.md), the second moment E[x_k^2] of\n"
     "every input column k of every linear projection (q/k/v share one input, gate/up another;\n"
     "o_proj, down_proj and the classifier have their own) and writes one F32 vector of K values\n"
@@ -33,6 +34,9 @@ const char* kUsage =
     "(temperature 1, more varied text); --tokens-file F reads token ids instead (whitespace-\n"
     "separated integers, one sequence per line, each at most the model's seq_len). Every position\n"
     "of every sequence counts once; sums are in double.\n\n"
+    "Memory: as lm-eval (--stream, --max-memory-gb): a model whose fp32 weights exceed the budget is\n"
+    "streamed one layer at a time, with the same statistics bit for bit; greedy continuations are\n"
+    "then generated for all prompts together (one fetch of each layer per position).\n\n"
     "example:\n"
     "  lutc act-stats model.bin -o stats.safetensors --prompts 32 --tokens 128\n"
     "  lutc quantize model.bin --scheme sop --sop-format \"pair(nf4,dd4).ue4m3.b16\" \\\n"
@@ -61,6 +65,7 @@ void check_output_path(const Args& a) {
 
 int run_act_stats(int argc, char** argv) {
   Args a;
+  MemoryOptions mem;
   po::options_description opts("options");
   opts.add_options()
       ("model", po::value(&a.model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
@@ -71,6 +76,7 @@ int run_act_stats(int argc, char** argv) {
       ("tokens-file", po::value(&a.tokens_file), "token ids to run instead: one sequence per line")
       ("json", po::bool_switch(&a.json), "print the summary as JSON instead of a table")
       ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
+  mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
@@ -83,10 +89,12 @@ int run_act_stats(int argc, char** argv) {
   check_output_path(a);
 
   const auto t0 = Clock::now();
-  auto file = WeightFile::open(a.model);
+  const std::shared_ptr<const WeightFile> file = WeightFile::open(a.model);
   const LlamaConfig lc = llama_config_from(*file);
-  const LlamaModel m(lc, load_tensors(*file));
-  file.reset();
+  const auto weights = std::make_shared<const FileWeights>(file);
+  const uint64_t in_memory = weights->fp32_bytes();
+  const bool streaming = choose_residency(mem.choice(), in_memory, mem.budget_bytes()) == Residency::kStream;
+  const LlamaModel m = streaming ? LlamaModel(lc, weights) : LlamaModel(lc, load_all(*weights));
 
   std::vector<std::vector<int32_t>> sequences;
   std::vector<std::vector<int32_t>> prompts;
@@ -111,8 +119,13 @@ int run_act_stats(int argc, char** argv) {
   // Work units: token positions (generation and the observed pass cost about
   // the same per position). The bar only shows on runs long enough to watch.
   uint64_t weights_per_token = 0;
-  for (const auto& [name, t] : m.tensors())
-    if (t.cols() > 1) weights_per_token += uint64_t(t.size());
+  for (const auto& [name, s] : m.shapes())
+    if (s.second > 1) weights_per_token += s.first * s.second;
+  // Streaming: greedy text for every prompt at once (a layer fetch per
+  // position instead of per prompt and position); the same tokens as one
+  // prompt at a time. Sampling stays per prompt (its random stream is per seed).
+  std::vector<std::vector<int32_t>> greedy;
+  if (streaming && !prompts.empty() && !have_seed) greedy = greedy_generate_batch(m, prompts, a.tokens);
   uint64_t total_positions = 0;
   for (size_t i = 0; i < n_seq; ++i) total_positions += prompts.empty() ? sequences[i].size() : prompts[i].size() + a.tokens;
   const bool long_run = double(total_positions) * double(weights_per_token) * (prompts.empty() ? 1 : 2) > 2e9;
@@ -131,8 +144,9 @@ int run_act_stats(int argc, char** argv) {
         m.forward_all(sequences[i], &stats);
       } else {
         // Prompt i samples with seed S + i, so runs with more prompts extend runs with fewer.
-        const std::vector<int32_t> seq = have_seed ? sample_generate(m, prompts[i], a.tokens, a.seed + i)
-                                                   : greedy_generate(m, prompts[i], a.tokens);
+        const std::vector<int32_t> seq = have_seed        ? sample_generate(m, prompts[i], a.tokens, a.seed + i)
+                                         : greedy.empty() ? greedy_generate(m, prompts[i], a.tokens)
+                                                          : greedy[i];
         m.forward_all(seq, &stats);
       }
     }
@@ -158,10 +172,11 @@ int run_act_stats(int argc, char** argv) {
   // 2-D weights no projection input reached: the embedding of an untied
   // model (a lookup, no input), a MoE expert no token chose.
   std::vector<std::string> unreached;
-  for (const auto& [name, t] : m.tensors())
-    if (t.cols() > 1 && !stats.find(name)) unreached.push_back(name);
+  for (const auto& [name, s] : m.shapes())
+    if (s.second > 1 && !stats.find(name)) unreached.push_back(name);
 
   nlohmann::json j = {{"model", a.model}, {"output", a.out}, {"text", text}, {"sequences", n_seq},
+                      {"memory", mem.report(streaming, in_memory)},
                       {"positions", positions}, {"tensors", written}, {"seconds", seconds},
                       {"tied_classifier", lc.tied_classifier}, {"without_statistics", unreached}};
   nlohmann::json layers = nlohmann::json::array();
@@ -184,6 +199,7 @@ int run_act_stats(int argc, char** argv) {
   std::printf("act-stats: %s (dim %u, %u layers, vocab %u%s), %zu sequences, %llu positions\n", a.model.c_str(),
               lc.dim, lc.n_layers, lc.vocab_size, lc.moe() ? ", MoE" : "", n_seq, (unsigned long long)positions);
   std::printf("text: %s\n", text.c_str());
+  std::printf("%s\n", mem.line(streaming, in_memory).c_str());
   std::printf("%-48s %6s %10s %12s %12s %9s\n", "projection weight", "K", "positions", "mean E[x^2]", "max E[x^2]",
               "max/mean");
   for (const auto& l : layers) {

@@ -66,4 +66,37 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   f.commit();
 }
 
+void MemoryOptions::add_to(po::options_description& opts) {
+  opts.add_options()("stream", po::value(&stream)->default_value("auto"),
+                     "auto|on|off: hold one layer's fp32 weights at a time instead of the whole model (auto: when "
+                     "the in-memory mode would exceed --max-memory-gb)")(
+      "max-memory-gb", po::value(&max_memory_gb),
+      "memory budget for --stream auto, GB (default: 60% of physical memory)");
+}
+
+StreamChoice MemoryOptions::choice() const {
+  if (stream == "auto") return StreamChoice::kAuto;
+  if (stream == "on") return StreamChoice::kOn;
+  if (stream == "off") return StreamChoice::kOff;
+  throw Error(ExitCode::kUsage, "--stream '" + stream + "': expected auto, on or off");
+}
+
+uint64_t MemoryOptions::budget_bytes() const {
+  if (max_memory_gb < 0 || max_memory_gb > 1e6) throw Error(ExitCode::kUsage, "--max-memory-gb must be in (0, 1e6]");
+  return max_memory_gb > 0 ? uint64_t(max_memory_gb * 1e9) : default_memory_budget();
+}
+
+nlohmann::json MemoryOptions::report(bool streaming, uint64_t in_memory_bytes) const {
+  return {{"streaming", streaming}, {"stream", stream}, {"memory_budget_bytes", budget_bytes()},
+          {"in_memory_bytes", in_memory_bytes}};
+}
+
+std::string MemoryOptions::line(bool streaming, uint64_t in_memory_bytes) const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "weights: %s (in memory: %.2f GB of fp32, budget %.2f GB%s)",
+                streaming ? "streamed one layer at a time" : "all in memory", double(in_memory_bytes) / 1e9,
+                double(budget_bytes()) / 1e9, stream == "auto" ? "" : (", --stream " + stream).c_str());
+  return buf;
+}
+
 }  // namespace lutc::cli

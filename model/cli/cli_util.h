@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lutc/model/llama.h"
+
 namespace lutc::cli {
 
 namespace po = boost::program_options;
@@ -18,5 +20,19 @@ bool parse_command_line(int argc, char** argv, const std::string& usage, po::opt
 void check_range(const std::string& flag, double v, double lo, double hi);
 
 void write_json_file(const std::string& path, const nlohmann::json& j);
+
+// --stream auto|on|off and --max-memory-gb G of the commands that run the
+// reference forward pass (lm-eval, act-stats, hprocess).
+struct MemoryOptions {
+  std::string stream = "auto";
+  double max_memory_gb = 0;  // 0: default_memory_budget()
+  void add_to(po::options_description& opts);
+  StreamChoice choice() const;   // Error(kUsage) for another --stream value
+  uint64_t budget_bytes() const;
+  // {"streaming", "memory_budget_bytes", "in_memory_bytes"} for JSON reports.
+  nlohmann::json report(bool streaming, uint64_t in_memory_bytes) const;
+  // One line for tables: "weights: streamed one layer at a time (in memory would need 26.9 GB > budget 14.4 GB)".
+  std::string line(bool streaming, uint64_t in_memory_bytes) const;
+};
 
 }  // namespace lutc::cli

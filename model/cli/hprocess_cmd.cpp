@@ -23,6 +23,10 @@ const char* kUsage =
     "--top1-min, is garbage. The chosen point is the fitting, sensible candidate with the most\n"
     "bytes. Per-tensor quantizations are cached by (tensor, floor) across candidates.\n"
     "--budget-frac F gives the budget as a fraction of the model's fp16 size.\n"
+    "Memory of the run itself (--stream auto|on|off, --max-memory-gb G, as lm-eval): in memory it\n"
+    "holds three fp32 copies of the model (source, reference, candidate); streaming holds one layer\n"
+    "at a time, candidates decoded from the cached quantized layers per fetch. The cache of\n"
+    "quantized layers (one per tensor and floor tried) stays in memory in both modes.\n"
     "Exit code 5 when no sensible point fits.";
 
 void print_point(std::FILE* out, size_t i, const HprocessPoint& p, int chosen) {
@@ -54,6 +58,7 @@ int run_hprocess(int argc, char** argv) {
   uint64_t seed = 1;
   bool json = false;
   std::string mode;
+  MemoryOptions mem;
   po::options_description opts("options");
   opts.add_options()
       ("model", po::value(&model), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
@@ -76,6 +81,7 @@ int run_hprocess(int argc, char** argv) {
       ("output,o", po::value(&out), "write the chosen point's layers as .xfp")
       ("make-moe-synth", po::value(&synth_out), "write the synthetic Qwen-MoE-shaped model here and exit")
       ("seed", po::value(&seed)->default_value(1), "seed for --make-moe-synth");
+  mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
@@ -108,6 +114,8 @@ int run_hprocess(int argc, char** argv) {
   if (vm.count("budget-frac")) check_range("budget-frac", budget_frac, 1e-6, 100.0);
   if (vm.count("budget-bytes") && o.budget_bytes == 0) throw Error(ExitCode::kUsage, "--budget-bytes must be positive");
 
+  o.stream = mem.choice();
+  o.max_memory_bytes = mem.budget_bytes();
   Hprocess hp(model, o);
   if (budget_frac > 0) {
     o.budget_bytes = uint64_t(budget_frac * double(hp.fp16_bytes()));
@@ -117,6 +125,7 @@ int run_hprocess(int argc, char** argv) {
     std::printf("model %s: fp16 size %llu bytes, budget %llu bytes (%.1f%% of fp16)\n", model.c_str(),
                 (unsigned long long)hp.fp16_bytes(), (unsigned long long)o.budget_bytes,
                 100.0 * double(o.budget_bytes) / double(hp.fp16_bytes()));
+    std::printf("%s\n", mem.line(hp.streaming(), hp.in_memory_bytes()).c_str());
     if (o.loader_budget_bytes)
       std::printf("quantize-on-load working set checked separately against %llu bytes\n",
                   (unsigned long long)o.loader_budget_bytes);
@@ -136,6 +145,7 @@ int run_hprocess(int argc, char** argv) {
     nlohmann::json j;
     j["model"] = model;
     j["fp16_bytes"] = r.fp16_bytes;
+    j["memory"] = mem.report(hp.streaming(), hp.in_memory_bytes());
     j["budget_bytes"] = o.budget_bytes;
     j["loader_budget_bytes"] = o.loader_budget_bytes;
     j["floor_strict"] = o.floor_strict;

@@ -16,7 +16,8 @@ namespace lutc::cli {
 namespace {
 
 const char* kUsage =
-    "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n\n"
+    "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n"
+    "                          [--stream auto|on|off] [--max-memory-gb G]\n\n"
     "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (a Hugging Face folder with\n"
     "config.json and safetensors shards, its model.safetensors.index.json, a llama2.c .bin, or\n"
     "safetensors with hyper-parameters in __metadata__). The fp32 model greedily continues N fixed prompts\n"
@@ -24,7 +25,14 @@ const char* kUsage =
     "or fp32 itself) is scored on that text: mean KL(p_fp32 || p_q) in nats (and the reverse),\n"
     "top-1 agreement, perplexity on the fp32 text, greedy prefix match, and distinct-2 / repeated\n"
     "4-gram rate of its own greedy text. --bench adds tokens/s of the forward pass against the\n"
-    "GEMV-only speed of the same weights measured in the same run.";
+    "GEMV-only speed of the same weights measured in the same run.\n\n"
+    "Memory: the in-memory mode holds the whole model as fp32 (4 bytes per weight: 27 GB for a 7B).\n"
+    "When that exceeds --max-memory-gb (default 60% of physical memory), or with --stream on, the\n"
+    "weights are streamed instead: each pass fetches one layer's tensors from the memory-mapped file\n"
+    "(or decodes them from the .xfp), applies them to every position and every prompt, and drops them\n"
+    "before the next layer, so memory is about one layer's fp32 weights plus the embedding. The\n"
+    "numbers are bit-identical in both modes; streaming is slower (every generated position converts\n"
+    "the whole model once, shared by all prompts). The mode is reported (JSON \"memory\").";
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -32,7 +40,10 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 // Tokens/s of incremental decoding, and the same count of plain Eigen GEMVs
 // over every weight matrix one token touches (the memory-bound floor a forward
 // pass cannot beat), measured back to back.
+nlohmann::json bench_streaming(const LlamaModel& m, uint32_t prompts, uint32_t steps);
+
 nlohmann::json bench(const LlamaModel& m, uint32_t prompts, uint32_t steps) {
+  if (m.streaming()) return bench_streaming(m, prompts, steps);
   const auto ps = bench_prompts(prompts, m.config().vocab_size);
   uint64_t tokens = 0;
   const auto t0 = Clock::now();
@@ -79,10 +90,32 @@ nlohmann::json bench(const LlamaModel& m, uint32_t prompts, uint32_t steps) {
           {"sink", sink != sink ? 0.0 : 1.0}};
 }
 
+// Streaming: a GEMV-only floor means nothing when the weights are converted
+// per position; time one batched greedy pass over every prompt (one layer
+// fetch per position, shared by the prompts) and one single prompt (a fetch
+// per token: what step() alone costs).
+nlohmann::json bench_streaming(const LlamaModel& m, uint32_t prompts, uint32_t steps) {
+  const auto ps = bench_prompts(prompts, m.config().vocab_size);
+  uint64_t positions = 0;
+  auto t0 = Clock::now();
+  for (const auto& seq : greedy_generate_batch(m, ps, steps)) positions += seq.size() - 1;
+  const double batch_s = since(t0);
+  const uint32_t single_steps = std::min<uint32_t>(steps, 4);
+  t0 = Clock::now();
+  const uint64_t single_positions = greedy_generate(m, ps[0], single_steps).size() - 1;
+  const double single_s = since(t0);
+  return {{"streaming", true},
+          {"decode_tokens_per_s", double(positions) / batch_s},
+          {"batched_prompts", ps.size()},
+          {"seconds_per_position_batched", batch_s / double(positions / ps.size())},
+          {"seconds_per_token_single_prompt", single_s / double(single_positions)}};
+}
+
 int run_lm_eval(int argc, char** argv) {
   std::string model, xfp;
   bool json = false, do_bench = false;
   LmBenchConfig cfg;
+  MemoryOptions mem;
   po::options_description opts("options");
   opts.add_options()("model", po::value(&model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
       "xfp", po::value(&xfp), "quantized layers to decode into the model (else fp32 is scored against itself)")(
@@ -90,6 +123,7 @@ int run_lm_eval(int argc, char** argv) {
       "prompts", po::value(&cfg.prompts)->default_value(8), "number of fixed prompts")(
       "steps", po::value(&cfg.steps)->default_value(64), "greedy tokens per prompt")(
       "bench", po::bool_switch(&do_bench), "also time the forward pass (tokens/s vs GEMV-only)");
+  mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
@@ -97,19 +131,34 @@ int run_lm_eval(int argc, char** argv) {
   check_range("prompts", cfg.prompts, 1, 4096);
   check_range("steps", cfg.steps, 1, 1 << 20);
 
-  auto file = WeightFile::open(model);
+  const std::shared_ptr<const WeightFile> file = WeightFile::open(model);
   const LlamaConfig lc = llama_config_from(*file);
-  TensorMap fp32 = load_tensors(*file);
-  const LlamaModel ref_model(lc, fp32);
+  const auto fp32 = std::make_shared<const FileWeights>(file);
+  // Opening the .xfp reads its index and checks names and shapes; layers are decoded when fetched.
+  const auto quantized = xfp.empty() ? fp32 : std::make_shared<const FileWeights>(file, xfp);
+  // The in-memory mode holds one fp32 model at a time: the reference, then the model under test.
+  const uint64_t in_memory = fp32->fp32_bytes();
+  const bool streaming = choose_residency(mem.choice(), in_memory, mem.budget_bytes()) == Residency::kStream;
+  const auto make_model = [&](const std::shared_ptr<const FileWeights>& w) {
+    return streaming ? std::make_unique<LlamaModel>(lc, w) : std::make_unique<LlamaModel>(lc, load_all(*w));
+  };
   const auto t0 = Clock::now();
-  const LmReference ref = make_reference(ref_model, cfg);
-  size_t replaced = 0;
-  if (!xfp.empty()) replaced = apply_xfp(fp32, read_xfp(xfp), xfp);
-  const LlamaModel q(lc, std::move(fp32));
+  std::unique_ptr<LlamaModel> ref_model = make_model(fp32);
+  const LmReference ref = make_reference(*ref_model, cfg);
+  const double ref_s = since(t0);
+  std::unique_ptr<LlamaModel> q_model;
+  if (!xfp.empty()) {
+    ref_model.reset();
+    q_model = make_model(quantized);
+  }
+  const LlamaModel& q = xfp.empty() ? *ref_model : *q_model;
+  const size_t replaced = quantized->replaced();
   const LmMetrics m = evaluate_lm(q, ref);
   const double eval_s = since(t0);
 
   nlohmann::json j = to_json(m);
+  j["memory"] = mem.report(streaming, in_memory);
+  j["reference_seconds"] = ref_s;
   j["model"] = model;
   j["xfp"] = xfp;
   j["tensors_replaced"] = replaced;
@@ -128,6 +177,7 @@ int run_lm_eval(int argc, char** argv) {
   std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors decoded from the .xfp\n",
               model.c_str(), lc.dim, lc.n_layers, lc.n_heads, lc.n_kv_heads, lc.vocab_size,
               lc.moe() ? ", MoE" : "", xfp.empty() ? "" : " with ", xfp.c_str(), replaced);
+  std::printf("%s\n", mem.line(streaming, in_memory).c_str());
   std::printf("fp32 on its own greedy text: ppl %.4f, mean greedy-token prob %.4f, distinct-2 %.3f, repeat-4 %.3f\n",
               ref.self_ppl, ref.self_top_prob, ref.distinct2, ref.repeat4);
   std::printf("%-34s %s\n", "positions scored", std::to_string(m.positions).c_str());
@@ -136,7 +186,13 @@ int run_lm_eval(int argc, char** argv) {
   std::printf("%-34s %.4f (fp32: %.4f)\n", "perplexity on fp32 text", m.ppl, m.ppl_fp32);
   std::printf("%-34s mean %.2f, min %u of %u\n", "greedy prefix match (tokens)", m.greedy_match, m.greedy_match_min, cfg.steps);
   std::printf("%-34s distinct-2 %.3f, repeat-4 %.3f\n", "own greedy text", m.distinct2, m.repeat4);
-  if (do_bench) {
+  if (do_bench && streaming) {
+    const auto& b = j["bench"];
+    std::printf("bench (streaming): %.3g tokens/s over %u prompts together (%.3f s per position), "
+                "%.3f s per token for one prompt alone\n",
+                b["decode_tokens_per_s"].get<double>(), cfg.prompts, b["seconds_per_position_batched"].get<double>(),
+                b["seconds_per_token_single_prompt"].get<double>());
+  } else if (do_bench) {
     const auto& b = j["bench"];
     std::printf("bench: %.0f tokens/s decode, %.0f tokens/s GEMV-only (%.3g weights/s), ratio %.3f\n",
                 b["decode_tokens_per_s"].get<double>(), b["gemv_only_tokens_per_s"].get<double>(),

@@ -14,8 +14,17 @@ namespace lutc {
 Hprocess::Hprocess(const std::string& model_path, const HprocessOptions& opt) : opt_(opt) {
   file_ = WeightFile::open(model_path);
   cfg_ = llama_config_from(*file_);
-  fp32_ = load_tensors(*file_);
-  fp32_model_ = std::make_unique<LlamaModel>(cfg_, fp32_);
+  const auto weights = std::make_shared<const FileWeights>(file_);
+  in_memory_bytes_ = 3 * weights->fp32_bytes();
+  streaming_ = choose_residency(opt_.stream, in_memory_bytes_,
+                                opt_.max_memory_bytes ? opt_.max_memory_bytes : default_memory_budget()) ==
+               Residency::kStream;
+  if (streaming_) {
+    fp32_model_ = std::make_unique<LlamaModel>(cfg_, weights);
+  } else {
+    fp32_ = load_tensors(*file_);
+    fp32_model_ = std::make_unique<LlamaModel>(cfg_, fp32_);
+  }
   ref_ = make_reference(*fp32_model_, opt_.bench);
   const RoleRules rules;
   for (const TensorInfo& t : file_->tensors()) {
@@ -101,10 +110,16 @@ HprocessPoint Hprocess::evaluate(double floor_strict, double floor_lazy, const s
     p.fits = (opt_.budget_bytes == 0 || p.model_bytes <= opt_.budget_bytes) && p.peak_transient <= opt_.loader_budget_bytes;
   else
     p.fits = opt_.budget_bytes == 0 || p.need_bytes <= opt_.budget_bytes;
-  TensorMap t = fp32_;
-  apply_xfp(t, f);
-  const LlamaModel q(cfg_, std::move(t));
-  p.lm = evaluate_lm(q, ref_);
+  if (streaming_) {
+    // Each fetch decodes one cached layer (or reads one source tensor): no fp32 copy of the model.
+    const LlamaModel q(cfg_, std::make_shared<const FileWeights>(file_, &f));
+    p.lm = evaluate_lm(q, ref_);
+  } else {
+    TensorMap t = fp32_;
+    apply_xfp(t, f);
+    const LlamaModel q(cfg_, std::move(t));
+    p.lm = evaluate_lm(q, ref_);
+  }
   p.garbage = opt_.garbage.is_garbage(p.lm);
   p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return p;

@@ -43,89 +43,158 @@ void softmax_in_place(float* x, size_t n) {
 
 }  // namespace
 
-void LlamaModel::observe(ProjectionObserver* obs, const RowMatrix* w, const RowMatrix& x) const {
-  auto it = names_.find(w);
-  if (it == names_.end()) throw Error(ExitCode::kInternal, "forward pass: a projection weight has no tensor name");
+void LlamaModel::observe(ProjectionObserver* obs, const std::map<const RowMatrix*, std::string>* names,
+                         const RowMatrix* w, const RowMatrix& x) const {
+  const auto& n = names ? *names : names_;
+  auto it = n.find(w);
+  if (it == n.end()) throw Error(ExitCode::kInternal, "forward pass: a projection weight has no tensor name");
   obs->on_input(it->second, x);
+}
+
+void LlamaModel::check_shape(const std::string& name, uint64_t rows, uint64_t cols, uint64_t have_rows,
+                             uint64_t have_cols) const {
+  if (have_rows != rows || have_cols != cols)
+    throw Error(ExitCode::kBadInput, "model tensor '" + name + "' has shape " + std::to_string(have_rows) + "x" +
+                                         std::to_string(have_cols) + ", the config needs " + std::to_string(rows) +
+                                         "x" + std::to_string(cols));
 }
 
 const RowMatrix& LlamaModel::need(const std::string& name, uint64_t rows, uint64_t cols) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) throw Error(ExitCode::kBadInput, "model tensor '" + name + "' is missing");
-  if (uint64_t(it->second.rows()) != rows || uint64_t(it->second.cols()) != cols)
-    throw Error(ExitCode::kBadInput, "model tensor '" + name + "' has shape " + std::to_string(it->second.rows()) +
-                                         "x" + std::to_string(it->second.cols()) + ", the config needs " +
-                                         std::to_string(rows) + "x" + std::to_string(cols));
+  check_shape(name, rows, cols, uint64_t(it->second.rows()), uint64_t(it->second.cols()));
   return it->second;
 }
 
-LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), tensors_(std::move(tensors)) {
-  if (!cfg.unsupported.empty()) {
-    throw Error(ExitCode::kBadInput, "the reference forward pass cannot run this model" +
-                                         (cfg.model_type.empty() ? std::string() : " (" + cfg.model_type + ")") +
-                                         ": " + cfg.unsupported);
-  }
+LlamaModel::Layer LlamaModel::make_layer(uint32_t i, const Getter& get) const {
+  const LlamaConfig& cfg = cfg_;
   const uint32_t d = cfg.dim, kv = cfg.kv_dim(), qd = cfg.q_dim(), h = cfg.hidden_dim, hs = cfg.head_size();
-  embed_ = &need("model.embed_tokens.weight", cfg.vocab_size, d);
-  final_norm_ = &need("model.norm.weight", d, 1);
-  classifier_ = cfg.tied_classifier ? embed_ : &need("lm_head.weight", cfg.vocab_size, d);
   // Expert tensor names of the two MoE conventions: router, then the gate, up
   // and down projections of expert E under "<prefix>experts.E.".
   const bool mixtral = cfg.moe_names == MoeNames::kMixtral;
   const std::string moe = mixtral ? "block_sparse_moe." : "mlp.";
   const char* ex_names[3] = {mixtral ? "w1.weight" : "gate_proj.weight", mixtral ? "w3.weight" : "up_proj.weight",
                              mixtral ? "w2.weight" : "down_proj.weight"};
-  for (uint32_t i = 0; i < cfg.n_layers; ++i) {
-    Layer l{};
-    l.att_norm = &need(layer_name(i, "input_layernorm.weight"), d, 1);
-    l.wq = &need(layer_name(i, "self_attn.q_proj.weight"), qd, d);
-    l.wk = &need(layer_name(i, "self_attn.k_proj.weight"), kv, d);
-    l.wv = &need(layer_name(i, "self_attn.v_proj.weight"), kv, d);
-    l.wo = &need(layer_name(i, "self_attn.o_proj.weight"), d, qd);
-    if (cfg.qkv_bias) {
-      l.bq = &need(layer_name(i, "self_attn.q_proj.bias"), qd, 1);
-      l.bk = &need(layer_name(i, "self_attn.k_proj.bias"), kv, 1);
-      l.bv = &need(layer_name(i, "self_attn.v_proj.bias"), kv, 1);
-    }
-    if (cfg.o_bias) l.bo = &need(layer_name(i, "self_attn.o_proj.bias"), d, 1);
-    if (cfg.qk_norm) {
-      l.q_norm = &need(layer_name(i, "self_attn.q_norm.weight"), hs, 1);
-      l.k_norm = &need(layer_name(i, "self_attn.k_norm.weight"), hs, 1);
-    }
-    l.ffn_norm = &need(layer_name(i, "post_attention_layernorm.weight"), d, 1);
-    if (cfg.moe()) {
-      l.router = &need(layer_name(i, (moe + "gate.weight").c_str()), cfg.n_experts, d);
-      const uint32_t eh = cfg.moe_hidden_dim;
-      for (uint32_t e = 0; e < cfg.n_experts; ++e) {
-        const std::string p = moe + "experts." + std::to_string(e) + ".";
-        l.ex_gate.push_back(&need(layer_name(i, (p + ex_names[0]).c_str()), eh, d));
-        l.ex_up.push_back(&need(layer_name(i, (p + ex_names[1]).c_str()), eh, d));
-        l.ex_down.push_back(&need(layer_name(i, (p + ex_names[2]).c_str()), d, eh));
-      }
-      if (cfg.shared_hidden_dim) {
-        const uint32_t sh = cfg.shared_hidden_dim;
-        l.sh_gate = &need(layer_name(i, "mlp.shared_expert.gate_proj.weight"), sh, d);
-        l.sh_up = &need(layer_name(i, "mlp.shared_expert.up_proj.weight"), sh, d);
-        l.sh_down = &need(layer_name(i, "mlp.shared_expert.down_proj.weight"), d, sh);
-        l.sh_mix = &need(layer_name(i, "mlp.shared_expert_gate.weight"), 1, d);
-      }
-    } else {
-      l.w_gate = &need(layer_name(i, "mlp.gate_proj.weight"), h, d);
-      l.w_up = &need(layer_name(i, "mlp.up_proj.weight"), h, d);
-      l.w_down = &need(layer_name(i, "mlp.down_proj.weight"), d, h);
-    }
-    layers_.push_back(l);
+  Layer l{};
+  l.att_norm = get(layer_name(i, "input_layernorm.weight"), d, 1);
+  l.wq = get(layer_name(i, "self_attn.q_proj.weight"), qd, d);
+  l.wk = get(layer_name(i, "self_attn.k_proj.weight"), kv, d);
+  l.wv = get(layer_name(i, "self_attn.v_proj.weight"), kv, d);
+  l.wo = get(layer_name(i, "self_attn.o_proj.weight"), d, qd);
+  if (cfg.qkv_bias) {
+    l.bq = get(layer_name(i, "self_attn.q_proj.bias"), qd, 1);
+    l.bk = get(layer_name(i, "self_attn.k_proj.bias"), kv, 1);
+    l.bv = get(layer_name(i, "self_attn.v_proj.bias"), kv, 1);
   }
-  inv_freq_ = rope_inv_freq(cfg);
-  for (const auto& [name, t] : tensors_) names_.emplace(&t, name);
+  if (cfg.o_bias) l.bo = get(layer_name(i, "self_attn.o_proj.bias"), d, 1);
+  if (cfg.qk_norm) {
+    l.q_norm = get(layer_name(i, "self_attn.q_norm.weight"), hs, 1);
+    l.k_norm = get(layer_name(i, "self_attn.k_norm.weight"), hs, 1);
+  }
+  l.ffn_norm = get(layer_name(i, "post_attention_layernorm.weight"), d, 1);
+  if (cfg.moe()) {
+    l.router = get(layer_name(i, (moe + "gate.weight").c_str()), cfg.n_experts, d);
+    const uint32_t eh = cfg.moe_hidden_dim;
+    for (uint32_t e = 0; e < cfg.n_experts; ++e) {
+      const std::string p = moe + "experts." + std::to_string(e) + ".";
+      l.ex_gate.push_back(get(layer_name(i, (p + ex_names[0]).c_str()), eh, d));
+      l.ex_up.push_back(get(layer_name(i, (p + ex_names[1]).c_str()), eh, d));
+      l.ex_down.push_back(get(layer_name(i, (p + ex_names[2]).c_str()), d, eh));
+    }
+    if (cfg.shared_hidden_dim) {
+      const uint32_t sh = cfg.shared_hidden_dim;
+      l.sh_gate = get(layer_name(i, "mlp.shared_expert.gate_proj.weight"), sh, d);
+      l.sh_up = get(layer_name(i, "mlp.shared_expert.up_proj.weight"), sh, d);
+      l.sh_down = get(layer_name(i, "mlp.shared_expert.down_proj.weight"), d, sh);
+      l.sh_mix = get(layer_name(i, "mlp.shared_expert_gate.weight"), 1, d);
+    }
+  } else {
+    l.w_gate = get(layer_name(i, "mlp.gate_proj.weight"), h, d);
+    l.w_up = get(layer_name(i, "mlp.up_proj.weight"), h, d);
+    l.w_down = get(layer_name(i, "mlp.down_proj.weight"), d, h);
+  }
+  return l;
 }
 
-std::unique_ptr<LlamaModel> LlamaModel::open(const std::string& path, const std::string& xfp_path) {
-  auto file = WeightFile::open(path);
+namespace {
+void refuse_unsupported(const LlamaConfig& cfg) {
+  if (!cfg.unsupported.empty()) {
+    throw Error(ExitCode::kBadInput, "the reference forward pass cannot run this model" +
+                                         (cfg.model_type.empty() ? std::string() : " (" + cfg.model_type + ")") +
+                                         ": " + cfg.unsupported);
+  }
+}
+}  // namespace
+
+const std::string& LlamaModel::classifier_name() const {
+  static const std::string embed = "model.embed_tokens.weight", head = "lm_head.weight";
+  return cfg_.tied_classifier ? embed : head;
+}
+
+LlamaModel::LlamaModel(const LlamaConfig& cfg, TensorMap tensors) : cfg_(cfg), tensors_(std::move(tensors)) {
+  refuse_unsupported(cfg);
+  embed_ = &need("model.embed_tokens.weight", cfg.vocab_size, cfg.dim);
+  final_norm_ = &need("model.norm.weight", cfg.dim, 1);
+  classifier_ = cfg.tied_classifier ? embed_ : &need("lm_head.weight", cfg.vocab_size, cfg.dim);
+  const Getter get = [this](const std::string& name, uint64_t r, uint64_t c) { return &need(name, r, c); };
+  for (uint32_t i = 0; i < cfg.n_layers; ++i) layers_.push_back(make_layer(i, get));
+  inv_freq_ = rope_inv_freq(cfg);
+  for (const auto& [name, t] : tensors_) {
+    names_.emplace(&t, name);
+    shapes_[name] = {uint64_t(t.rows()), uint64_t(t.cols())};
+  }
+}
+
+LlamaModel::LlamaModel(const LlamaConfig& cfg, std::shared_ptr<const WeightProvider> weights)
+    : cfg_(cfg), weights_(std::move(weights)), shapes_(weights_->shapes()) {
+  refuse_unsupported(cfg);
+  // Every tensor's presence and shape, checked without fetching it.
+  static const RowMatrix placeholder;
+  const Getter check = [this](const std::string& name, uint64_t r, uint64_t c) {
+    auto it = shapes_.find(name);
+    if (it == shapes_.end()) throw Error(ExitCode::kBadInput, "model tensor '" + name + "' is missing");
+    check_shape(name, r, c, it->second.first, it->second.second);
+    return &placeholder;
+  };
+  check("model.embed_tokens.weight", cfg.vocab_size, cfg.dim);
+  check("model.norm.weight", cfg.dim, 1);
+  if (!cfg.tied_classifier) check("lm_head.weight", cfg.vocab_size, cfg.dim);
+  for (uint32_t i = 0; i < cfg.n_layers; ++i) make_layer(i, check);
+  inv_freq_ = rope_inv_freq(cfg);
+}
+
+LlamaModel::Layer LlamaModel::bind_layer(uint32_t i, Held& held) const {
+  if (!weights_) return layers_[i];
+  held.t.clear();
+  held.names.clear();
+  const Getter fetch = [&](const std::string& name, uint64_t r, uint64_t c) {
+    RowMatrix& m = held.t.emplace(name, weights_->fetch(name)).first->second;
+    check_shape(name, r, c, uint64_t(m.rows()), uint64_t(m.cols()));
+    held.names.emplace(&m, name);
+    return &m;
+  };
+  Layer l = make_layer(i, fetch);
+  l.names = &held.names;
+  return l;
+}
+
+const RowMatrix* LlamaModel::global(const std::string& name, Held& held) const {
+  if (!weights_) return name == "model.norm.weight" ? final_norm_ : name == "lm_head.weight" ? classifier_ : embed_;
+  auto it = held.t.find(name);
+  if (it == held.t.end()) {
+    it = held.t.emplace(name, weights_->fetch(name)).first;
+    held.names.emplace(&it->second, name);
+  }
+  return &it->second;
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::open(const std::string& path, const std::string& xfp_path,
+                                             Residency residency) {
+  std::shared_ptr<const WeightFile> file = WeightFile::open(path);
   const LlamaConfig cfg = llama_config_from(*file);
-  TensorMap t = load_tensors(*file);
-  if (!xfp_path.empty()) apply_xfp(t, read_xfp(xfp_path), xfp_path);
-  return std::make_unique<LlamaModel>(cfg, std::move(t));
+  auto weights = std::make_shared<const FileWeights>(file, xfp_path);
+  if (residency == Residency::kStream) return std::make_unique<LlamaModel>(cfg, std::move(weights));
+  return std::make_unique<LlamaModel>(cfg, load_all(*weights));
 }
 
 KvCache LlamaModel::new_cache() const {
@@ -184,14 +253,14 @@ RowMatrix LlamaModel::rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const
 
 RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const {
   const auto seen = [&](const RowMatrix* w, const RowMatrix& in) {
-    if (obs) observe(obs, w, in);
+    if (obs) observe(obs, l.names, w, in);
   };
   if (!cfg_.moe()) {
     if (!obs) return swiglu(x, *l.w_gate, *l.w_up, *l.w_down, [](const RowMatrix*, const RowMatrix&) {});
     return swiglu(x, *l.w_gate, *l.w_up, *l.w_down, seen);
   }
   RowMatrix out = RowMatrix::Zero(x.rows(), x.cols());
-  if (obs) observe(obs, l.router, x);
+  if (obs) observe(obs, l.names, l.router, x);
   const RowMatrix router = x * l.router->transpose();
   std::vector<uint32_t> order(cfg_.n_experts);
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
@@ -208,7 +277,7 @@ RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x, ProjectionObserver
       out.row(r) += (p[e] * norm) * swiglu(xr, *l.ex_gate[e], *l.ex_up[e], *l.ex_down[e], seen);
     }
     if (l.sh_gate) {
-      if (obs) observe(obs, l.sh_mix, xr);
+      if (obs) observe(obs, l.names, l.sh_mix, xr);
       const float mix = 1.f / (1.f + std::exp(-(xr.row(0).dot(l.sh_mix->row(0)))));
       out.row(r) += mix * swiglu(xr, *l.sh_gate, *l.sh_up, *l.sh_down, seen);
     }
@@ -217,51 +286,82 @@ RowMatrix LlamaModel::mlp(const Layer& l, const RowMatrix& x, ProjectionObserver
 }
 
 Eigen::VectorXf LlamaModel::step(int32_t token, KvCache& cache, ProjectionObserver* obs) const {
-  if (token < 0 || uint32_t(token) >= cfg_.vocab_size)
-    throw Error(ExitCode::kBadInput, "token id " + std::to_string(token) + " is outside the vocabulary");
-  if (cache.length >= cfg_.seq_len)
-    throw Error(ExitCode::kBadInput, "sequence longer than the model's seq_len " + std::to_string(cfg_.seq_len));
-  const uint32_t pos = cache.length, hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
-  const float scale = 1.f / std::sqrt(float(hs));
-  RowMatrix x = embed_->row(token);
-  std::vector<float> scores(pos + 1);
-  for (uint32_t li = 0; li < cfg_.n_layers; ++li) {
-    const Layer& l = layers_[li];
-    const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
-    if (obs) {
-      observe(obs, l.wq, xb);
-      observe(obs, l.wk, xb);
-      observe(obs, l.wv, xb);
-    }
-    RowMatrix q = project(xb, l.wq, l.bq);
-    RowMatrix k = project(xb, l.wk, l.bk);
-    head_norm(q, l.q_norm, cfg_.n_heads);
-    head_norm(k, l.k_norm, cfg_.n_kv_heads);
-    rope(q.data(), cfg_.n_heads, pos);
-    rope(k.data(), cfg_.n_kv_heads, pos);
-    if (cache.k[li].rows() <= Eigen::Index(pos)) {
-      const Eigen::Index rows = std::min<Eigen::Index>(cfg_.seq_len, 2 * Eigen::Index(pos) + 64);
-      cache.k[li].conservativeResize(rows, Eigen::NoChange);
-      cache.v[li].conservativeResize(rows, Eigen::NoChange);
-    }
-    cache.k[li].row(pos) = k;
-    cache.v[li].row(pos) = project(xb, l.wv, l.bv);
-    RowMatrix att = RowMatrix::Zero(1, cfg_.q_dim());
-    for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
-      const uint32_t kvo = (h / group) * hs;
-      for (uint32_t t = 0; t <= pos; ++t)
-        scores[t] = scale * q.row(0).segment(h * hs, hs).dot(cache.k[li].row(t).segment(kvo, hs));
-      softmax_in_place(scores.data(), pos + 1);
-      for (uint32_t t = 0; t <= pos; ++t) att.row(0).segment(h * hs, hs) += scores[t] * cache.v[li].row(t).segment(kvo, hs);
-    }
-    if (obs) observe(obs, l.wo, att);
-    x += project(att, l.wo, l.bo);
-    x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
+  return step_batch({token}, {&cache}, obs)[0];
+}
+
+std::vector<Eigen::VectorXf> LlamaModel::step_batch(const std::vector<int32_t>& tokens,
+                                                    const std::vector<KvCache*>& caches,
+                                                    ProjectionObserver* obs) const {
+  if (tokens.size() != caches.size())
+    throw Error(ExitCode::kInternal, "step_batch: " + std::to_string(tokens.size()) + " tokens for " +
+                                         std::to_string(caches.size()) + " caches");
+  for (size_t b = 0; b < tokens.size(); ++b) {
+    if (tokens[b] < 0 || uint32_t(tokens[b]) >= cfg_.vocab_size)
+      throw Error(ExitCode::kBadInput, "token id " + std::to_string(tokens[b]) + " is outside the vocabulary");
+    if (caches[b]->length >= cfg_.seq_len)
+      throw Error(ExitCode::kBadInput, "sequence longer than the model's seq_len " + std::to_string(cfg_.seq_len));
   }
-  cache.length = pos + 1;
-  const RowMatrix xf = rmsnorm_rows(x, *final_norm_);
-  if (obs) observe(obs, classifier_, xf);
-  return (*classifier_ * xf.transpose()).col(0);
+  const uint32_t hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
+  const float scale = 1.f / std::sqrt(float(hs));
+  const size_t B = tokens.size();
+  Held globals, held;
+  std::vector<RowMatrix> xs(B);
+  {
+    const RowMatrix* embed = global("model.embed_tokens.weight", globals);
+    for (size_t b = 0; b < B; ++b) xs[b] = embed->row(tokens[b]);
+    if (weights_ && !cfg_.tied_classifier) globals = Held();  // not needed again: drop it before the layers
+  }
+  for (uint32_t li = 0; li < cfg_.n_layers; ++li) {
+    const Layer l = bind_layer(li, held);
+    for (size_t b = 0; b < B; ++b) {
+      KvCache& cache = *caches[b];
+      RowMatrix& x = xs[b];
+      const uint32_t pos = cache.length;
+      std::vector<float> scores(pos + 1);
+      const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
+      if (obs) {
+        observe(obs, l.names, l.wq, xb);
+        observe(obs, l.names, l.wk, xb);
+        observe(obs, l.names, l.wv, xb);
+      }
+      RowMatrix q = project(xb, l.wq, l.bq);
+      RowMatrix k = project(xb, l.wk, l.bk);
+      head_norm(q, l.q_norm, cfg_.n_heads);
+      head_norm(k, l.k_norm, cfg_.n_kv_heads);
+      rope(q.data(), cfg_.n_heads, pos);
+      rope(k.data(), cfg_.n_kv_heads, pos);
+      if (cache.k[li].rows() <= Eigen::Index(pos)) {
+        const Eigen::Index rows = std::min<Eigen::Index>(cfg_.seq_len, 2 * Eigen::Index(pos) + 64);
+        cache.k[li].conservativeResize(rows, Eigen::NoChange);
+        cache.v[li].conservativeResize(rows, Eigen::NoChange);
+      }
+      cache.k[li].row(pos) = k;
+      cache.v[li].row(pos) = project(xb, l.wv, l.bv);
+      RowMatrix att = RowMatrix::Zero(1, cfg_.q_dim());
+      for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
+        const uint32_t kvo = (h / group) * hs;
+        for (uint32_t t = 0; t <= pos; ++t)
+          scores[t] = scale * q.row(0).segment(h * hs, hs).dot(cache.k[li].row(t).segment(kvo, hs));
+        softmax_in_place(scores.data(), pos + 1);
+        for (uint32_t t = 0; t <= pos; ++t)
+          att.row(0).segment(h * hs, hs) += scores[t] * cache.v[li].row(t).segment(kvo, hs);
+      }
+      if (obs) observe(obs, l.names, l.wo, att);
+      x += project(att, l.wo, l.bo);
+      x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
+    }
+  }
+  held = Held();
+  const RowMatrix* final_norm = global("model.norm.weight", globals);
+  const RowMatrix* classifier = global(classifier_name(), globals);
+  std::vector<Eigen::VectorXf> logits(B);
+  for (size_t b = 0; b < B; ++b) {
+    caches[b]->length += 1;
+    const RowMatrix xf = rmsnorm_rows(xs[b], *final_norm);
+    if (obs) observe(obs, weights_ ? &globals.names : nullptr, classifier, xf);
+    logits[b] = (*classifier * xf.transpose()).col(0);
+  }
+  return logits;
 }
 
 RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, ProjectionObserver* obs) const {
@@ -270,18 +370,25 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, Projection
     throw Error(ExitCode::kBadInput, "sequence length " + std::to_string(T) + " is outside 1.." +
                                          std::to_string(cfg_.seq_len));
   const uint32_t hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
-  RowMatrix x(T, cfg_.dim);
-  for (Eigen::Index t = 0; t < T; ++t) {
+  for (Eigen::Index t = 0; t < T; ++t)
     if (tokens[t] < 0 || uint32_t(tokens[t]) >= cfg_.vocab_size)
       throw Error(ExitCode::kBadInput, "token id " + std::to_string(tokens[t]) + " is outside the vocabulary");
-    x.row(t) = embed_->row(tokens[t]);
+  // Layer-major: a streaming model holds layer i's weights (fetched once for
+  // the whole sequence) only while they multiply every position.
+  Held globals, held;
+  RowMatrix x(T, cfg_.dim);
+  {
+    const RowMatrix* embed = global("model.embed_tokens.weight", globals);
+    for (Eigen::Index t = 0; t < T; ++t) x.row(t) = embed->row(tokens[t]);
+    if (weights_ && !cfg_.tied_classifier) globals = Held();
   }
-  for (const Layer& l : layers_) {
+  for (uint32_t li = 0; li < cfg_.n_layers; ++li) {
+    const Layer l = bind_layer(li, held);
     const RowMatrix xb = rmsnorm_rows(x, *l.att_norm);
     if (obs) {
-      observe(obs, l.wq, xb);
-      observe(obs, l.wk, xb);
-      observe(obs, l.wv, xb);
+      observe(obs, l.names, l.wq, xb);
+      observe(obs, l.names, l.wk, xb);
+      observe(obs, l.names, l.wv, xb);
     }
     RowMatrix q = project(xb, l.wq, l.bq), k = project(xb, l.wk, l.bk);
     const RowMatrix v = project(xb, l.wv, l.bv);
@@ -301,14 +408,17 @@ RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, Projection
       }
       att.middleCols(h * hs, hs) = s * v.middleCols(kvo, hs);
     }
-    if (obs) observe(obs, l.wo, att);
+    if (obs) observe(obs, l.names, l.wo, att);
     x += project(att, l.wo, l.bo);
     x += mlp(l, rmsnorm_rows(x, *l.ffn_norm), obs);
   }
-  if (!obs) return rmsnorm_rows(x, *final_norm_) * classifier_->transpose();
-  const RowMatrix xf = rmsnorm_rows(x, *final_norm_);
-  observe(obs, classifier_, xf);
-  return xf * classifier_->transpose();
+  held = Held();
+  const RowMatrix* final_norm = global("model.norm.weight", globals);
+  const RowMatrix* classifier = global(classifier_name(), globals);
+  if (!obs) return rmsnorm_rows(x, *final_norm) * classifier->transpose();
+  const RowMatrix xf = rmsnorm_rows(x, *final_norm);
+  observe(obs, weights_ ? &globals.names : nullptr, classifier, xf);
+  return xf * classifier->transpose();
 }
 
 }  // namespace lutc

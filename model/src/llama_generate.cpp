@@ -7,17 +7,65 @@
 namespace lutc {
 
 std::vector<int32_t> greedy_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps) {
-  std::vector<int32_t> seq = prompt;
-  KvCache cache = m.new_cache();
-  Eigen::VectorXf logits;
-  for (int32_t t : prompt) logits = m.step(t, cache);
-  for (uint32_t s = 0; s < steps && cache.length < m.config().seq_len; ++s) {
-    Eigen::Index best = 0;
-    logits.maxCoeff(&best);  // first maximum: ties go to the lower id
-    seq.push_back(int32_t(best));
-    if (s + 1 < steps && cache.length < m.config().seq_len) logits = m.step(int32_t(best), cache);
+  return greedy_generate_batch(m, {prompt}, steps)[0];
+}
+
+std::vector<std::vector<int32_t>> greedy_generate_batch(const LlamaModel& m,
+                                                        const std::vector<std::vector<int32_t>>& prompts,
+                                                        uint32_t steps) {
+  // One state per prompt, advanced one position per step_batch call: first
+  // its prompt tokens, then argmax tokens (ties to the lower id) until
+  // `steps` are generated or the cache reaches seq_len.
+  struct State {
+    std::vector<int32_t> seq;
+    KvCache cache;
+    Eigen::VectorXf logits;
+    size_t fed = 0;
+    uint32_t made = 0;
+    bool done = false;
+  };
+  const uint32_t seq_len = m.config().seq_len;
+  std::vector<State> st(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    st[i].seq = prompts[i];
+    st[i].cache = m.new_cache();
+    st[i].done = prompts[i].empty();
   }
-  return seq;
+  for (;;) {
+    std::vector<int32_t> tokens;
+    std::vector<KvCache*> caches;
+    std::vector<State*> fed;
+    for (State& s : st) {
+      if (s.done) continue;
+      int32_t next = 0;
+      if (s.fed < s.seq.size() && s.made == 0) {
+        next = s.seq[s.fed++];
+      } else {
+        if (s.made >= steps || s.cache.length >= seq_len) {
+          s.done = true;
+          continue;
+        }
+        Eigen::Index best = 0;
+        s.logits.maxCoeff(&best);  // first maximum: ties go to the lower id
+        s.seq.push_back(int32_t(best));
+        ++s.made;
+        if (s.made >= steps || s.cache.length >= seq_len) {
+          s.done = true;
+          continue;
+        }
+        next = int32_t(best);
+      }
+      tokens.push_back(next);
+      caches.push_back(&s.cache);
+      fed.push_back(&s);
+    }
+    if (tokens.empty()) break;
+    std::vector<Eigen::VectorXf> logits = m.step_batch(tokens, caches);
+    for (size_t b = 0; b < fed.size(); ++b) fed[b]->logits = std::move(logits[b]);
+  }
+  std::vector<std::vector<int32_t>> out;
+  for (State& s : st) out.push_back(std::move(s.seq));
+  return out;
 }
 
 std::vector<int32_t> sample_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps,

@@ -63,8 +63,13 @@ LmReference make_reference(const LlamaModel& fp32, const LmBenchConfig& cfg) {
   ref.cfg = cfg;
   double nll = 0, top = 0;
   uint64_t n = 0;
-  for (const auto& prompt : bench_prompts(cfg.prompts, fp32.config().vocab_size)) {
-    std::vector<int32_t> seq = greedy_generate(fp32, prompt, cfg.steps);
+  const auto prompts = bench_prompts(cfg.prompts, fp32.config().vocab_size);
+  // All prompts advance together: a streaming model fetches each layer once
+  // per position, not once per prompt and position (same tokens either way).
+  std::vector<std::vector<int32_t>> texts = greedy_generate_batch(fp32, prompts, cfg.steps);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const std::vector<int32_t>& prompt = prompts[i];
+    std::vector<int32_t> seq = std::move(texts[i]);
     if (seq.size() <= prompt.size()) continue;  // seq_len too short to continue
     RowMatrix lp = scored_log_probs(fp32, seq, prompt.size());
     for (Eigen::Index r = 0; r < lp.rows(); ++r) {
@@ -91,6 +96,12 @@ LmMetrics evaluate_lm(const LlamaModel& q, const LmReference& ref) {
   LmMetrics m;
   double nll_q = 0, nll_f = 0, agree = 0;
   m.greedy_match_min = ref.cfg.steps;
+  // q's own greedy text from each prompt, all prompts together (see
+  // make_reference); it stops where the reference text stopped (steps or seq_len).
+  std::vector<std::vector<int32_t>> prompts;
+  for (size_t s = 0; s < ref.sequences.size(); ++s)
+    prompts.emplace_back(ref.sequences[s].begin(), ref.sequences[s].begin() + long(ref.prompt_len[s]));
+  const std::vector<std::vector<int32_t>> texts = greedy_generate_batch(q, prompts, ref.cfg.steps);
   for (size_t s = 0; s < ref.sequences.size(); ++s) {
     const auto& seq = ref.sequences[s];
     const size_t pl = ref.prompt_len[s];
@@ -116,10 +127,9 @@ LmMetrics evaluate_lm(const LlamaModel& q, const LmReference& ref) {
       nll_f -= lf(r, next);
       ++m.positions;
     }
-    const std::vector<int32_t> own = greedy_generate(q, std::vector<int32_t>(seq.begin(), seq.begin() + long(pl)),
-                                                     uint32_t(seq.size() - pl));
+    const std::vector<int32_t>& own = texts[s];
     uint32_t match = 0;
-    while (pl + match < seq.size() && own[pl + match] == seq[pl + match]) ++match;
+    while (pl + match < std::min(seq.size(), own.size()) && own[pl + match] == seq[pl + match]) ++match;
     m.greedy_match += match;
     m.greedy_match_min = std::min(m.greedy_match_min, match);
     m.distinct2 += distinct_ngrams(continuation(own, pl), 2);

@@ -35,6 +35,12 @@ struct HprocessOptions {
   bool auto_mode = true;         // XFP v2|v2a per layer; false = v2 only
   unsigned max_bits = 8;
   unsigned threads = 1;
+  // The fp32 models (reference and candidates) in memory, or streamed one
+  // layer at a time from the weight file (candidates: the cached quantized
+  // layers decoded per fetch); kAuto streams when the in-memory mode's three
+  // fp32 copies would exceed max_memory_bytes (0: default_memory_budget()).
+  StreamChoice stream = StreamChoice::kAuto;
+  uint64_t max_memory_bytes = 0;
 };
 
 // One tensor's quantization at one floor, kept across candidates.
@@ -95,13 +101,19 @@ class Hprocess {
   void set_budget(uint64_t bytes) { opt_.budget_bytes = bytes; }
   const LmReference& reference() const { return ref_; }
   uint64_t fp16_bytes() const;
+  bool streaming() const { return streaming_; }
+  // What the in-memory mode holds: the fp32 tensors, the reference model's
+  // copy and one candidate's copy.
+  uint64_t in_memory_bytes() const { return in_memory_bytes_; }
 
  private:
   const CachedLayer& layer_at(size_t i, double floor, uint32_t* fresh);
   XfpFile file_at(double floor_strict, double floor_lazy);
 
   HprocessOptions opt_;
-  std::unique_ptr<WeightFile> file_;
+  std::shared_ptr<WeightFile> file_;
+  bool streaming_ = false;
+  uint64_t in_memory_bytes_ = 0;
   LlamaConfig cfg_;
   TensorMap fp32_;
   std::unique_ptr<LlamaModel> fp32_model_;

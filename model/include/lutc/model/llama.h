@@ -8,6 +8,7 @@
 // judged by, not a fast inference engine.
 #include <Eigen/Dense>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 namespace lutc {
 
 class WeightFile;
+class XfpReader;
 struct XfpFile;
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -90,13 +92,72 @@ std::vector<float> rope_inv_freq(const LlamaConfig& cfg);
 
 // Every tensor the forward pass reads, by Hugging Face name; vectors are n x 1.
 using TensorMap = std::map<std::string, RowMatrix>;
+// (rows, cols) of every tensor, by name; vectors are n x 1.
+using ShapeMap = std::map<std::string, std::pair<uint64_t, uint64_t>>;
 
 // Loads every tensor of the file as fp32.
 TensorMap load_tensors(const WeightFile& file);
-// Replaces each tensor named by a layer of `q` with its golden decode. Throws
-// Error(kBadInput) naming the .xfp and the layer when a name is unknown or the
-// shape differs. Returns how many tensors were replaced.
+// Replaces each tensor named by a layer of `q` (or by an alias of a layer)
+// with its golden decode. Kept tensors are ignored: they hold the source's
+// own values. Throws Error(kBadInput) naming the .xfp and the layer when a
+// name is unknown or the shape differs. Returns how many tensors were replaced.
 size_t apply_xfp(TensorMap& tensors, const XfpFile& q, const std::string& xfp_path = "");
+
+// Where a model's weights come from, one tensor at a time as fp32: what lets
+// the forward pass hold one transformer layer instead of the whole model.
+class WeightProvider {
+ public:
+  virtual ~WeightProvider() = default;
+  virtual const ShapeMap& shapes() const = 0;
+  // Tensor `name` as fp32 (Error(kBadInput) when there is none).
+  virtual RowMatrix fetch(const std::string& name) const = 0;
+  uint64_t fp32_bytes() const;  // of every tensor together
+};
+
+// The tensors of a weight file (memory-mapped; WeightFile::read_rows releases
+// the pages it read), with the quantized layers of an .xfp golden-decoded in
+// their place: the same values as load_tensors + apply_xfp, fetched one
+// tensor at a time. The .xfp is read through XfpReader, one record per
+// fetch; or the layers come from an XfpFile in memory, which the caller
+// keeps alive. The same name/shape checks (and errors) as apply_xfp, made
+// at construction.
+class FileWeights : public WeightProvider {
+ public:
+  explicit FileWeights(std::shared_ptr<const WeightFile> file, const std::string& xfp_path = "");
+  FileWeights(std::shared_ptr<const WeightFile> file, const XfpFile* layers, const std::string& xfp_path = "");
+  ~FileWeights() override;
+  const ShapeMap& shapes() const override { return shapes_; }
+  RowMatrix fetch(const std::string& name) const override;
+  size_t replaced() const { return decoded_.size(); }  // tensors the .xfp supplies
+
+ private:
+  void overlay(const std::string& name, size_t source, uint64_t rows, uint64_t cols);
+  std::shared_ptr<const WeightFile> file_;
+  std::unique_ptr<XfpReader> reader_;
+  const XfpFile* layers_ = nullptr;
+  std::string xfp_path_;
+  ShapeMap shapes_;
+  std::map<std::string, size_t> decoded_;  // name -> reader record or layers_ index holding its layer
+};
+
+// Every tensor of a provider, resident.
+TensorMap load_all(const WeightProvider& w);
+
+// Whether a forward pass holds every weight (fastest) or streams one layer at
+// a time (bounded memory: about one layer's fp32 weights plus the embedding).
+enum class Residency : uint8_t { kMemory, kStream };
+// Physical memory of this machine in bytes (0 when unknown).
+uint64_t physical_memory_bytes();
+// The default budget: 60% of physical memory (8 GiB when unknown).
+uint64_t default_memory_budget();
+// What the operator asked for: decide by the budget, or force one mode.
+enum class StreamChoice : uint8_t { kAuto, kOn, kOff };
+// kAuto: kStream when `need_bytes` (what the in-memory mode would hold)
+// exceeds `budget_bytes`; kOn / kOff force it.
+inline Residency choose_residency(StreamChoice c, uint64_t need_bytes, uint64_t budget_bytes) {
+  if (c != StreamChoice::kAuto) return c == StreamChoice::kOn ? Residency::kStream : Residency::kMemory;
+  return need_bytes > budget_bytes ? Residency::kStream : Residency::kMemory;
+}
 
 // Sees what every linear projection of a forward pass multiplies: the
 // weight's tensor name (as in TensorMap) and its input rows (one row per
@@ -121,10 +182,20 @@ class LlamaModel {
  public:
   // Checks that every tensor the config needs is present with the right shape.
   LlamaModel(const LlamaConfig& cfg, TensorMap tensors);
-  static std::unique_ptr<LlamaModel> open(const std::string& path, const std::string& xfp_path = "");
+  // Streaming: the same checks on the provider's shapes; then every pass
+  // fetches one layer's tensors, applies them to all positions (or all
+  // sequences of a batch) and drops them before the next layer. The
+  // arithmetic is the in-memory model's, in the same order: logits are
+  // bit-identical.
+  LlamaModel(const LlamaConfig& cfg, std::shared_ptr<const WeightProvider> weights);
+  static std::unique_ptr<LlamaModel> open(const std::string& path, const std::string& xfp_path = "",
+                                          Residency residency = Residency::kMemory);
 
   const LlamaConfig& config() const { return cfg_; }
+  bool streaming() const { return weights_ != nullptr; }
+  // The resident tensors; empty when streaming.
   const TensorMap& tensors() const { return tensors_; }
+  const ShapeMap& shapes() const { return shapes_; }
   KvCache new_cache() const;
 
   // Logits for `token` at position cache.length; appends its keys/values.
@@ -135,6 +206,13 @@ class LlamaModel {
   // as matrix products without a cache: an independent path that tests hold
   // equal to repeated step() calls.
   RowMatrix forward_all(const std::vector<int32_t>& tokens, ProjectionObserver* observer = nullptr) const;
+  // step() for several sequences at once: token b extends caches[b]. Each
+  // sequence's arithmetic is exactly step()'s (row by row, not one matrix
+  // product over the batch), so results are bit-identical to separate
+  // step() calls; a streaming model fetches each layer once per call instead
+  // of once per sequence.
+  std::vector<Eigen::VectorXf> step_batch(const std::vector<int32_t>& tokens, const std::vector<KvCache*>& caches,
+                                          ProjectionObserver* observer = nullptr) const;
 
  private:
   struct Layer {
@@ -145,8 +223,22 @@ class LlamaModel {
     const RowMatrix* router = nullptr;         // MoE: n_experts x dim
     std::vector<const RowMatrix*> ex_gate, ex_up, ex_down;
     const RowMatrix *sh_gate = nullptr, *sh_up = nullptr, *sh_down = nullptr, *sh_mix = nullptr;
+    const std::map<const RowMatrix*, std::string>* names = nullptr;  // streaming: the held tensors' names
   };
+  // Tensors a pass holds while it uses them (streaming), with their names.
+  struct Held {
+    TensorMap t;
+    std::map<const RowMatrix*, std::string> names;
+  };
+  using Getter = std::function<const RowMatrix*(const std::string&, uint64_t, uint64_t)>;
+  Layer make_layer(uint32_t i, const Getter& get) const;
+  // Layer i's weights: the resident ones, or (streaming) fetched into `held`.
+  Layer bind_layer(uint32_t i, Held& held) const;
+  // The embedding, final norm or classifier: resident, or fetched into `held`.
+  const RowMatrix* global(const std::string& name, Held& held) const;
+  const std::string& classifier_name() const;
   const RowMatrix& need(const std::string& name, uint64_t rows, uint64_t cols) const;
+  void check_shape(const std::string& name, uint64_t rows, uint64_t cols, uint64_t have_rows, uint64_t have_cols) const;
   void rope(float* x, uint32_t n_heads, uint32_t pos) const;
   // RMSNorm of each head of each row of x (T x n_heads * head_size) by w
   // (Qwen3 q_norm / k_norm); a no-op when w is null.
@@ -155,14 +247,18 @@ class LlamaModel {
   RowMatrix project(const RowMatrix& x, const RowMatrix* w, const RowMatrix* bias) const;
   // MLP block on rows of x (T x dim), rows already normalized.
   RowMatrix mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const;
-  // Tells `obs` (when set) that weight w is about to multiply x.
-  void observe(ProjectionObserver* obs, const RowMatrix* w, const RowMatrix& x) const;
+  // Tells `obs` (when set) that weight w is about to multiply x; `names`
+  // (null: the resident tensors' names) gives w's tensor name.
+  void observe(ProjectionObserver* obs, const std::map<const RowMatrix*, std::string>* names, const RowMatrix* w,
+               const RowMatrix& x) const;
   RowMatrix rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const;
 
   LlamaConfig cfg_;
   TensorMap tensors_;
+  std::shared_ptr<const WeightProvider> weights_;  // streaming when set
+  ShapeMap shapes_;
   std::vector<Layer> layers_;
-  const RowMatrix *embed_, *final_norm_, *classifier_;
+  const RowMatrix *embed_ = nullptr, *final_norm_ = nullptr, *classifier_ = nullptr;  // resident only
   std::vector<float> inv_freq_;  // head_size / 2 rotation frequencies
   std::map<const RowMatrix*, std::string> names_;  // weight -> tensor name, for observers
 };
@@ -170,6 +266,12 @@ class LlamaModel {
 // Greedy continuation: feeds `prompt`, then appends `steps` argmax tokens
 // (ties to the lower id). Returns prompt + generated tokens.
 std::vector<int32_t> greedy_generate(const LlamaModel& m, const std::vector<int32_t>& prompt, uint32_t steps);
+// greedy_generate of every prompt, advanced together through step_batch: the
+// same tokens as one greedy_generate per prompt, but a streaming model
+// fetches each layer once per position instead of once per prompt and position.
+std::vector<std::vector<int32_t>> greedy_generate_batch(const LlamaModel& m,
+                                                        const std::vector<std::vector<int32_t>>& prompts,
+                                                        uint32_t steps);
 
 // Sampled continuation: feeds `prompt`, then appends `steps` tokens drawn from
 // softmax(logits) (temperature 1) by a std::mt19937_64 seeded with `seed`.
