@@ -57,6 +57,7 @@ struct Args {
   std::vector<std::string> role_overrides;
   double floor_strict = 0.99, floor_lazy = 0.98, outliers = -1;
   unsigned bits = 0, group = 0, threads = 0;
+  double max_memory_gb = 1.5;
   bool quiet = false, fail_on_floor = false, quantize_embeddings = false;
 };
 
@@ -183,6 +184,8 @@ int run_quantize(int argc, char** argv) {
       ("quantize-embeddings", po::bool_switch(&a.quantize_embeddings), "quantize embedding tables too (kept by default)")
       ("role", po::value(&a.role_overrides)->composing(), "REGEX=ROLE, overrides the default role rules (repeatable)")
       ("threads,j", po::value(&a.threads)->default_value(0), "worker threads; 0 = all cores (output is the same for any number)")
+      ("max-memory-gb", po::value(&a.max_memory_gb)->default_value(1.5),
+       "tensors are quantized side by side only while their estimated working memory fits this; a larger one runs alone")
       ("report", po::value(&a.report), "also write the report as JSON here")
       ("fail-on-floor", po::bool_switch(&a.fail_on_floor), "exit 5 when any layer misses its floor")
       ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
@@ -194,6 +197,7 @@ int run_quantize(int argc, char** argv) {
   check_range("floor-strict", a.floor_strict, 0.0, 1.0);
   check_range("floor-lazy", a.floor_lazy, 0.0, 1.0);
   check_range("threads", a.threads, 0, 1024);
+  check_range("max-memory-gb", a.max_memory_gb, 0.01, 1e6);
   if (a.bits != 0 && !valid_index_bits(a.bits))
     throw Error(ExitCode::kUsage, "--bits " + std::to_string(a.bits) + " is not one of 0, 2, 3, 4, 5, 6, 8");
   if (a.outliers >= 0) check_range("outliers", a.outliers, 0.0, 0.5);
@@ -253,6 +257,14 @@ int run_quantize(int argc, char** argv) {
       for (const auto& m : src->matrices()) items.push_back({nullptr, &m});
     }
     Progress progress("quantize", total, !a.quiet);
+    // Working memory of one tensor: its fp32 copy, the quantizer's sorted
+    // layer (value + position) and the output, about 16 bytes a weight.
+    PoolBudget budget;
+    budget.limit = uint64_t(a.max_memory_gb * double(1ull << 30));
+    budget.cost = [&](size_t i) {
+      const MatrixEntry* m = items[i].matrix;
+      return m ? 16 * uint64_t(m->rows) * m->cols : 0;
+    };
     ordered_parallel<LayerResult>(
         items.size(), threads, 2 * size_t(threads),
         [&](size_t i) {
@@ -277,7 +289,8 @@ int run_quantize(int argc, char** argv) {
           std::fputs(r.log.c_str(), stdout);
           writer.append(r.layer);
           rows.push_back(std::move(r.report));
-        });
+        },
+        budget);
   }
   writer.commit();
   // Header, aliases, index and trailer, amortized over the layers as `info` does.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -101,6 +102,41 @@ TEST(OrderedPool, RethrowsTheLowestFailingIndex) {
       EXPECT_EQ(consumed, first_bad);
     }
   }
+}
+
+TEST(OrderedPool, ABudgetKeepsCostlyItemsApartButNeverStalls) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  const size_t n = 60;
+  std::vector<uint64_t> cost(n);
+  for (auto& c : cost) c = rng() % 4 == 0 ? 900 + rng() % 400 : 100 + rng() % 200;  // some near or over the limit
+  PoolBudget budget{[&](size_t i) { return cost[i]; }, 1000};
+  std::mutex mu;
+  uint64_t running_cost = 0, worst = 0;
+  size_t running = 0;
+  std::vector<size_t> order;
+  ordered_parallel<int>(
+      n, 4, 8,
+      [&](size_t i) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          running_cost += cost[i];
+          ++running;
+          if (running > 1) worst = std::max(worst, running_cost);
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200 + 37 * (i % 5)));
+        std::lock_guard<std::mutex> lock(mu);
+        running_cost -= cost[i];
+        --running;
+        return int(i);
+      },
+      [&](size_t i, int&& v) {
+        EXPECT_EQ(size_t(v), i);
+        order.push_back(i);
+      },
+      budget);
+  EXPECT_EQ(order.size(), n) << "seed " << seed;
+  EXPECT_LE(worst, 1000u) << "items ran side by side beyond the budget; seed " << seed;
 }
 
 }  // namespace
