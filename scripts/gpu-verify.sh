@@ -108,7 +108,7 @@ if [ ! -x "$LUTC" ]; then
   record "lutc binary" 4 0 "$LUTC does not exist (build first: scripts/setup)"
   finish
 fi
-if ! "$LUTC" --help | grep -q '^  gpu-check '; then
+if ! "$LUTC" --help | grep '^  gpu-check ' >/dev/null; then
   record "lutc has CUDA commands" 2 0 "$LUTC has no gpu-check: built without CUDA (no nvcc at configure time)"
   finish
 fi
@@ -188,7 +188,7 @@ done
 # --vs-emulation (where this lutc has it): the device's fast GEMV must also
 # equal its CPU emulation bit for bit, i.e. the GPU ran the code as designed.
 VS_EMUL=()
-"$LUTC" gpu-check --help | grep -q -- '--vs-emulation' && VS_EMUL=(--vs-emulation)
+"$LUTC" gpu-check --help | grep -- '--vs-emulation' >/dev/null && VS_EMUL=(--vs-emulation)
 for id in "${XFPS[@]}"; do
   for batch in 1 16; do
     json="$OUT/gpu-check/$id.b$batch.json"

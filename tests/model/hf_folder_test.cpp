@@ -66,7 +66,9 @@ TEST(HfFolder, ShardedFolderGivesTheLogitsOfTheLlama2cFile) {
     LlamaConfig wrong = c;
     wrong.rope_layout = RopeLayout::kInterleaved;
     const RowMatrix bad = LlamaModel(wrong, m->tensors()).forward_all(tokens);
-    if (tokens.size() > 2) EXPECT_GT((bad - want).cwiseAbs().maxCoeff(), 1e-3f * want.cwiseAbs().maxCoeff());
+    if (tokens.size() > 2) {
+      EXPECT_GT((bad - want).cwiseAbs().maxCoeff(), 1e-3f * want.cwiseAbs().maxCoeff());
+    }
   }
 }
 
@@ -162,7 +164,9 @@ TEST(HfRope, ScalingRulesFollowTheirFormulas) {
       }
       EXPECT_NEAR(got[i], want, 1e-6 * want) << "trial " << trial << " i " << i;
     }
-    if (kind == 2) EXPECT_GT(kept + scaled + blended, 0u);
+    if (kind == 2) {
+      EXPECT_GT(kept + scaled + blended, 0u);
+    }
   }
 }
 
