@@ -119,6 +119,22 @@ uint32_t get_u32(const uint8_t* p);
 void read_strings(Cursor& c, std::map<std::string, std::string>& out, const char* what);
 uint64_t strings_bytes(const std::map<std::string, std::string>& kv);
 
+// The index entry of a layer from its header fields (outliers left to the caller:
+// the writer counts them, a version 1 scan reads them from the CSR).
+inline XfpRecordInfo layer_index_entry(const QuantizedLayer& l) {
+  XfpRecordInfo e;
+  e.kind = XfpRecordKind::kLayer;
+  e.name = l.name;
+  e.role = l.role;
+  e.rows = l.rows;
+  e.cols = l.cols;
+  e.scheme = l.scheme;
+  e.bits = l.bits;
+  e.group = l.group;
+  e.shape = {l.rows, l.cols};
+  return e;
+}
+
 // ---- quantized layer records (xfp_file.cpp); identical in both versions.
 void append_layer(const QuantizedLayer& layer, std::vector<uint8_t>& buf);
 // Parses the record at `pos` (its u64 length first) and advances pos past it.

@@ -394,8 +394,8 @@ QuantizedLayer read_layer_record(const uint8_t* data, uint64_t size, uint64_t& p
 
 XfpRecordInfo scan_layer_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
                                 const std::string& label) {
-  XfpRecordInfo e;
-  e.offset = pos;
+  const uint64_t record_at = pos;
+  uint64_t outliers = 0;
   QuantizedLayer l;
   Cursor c = open_record(data, size, pos, file, label, l);
   const uint32_t sections = section_count(c);
@@ -406,20 +406,14 @@ XfpRecordInfo scan_layer_record(const uint8_t* data, uint64_t size, uint64_t& po
     c.take(4, "section CRC");
     // row_ptr[N] = nnz; a bad value is caught when the layer is read.
     const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
-    if (sh.s == kOutl && sh.n >= ptr_bytes) e.outliers = get_u32(p + ptr_bytes - 4);
+    if (sh.s == kOutl && sh.n >= ptr_bytes) outliers = get_u32(p + ptr_bytes - 4);
   }
   if (c.remaining())
     c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
-  e.kind = XfpRecordKind::kLayer;
-  e.name = l.name;
-  e.length = pos - e.offset;
-  e.role = l.role;
-  e.rows = l.rows;
-  e.cols = l.cols;
-  e.scheme = l.scheme;
-  e.bits = l.bits;
-  e.group = l.group;
-  e.shape = {l.rows, l.cols};
+  XfpRecordInfo e = layer_index_entry(l);
+  e.offset = record_at;
+  e.length = pos - record_at;
+  e.outliers = outliers;
   return e;
 }
 

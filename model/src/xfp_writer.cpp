@@ -59,17 +59,8 @@ void XfpWriter::append(const QuantizedLayer& l) {
   s_->claim(l.name);
   s_->targets.insert(l.name);
   append_layer(l, s_->buf);
-  XfpRecordInfo e;
-  e.kind = XfpRecordKind::kLayer;
-  e.name = l.name;
-  e.role = l.role;
-  e.rows = l.rows;
-  e.cols = l.cols;
-  e.scheme = l.scheme;
-  e.bits = l.bits;
-  e.group = l.group;
+  XfpRecordInfo e = layer_index_entry(l);
   e.outliers = l.outliers.count();
-  e.shape = {l.rows, l.cols};
   s_->emit(std::move(e));
 }
 

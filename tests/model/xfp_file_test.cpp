@@ -11,6 +11,7 @@
 #include "../../model/src/xfp_codec.h"
 #include "layer_samples.h"
 #include "lutc/model/error.h"
+#include "file_bytes.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -23,22 +24,10 @@ using xfp_codec::write_xfp_v1;
 using testing::random_layer;
 using testing::same_layer;
 
-std::vector<uint8_t> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-void spit(const std::string& path, const std::vector<uint8_t>& b, size_t n) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), std::streamsize(n));
-}
-uint64_t get_le(const std::vector<uint8_t>& b, size_t at, unsigned n) {
-  uint64_t v = 0;
-  for (unsigned i = 0; i < n; ++i) v |= uint64_t(b[at + i]) << (8 * i);
-  return v;
-}
-void put_le(std::vector<uint8_t>& b, size_t at, uint64_t v, unsigned n) {
-  for (unsigned i = 0; i < n; ++i) b[at + i] = uint8_t(v >> (8 * i));
-}
+using testing::get_le;
+using testing::put_le;
+using testing::slurp;
+using testing::spit;
 
 // The version 1 layout of docs/xfp-format.md, walked independently of the reader.
 struct SectionAt {
