@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "bad_input_checks.h"
 #include "gguf_builder.h"
 #include "lutc/model/error.h"
 #include "lutc/model/weights.h"
@@ -15,20 +16,6 @@ namespace {
 
 using namespace lutc::testing;
 
-// Opens the file and reads every tensor; the error must name the file and
-// every string in must_mention.
-void expect_bad_gguf(const std::string& path, const std::vector<std::string>& must_mention) {
-  try {
-    auto w = WeightFile::open(path);
-    for (const TensorInfo& t : w->tensors()) w->read_all(t);
-    ADD_FAILURE() << "accepted a malformed file";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << "message lacks the file name: " << msg;
-    for (const std::string& s : must_mention) EXPECT_NE(msg.find(s), std::string::npos) << "lacks '" << s << "': " << msg;
-  }
-}
 
 std::vector<uint8_t> u64_bytes(uint64_t v) {
   std::vector<uint8_t> b;
@@ -75,18 +62,18 @@ TEST_F(GgufBadInput, TruncatedAtEveryByte) {
   const std::vector<uint8_t> bytes = gguf_bytes(spec_);
   for (size_t n = 0; n < bytes.size(); ++n) {
     SCOPED_TRACE("kept " + std::to_string(n) + " of " + std::to_string(bytes.size()) + " bytes");
-    expect_bad_gguf(write(std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(n))), {});
+    expect_bad_weight_file(write(std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(n))), {});
   }
 }
 
 TEST_F(GgufBadInput, AbsurdTensorCount) {
   spec_.n_tensors_override = int64_t(1) << 60;
-  expect_bad_gguf(write(), {"tensor count"});
+  expect_bad_weight_file(write(), {"tensor count"});
 }
 
 TEST_F(GgufBadInput, AbsurdKeyValueCount) {
   spec_.n_kv = (uint64_t(1) << 62) + rng_() % 1000;
-  expect_bad_gguf(write(), {"key/value count"});
+  expect_bad_weight_file(write(), {"key/value count"});
 }
 
 TEST_F(GgufBadInput, AbsurdKeyLength) {
@@ -94,12 +81,12 @@ TEST_F(GgufBadInput, AbsurdKeyLength) {
   kv.insert(kv.end(), {'a', 'b', 'c'});
   spec_.kv.insert(spec_.kv.begin(), kv.begin(), kv.end());
   ++spec_.n_kv;
-  expect_bad_gguf(write(), {"length"});
+  expect_bad_weight_file(write(), {"length"});
 }
 
 TEST_F(GgufBadInput, AbsurdStringValueLength) {
   spec_.add_kv("general.name", kGvString, u64_bytes((uint64_t(1) << 62) + rng_() % 1000));
-  expect_bad_gguf(write(), {"general.name", "length"});
+  expect_bad_weight_file(write(), {"general.name", "length"});
 }
 
 TEST_F(GgufBadInput, AbsurdArrayCount) {
@@ -109,7 +96,7 @@ TEST_F(GgufBadInput, AbsurdArrayCount) {
     append_le(arr, elem, 4);
     append_le(arr, (uint64_t(1) << 61) + rng_() % 1000, 8);
     s.add_kv("tokenizer.ggml.tokens", kGvArray, arr);
-    expect_bad_gguf(write(gguf_bytes(s)), {"tokenizer.ggml.tokens", "element count"});
+    expect_bad_weight_file(write(gguf_bytes(s)), {"tokenizer.ggml.tokens", "element count"});
   }
 }
 
@@ -119,7 +106,7 @@ TEST_F(GgufBadInput, AbsurdTensorNameLength) {
   const auto at = std::search(bytes.begin(), bytes.end(), first.begin(), first.end()) - bytes.begin();
   const std::vector<uint8_t> huge = u64_bytes(uint64_t(1) << 62);
   std::copy(huge.begin(), huge.end(), bytes.begin() + at - 8);
-  expect_bad_gguf(write(bytes), {"tensor info 0 name length"});
+  expect_bad_weight_file(write(bytes), {"tensor info 0 name length"});
 }
 
 TEST_F(GgufBadInput, ArraysNestedTooDeep) {
@@ -131,24 +118,24 @@ TEST_F(GgufBadInput, ArraysNestedTooDeep) {
   append_le(arr, kGvU8, 4);
   append_le(arr, 0, 8);
   spec_.add_kv("deep", kGvArray, arr);
-  expect_bad_gguf(write(), {"deep", "nests"});
+  expect_bad_weight_file(write(), {"deep", "nests"});
 }
 
 TEST_F(GgufBadInput, NDimsZeroOrFive) {
   spec_.tensors[1].ne = {};
-  expect_bad_gguf(write(), {name_, "n_dims 0"});
+  expect_bad_weight_file(write(), {name_, "n_dims 0"});
   spec_.tensors[1].ne = {1, 1, 1, 1, 64};
-  expect_bad_gguf(write(), {name_, "n_dims 5"});
+  expect_bad_weight_file(write(), {name_, "n_dims 5"});
 }
 
 TEST_F(GgufBadInput, MisalignedOffset) {
   spec_.tensors[1].offset = 32 + 1 + int64_t(rng_() % 31);
-  expect_bad_gguf(write(), {name_, "not a multiple of the alignment 32"});
+  expect_bad_weight_file(write(), {name_, "not a multiple of the alignment 32"});
 }
 
 TEST_F(GgufBadInput, OverlappingData) {
   spec_.tensors[1].offset = 0;  // aligned, but where the first tensor lies
-  expect_bad_gguf(write(), {name_, "overlaps", "first.weight"});
+  expect_bad_weight_file(write(), {name_, "overlaps", "first.weight"});
 }
 
 TEST_F(GgufBadInput, DataPastTheEnd) {
@@ -158,66 +145,66 @@ TEST_F(GgufBadInput, DataPastTheEnd) {
   const size_t offset_at = size_t(at) + name_.size() + 4 + 8 * spec_.tensors[1].ne.size() + 4;
   const std::vector<uint8_t> far = u64_bytes(uint64_t(32) << (10 + rng_() % 50));
   std::copy(far.begin(), far.end(), bytes.begin() + long(offset_at));
-  expect_bad_gguf(write(bytes), {name_, "past the end"});
+  expect_bad_weight_file(write(bytes), {name_, "past the end"});
 }
 
 TEST_F(GgufBadInput, AlignmentNotAPowerOfTwo) {
   for (uint32_t a : {0u, 3u, 48u, 96u}) {
     GgufSpec s = spec_;
     s.add_u32("general.alignment", a);
-    expect_bad_gguf(write(gguf_bytes(s)), {"general.alignment " + std::to_string(a), "power of two"});
+    expect_bad_weight_file(write(gguf_bytes(s)), {"general.alignment " + std::to_string(a), "power of two"});
   }
   spec_.add_string("general.alignment", "32");
-  expect_bad_gguf(write(), {"general.alignment", "UINT32"});
+  expect_bad_weight_file(write(), {"general.alignment", "UINT32"});
 }
 
 TEST_F(GgufBadInput, ShapeOverflow) {
   spec_.tensors[1].ne = {uint64_t(1) << 32, uint64_t(1) << 32, 2};
-  expect_bad_gguf(write(), {name_, "overflow"});
+  expect_bad_weight_file(write(), {name_, "overflow"});
   spec_.tensors[1].ne = {8, uint64_t(1) << 63};
-  expect_bad_gguf(write(), {name_, "negative"});
+  expect_bad_weight_file(write(), {name_, "negative"});
 }
 
 TEST_F(GgufBadInput, UnknownTensorType) {
   for (uint32_t id : {4u, 5u, 42u + uint32_t(rng_() % 1000)}) {
     spec_.tensors[1].type = id;
-    expect_bad_gguf(write(), {name_, "unknown GGUF tensor type id " + std::to_string(id)});
+    expect_bad_weight_file(write(), {name_, "unknown GGUF tensor type id " + std::to_string(id)});
   }
 }
 
 TEST_F(GgufBadInput, QuantizedRowNotAWholeNumberOfBlocks) {
   spec_.tensors[1].type = kGgmlQ4_K;
   spec_.tensors[1].ne = {256 + 32 * (1 + rng_() % 7), 1};
-  expect_bad_gguf(write(), {name_, "Q4_K block of 256"});
+  expect_bad_weight_file(write(), {name_, "Q4_K block of 256"});
 }
 
 TEST_F(GgufBadInput, BigEndianFile) {
   spec_.version = __builtin_bswap32(2 + uint32_t(rng_() % 2));
-  expect_bad_gguf(write(), {"big-endian"});
+  expect_bad_weight_file(write(), {"big-endian"});
 }
 
 TEST_F(GgufBadInput, UnsupportedVersion) {
   for (uint32_t v : {0u, 1u, 4u}) {
     spec_.version = v;
-    expect_bad_gguf(write(), {"GGUF version " + std::to_string(v)});
+    expect_bad_weight_file(write(), {"GGUF version " + std::to_string(v)});
   }
 }
 
 TEST_F(GgufBadInput, BadMetadataValues) {
   GgufSpec s = spec_;
   s.add_kv("flag", kGvBool, {uint8_t(2 + rng_() % 250)});
-  expect_bad_gguf(write(gguf_bytes(s)), {"flag", "BOOL"});
+  expect_bad_weight_file(write(gguf_bytes(s)), {"flag", "BOOL"});
   s = spec_;
   s.add_kv("odd", 13 + uint32_t(rng_() % 100), {0, 0, 0, 0});
-  expect_bad_gguf(write(gguf_bytes(s)), {"odd", "unknown value type"});
+  expect_bad_weight_file(write(gguf_bytes(s)), {"odd", "unknown value type"});
   s = spec_;
   s.add_string("general.architecture", "again");
-  expect_bad_gguf(write(gguf_bytes(s)), {"general.architecture", "twice"});
+  expect_bad_weight_file(write(gguf_bytes(s)), {"general.architecture", "twice"});
 }
 
 TEST_F(GgufBadInput, RepeatedTensorName) {
   spec_.tensors[1].name = spec_.tensors[0].name;
-  expect_bad_gguf(write(), {"first.weight", "twice"});
+  expect_bad_weight_file(write(), {"first.weight", "twice"});
 }
 
 }  // namespace

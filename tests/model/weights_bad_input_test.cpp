@@ -11,6 +11,7 @@
 #include "lutc/model/matrix_source.h"
 #include "lutc/model/weights.h"
 #include "test_data.h"
+#include "bad_input_checks.h"
 #include "weight_file_builders.h"
 
 namespace lutc {
@@ -18,19 +19,6 @@ namespace {
 
 using namespace lutc::testing;
 
-// Opens the file and reads every tensor; returns the error it must raise.
-void expect_bad_input(const std::string& path, const std::vector<std::string>& must_mention) {
-  try {
-    auto w = WeightFile::open(path);
-    for (const TensorInfo& t : w->tensors()) w->read_all(t);
-    ADD_FAILURE() << "accepted a malformed file";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << "message lacks the file name: " << msg;
-    for (const std::string& s : must_mention) EXPECT_NE(msg.find(s), std::string::npos) << "lacks '" << s << "': " << msg;
-  }
-}
 
 class WeightsBadInput : public ::testing::Test {
  protected:
@@ -55,28 +43,28 @@ class WeightsBadInput : public ::testing::Test {
 
 TEST_F(WeightsBadInput, HeaderLengthShorterThanHeader) {
   const SafetensorsParts p = parts();
-  expect_bad_input(write(safetensors_bytes(p, int64_t(p.header.size() - 1 - rng_() % 10))), {"JSON"});
+  expect_bad_weight_file(write(safetensors_bytes(p, int64_t(p.header.size() - 1 - rng_() % 10))), {"JSON"});
 }
 
 TEST_F(WeightsBadInput, HeaderLengthLongerThanHeader) {
   const SafetensorsParts p = parts();
-  expect_bad_input(write(safetensors_bytes(p, int64_t(p.header.size() + 1 + rng_() % 8))), {});
+  expect_bad_weight_file(write(safetensors_bytes(p, int64_t(p.header.size() + 1 + rng_() % 8))), {});
 }
 
 TEST_F(WeightsBadInput, HeaderLengthPastEndOfFile) {
   const SafetensorsParts p = parts();
   const int64_t past = int64_t(p.header.size() + p.data.size() + 1 + rng_() % 1000);
-  expect_bad_input(write(safetensors_bytes(p, past)), {"header length", "past the end"});
+  expect_bad_weight_file(write(safetensors_bytes(p, past)), {"header length", "past the end"});
 }
 
 TEST_F(WeightsBadInput, AbsurdHeaderLength) {
-  expect_bad_input(write(safetensors_bytes(parts(), int64_t(1) << 62)), {"header length"});
+  expect_bad_weight_file(write(safetensors_bytes(parts(), int64_t(1) << 62)), {"header length"});
 }
 
 TEST_F(WeightsBadInput, TruncatedData) {
   std::vector<uint8_t> bytes = safetensors_bytes(parts());
   bytes.resize(bytes.size() - 1 - rng_() % 10);
-  expect_bad_input(write(bytes), {name_, "past the end"});
+  expect_bad_weight_file(write(bytes), {name_, "past the end"});
 }
 
 TEST_F(WeightsBadInput, OffsetsPastEndOfData) {
@@ -84,21 +72,21 @@ TEST_F(WeightsBadInput, OffsetsPastEndOfData) {
   const std::string end = std::to_string(p.data.size()) + "]";
   const std::string past = std::to_string(p.data.size() + 2 * (1 + rng_() % 10)) + "]";
   p.header.replace(p.header.rfind(end), end.size(), past);
-  expect_bad_input(write(safetensors_bytes(p)), {name_, "past the end"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "past the end"});
 }
 
 TEST_F(WeightsBadInput, OffsetBeginAfterEnd) {
   SafetensorsParts p = parts();
   const std::string offsets = "[" + std::to_string(tensors_[0].bytes.size()) + ", " + std::to_string(p.data.size()) + "]";
   p.header.replace(p.header.find(offsets), offsets.size(), "[" + std::to_string(p.data.size()) + ", 0]");
-  expect_bad_input(write(safetensors_bytes(p)), {name_, "begin"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "begin"});
 }
 
 TEST_F(WeightsBadInput, UnknownDtype) {
   const char* dtypes[] = {"Q7", "F12", "complex64", "f32"};
   const std::string dtype = dtypes[rng_() % 4];
   tensors_[1].dtype = dtype;
-  expect_bad_input(write(safetensors_bytes(parts())), {name_, "'" + dtype + "'"});
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "'" + dtype + "'"});
 }
 
 // Real checkpoints carry integer buffers (BERT's int64 position_ids): the file
@@ -130,19 +118,19 @@ TEST_F(WeightsBadInput, NonFloatTensorsAreListedButNotWeights) {
 
 TEST_F(WeightsBadInput, ShapeDoesNotMatchByteCount) {
   tensors_[1].shape = {4, 6 + 1 + rng_() % 3};
-  expect_bad_input(write(safetensors_bytes(parts())), {name_, "shape"});
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "shape"});
 }
 
 TEST_F(WeightsBadInput, NegativeShape) {
   SafetensorsParts p = parts();
   p.header.replace(p.header.find("[4,6]"), 5, "[-4,-6]");
-  expect_bad_input(write(safetensors_bytes(p)), {name_, "shape"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "shape"});
 }
 
 TEST_F(WeightsBadInput, NonIntegerShape) {
   SafetensorsParts p = parts();
   p.header.replace(p.header.find("[4,6]"), 5, "[4.0,6]");
-  expect_bad_input(write(safetensors_bytes(p)), {name_, "shape"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "shape"});
 }
 
 TEST_F(WeightsBadInput, OverlappingTensors) {
@@ -154,41 +142,41 @@ TEST_F(WeightsBadInput, OverlappingTensors) {
   const std::string offsets = "[" + std::to_string(size) + ", " + std::to_string(2 * size) + "]";
   p.header.replace(p.header.find(offsets), offsets.size(),
                    "[" + std::to_string(size - shift) + ", " + std::to_string(2 * size - shift) + "]");
-  expect_bad_input(write(safetensors_bytes(p)), {name_, "overlaps", "first"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "overlaps", "first"});
 }
 
 TEST_F(WeightsBadInput, InvalidJson) {
   SafetensorsParts p = parts();
   p.header[rng_() % 2 ? p.header.size() - 1 : p.header.find(':')] = '#';
-  expect_bad_input(write(safetensors_bytes(p)), {"JSON", "offset"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {"JSON", "offset"});
 }
 
 TEST_F(WeightsBadInput, TensorEntryIsNotAnObject) {
   SafetensorsParts p = parts();
   p.header = "{" + std::string("\"") + name_ + "\": [1, 2]}";
-  expect_bad_input(write(safetensors_bytes(p)), {name_});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_});
 }
 
 TEST_F(WeightsBadInput, MetadataValueNotAString) {
   SafetensorsParts p = parts();
   p.header.insert(1, "\"__metadata__\": {\"dim\": 64}, ");
-  expect_bad_input(write(safetensors_bytes(p)), {"__metadata__", "dim"});
+  expect_bad_weight_file(write(safetensors_bytes(p)), {"__metadata__", "dim"});
 }
 
-TEST_F(WeightsBadInput, EmptyFile) { expect_bad_input(write({}), {"empty"}); }
+TEST_F(WeightsBadInput, EmptyFile) { expect_bad_weight_file(write({}), {"empty"}); }
 
 TEST_F(WeightsBadInput, NanWeight) {
   const uint64_t row = rng_() % 4, col = rng_() % 6;
   const uint16_t nan = 0x7e00 | uint16_t(rng_() % 0x100);
   std::memcpy(tensors_[1].bytes.data() + 2 * (row * 6 + col), &nan, 2);
-  expect_bad_input(write(safetensors_bytes(parts())), {name_, "NaN", "row " + std::to_string(row) + ", col " + std::to_string(col)});
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "NaN", "row " + std::to_string(row) + ", col " + std::to_string(col)});
 }
 
 TEST_F(WeightsBadInput, InfWeight) {
   const uint64_t row = rng_() % 3, col = rng_() % 5;
   const uint32_t inf = rng_() % 2 ? 0x7f800000u : 0xff800000u;
   std::memcpy(tensors_[0].bytes.data() + 4 * (row * 5 + col), &inf, 4);
-  expect_bad_input(write(safetensors_bytes(parts())), {"first", "Inf", "row " + std::to_string(row) + ", col " + std::to_string(col)});
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {"first", "Inf", "row " + std::to_string(row) + ", col " + std::to_string(col)});
 }
 
 TEST_F(WeightsBadInput, InfWeightBf16) {
@@ -196,7 +184,7 @@ TEST_F(WeightsBadInput, InfWeightBf16) {
   const uint64_t row = rng_() % 4, col = rng_() % 6;
   const uint16_t inf = 0x7f80;
   std::memcpy(tensors_[1].bytes.data() + 2 * (row * 6 + col), &inf, 2);
-  expect_bad_input(write(safetensors_bytes(parts())), {name_, "Inf", "row " + std::to_string(row)});
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "Inf", "row " + std::to_string(row)});
 }
 
 // An F64 weight that no float can hold, or NaN/Inf, is refused with its row,
@@ -211,7 +199,7 @@ TEST_F(WeightsBadInput, F64OutsideFloatRangeOrNotFinite) {
     std::memcpy(tensors_[1].bytes.data() + 8 * (row * 6 + col), &bad[i], 8);
     const SafetensorsParts p = parts();
     const uint64_t offset = 8 + p.header.size() + tensors_[0].bytes.size() + 8 * (row * 6 + col);
-    expect_bad_input(write(safetensors_bytes(p)), {name_, words[i], "offset " + std::to_string(offset),
+    expect_bad_weight_file(write(safetensors_bytes(p)), {name_, words[i], "offset " + std::to_string(offset),
                                                    "row " + std::to_string(row) + ", col " + std::to_string(col)});
   }
 }
@@ -221,7 +209,7 @@ TEST_F(WeightsBadInput, TruncatedLlama2c) {
   if (!require_file(bin)) return;
   std::vector<uint8_t> bytes = read_file(bin);
   bytes.resize(28 + rng_() % (bytes.size() - 28));
-  expect_bad_input(write(bytes), {"truncated", "llama2.c"});
+  expect_bad_weight_file(write(bytes), {"truncated", "llama2.c"});
 }
 
 TEST_F(WeightsBadInput, Llama2cWithTrailingBytes) {
@@ -229,38 +217,38 @@ TEST_F(WeightsBadInput, Llama2cWithTrailingBytes) {
   if (!require_file(bin)) return;
   std::vector<uint8_t> bytes = read_file(bin);
   bytes.resize(bytes.size() + 1 + rng_() % 64, 0);
-  expect_bad_input(write(bytes), {"trailing"});
+  expect_bad_weight_file(write(bytes), {"trailing"});
 }
 
 TEST_F(WeightsBadInput, TooShortForLlama2cHeader) {
   std::vector<uint8_t> bytes = llama2c_header(64, 172, 5, 8, 4, 512, 512);
   bytes.resize(1 + rng_() % 27);
-  expect_bad_input(write(bytes), {"llama2.c"});
+  expect_bad_weight_file(write(bytes), {"llama2.c"});
 }
 
 TEST_F(WeightsBadInput, AbsurdLlama2cHeader) {
   const int32_t huge = int32_t(1 << 30) + int32_t(rng_() % 1000);
   std::vector<uint8_t> bytes = llama2c_header(huge, 172, 5, 8, 4, 512, 512);
   bytes.resize(4096, 0);
-  expect_bad_input(write(bytes), {"dim"});
+  expect_bad_weight_file(write(bytes), {"dim"});
 }
 
 TEST_F(WeightsBadInput, NegativeLlama2cField) {
   std::vector<uint8_t> bytes = llama2c_header(64, -172, 5, 8, 4, 512, 512);
   bytes.resize(4096, 0);
-  expect_bad_input(write(bytes), {"hidden_dim"});
+  expect_bad_weight_file(write(bytes), {"hidden_dim"});
 }
 
 TEST_F(WeightsBadInput, Llama2cMoreKvHeadsThanHeads) {
   std::vector<uint8_t> bytes = llama2c_header(64, 172, 5, 4, 8, 512, 512);
   bytes.resize(4096, 0);
-  expect_bad_input(write(bytes), {"n_kv_heads"});
+  expect_bad_weight_file(write(bytes), {"n_kv_heads"});
 }
 
 TEST_F(WeightsBadInput, Llama2cDimNotMultipleOfHeads) {
   std::vector<uint8_t> bytes = llama2c_header(66, 172, 5, 8, 4, 512, 512);
   bytes.resize(4096, 0);
-  expect_bad_input(write(bytes), {"n_heads"});
+  expect_bad_weight_file(write(bytes), {"n_heads"});
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "lutc/model/roles.h"
 #include "lutc/model/sop.h"
 #include "lutc/model/xfp_file.h"
+#include "bad_input_checks.h"
 #include "file_bytes.h"
 #include "test_data.h"
 
@@ -27,27 +28,12 @@ namespace fs = std::filesystem;
 using testing::random_layer;
 using testing::same_layer;
 
+using testing::bad_input;
 using testing::get_le;
 using testing::put_le;
 using testing::slurp;
 using testing::spit;
 
-// Runs `f` and returns the message of the Error(kBadInput) it must throw,
-// which must name the file and an offset; fails the test otherwise.
-template <typename F>
-std::string bad_input(const std::string& path, F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
-    const std::string m = e.what();
-    EXPECT_NE(m.find(path), std::string::npos) << m;
-    EXPECT_NE(m.find("offset"), std::string::npos) << m;
-    return m;
-  }
-  ADD_FAILURE() << "accepted a malformed file";
-  return "";
-}
 std::string open_error(const std::string& path) {
   return bad_input(path, [&] { XfpReader r(path); });
 }
