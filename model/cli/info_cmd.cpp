@@ -28,22 +28,6 @@ bool looks_like_xfp(const std::string& path) {
   return !f.read(magic, 8) || std::memcmp(magic, "LUTCXFP", 8) == 0;
 }
 
-// describe_layer() from the index entry alone.
-LayerReport describe_entry(const XfpRecordInfo& e) {
-  LayerReport r;
-  r.name = e.name;
-  r.role = role_name(e.role);
-  r.rows = e.rows;
-  r.cols = e.cols;
-  r.scheme = scheme_name(e.scheme);
-  r.bits = e.bits;
-  r.group = e.group;
-  r.outliers = e.outliers;
-  r.stored_bits = e.stored_bits();
-  r.bpw = double(r.stored_bits) / (double(e.rows) * double(e.cols));
-  return r;
-}
-
 std::string shape_text(const std::vector<uint64_t>& shape) {
   std::string s;
   for (uint64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
@@ -101,7 +85,7 @@ int run_info(int argc, char** argv) {
   std::vector<LayerReport> rows;
   std::vector<const XfpRecordInfo*> kept, aliases;
   for (const auto& e : r.records()) {
-    if (e.kind == XfpRecordKind::kLayer) rows.push_back(describe_entry(e));
+    if (e.kind == XfpRecordKind::kLayer) rows.push_back(describe_record(e));
     if (e.kind == XfpRecordKind::kKept) kept.push_back(&e);
     if (e.kind == XfpRecordKind::kAlias) aliases.push_back(&e);
   }

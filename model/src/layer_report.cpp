@@ -8,19 +8,34 @@
 
 namespace lutc {
 
-LayerReport describe_layer(const QuantizedLayer& layer) {
+namespace {
+
+// The stored facts a report row shows, wherever they were read from.
+LayerReport stored_facts(const std::string& name, Role role, uint32_t rows, uint32_t cols, Scheme scheme,
+                         unsigned bits, uint32_t group, uint64_t outliers, uint64_t stored) {
   LayerReport r;
-  r.name = layer.name;
-  r.role = role_name(layer.role);
-  r.rows = layer.rows;
-  r.cols = layer.cols;
-  r.scheme = scheme_name(layer.scheme);
-  r.bits = layer.bits;
-  r.group = layer.group;
-  r.outliers = layer.outliers.count();
-  r.stored_bits = stored_bits(layer);
-  r.bpw = double(r.stored_bits) / double(layer.elements());
+  r.name = name;
+  r.role = role_name(role);
+  r.rows = rows;
+  r.cols = cols;
+  r.scheme = scheme_name(scheme);
+  r.bits = bits;
+  r.group = group;
+  r.outliers = outliers;
+  r.stored_bits = stored;
+  r.bpw = double(stored) / (double(rows) * double(cols));
   return r;
+}
+
+}  // namespace
+
+LayerReport describe_layer(const QuantizedLayer& layer) {
+  return stored_facts(layer.name, layer.role, layer.rows, layer.cols, layer.scheme, layer.bits, layer.group,
+                      layer.outliers.count(), stored_bits(layer));
+}
+
+LayerReport describe_record(const XfpRecordInfo& e) {
+  return stored_facts(e.name, e.role, e.rows, e.cols, e.scheme, e.bits, e.group, e.outliers, e.stored_bits());
 }
 
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor) {

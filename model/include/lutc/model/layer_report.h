@@ -14,6 +14,8 @@
 
 namespace lutc {
 
+struct XfpRecordInfo;
+
 struct LayerReport {
   std::string name;
   std::string role;
@@ -32,6 +34,8 @@ struct LayerReport {
 
 // Stored facts of a layer (no quality).
 LayerReport describe_layer(const QuantizedLayer& layer);
+// The same from an .xfp index entry alone (the layer is not read).
+LayerReport describe_record(const XfpRecordInfo& entry);
 // Adds quality from the original weights and the golden decode.
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor);
 // The same from the layer itself: golden-decodes a few rows at a time into a
