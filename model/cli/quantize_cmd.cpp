@@ -272,7 +272,9 @@ int run_quantize(int argc, char** argv) {
           const MatrixEntry* m = items[i].matrix;
           if (!m) return r;
           const Role role = m->routed_expert ? Role::kRoutedExpert : rules.classify(m->name);
-          const std::vector<float> w = src->load(*m);
+          // One buffer per worker, reused: its pages fault in once, not per tensor.
+          thread_local std::vector<float> w;
+          src->load_into(*m, &w);
           double floor = 0;
           r.layer = quantize_matrix(a, *m, role, w, &floor, sop, &r.log);
           r.report = describe_layer(r.layer);

@@ -56,8 +56,6 @@ uint16_t float_to_half(float f) {
   return uint16_t(sign | q);
 }
 
-float bf16_to_float(uint16_t b) { return float_of(uint32_t(b) << 16); }
-
 uint16_t float_to_bf16(float f) {
   uint32_t u = bits_of(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);

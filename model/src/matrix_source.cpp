@@ -95,14 +95,20 @@ const MatrixEntry* MatrixSource::find(const std::string& name) const {
 }
 
 std::vector<float> MatrixSource::load(const MatrixEntry& m) const {
+  std::vector<float> w;
+  load_into(m, &w);
+  return w;
+}
+
+void MatrixSource::load_into(const MatrixEntry& m, std::vector<float>* w) const {
   if (file_) {
     const TensorInfo* t = file_->find(m.source);
     if (!t) throw Error(ExitCode::kInternal, "tensor '" + m.source + "' vanished from " + spec_);
-    std::vector<float> w(size_t(m.rows) * m.cols);
+    w->resize(size_t(m.rows) * m.cols);
     // A stacked [experts, rows, cols] tensor reads as experts rows of rows*cols.
-    if (m.expert >= 0) file_->read_rows(*t, uint64_t(m.expert), 1, w.data());
-    else file_->read_rows(*t, 0, m.rows, w.data());
-    return w;
+    if (m.expert >= 0) file_->read_rows(*t, uint64_t(m.expert), 1, w->data());
+    else file_->read_rows(*t, 0, m.rows, w->data());
+    return;
   }
   // Synthetic: the default set keeps its documented per-tensor spec; other
   // shapes use the generator defaults. Seeds are fixed when the source opens.
@@ -115,7 +121,7 @@ std::vector<float> MatrixSource::load(const MatrixEntry& m) const {
   s.seed = synth_seeds_[i];
   s.rows = m.rows;
   s.cols = m.cols;
-  return synth_matrix(s);
+  *w = synth_matrix(s);
 }
 
 }  // namespace lutc

@@ -26,4 +26,9 @@ Score score_range(const Run& r, uint32_t lo, uint32_t hi, const double* e, unsig
 void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned k,
                   uint8_t* row_codes);
 
+// The same codes from the values themselves, in column order (no sorted run
+// or permutation needed): code = how many of the k - 1 midpoints lie below the
+// value. Worth it for small k, where the compares vectorize.
+void assign_codes_by_value(const float* x, uint32_t n, const double* e, unsigned k, uint8_t* codes);
+
 }  // namespace lutc::xfp

@@ -15,6 +15,13 @@ void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const floa
   double e[kMaxCenters];
   out->col.clear();
   out->val.clear();
+  if (m.perm.empty()) {
+    // Values-only storage: one whole-row group and no outliers (the trims
+    // cover the run), so the codes come straight from the row.
+    codebook_values(group_cb[0], k, e);
+    assign_codes_by_value(wrow, m.cols, e, k, codes_row);
+    return;
+  }
   for (uint32_t g = 0; g < m.groups; ++g) {
     codebook_values(group_cb[g], k, e);
     const uint32_t* perm = m.group_perm(r, g);

@@ -427,7 +427,11 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
     SortedMatrix one_row;
     std::unique_ptr<RowFitter> f;
     if (row_at_a_time) {
-      one_row = sorted_matrix_storage(1, cols, ctx.v2_group());
+      // With one whole-row group, no outliers (none fixed, no floor to add
+      // them for) and few entries the codes are assigned by value: no
+      // permutation to sort along (same codes).
+      const bool by_value = G == 1 && k <= 16 && ctx.fixed_count <= 0 && !ctx.searching;
+      one_row = sorted_matrix_storage(1, cols, ctx.v2_group(), !by_value);
       f = std::make_unique<V2Fitter>(one_row, best.bits, ctx.kcfg);
     } else {
       f = make_fitter(ctx, best);

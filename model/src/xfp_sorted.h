@@ -13,11 +13,13 @@ namespace lutc::xfp {
 // Sorts x[0..n) ascending into v, perm[i] = source index of v[i]. Radix sort on
 // the float bit pattern for long runs; stable, so ties keep column order.
 void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm);
+// The same v without the permutation.
+void sort_values(const float* x, uint32_t n, float* v);
 
 struct SortedMatrix {
   uint32_t rows = 0, cols = 0, group = 0, groups = 0;  // group = cols for whole rows
   std::vector<float> v;        // rows x cols; each (row, group) sorted ascending
-  std::vector<uint32_t> perm;  // column (within the row) of each v
+  std::vector<uint32_t> perm;  // column (within the row) of each v; empty: values only
   std::vector<float> median;   // per row, of all its values
 
   uint32_t group_len(uint32_t g) const { return g + 1 < groups ? group : cols - g * group; }
@@ -35,7 +37,9 @@ SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t 
 // Storage for `rows` rows, unsorted; sort_row fills one. A one-row matrix lets
 // a single-pass encode sort, fit and encode a row at a time instead of
 // holding the sorted layer (which is twice the size of the weights).
-SortedMatrix sorted_matrix_storage(uint32_t rows, uint32_t cols, uint32_t group);
+// Without perm (whole-row groups only) a row's codes can only be assigned by
+// value and it can have no outliers: the cheaper sort of a fixed-bits encode.
+SortedMatrix sorted_matrix_storage(uint32_t rows, uint32_t cols, uint32_t group, bool with_perm = true);
 void sort_row(const float* row, uint32_t r, SortedMatrix* m);
 
 // Prefix sums of one row's groups, rebuilt per row into reusable storage.

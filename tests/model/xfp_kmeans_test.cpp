@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "../../model/src/kmeans1d.h"
+#include "../../model/src/xfp_codebook.h"
 #include "../../model/src/xfp_sorted.h"
 #include "test_data.h"
 
@@ -172,6 +174,83 @@ TEST(KmeansSort, UpperFromAnyGuessMatchesBinarySearch) {
       const uint32_t g = rng() % (n + 3);  // guesses outside [a, b] too
       ASSERT_EQ(p.run.upper_from(a, b, t, g), p.run.upper(a, b, t))
           << "seed " << seed << " a " << a << " b " << b << " g " << g;
+    }
+  }
+}
+
+
+float to_bf16_grid(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u &= 0xffff0000u;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// sort_values has its own paths (16-bit keys when every value is a bf16,
+// 32-bit keys otherwise); its output must be the v of sort_with_perm bit for
+// bit, signed zeros, subnormals and ties included.
+TEST(KmeansSort, SortValuesIsSortWithPermsValues) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0, 1);
+  std::uniform_real_distribution<float> ex(-30, 30);
+  for (int shape = 0; shape < 5; ++shape) {
+    for (uint32_t n : {1u, 2u, 63u, 64u, 65u, 1000u, 4096u, 11008u}) {
+      std::vector<float> x(n);
+      for (auto& f : x) {
+        if (shape == 0) f = nd(rng) * 0.02f;                               // fp32 Gaussian
+        if (shape == 1) f = to_bf16_grid(nd(rng) * 0.02f);                 // a bf16 checkpoint row
+        if (shape == 2) f = to_bf16_grid((rng() % 2 ? -1.0f : 1.0f) * std::pow(10.0f, ex(rng)));
+        if (shape == 3) f = to_bf16_grid(1.0f + float(rng() % 64) / 64);  // few distinct values
+        if (shape == 4) f = float(int(rng() % 7) - 3);                     // integers, many ties
+      }
+      if (n > 4) x[1] = -0.0f, x[2] = 0.0f, x[3] = to_bf16_grid(1e-40f), x[4] = -to_bf16_grid(1e-39f);
+      std::vector<float> v(n), ref(n);
+      std::vector<uint32_t> perm(n);
+      sort_with_perm(x.data(), n, ref.data(), perm.data());
+      sort_values(x.data(), n, v.data());
+      ASSERT_EQ(std::memcmp(v.data(), ref.data(), 4 * size_t(n)), 0)
+          << "seed " << seed << " shape " << shape << " n " << n;
+    }
+  }
+}
+
+// Codes assigned from the values must be the codes assign_codes gives from
+// the sorted run, including values that sit exactly on a midpoint (ties go
+// to the lower entry) or one float either side of it, and codebooks with
+// repeated entries.
+TEST(KmeansSort, CodesByValueMatchCodesFromTheSortedRun) {
+  const uint64_t seed = testing::fresh_seed();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0, 1);
+  for (unsigned k : {2u, 4u, 8u, 16u}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<double> c(k);
+      for (auto& v : c) v = nd(rng) * (trial % 2 ? 1e-3 : 1.0);
+      if (trial % 3 == 0) c[k / 2] = c[0];  // a repeated entry
+      std::sort(c.begin(), c.end());
+      std::vector<uint16_t> cb(k);
+      round_codebook(c.data(), k, cb.data());
+      std::vector<double> e(k);
+      codebook_values(cb.data(), k, e.data());
+      const uint32_t n = 1 + uint32_t(rng() % 3000);
+      std::vector<float> x(n);
+      for (auto& f : x) f = nd(rng) * float(trial % 2 ? 1e-3 : 1.0);
+      for (uint32_t i = 0; i + 1 < n && k > 1; i += 7) {  // on and beside midpoints
+        const double mid = 0.5 * (e[rng() % (k - 1)] + e[rng() % (k - 1) + 1]);
+        const float f = float(mid);
+        x[i] = rng() % 3 == 0 ? std::nextafter(f, INFINITY) : rng() % 2 ? std::nextafter(f, -INFINITY) : f;
+      }
+      std::vector<float> v(n);
+      std::vector<uint32_t> perm(n);
+      sort_with_perm(x.data(), n, v.data(), perm.data());
+      Prefix p(v);
+      std::vector<uint8_t> want(n), got(n);
+      assign_codes(p.run, perm.data(), e.data(), k, want.data());
+      assign_codes_by_value(x.data(), n, e.data(), k, got.data());
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(int(got[i]), int(want[i])) << "seed " << seed << " k " << k << " x " << x[i] << " i " << i;
     }
   }
 }

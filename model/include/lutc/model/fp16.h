@@ -3,12 +3,20 @@
 // subnormals, infinities and NaN. Hand-written because every implementation
 // (CPU, CUDA, RTL) must agree on them bit for bit and F16C is not guaranteed.
 #include <cstdint>
+#include <cstring>
 
 namespace lutc {
 
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);  // RNE; overflow -> inf
-float bf16_to_float(uint16_t b);
+// Inline: a bf16 weight file is converted with it element by element, and the
+// shift vectorizes only where the compiler sees it.
+inline float bf16_to_float(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 uint16_t float_to_bf16(float f);  // RNE; NaN stays NaN
 inline float round_to_half(float f) { return half_to_float(float_to_half(f)); }
 

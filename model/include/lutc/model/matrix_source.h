@@ -41,6 +41,9 @@ class MatrixSource {
   // Keeps only matrices whose name matches (std::regex_search).
   void filter(const std::regex& re);
   std::vector<float> load(const MatrixEntry& m) const;  // row-major fp32, NaN/Inf rejected
+  // The same into a buffer the caller reuses: a whole model's tensors through
+  // one buffer per thread fault its pages in once, not once per tensor.
+  void load_into(const MatrixEntry& m, std::vector<float>* w) const;
   const MatrixEntry* find(const std::string& name) const;
 
  private:
