@@ -91,7 +91,6 @@ std::string man_page(const std::vector<CommandTable>& tables) {
   s += ".SH \"EXIT STATUS\"\n";
   for (const auto& e : exit_code_docs()) s += ".TP\n.B " + std::to_string(e.code) + "\n" + roff(e.meaning) + "\n";
   s += ".SH FILES\n.TP\n.I share/doc/lutc\nthe documentation: file formats, numerics, the ISA, the arch configs\n";
-  s += ".SH \"SEE ALSO\"\n.BR pkg\\-config (1)\n";
   return s;
 }
 
