@@ -250,7 +250,7 @@ int run_bench(int argc, char** argv) {
       "batch", po::value(&o.batch)->default_value(1), "activation vectors per call (M)")(
       "threads", po::value(&threads_s)->default_value("1"), "thread counts to run, comma-separated (e.g. 1,2)")(
       "path", po::value(&paths_s)->default_value("exact,f32,i8"), "paths to run: exact,f32,i8")(
-      "isa", po::value(&isa_s), "force portable | avx2 | avx512 (default: the best this CPU has)")(
+      "isa", po::value(&isa_s), "portable|avx2|avx512: force this ISA (default: the best this CPU has)")(
       "repeat", po::value(&o.repeat)->default_value(5), "timed rounds; the best is reported (median in --json)")(
       "copies", po::value(&o.copies)->default_value(0), "copies of the layer visited in turn (0: enough for 256 MiB)")(
       "act-bits", po::value(&o.act_bits)->default_value(16), "exact path activation width (8 or 16)")(

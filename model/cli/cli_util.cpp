@@ -26,11 +26,23 @@ void refuse_negative_unsigned(const po::parsed_options& parsed, const po::variab
   }
 }
 
+OptionTableSink g_table_sink = nullptr;
+void* g_table_context = nullptr;
+
 }  // namespace
+
+void set_option_table_sink(OptionTableSink sink, void* context) {
+  g_table_sink = sink;
+  g_table_context = context;
+}
 
 bool parse_command_line(int argc, char** argv, const std::string& usage, po::options_description& opts,
                         const po::positional_options_description& pos, po::variables_map& vm) {
   opts.add_options()("help,h", "show this help");
+  if (g_table_sink) {
+    g_table_sink(usage, opts, pos, g_table_context);
+    return false;
+  }
   const po::parsed_options parsed = po::command_line_parser(argc, argv).options(opts).positional(pos).run();
   po::store(parsed, vm);
   if (vm.count("help")) {
@@ -61,6 +73,16 @@ void check_range(const std::string& flag, double v, double lo, double hi) {
 
 void write_json_file(const std::string& path, const nlohmann::json& j) {
   const std::string text = j.dump(2) + "\n";
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
+void write_text_output(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::cout << text << std::flush;
+    return;
+  }
   AtomicFile f(path);
   f.write(text.data(), text.size());
   f.commit();

@@ -16,10 +16,21 @@ namespace po = boost::program_options;
 bool parse_command_line(int argc, char** argv, const std::string& usage, po::options_description& opts,
                         const po::positional_options_description& pos, po::variables_map& vm);
 
+// While a sink is set, parse_command_line hands it the command's table (the
+// one --help prints) and returns false without parsing, so shell completion
+// and the man page are generated from the very tables --help shows
+// (option_tables.h). Choice values are read from a description that starts
+// with "a|b|c: ...", the convention --help text uses for them.
+using OptionTableSink = void (*)(const std::string& usage, const po::options_description& opts,
+                                 const po::positional_options_description& pos, void* context);
+void set_option_table_sink(OptionTableSink sink, void* context);
+
 // Throws Error(kUsage) naming the flag when v is outside [lo, hi].
 void check_range(const std::string& flag, double v, double lo, double hi);
 
 void write_json_file(const std::string& path, const nlohmann::json& j);
+// Atomically to `path`, or to stdout when `path` is empty.
+void write_text_output(const std::string& path, const std::string& text);
 
 // --stream auto|on|off and --max-memory-gb G of the commands that run the
 // reference forward pass (lm-eval, act-stats, hprocess).

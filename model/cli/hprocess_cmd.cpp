@@ -74,7 +74,7 @@ int run_hprocess(int argc, char** argv) {
       ("top1-min", po::value(&top1_min), "garbage when top-1 agreement is below this (replaces --kl-max)")
       ("prompts", po::value(&o.bench.prompts)->default_value(8), "bench prompts")
       ("steps", po::value(&o.bench.steps)->default_value(64), "bench tokens per prompt")
-      ("mode", po::value(&mode)->default_value("xfp"), "xfp (v2|v2a per tensor) or xfp.v2")
+      ("mode", po::value(&mode)->default_value("xfp"), "xfp|xfp.v2: xfp picks v2 or v2a per tensor, xfp.v2 only v2")
       ("threads", po::value(&o.threads)->default_value(1), "quantizer threads")
       ("json", po::bool_switch(&json), "print JSON instead of a table")
       ("plot", po::value(&plot), "write a gnuplot SVG of bytes and KL against the floors")

@@ -8,31 +8,17 @@
 #include <string>
 
 #include "command.h"
+#include "driver_help.h"
 #include "lutc/model/error.h"
-
-namespace {
-
-void print_help() {
-  std::printf(
-      "lutc — LUT-decode quantization of LLM weights: quantize, inspect, evaluate.\n\n"
-      "usage: lutc <command> [options]    (lutc <command> --help for its options)\n\n"
-      "commands:\n");
-  for (const auto& c : lutc::cli::commands()) std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
-  std::printf(
-      "\nexit codes: 0 ok, 2 usage, 3 bad input file, 4 I/O error, 5 quality floor missed "
-      "(with --fail-on-floor), 70 internal error\n");
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
-    print_help();
+    std::fputs(lutc::cli::driver_help().c_str(), stdout);
     return argc < 2 ? int(lutc::ExitCode::kUsage) : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::printf("lutc 0.1.0\n");
+    std::printf("lutc %s\n", lutc::cli::kVersion);
     return 0;
   }
   const std::string name = argv[1];

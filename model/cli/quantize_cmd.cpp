@@ -166,11 +166,14 @@ nlohmann::json fates_json(const std::vector<TensorPlan>& plan) {
 
 int run_quantize(int argc, char** argv) {
   Args a;
+  // "xfp|xfp.v2|...: ": the choice list shell completion offers (cli_util.h).
+  std::string scheme_help = "xfp|" + scheme_names() + ": quantization scheme (xfp: the mode chosen per layer)";
+  for (size_t p; (p = scheme_help.find(", ")) != std::string::npos;) scheme_help.replace(p, 2, "|");
   po::options_description opts("options");
   opts.add_options()
       ("input", po::value(&a.in)->required(), "input model (folder, index, file) or synth:... spec")
       ("output,o", po::value(&a.out)->required(), "output .xfp file (written atomically)")
-      ("scheme", po::value(&a.scheme)->default_value("xfp"), "quantization scheme")
+      ("scheme", po::value(&a.scheme)->default_value("xfp"), scheme_help.c_str())
       ("floor-strict", po::value(&a.floor_strict)->default_value(0.99), "per-row cosine floor: attention, shared experts, dense roles")
       ("floor-lazy", po::value(&a.floor_lazy)->default_value(0.98), "per-row cosine floor: routed experts")
       ("bits", po::value(&a.bits)->default_value(0), "XFP index bits (2,3,4,5,6,8); 0 = chosen per layer by the floors")

@@ -76,7 +76,7 @@ int run_synth(int argc, char** argv) {
       ("model", po::value(&model), "write a Hugging Face folder of this model's shapes")
       ("layers", po::value(&layers)->default_value(0), "with --model: only the first N layers (0 = all)")
       ("shards", po::value(&shards)->default_value(1), "with --model: safetensors shards (1..1000)")
-      ("dtype", po::value(&dtype)->default_value("bf16"), "with --model: bf16, f16 or f32")
+      ("dtype", po::value(&dtype)->default_value("bf16"), "bf16|f16|f32: with --model, the element type")
       ("seed", po::value(&seed)->default_value(1), "with --model: the seed")
       ("threads,j", po::value(&threads)->default_value(0), "with --model: threads (0 = all cores; same bytes for any)")
       ("describe", po::bool_switch(&describe), "with --model: print the shape's sizes as JSON and write nothing")

@@ -80,7 +80,7 @@ int run_explore(int argc, char** argv) {
       ("program-cache", po::value(&program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
        "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
        "every point compiles its own)")
-      ("engine", po::value(&engine)->default_value("sim"), "engine subcommand each layer runs on: sim or rtl")
+      ("engine", po::value(&engine)->default_value("sim"), "sim|rtl: engine subcommand each layer runs on")
       ("engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")
       ("engine-per-layer", po::bool_switch(&per_layer), "one functional engine process per layer (X.lutp --x x.npy) "
                                                         "instead of one timing-only process per point")

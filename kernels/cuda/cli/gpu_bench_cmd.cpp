@@ -45,7 +45,7 @@ int run_gpu_bench(int argc, char** argv) {
       "bits", po::value(&bits)->default_value(4), "with --synthetic and an xfp scheme: code width")(
       "group", po::value(&group)->default_value(128), "with --synthetic and xfp.v2: group along K (0 = whole row)")(
       "batch", po::value(&batch)->default_value(1), "activation vectors per call (1..16)")(
-      "act", po::value(&act_s)->default_value("f16"), "activation type: f16 or bf16")(
+      "act", po::value(&act_s)->default_value("f16"), "f16|bf16: activation type")(
       "repeat", po::value(&repeat)->default_value(10), "timed rounds; the best is reported")(
       "json", po::bool_switch(&json), "print JSON instead of a table");
   po::positional_options_description pos;
