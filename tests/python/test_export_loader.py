@@ -23,7 +23,7 @@ import pytest
 from safetensors.numpy import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
-LUTC = Path(os.environ.get("LUTC_BIN", ROOT / "build" / "lutc"))
+LUTC = Path(os.environ.get("LUTC_BIN", ROOT / "build" / "lutc")).resolve()
 DATA = Path(os.environ.get("LUTC_DATA", ROOT.parent / "shared" / "data"))
 SOURCE = DATA / "stories260K" / "stories260K.safetensors"
 HEAD_SIZE = 8  # dim 64 / 8 heads (data README)
