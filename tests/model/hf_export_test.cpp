@@ -116,20 +116,35 @@ std::map<std::string, SchemeRounding> check_folder(const std::string& out, const
     if (!g) continue;
     seen.insert(s.name);
     EXPECT_EQ(g->shape, s.shape);
-    size_t i = x.find(s.name);
-    if (i < x.records().size() && x.records()[i].kind == XfpRecordKind::kAlias) i = x.find(x.records()[i].target);
+    // The layer records of this tensor: itself (or its alias's target), or
+    // one per expert of a 3-D stacked tensor.
+    std::vector<size_t> layers;
+    auto layer_of = [&](const std::string& name) {
+      size_t i = x.find(name);
+      if (i < x.records().size() && x.records()[i].kind == XfpRecordKind::kAlias) i = x.find(x.records()[i].target);
+      return i < x.records().size() && x.records()[i].kind == XfpRecordKind::kLayer ? i : x.records().size();
+    };
+    if (layer_of(s.name) < x.records().size()) layers = {layer_of(s.name)};
+    for (uint64_t ex = 0; s.shape.size() == 3 && ex < s.shape[0]; ++ex)
+      if (layer_of(expert_slice_name(s.name, ex)) < x.records().size())
+        layers.push_back(layer_of(expert_slice_name(s.name, ex)));
     std::vector<uint8_t> want;
-    if (i < x.records().size() && x.records()[i].kind == XfpRecordKind::kLayer) {
+    if (!layers.empty()) {
       EXPECT_EQ(g->dtype, e.dtype);
-      const QuantizedLayer l = x.read_layer(i);
-      std::vector<float> w(size_t(l.elements()));
-      golden_decode(l, w.data());
-      SchemeRounding& r = rounding[scheme_name(l.scheme)];
-      for (float v : w) {
-        r.values++;
-        r.rounded_bf16 += bf16_to_float(float_to_bf16(v)) != v;
-        r.rounded_fp16 += half_to_float(float_to_half(v)) != v;
+      std::vector<float> w;
+      for (size_t i : layers) {
+        const QuantizedLayer l = x.read_layer(i);
+        std::vector<float> part(size_t(l.elements()));
+        golden_decode(l, part.data());
+        SchemeRounding& r = rounding[scheme_name(l.scheme)];
+        for (float v : part) {
+          r.values++;
+          r.rounded_bf16 += bf16_to_float(float_to_bf16(v)) != v;
+          r.rounded_fp16 += half_to_float(float_to_half(v)) != v;
+        }
+        w.insert(w.end(), part.begin(), part.end());
       }
+      EXPECT_EQ(w.size(), s.elements());
       want = to_dtype(w, e.dtype);
     } else {
       EXPECT_EQ(g->dtype, s.dtype);
@@ -291,12 +306,16 @@ std::string write_random_model(const std::string& path, uint64_t seed) {
              {"post_attention_layernorm.weight", {dim}}})
       shapes.push_back({p + n, s});
   }
+  // A stacked expert tensor, as MoE checkpoints store them: quantized per expert, exported whole.
+  shapes.push_back({"model.layers.1.mlp.experts.gate_up_proj", {3, 24, dim}});
   shapes.push_back({"model.norm.weight", {dim}});
   shapes.push_back({"lm_head.weight", {vocab, dim}});
   std::vector<std::vector<float>> data;
   std::vector<NamedMatrix> mats;
-  for (const auto& [n, s] : shapes) {
-    data.emplace_back(s.size() == 1 ? s[0] : s[0] * s[1]);
+  for (const auto& [name, s] : shapes) {
+    uint64_t n = 1;
+    for (uint64_t d : s) n *= d;
+    data.emplace_back(n);
     for (float& v : data.back()) v = g(rng);
   }
   for (size_t i = 0; i < shapes.size(); ++i) mats.push_back({shapes[i].first, shapes[i].second, data[i].data()});
@@ -320,6 +339,7 @@ TEST_F(HfExport, RandomUntiedModelBaselinesFp32InShards) {
   EXPECT_EQ(r.shards.front(), "model-00001-of-" + std::string(5 - std::to_string(r.shards.size()).size(), '0') +
                                   std::to_string(r.shards.size()) + ".safetensors");
   EXPECT_FALSE(r.lm_head_dropped);
+  EXPECT_EQ(r.decoded, 2u * 7u + 1u + 1u);  // per layer 7 matrices, lm_head, the stacked experts (embedding kept)
   expect_counts(r, check_folder(out, *src, xfp, {DType::kF32, true, 8, false}));
   // fp8.e4m3: a 4-bit significand times a power of two is exact in bf16 (docs/export.md).
   EXPECT_EQ(r.rounding.at("fp8.e4m3").rounded_bf16, 0u);
