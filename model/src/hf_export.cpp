@@ -3,6 +3,7 @@
 // then write shard after shard, one tensor in memory at a time.
 #include "lutc/model/hf_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -227,32 +228,39 @@ class Exporter {
     return bytes;
   }
 
-  // The golden decode of each layer (expert slices one after another), rounded to the output dtype.
+  // The golden decode of each layer (expert slices one after another), rounded
+  // to the output dtype. Decoded a block of rows at a time, so besides the
+  // layer record only the output bytes grow with the tensor.
   std::vector<uint8_t> decoded(const OutTensor& t) {
+    constexpr uint32_t kRowsPerBlock = 64;
     const size_t es = dtype_size(t.dtype);
     std::vector<uint8_t> bytes(size_t(t.src->elements()) * es);
     size_t at = 0;
     for (size_t rec : t.layers) {
       const QuantizedLayer l = xfp_.read_layer(rec);
-      std::vector<float> w(size_t(l.elements()));
-      golden_decode(l, w.data());
       SchemeRounding& sr = r_.rounding[scheme_name(l.scheme)];
-      for (size_t i = 0; i < w.size(); ++i, at += es) {
-        const float v = w[i];
-        const uint16_t b = float_to_bf16(v), h = float_to_half(v);
-        const bool fp16_overflow = std::isinf(half_to_float(h)) && std::isfinite(v);
-        sr.rounded_bf16 += bf16_to_float(b) != v || std::signbit(bf16_to_float(b)) != std::signbit(v);
-        sr.rounded_fp16 += half_to_float(h) != v || std::signbit(half_to_float(h)) != std::signbit(v);
-        sr.overflow_fp16 += fp16_overflow;
-        if (t.dtype == DType::kF16 && fp16_overflow)
-          fail_input(o_.xfp, xfp_.records()[rec].name, -1,
-                     "decoded value " + std::to_string(v) + " at row " + std::to_string(i / l.cols) + ", column " +
-                         std::to_string(i % l.cols) + " is beyond fp16's range (65504): export with --dtype bf16 or fp32");
-        if (t.dtype == DType::kBF16) std::memcpy(&bytes[at], &b, 2);
-        else if (t.dtype == DType::kF16) std::memcpy(&bytes[at], &h, 2);
-        else std::memcpy(&bytes[at], &v, 4);
+      std::vector<float> w(size_t(std::min(kRowsPerBlock, l.rows)) * l.cols);
+      for (uint32_t r0 = 0; r0 < l.rows; r0 += kRowsPerBlock) {
+        const uint32_t n = std::min(kRowsPerBlock, l.rows - r0);
+        golden_decode_rows(l, r0, n, w.data());
+        for (size_t i = 0; i < size_t(n) * l.cols; ++i, at += es) {
+          const float v = w[i];
+          const uint16_t b = float_to_bf16(v), h = float_to_half(v);
+          const bool fp16_overflow = std::isinf(half_to_float(h)) && std::isfinite(v);
+          sr.rounded_bf16 += bf16_to_float(b) != v || std::signbit(bf16_to_float(b)) != std::signbit(v);
+          sr.rounded_fp16 += half_to_float(h) != v || std::signbit(half_to_float(h)) != std::signbit(v);
+          sr.overflow_fp16 += fp16_overflow;
+          if (t.dtype == DType::kF16 && fp16_overflow)
+            fail_input(o_.xfp, xfp_.records()[rec].name, -1,
+                       "decoded value " + std::to_string(v) + " at row " + std::to_string(r0 + i / l.cols) +
+                           ", column " + std::to_string(i % l.cols) +
+                           " is beyond fp16's range (65504): export with --dtype bf16 or fp32");
+          if (t.dtype == DType::kBF16) std::memcpy(&bytes[at], &b, 2);
+          else if (t.dtype == DType::kF16) std::memcpy(&bytes[at], &h, 2);
+          else std::memcpy(&bytes[at], &v, 4);
+        }
       }
-      sr.values += w.size();
+      sr.values += l.elements();
     }
     ++r_.decoded;
     return bytes;
