@@ -1,6 +1,8 @@
 // lutc lm-eval: the garbage-boundary metrics of a model (fp32, or with an .xfp
 // decoded into it) against the fp32 model, on token ids the fp32 model writes.
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
@@ -9,6 +11,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/lm_metrics.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/npy.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
 
@@ -17,7 +20,8 @@ namespace {
 
 const char* kUsage =
     "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n"
-    "                          [--stream auto|on|off] [--max-memory-gb G]\n\n"
+    "                          [--stream auto|on|off] [--max-memory-gb G]\n"
+    "       lutc lm-eval MODEL [--xfp Q.xfp] --tokens 1,5,9 --dump-logits L.npy\n\n"
     "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (a Hugging Face folder with\n"
     "config.json and safetensors shards, its model.safetensors.index.json, a llama2.c .bin, or\n"
     "safetensors with hyper-parameters in __metadata__). The fp32 model greedily continues N fixed prompts\n"
@@ -32,7 +36,27 @@ const char* kUsage =
     "(or decodes them from the .xfp), applies them to every position and every prompt, and drops them\n"
     "before the next layer, so memory is about one layer's fp32 weights plus the embedding. The\n"
     "numbers are bit-identical in both modes; streaming is slower (every generated position converts\n"
-    "the whole model once, shared by all prompts). The mode is reported (JSON \"memory\").";
+    "the whole model once, shared by all prompts). The mode is reported (JSON \"memory\").\n\n"
+    "--dump-logits writes, instead of the metrics, the logits of the model under test for the\n"
+    "token ids of --tokens as float32 .npy (tokens x vocab; row t predicts token t+1), so\n"
+    "other implementations (an exported Hugging Face folder in transformers) can be compared.";
+
+// "1,5,9" -> {1, 5, 9}, each a token id below `vocab`.
+std::vector<int32_t> parse_tokens(const std::string& text, uint32_t vocab) {
+  std::vector<int32_t> ids;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, comma - at);
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end || v < 0 || v >= long(vocab))
+      throw Error(ExitCode::kUsage, "--tokens: '" + item + "' is not a token id in 0.." + std::to_string(vocab - 1));
+    ids.push_back(int32_t(v));
+    at = comma + 1;
+  }
+  return ids;
+}
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -112,7 +136,7 @@ nlohmann::json bench_streaming(const LlamaModel& m, uint32_t prompts, uint32_t s
 }
 
 int run_lm_eval(int argc, char** argv) {
-  std::string model, xfp;
+  std::string model, xfp, dump_logits, tokens;
   bool json = false, do_bench = false;
   LmBenchConfig cfg;
   MemoryOptions mem;
@@ -122,7 +146,9 @@ int run_lm_eval(int argc, char** argv) {
       "json", po::bool_switch(&json), "print JSON instead of a table")(
       "prompts", po::value(&cfg.prompts)->default_value(8), "number of fixed prompts")(
       "steps", po::value(&cfg.steps)->default_value(64), "greedy tokens per prompt")(
-      "bench", po::bool_switch(&do_bench), "also time the forward pass (tokens/s vs GEMV-only)");
+      "bench", po::bool_switch(&do_bench), "also time the forward pass (tokens/s vs GEMV-only)")(
+      "tokens", po::value(&tokens), "token ids for --dump-logits, comma-separated")(
+      "dump-logits", po::value(&dump_logits), "write the logits for --tokens to this .npy and stop");
   mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -142,6 +168,16 @@ int run_lm_eval(int argc, char** argv) {
   const auto make_model = [&](const std::shared_ptr<const FileWeights>& w) {
     return streaming ? std::make_unique<LlamaModel>(lc, w) : std::make_unique<LlamaModel>(lc, load_all(*w));
   };
+  if (!dump_logits.empty() || !tokens.empty()) {
+    if (dump_logits.empty() || tokens.empty()) throw Error(ExitCode::kUsage, "--dump-logits and --tokens go together");
+    const std::vector<int32_t> ids = parse_tokens(tokens, lc.vocab_size);
+    if (ids.size() > lc.seq_len) throw Error(ExitCode::kUsage, "--tokens: more ids than the model's seq_len");
+    const RowMatrix logits = make_model(quantized)->forward_all(ids);
+    write_npy(dump_logits, {uint64_t(logits.rows()), uint64_t(logits.cols())}, logits.data());
+    std::printf("wrote logits %lld x %lld of %s%s%s to %s\n", (long long)logits.rows(), (long long)logits.cols(),
+                model.c_str(), xfp.empty() ? "" : " with ", xfp.c_str(), dump_logits.c_str());
+    return 0;
+  }
   const auto t0 = Clock::now();
   std::unique_ptr<LlamaModel> ref_model = make_model(fp32);
   const LmReference ref = make_reference(*ref_model, cfg);

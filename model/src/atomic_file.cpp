@@ -3,9 +3,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lutc/model/error.h"
@@ -33,6 +37,31 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Error(kUsage) unless `path` is absent or an empty folder (or `replace` and a folder).
+void check_target_folder(const std::string& path, bool replace) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (ec || !fs::exists(st)) return;
+  if (!fs::is_directory(st))
+    throw Error(ExitCode::kUsage, "output '" + path + "' exists and is not a folder");
+  if (!replace && !fs::is_empty(path, ec))
+    throw Error(ExitCode::kUsage, "output folder '" + path + "' exists and is not empty (--force replaces it)");
 }
 
 }  // namespace
@@ -90,6 +119,49 @@ void AtomicFile::commit() {
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+
+AtomicFolder::AtomicFolder(const std::string& path, bool replace) : path_(path), replace_(replace) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.empty()) throw Error(ExitCode::kIo, "cannot write a folder with an empty path");
+  path_ = p;
+  check_target_folder(path_, replace_);
+  // Beside the target, so the final rename never crosses a file system.
+  std::string tmpl = parent_dir(path_) + "/." + base_name(path_) + ".tmp.XXXXXX";
+  if (!::mkdtemp(tmpl.data())) fail_io("create a temp folder for", path_, errno);
+  tmp_ = tmpl;
+}
+
+AtomicFolder::~AtomicFolder() {
+  if (committed_ || tmp_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(tmp_, ec);
+}
+
+void AtomicFolder::commit() {
+  if (committed_) throw Error(ExitCode::kInternal, "'" + path_ + "' committed twice");
+  check_target_folder(path_, replace_);
+  // mkdtemp made it 0700; give it the permissions of any new folder.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp_.c_str(), 0777 & ~mask);
+  fsync_path(tmp_, O_RDONLY | O_DIRECTORY);
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path_, ec);
+  if (exists && replace_ && !std::filesystem::is_empty(path_, ec)) {
+    // Swap the two folders in one step, then remove the old one (now at tmp_).
+    if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_EXCHANGE) != 0)
+      fail_io("swap the new folder in for", path_, errno);
+    committed_ = true;
+    std::filesystem::remove_all(tmp_, ec);
+  } else {
+    // rename() replaces an empty folder and fails on a non-empty one.
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail_io("rename a temp folder onto", path_, errno);
+    committed_ = true;
+  }
+  fsync_path(parent_dir(path_), O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace lutc

@@ -1,6 +1,7 @@
 #include "lutc/model/hf_layout.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "lutc/model/error.h"
@@ -26,6 +27,12 @@ uint64_t to_half(uint64_t r, uint32_t hs) {
 void rope_rows_interleaved_to_half(const float* in, float* out, uint64_t rows, uint64_t cols, uint32_t head_size) {
   check(rows, head_size);
   for (uint64_t r = 0; r < rows; ++r) std::copy_n(in + r * cols, cols, out + to_half(r, head_size) * cols);
+}
+
+void rope_row_bytes_interleaved_to_half(const uint8_t* in, uint8_t* out, uint64_t rows, uint64_t row_bytes,
+                                        uint32_t head_size) {
+  check(rows, head_size);
+  for (uint64_t r = 0; r < rows; ++r) std::memcpy(out + to_half(r, head_size) * row_bytes, in + r * row_bytes, row_bytes);
 }
 
 void rope_rows_half_to_interleaved(const float* in, float* out, uint64_t rows, uint64_t cols, uint32_t head_size) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -131,6 +132,70 @@ TEST(AtomicFile, WriteAfterCommitIsRefused) {
   EXPECT_TRUE(fs::exists(path)) << "an empty file is still a file";
   EXPECT_THROW(f.write("x", 1), Error);
   EXPECT_THROW(f.commit(), Error);
+}
+
+// AtomicFolder: the folder appears whole at commit, never in part.
+void write_file(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(AtomicFolder, AppearsOnlyAtCommit) {
+  const std::string dir = temp_dir(), out = dir + "/model";
+  {
+    AtomicFolder f(out, false);
+    write_file(f.file("a.bin"), "a");
+    write_file(f.file("b.json"), "{}");
+    EXPECT_FALSE(fs::exists(out));
+    f.commit();
+  }
+  EXPECT_EQ(names_in(out), (std::vector<std::string>{"a.bin", "b.json"}));
+  EXPECT_EQ(names_in(dir), std::vector<std::string>{"model"}) << "no temp folder left";
+}
+
+TEST(AtomicFolder, NothingLeftWithoutCommit) {
+  const std::string dir = temp_dir(), out = dir + "/model";
+  {
+    AtomicFolder f(out, false);
+    write_file(f.file("a.bin"), "a");
+  }
+  EXPECT_TRUE(names_in(dir).empty());
+}
+
+TEST(AtomicFolder, NonEmptyTargetRefusedUnlessReplacing) {
+  const std::string dir = temp_dir(), out = dir + "/model";
+  fs::create_directories(out);
+  write_file(out + "/old.txt", "old");
+  try {
+    AtomicFolder f(out, false);
+    ADD_FAILURE() << "a non-empty folder was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find(out), std::string::npos) << e.what();
+  }
+  {
+    AtomicFolder f(out, true);
+    write_file(f.file("new.txt"), "new");
+    EXPECT_EQ(names_in(out), std::vector<std::string>{"old.txt"}) << "untouched until commit";
+    f.commit();
+  }
+  EXPECT_EQ(names_in(out), std::vector<std::string>{"new.txt"});
+  EXPECT_EQ(names_in(dir), std::vector<std::string>{"model"}) << "the old folder is removed";
+  // An existing empty folder is simply filled; a file in the way is refused.
+  fs::create_directories(dir + "/empty");
+  AtomicFolder e(dir + "/empty", false);
+  write_file(e.file("x"), "x");
+  e.commit();
+  EXPECT_EQ(names_in(dir + "/empty"), std::vector<std::string>{"x"});
+  EXPECT_THROW(AtomicFolder(dir + "/empty/x", true), Error);
 }
 
 }  // namespace

@@ -5,31 +5,15 @@
 #include <stdexcept>
 #include <sys/stat.h>
 
+#include "lutc/model/hf_export.h"
 #include "lutc/model/hf_layout.h"
 #include "lutc/model/weights.h"
 
 namespace lutc::testing {
 
+// The library's config synthesis (the one `lutc export` writes), as plain JSON.
 nlohmann::json llama_config_json(const LlamaConfig& cfg) {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"model_type", "llama"},
-          {"hidden_act", "silu"},
-          {"hidden_size", cfg.dim},
-          {"intermediate_size", cfg.hidden_dim},
-          {"num_hidden_layers", cfg.n_layers},
-          {"num_attention_heads", cfg.n_heads},
-          {"num_key_value_heads", cfg.n_kv_heads},
-          {"vocab_size", cfg.vocab_size},
-          {"max_position_embeddings", cfg.seq_len},
-          {"rms_norm_eps", cfg.rms_eps},
-          {"rope_theta", cfg.rope_theta},
-          {"rope_scaling", nullptr},
-          {"attention_bias", false},
-          {"tie_word_embeddings", cfg.tied_classifier},
-          {"bos_token_id", 1},
-          {"eos_token_id", 2},
-          {"torch_dtype", "float32"},
-          {"transformers_version", "4.44.0"}};
+  return nlohmann::json::parse(llama_hf_config(cfg, DType::kF32).dump());
 }
 
 namespace {

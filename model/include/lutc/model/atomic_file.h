@@ -26,4 +26,28 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// The same for a whole output folder (a Hugging Face model folder): files are
+// written into a temp folder beside `path` (named by file()), and commit()
+// renames it onto `path`, so readers see the complete folder or none. An
+// existing `path` must be an empty folder unless `replace` is set; then
+// commit() swaps the new folder in atomically and removes the old one.
+// Destroyed without commit() it removes the temp folder and everything in it.
+class AtomicFolder {
+ public:
+  // Error(kUsage) when `path` is a file, or a non-empty folder without
+  // `replace`; Error(kIo) when the temp folder cannot be made.
+  AtomicFolder(const std::string& path, bool replace);
+  ~AtomicFolder();
+  AtomicFolder(const AtomicFolder&) = delete;
+  AtomicFolder& operator=(const AtomicFolder&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return tmp_ + "/" + name; }  // where to write `name`
+  void commit();  // fsync, rename (or swap); throws Error(kIo) or, if `path` filled up meanwhile, Error(kUsage)
+
+ private:
+  std::string path_, tmp_;
+  bool replace_, committed_ = false;
+};
+
 }  // namespace lutc

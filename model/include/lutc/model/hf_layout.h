@@ -15,5 +15,10 @@ namespace lutc {
 void rope_rows_interleaved_to_half(const float* in, float* out, uint64_t rows, uint64_t cols, uint32_t head_size);
 // The inverse: Hugging Face rotate-half rows back to interleaved pairs.
 void rope_rows_half_to_interleaved(const float* in, float* out, uint64_t rows, uint64_t cols, uint32_t head_size);
+// rope_rows_interleaved_to_half on rows of `row_bytes` raw bytes each, for a
+// tensor in any stored dtype (bf16 source rows, decoded rows already rounded
+// to the output dtype, a 1-D bias with one element per row).
+void rope_row_bytes_interleaved_to_half(const uint8_t* in, uint8_t* out, uint64_t rows, uint64_t row_bytes,
+                                        uint32_t head_size);
 
 }  // namespace lutc
