@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 
 namespace lutc::cli {
@@ -16,8 +17,9 @@ namespace po = boost::program_options;
 bool parse_command_line(int argc, char** argv, const std::string& usage, po::options_description& opts,
                         const po::positional_options_description& pos, po::variables_map& vm);
 
-// Throws Error(kUsage) naming the flag when v is outside [lo, hi].
-void check_range(const std::string& flag, double v, double lo, double hi);
+// check_range (the flag range check) lives in lutc/model/error.h, so library
+// code that validates the same options (quantize_pipeline.h) gives the same message.
+using lutc::check_range;
 
 void write_json_file(const std::string& path, const nlohmann::json& j);
 
