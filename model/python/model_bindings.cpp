@@ -287,6 +287,12 @@ void bind_model(nb::module_& m) {
       .def_prop_ro("report", [](const PyModel& p) { return to_python(report_json(p.rows(), p.totals)); },
                    "the quality report `lutc quantize --report` writes: per-layer rows and totals")
       .def("__len__", [](const PyModel& p) { return p.rows().size(); })
+      .def("__repr__", [](const PyModel& p) {
+        char b[64];
+        std::snprintf(b, sizeof b, "%.4g", p.totals.bpw);
+        return "<lutc.QuantizedModel " + std::to_string(p.rows().size()) + " layers, " +
+               std::to_string(p.records.size() - p.rows().size()) + " other records, " + b + " bpw>";
+      })
       .def("__getitem__", [](const PyModel& p, const std::string& name) { return p.layer_record(name).layer; })
       .def("__contains__", [](const PyModel& p, const std::string& name) {
         for (const auto& r : p.records)

@@ -36,7 +36,7 @@ def test_golden_matches_cli(rng, run_cli, tmp_path, edge_arch, scheme, options):
 
 
 def test_real_weights_golden_matches_cli(stories, rng, run_cli, tmp_path):
-    q = lutc.quantize(stories, "xfp.v2", bits=4, tensors=r"layers\.0\.attention\.wq")
+    q = lutc.quantize(stories, "xfp.v2", bits=4, tensors=r"layers\.0\.mlp\.down_proj")
     q.write(tmp_path / "s.xfp")
     layer = q.layers[0]
     x = rng.standard_normal((2, layer.cols)).astype(np.float32)

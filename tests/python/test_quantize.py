@@ -116,3 +116,22 @@ def test_torch_tensor_input(rng):
     w = rng.standard_normal((16, 128)).astype(np.float32)
     a = lutc.quantize(torch.from_numpy(w), "int4.g128")["weight"].decode()
     assert np.array_equal(a, lutc.quantize(w, "int4.g128")["weight"].decode())
+
+
+def test_dlpack_input(rng):
+    class OnlyDlpack:  # a tensor from another framework: nothing but the DLPack protocol
+        def __init__(self, a):
+            self._a = a
+
+        def __dlpack__(self, **kwargs):
+            return self._a.__dlpack__(**kwargs)
+
+        def __dlpack_device__(self):
+            return self._a.__dlpack_device__()
+
+    w = rng.standard_normal((16, 128)).astype(np.float32)
+    got = lutc.quantize({"m": OnlyDlpack(w)}, "int4.g128")["m"].decode()
+    assert np.array_equal(got, lutc.quantize({"m": w}, "int4.g128")["m"].decode())
+    x = rng.standard_normal(128).astype(np.float32)
+    q = lutc.quantize(w, "int4.g128")
+    assert lutc.gemv(q, OnlyDlpack(x)).tobytes() == lutc.gemv(q, x).tobytes()
