@@ -293,6 +293,17 @@ void bind_model(nb::module_& m) {
         return "<lutc.QuantizedModel " + std::to_string(p.rows().size()) + " layers, " +
                std::to_string(p.records.size() - p.rows().size()) + " other records, " + b + " bpw>";
       })
+      .def("decode", [](const PyModel& p, const std::optional<std::string>& name) -> nb::object {
+        if (name) return nb::cast(decode(*p.layer_record(*name).layer));
+        std::vector<const PyLayer*> layers;
+        for (const auto& r : p.records)
+          if (r.layer) layers.push_back(r.layer.get());
+        if (layers.size() == 1) return nb::cast(decode(*layers[0]));
+        nb::dict d;
+        for (const PyLayer* l : layers) d[nb::str(l->layer->name.c_str())] = decode(*l);
+        return d;
+      }, nb::arg("name") = nb::none(),
+         "The golden decode: of layer `name`, of the only layer, or a dict name -> array of every layer.")
       .def("__getitem__", [](const PyModel& p, const std::string& name) { return p.layer_record(name).layer; })
       .def("__contains__", [](const PyModel& p, const std::string& name) {
         for (const auto& r : p.records)

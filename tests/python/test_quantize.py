@@ -41,6 +41,20 @@ def test_file_input_matches_cli(stories, run_cli, tmp_path, scheme, options, fla
     assert q.report["layers"] == cli["layers"]
     assert q.bpw == cli["total"]["bpw"]
     assert q.kept, "stories260K's norms and embedding are kept, as the CLI keeps them"
+    # read back (kept tensors and aliases too) and written again: the same bytes and bpw
+    back = lutc.read_xfp(tmp_path / "cli.xfp")
+    back.write(tmp_path / "again.xfp")
+    assert (tmp_path / "again.xfp").read_bytes() == want
+    assert back.bpw == q.bpw and back.names == q.names and back.kept == q.kept and back.aliases == q.aliases
+
+
+def test_fail_on_floor_is_a_quality_error(rng):
+    w = {"m": rng.standard_normal((16, 128)).astype(np.float32)}
+    q = lutc.quantize(w, "xfp.v2", bits=2, outliers=0, floor_strict=0.999)  # reported, not raised
+    assert q.report["total"]["floors_missed"] == 1 and not q["m"].report["floor_met"]
+    with pytest.raises(lutc.QualityError) as e:
+        lutc.quantize(w, "xfp.v2", bits=2, outliers=0, floor_strict=0.999, fail_on_floor=True)
+    assert e.value.exit_code == 5 and str(e.value).endswith(": m")
 
 
 def random_matrices(rng):
@@ -63,6 +77,8 @@ def test_array_input_matches_cli(rng, run_cli, tmp_path, scheme, options, flags)
     q.write(tmp_path / "py.xfp")
     assert (tmp_path / "py.xfp").read_bytes() == want
     assert q.names == list(mats)
+    decoded = q.decode()
+    assert list(decoded) == q.names and all(np.array_equal(decoded[n], q.decode(n)) for n in q.names)
     back = lutc.read_xfp(tmp_path / "py.xfp")
     for name, w in mats.items():
         d = q[name].decode()

@@ -97,6 +97,7 @@ def quantize(
     tensors: Optional[str] = None,
     keep: Optional[str] = None,
     quantize_embeddings: bool = False,
+    fail_on_floor: bool = False,
     **options: Any,
 ) -> QuantizedModel:
     """Quantize weights as ``lutc quantize`` does; returns the records of the ``.xfp`` in memory.
@@ -117,18 +118,25 @@ def quantize(
     ``"arrays"``); ``QuantizedModel.write(path)`` then gives the bytes ``lutc quantize`` writes
     for a safetensors file of the same matrices whose stem is ``source``.
 
-    Raises ``UsageError`` for bad options and ``BadInputError`` for bad weights (NaN/Inf, ...).
+    Raises ``UsageError`` for bad options, ``BadInputError`` for bad weights (NaN/Inf, ...) and,
+    with ``fail_on_floor`` (the CLI's ``--fail-on-floor``, exit code 5), ``QualityError`` when a
+    layer misses its cosine floor.
     """
     settings = _settings(scheme, options)
     if isinstance(weights, (str, os.PathLike)):
-        return _lutc._quantize_file(os.fspath(weights), settings, tensors, keep, quantize_embeddings)
-    if tensors is not None or keep is not None or quantize_embeddings:
-        raise UsageError("quantize: tensors, keep and quantize_embeddings apply to file inputs only", 2)
-    if isinstance(weights, Mapping):
-        items = [(str(k), as_float32(v, f"matrix '{k}'")) for k, v in weights.items()]
+        q = _lutc._quantize_file(os.fspath(weights), settings, tensors, keep, quantize_embeddings)
     else:
-        items = [("weight", as_float32(weights, "matrix 'weight'"))]
-    return _lutc._quantize_arrays(source or "arrays", items, settings)
+        if tensors is not None or keep is not None or quantize_embeddings:
+            raise UsageError("quantize: tensors, keep and quantize_embeddings apply to file inputs only", 2)
+        if isinstance(weights, Mapping):
+            items = [(str(k), as_float32(v, f"matrix '{k}'")) for k, v in weights.items()]
+        else:
+            items = [("weight", as_float32(weights, "matrix 'weight'"))]
+        q = _lutc._quantize_arrays(source or "arrays", items, settings)
+    if fail_on_floor and q.report["total"].get("floors_missed"):
+        missed = [r["name"] for r in q.report["layers"] if not r.get("floor_met", True)]
+        raise QualityError(f"{len(missed)} layer(s) missed their cosine floor: {', '.join(missed[:10])}", 5)
+    return q
 
 
 def read_xfp(path: Union[str, os.PathLike]) -> QuantizedModel:

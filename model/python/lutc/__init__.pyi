@@ -70,6 +70,8 @@ class QuantizedModel:
     def bpw(self) -> float: ...
     @property
     def report(self) -> Dict[str, Any]: ...
+    def decode(self, name: Optional[str] = None) -> Union[npt.NDArray[np.float32], Dict[str, npt.NDArray[np.float32]]]:
+        """The golden decode: of layer ``name``, of the only layer, or a dict name -> array of every layer."""
     def __len__(self) -> int: ...
     def __getitem__(self, name: str) -> Layer: ...
     def __contains__(self, name: str) -> bool: ...
@@ -112,6 +114,7 @@ def quantize(
     tensors: Optional[str] = None,
     keep: Optional[str] = None,
     quantize_embeddings: bool = False,
+    fail_on_floor: bool = False,
     floor_strict: float = 0.99,
     floor_lazy: float = 0.98,
     bits: int = 0,
