@@ -15,6 +15,7 @@ SCHEMES = [
     ("xfp.v2a", {"bits": 4}, ["--bits", "4"]),
     ("xfp", {"floor_strict": 0.98}, ["--floor-strict", "0.98"]),
     ("sop", {"sop_format": "e2m3.ue4m4.b16"}, ["--sop-format", "e2m3.ue4m4.b16"]),
+    ("sop", {"budget_bpw": 5.0}, ["--budget-bpw", "5"]),
     ("int4.g128", {}, []),
     ("nf4.b64", {}, []),
     ("fp8.e4m3", {}, []),
