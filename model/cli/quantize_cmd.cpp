@@ -1,27 +1,21 @@
 // lutc quantize: weights in, .xfp out, with a per-layer quality report and the
-// fate of every input tensor. Layers are quantized on --threads threads and
-// appended to the .xfp in input order as each is done, so memory stays at a
-// few tensors and the bytes do not depend on the thread count.
-#include <algorithm>
+// fate of every input tensor. The run itself is the library's
+// QuantizePipeline (shared with the Python package): layers are quantized on
+// --threads threads and appended to the .xfp in input order as each is done,
+// so memory stays at a few tensors and the bytes do not depend on the thread
+// count. This file holds the flags, the tensor selection, progress and the report.
 #include <cstdio>
-#include <filesystem>
-#include <map>
-#include <memory>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/model/error.h"
-#include "lutc/model/golden.h"
 #include "lutc/model/layer_report.h"
 #include "lutc/model/matrix_source.h"
-#include "lutc/model/ordered_pool.h"
 #include "lutc/model/quantize_pipeline.h"
 #include "lutc/model/tensor_fates.h"
-#include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
 #include "progress.h"
 
