@@ -59,15 +59,8 @@ FloatOut golden(const PyLayer& l, const FloatIn& xin, const std::optional<std::s
   std::vector<float> y(size_t(x.batch) * l.layer->rows);
   {
     nb::gil_scoped_release unlocked;
-    GemvConfig cfg;
-    if (!arch_path) {
-      golden_gemv(*l.layer, x.data, x.batch, cfg, y.data());
-    } else {
-      const ArchConfig a = load_arch(*arch_path);
-      cfg.act_bits = a.act_bits;
-      const std::vector<float> w = hif_weights(*l.layer, HifFormat{a.hif_mant_bits, a.hif_shift_bits});
-      golden_gemv_weights(w.data(), l.layer->rows, l.layer->cols, x.data, x.batch, cfg, y.data());
-    }
+    if (!arch_path) golden_gemv(*l.layer, x.data, x.batch, GemvConfig{}, y.data());
+    else arch_golden_gemv(*l.layer, load_arch(*arch_path), x.data, x.batch, y.data());
   }
   return outputs(std::move(y), x, l.layer->rows);
 }
