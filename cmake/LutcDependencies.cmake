@@ -6,19 +6,26 @@ find_package(Threads REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json 3.10 REQUIRED)
-find_package(GTest REQUIRED)
-find_package(benchmark REQUIRED)
+if(NOT LUTC_PYTHON_ONLY)  # tests and benchmarks are not part of the Python build
+  find_package(GTest REQUIRED)
+  find_package(benchmark REQUIRED)
+endif()
 
 # SystemC via pkg-config (Debian ships systemc.pc, no CMake package).
 pkg_check_modules(SYSTEMC REQUIRED IMPORTED_TARGET systemc)
 
 # Verilator's own CMake package provides verilate().
-find_package(verilator REQUIRED HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator)
+if(NOT LUTC_PYTHON_ONLY)
+  find_package(verilator REQUIRED HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator)
+endif()
 
 # CUDA is optional: compiled whenever nvcc exists, run only where a GPU exists.
+# The Python build never compiles it.
 include(CheckLanguage)
-check_language(CUDA)
-if(CMAKE_CUDA_COMPILER)
+if(NOT LUTC_PYTHON_ONLY)
+  check_language(CUDA)
+endif()
+if(CMAKE_CUDA_COMPILER AND NOT LUTC_PYTHON_ONLY)
   set(LUTC_HAVE_CUDA ON)
 else()
   set(LUTC_HAVE_CUDA OFF)

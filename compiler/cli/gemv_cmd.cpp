@@ -42,15 +42,8 @@ int run_gemv(int argc, char** argv) {
                                                 : "'" + in + "' has no layer named '" + only + "'");
   const NpyArray x = read_activations(xpath, layer->cols, layer->name);
   std::vector<float> y(size_t(x.rows()) * layer->rows);
-  GemvConfig cfg;
-  if (arch_path.empty()) {
-    golden_gemv(*layer, x.data.data(), uint32_t(x.rows()), cfg, y.data());
-  } else {
-    const ArchConfig a = load_arch(arch_path);
-    cfg.act_bits = a.act_bits;
-    const std::vector<float> w = hif_weights(*layer, HifFormat{a.hif_mant_bits, a.hif_shift_bits});
-    golden_gemv_weights(w.data(), layer->rows, layer->cols, x.data.data(), uint32_t(x.rows()), cfg, y.data());
-  }
+  if (arch_path.empty()) golden_gemv(*layer, x.data.data(), uint32_t(x.rows()), GemvConfig{}, y.data());
+  else arch_golden_gemv(*layer, load_arch(arch_path), x.data.data(), uint32_t(x.rows()), y.data());
   write_outputs(out, x, layer->rows, y);
   std::printf("%s: %llu x %u outputs -> %s\n", layer->name.c_str(), (unsigned long long)x.rows(), layer->rows,
               out.c_str());

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lutc/compiler/arch_config.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/element_formats.h"
 #include "lutc/model/error.h"
@@ -166,6 +167,13 @@ HifErrorReport measure_hif_error(const QuantizedLayer& l, const LayerLuts& t, co
                            : (sig == 0 ? -std::numeric_limits<double>::infinity()
                                        : 10 * std::log10(sig / noise));
   return rep;
+}
+
+void arch_golden_gemv(const QuantizedLayer& layer, const ArchConfig& arch, const float* x, uint32_t batch, float* y) {
+  GemvConfig cfg;
+  cfg.act_bits = arch.act_bits;
+  const std::vector<float> w = hif_weights(layer, HifFormat{arch.hif_mant_bits, arch.hif_shift_bits});
+  golden_gemv_weights(w.data(), layer.rows, layer.cols, x, batch, cfg, y);
 }
 
 }  // namespace lutc

@@ -56,20 +56,7 @@ bool parse_command_line(int argc, char** argv, const std::string& usage, po::opt
 
 namespace {
 
-// 16, 0.98, 1e+12: what the user typed, not std::to_string's 16.000000.
-std::string shortest(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.15g", v);
-  return buf;
-}
-
 }  // namespace
-
-void check_range(const std::string& flag, double v, double lo, double hi) {
-  if (!(v >= lo && v <= hi) || !std::isfinite(v))
-    throw Error(ExitCode::kUsage,
-                "--" + flag + " " + shortest(v) + " is out of range [" + shortest(lo) + ", " + shortest(hi) + "]");
-}
 
 void write_json_file(const std::string& path, const nlohmann::json& j) {
   const std::string text = j.dump(2) + "\n";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 
 namespace lutc::cli {
@@ -25,8 +26,9 @@ using OptionTableSink = void (*)(const std::string& usage, const po::options_des
                                  const po::positional_options_description& pos, void* context);
 void set_option_table_sink(OptionTableSink sink, void* context);
 
-// Throws Error(kUsage) naming the flag when v is outside [lo, hi].
-void check_range(const std::string& flag, double v, double lo, double hi);
+// check_range (the flag range check) lives in lutc/model/error.h, so library
+// code that validates the same options (quantize_pipeline.h) gives the same message.
+using lutc::check_range;
 
 void write_json_file(const std::string& path, const nlohmann::json& j);
 // Atomically to `path`, or to stdout when `path` is empty.

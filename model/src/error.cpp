@@ -1,5 +1,6 @@
 #include "lutc/model/error.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace lutc {
@@ -22,7 +23,20 @@ std::string printable(const std::string& name) {
   return out;
 }
 
+// 16, 0.98, 1e+12: what the user typed, not std::to_string's 16.000000.
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
 }  // namespace
+
+void check_range(const std::string& flag, double v, double lo, double hi) {
+  if (!(v >= lo && v <= hi) || !std::isfinite(v))
+    throw Error(ExitCode::kUsage,
+                "--" + flag + " " + shortest(v) + " is out of range [" + shortest(lo) + ", " + shortest(hi) + "]");
+}
 
 std::string located(const std::string& file, const std::string& layer, long long offset,
                     const std::string& what) {

@@ -76,16 +76,33 @@ std::unique_ptr<MatrixSource> MatrixSource::open(const std::string& spec, const 
   return src;
 }
 
+std::unique_ptr<MatrixSource> MatrixSource::from_arrays(const std::string& spec, std::vector<ArrayMatrix> arrays) {
+  if (arrays.empty()) throw Error(ExitCode::kUsage, "input '" + spec + "': no matrix to quantize");
+  std::unique_ptr<MatrixSource> src(new MatrixSource());
+  src->spec_ = spec;
+  for (const ArrayMatrix& a : arrays) {
+    if (a.rows == 0 || a.cols == 0 || !a.data)
+      throw Error(ExitCode::kUsage, "input '" + spec + "': matrix '" + a.name + "' is empty");
+    if (src->find(a.name)) throw Error(ExitCode::kUsage, "input '" + spec + "': matrix '" + a.name + "' appears twice");
+    src->matrices_.push_back({a.name, a.rows, a.cols, a.name});
+    src->arrays_.push_back(a.data);
+  }
+  return src;
+}
+
 void MatrixSource::filter(const std::regex& re) {
   std::vector<MatrixEntry> kept;
   std::vector<uint64_t> seeds;
+  std::vector<const float*> arrays;
   for (size_t i = 0; i < matrices_.size(); ++i) {
     if (!std::regex_search(matrices_[i].name, re)) continue;
     kept.push_back(matrices_[i]);
     if (!synth_seeds_.empty()) seeds.push_back(synth_seeds_[i]);
+    if (!arrays_.empty()) arrays.push_back(arrays_[i]);
   }
   matrices_ = std::move(kept);
   synth_seeds_ = std::move(seeds);
+  arrays_ = std::move(arrays);
 }
 
 const MatrixEntry* MatrixSource::find(const std::string& name) const {
@@ -110,11 +127,21 @@ void MatrixSource::load_into(const MatrixEntry& m, std::vector<float>* w) const 
     else file_->read_rows(*t, 0, m.rows, w->data());
     return;
   }
-  // Synthetic: the default set keeps its documented per-tensor spec; other
-  // shapes use the generator defaults. Seeds are fixed when the source opens.
   size_t i = 0;
   while (i < matrices_.size() && matrices_[i].name != m.name) ++i;
   if (i == matrices_.size()) throw Error(ExitCode::kInternal, "matrix '" + m.name + "' is not in " + spec_);
+  if (!arrays_.empty()) {
+    const float* a = arrays_[i];
+    for (size_t e = 0, n = size_t(m.rows) * m.cols; e < n; ++e)
+      if (!std::isfinite(a[e]))
+        fail_input(spec_, m.name, -1,
+                   "row " + std::to_string(e / m.cols) + ", column " + std::to_string(e % m.cols) + " is " +
+                       (std::isnan(a[e]) ? "NaN" : "Inf"));
+    w->assign(a, a + size_t(m.rows) * m.cols);
+    return;
+  }
+  // Synthetic: the default set keeps its documented per-tensor spec; other
+  // shapes use the generator defaults. Seeds are fixed when the source opens.
   SynthSpec s;
   for (const auto& t : default_synth_set(1))
     if (t.name == m.name) s = t.spec;

@@ -8,7 +8,7 @@ rows in the rotate-half order transformers uses, every other tensor equal to
 the source; the index and config.json describe exactly the shards.
 
 Environment: LUTC_BIN (the lutc executable; default build/lutc under the
-repository root), LUTC_DATA (default ../shared/data relative to the repository
+repository root), LUTC_SHARED_DATA (default ../shared/data relative to the repository
 root). Without the data the tests are skipped, except on CI (CI=true), where
 that is a failure.
 """
@@ -24,7 +24,7 @@ from safetensors.numpy import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 LUTC = Path(os.environ.get("LUTC_BIN", ROOT / "build" / "lutc")).resolve()
-DATA = Path(os.environ.get("LUTC_DATA", ROOT.parent / "shared" / "data"))
+DATA = Path(os.environ.get("LUTC_SHARED_DATA") or ROOT.parent / "shared" / "data")
 SOURCE = DATA / "stories260K" / "stories260K.safetensors"
 HEAD_SIZE = 8  # dim 64 / 8 heads (data README)
 

@@ -53,6 +53,12 @@ void hif_decode_rows(const QuantizedLayer& layer, const LayerLuts& luts, const H
                      uint32_t r0, uint32_t n, float* out, bool with_outliers = true);
 std::vector<float> hif_weights(const QuantizedLayer& layer, const HifFormat& hif);
 
+struct ArchConfig;
+// The golden GEMV for an arch (`lutc gemv --arch`, lutc.gemv(arch=...)): the
+// arch's act_bits, and the HIF-rounded weights its LUTs hold, identical to
+// the golden decode when the HIF is lossless. x is batch x cols, y batch x rows.
+void arch_golden_gemv(const QuantizedLayer& layer, const ArchConfig& arch, const float* x, uint32_t batch, float* y);
+
 // The error HIF adds on top of the golden decode, over the whole layer.
 struct HifErrorReport {
   double max_abs_error = 0;

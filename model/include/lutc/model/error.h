@@ -32,4 +32,9 @@ std::string located(const std::string& file, const std::string& layer, long long
 [[noreturn]] void fail_input(const std::string& file, const std::string& layer, long long offset,
                              const std::string& what);
 
+// Throws Error(kUsage) naming the option as the CLI spells it ("--flag v is
+// out of range [lo, hi]") when v is outside [lo, hi] or not finite. The CLI
+// and the library entry points that take the same options share it.
+void check_range(const std::string& flag, double v, double lo, double hi);
+
 }  // namespace lutc

@@ -1,4 +1,4 @@
-#include "quantize_sop.h"
+#include "lutc/model/quantize_sop.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/ordered_pool.h"
 
-namespace lutc::cli {
+namespace lutc {
 namespace {
 
 std::unique_ptr<std::vector<double>> act_for(const SopContext& sc, const MatrixEntry& m, std::string* log) {
@@ -45,7 +45,7 @@ std::vector<SopFormat> parse_sop_formats(const std::string& spec, double budget_
 
 // Each candidate is scored on at most 256 evenly spaced rows (exact bits,
 // ACos error scaled to the whole matrix).
-void plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules& rules, unsigned threads,
+std::string plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules& rules, unsigned threads,
                      SopContext& sc) {
   const auto& ms = src.matrices();
   std::vector<std::vector<KnapsackItem>> groups(ms.size());
@@ -91,9 +91,12 @@ void plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules
                                       std::to_string(double(least) / double(elements)) + " bpw)");
   }
   for (size_t i = 0; i < ms.size(); ++i) sc.plan[ms[i].name] = sc.formats[r.choice[i]];
-  std::printf("knapsack: budget %.4f bpw, chose %.4f bpw (layers only), estimated sum(1-ACos) %.6g, "
-              "optimality gap <= %.3g\n",
-              budget_bpw, double(r.bits) / double(elements), r.error, r.gap_bound);
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "knapsack: budget %.4f bpw, chose %.4f bpw (layers only), estimated sum(1-ACos) %.6g, "
+                "optimality gap <= %.3g\n",
+                budget_bpw, double(r.bits) / double(elements), r.error, r.gap_bound);
+  return line;
 }
 
 QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role,
@@ -112,4 +115,4 @@ QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, R
   return q;
 }
 
-}  // namespace lutc::cli
+}  // namespace lutc
