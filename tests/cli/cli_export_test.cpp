@@ -16,6 +16,7 @@
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
 #include "run_lutc.h"
+#include "rope_oracle.h"
 #include "test_data.h"
 
 namespace lutc::testing {
@@ -23,16 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Row (head, 2i + j) of llama2.c's layout is row (head, j * h/2 + i) of Hugging Face's.
-std::vector<uint8_t> to_rotate_half(const std::vector<uint8_t>& b, uint64_t rows, uint32_t hs) {
-  const uint64_t rb = b.size() / rows;
-  std::vector<uint8_t> out(b.size());
-  for (uint64_t head = 0; head < rows / hs; ++head)
-    for (uint32_t i = 0; i < hs / 2; ++i)
-      for (uint32_t j = 0; j < 2; ++j)
-        std::memcpy(&out[(head * hs + j * (hs / 2) + i) * rb], &b[(head * hs + 2 * i + j) * rb], rb);
-  return out;
-}
 
 std::vector<uint8_t> bf16_bytes(const std::vector<float>& v) {
   std::vector<uint8_t> out(2 * v.size());

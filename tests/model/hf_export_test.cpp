@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "hf_folder_builder.h"
+#include "rope_oracle.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
@@ -33,6 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using testing::to_rotate_half;
 
 using Quantizer = std::function<QuantizedLayer(const std::string& name, const std::vector<float>& w, uint32_t rows,
                                                uint32_t cols)>;
@@ -73,17 +75,6 @@ bool is_qk(const std::string& n) {
   return n.find("self_attn.q_proj.") != std::string::npos || n.find("self_attn.k_proj.") != std::string::npos;
 }
 
-// llama2.c's interleaved pair (2i, 2i+1) of each head goes to rows (i, i + h/2):
-// transformers' permute(), spelled out by index rather than through hf_layout.
-std::vector<uint8_t> to_rotate_half(const std::vector<uint8_t>& b, uint64_t rows, uint32_t hs) {
-  const uint64_t rb = b.size() / rows;
-  std::vector<uint8_t> out(b.size());
-  for (uint64_t head = 0; head < rows / hs; ++head)
-    for (uint32_t i = 0; i < hs / 2; ++i)
-      for (uint32_t j = 0; j < 2; ++j)
-        std::memcpy(&out[(head * hs + j * (hs / 2) + i) * rb], &b[(head * hs + 2 * i + j) * rb], rb);
-  return out;
-}
 
 struct Expect {
   DType dtype = DType::kBF16;
