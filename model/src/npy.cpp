@@ -4,10 +4,12 @@
 // a guess.
 #include "lutc/model/npy.h"
 
+#include <cctype>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <regex>
+#include <limits>
 
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
@@ -49,6 +51,106 @@ void write_any(const std::string& path, const std::string& descr, const std::vec
   f.commit();
 }
 
+// The header dict, read by hand: a regex engine recurses per character and
+// overflows the stack on a legal header padded to tens of KB. The grammar is
+// the subset NumPy writes: {'key': value, ...} with string, True/False and
+// integer-tuple values, keys in any order, an optional trailing comma.
+struct HeaderDict {
+  std::string descr;
+  bool have_descr = false, have_order = false, have_shape = false, fortran = false;
+  std::vector<uint64_t> shape;
+};
+
+class HeaderParser {
+ public:
+  explicit HeaderParser(const std::string& h) : h_(h) {}
+  // Empty on success, else what is wrong.
+  std::string parse(HeaderDict* d) {
+    skip();
+    if (!eat('{')) return "header does not start with '{'";
+    for (;;) {
+      skip();
+      if (eat('}')) break;
+      std::string key;
+      if (!string(&key)) return "expected a quoted key at header byte " + std::to_string(i_);
+      skip();
+      if (!eat(':')) return "expected ':' after '" + key + "'";
+      skip();
+      if (key == "descr") {
+        if (d->have_descr || !string(&d->descr)) return "bad or repeated 'descr'";
+        d->have_descr = true;
+      } else if (key == "fortran_order") {
+        if (d->have_order) return "repeated 'fortran_order'";
+        if (word("True")) d->fortran = true;
+        else if (!word("False")) return "'fortran_order' is not True or False";
+        d->have_order = true;
+      } else if (key == "shape") {
+        if (d->have_shape) return "repeated 'shape'";
+        std::string why = tuple(&d->shape);
+        if (!why.empty()) return why;
+        d->have_shape = true;
+      } else {
+        return "unexpected key '" + key + "'";
+      }
+      skip();
+      if (eat(',')) continue;
+      skip();
+      if (eat('}')) break;
+      return "expected ',' or '}' at header byte " + std::to_string(i_);
+    }
+    skip();
+    if (i_ != h_.size()) return "bytes after the header dict";
+    if (!d->have_descr || !d->have_order || !d->have_shape)
+      return "header is not {'descr': ..., 'fortran_order': ..., 'shape': (...)}";
+    return "";
+  }
+
+ private:
+  void skip() {
+    while (i_ < h_.size() && std::isspace(static_cast<unsigned char>(h_[i_]))) ++i_;
+  }
+  bool eat(char c) {
+    if (i_ < h_.size() && h_[i_] == c) return ++i_, true;
+    return false;
+  }
+  bool word(const char* w) {
+    const size_t n = std::strlen(w);
+    if (h_.compare(i_, n, w) != 0) return false;
+    i_ += n;
+    return true;
+  }
+  bool string(std::string* out) {
+    if (!eat('\'')) return false;
+    const size_t end = h_.find('\'', i_);
+    if (end == std::string::npos) return false;
+    *out = h_.substr(i_, end - i_);
+    i_ = end + 1;
+    return true;
+  }
+  std::string tuple(std::vector<uint64_t>* dims) {
+    if (!eat('(')) return "'shape' is not a tuple";
+    for (;;) {
+      skip();
+      if (eat(')')) return "";
+      size_t digits = 0;
+      uint64_t v = 0;
+      while (i_ < h_.size() && std::isdigit(static_cast<unsigned char>(h_[i_]))) {
+        if (++digits > 12) return "a 'shape' dimension has more than 12 digits";
+        v = v * 10 + uint64_t(h_[i_++] - '0');
+      }
+      if (!digits) return "'shape' is not a tuple of integers";
+      dims->push_back(v);
+      skip();
+      if (eat(',')) continue;
+      skip();
+      if (eat(')')) return "";
+      return "'shape' is not a tuple of integers";
+    }
+  }
+  const std::string& h_;
+  size_t i_ = 0;
+};
+
 }  // namespace
 
 NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
@@ -69,48 +171,53 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
   }
   if (hlen > n - hstart) fail(8, "header length " + std::to_string(hlen) + " runs past the end of the file");
   const std::string h(reinterpret_cast<const char*>(b + hstart), hlen);
-  static const std::regex kDict(
-      R"(^\{\s*'descr'\s*:\s*'([^']*)'\s*,\s*'fortran_order'\s*:\s*(True|False)\s*,\s*'shape'\s*:\s*\(([^)]*)\)\s*,?\s*\}\s*$)");
-  std::smatch mt;
-  if (!std::regex_match(h, mt, kDict))
-    fail(long(hstart), "header is not {'descr': ..., 'fortran_order': ..., 'shape': (...)}");
+  HeaderDict hd;
+  const std::string why = HeaderParser(h).parse(&hd);
+  if (!why.empty()) fail(long(hstart), why);
   NpyArray a;
-  const std::string descr = mt[1];
+  const std::string& descr = hd.descr;
+  int esize_in = 4;
   if (descr == "<f4") a.from_bf16 = false;
-  else if (descr == "<u2") a.from_bf16 = true;
-  else fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4' or bf16 as '<u2')");
-  if (mt[2] == "True") fail(long(hstart), "fortran_order arrays are not supported");
-  const std::string dims = mt[3];
-  static const std::regex kDims(R"(^\s*(\d+\s*,\s*)*(\d+\s*,?)?\s*$)");
-  if (!std::regex_match(dims, kDims)) fail(long(hstart), "shape (" + dims + ") is not a tuple of integers");
-  static const std::regex kDim(R"(\s*(\d+)\s*(,|$))");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), kDim); it != std::sregex_iterator(); ++it) {
-    const std::string d = (*it)[1];
-    if (d.size() > 12) fail(long(hstart), "dimension " + d + " too large");
-    a.shape.push_back(std::stoull(d));
-  }
+  else if (descr == "<u2") a.from_bf16 = true, esize_in = 2;
+  else if (descr == "<f8") esize_in = 8;  // numpy's default float
+  else fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
+  if (hd.fortran) fail(long(hstart), "fortran_order arrays are not supported");
+  a.shape = hd.shape;
+  std::string dims;
+  for (size_t i = 0; i < a.shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(a.shape[i]);
   if (a.shape.empty() || a.shape.size() > 2)
     fail(long(hstart), "shape (" + dims + ") is not 1-D or 2-D");
   uint64_t count = 1;
   for (uint64_t d : a.shape) {
     if (d == 0) fail(long(hstart), "shape (" + dims + ") has a zero dimension");
-    if (d > kMaxElements || count * d > kMaxElements) fail(long(hstart), "array too large");
+    // Checked as a quotient: a product of two file-given dimensions can wrap.
+    if (d > kMaxElements / count) fail(long(hstart), "shape (" + dims + ") is larger than 2^34 elements");
     count *= d;
   }
   const size_t data_at = hstart + hlen;
-  const uint64_t esize = a.from_bf16 ? 2 : 4;
+  const uint64_t esize = uint64_t(esize_in);
   if (n - data_at != count * esize)
     fail(long(data_at), "data has " + std::to_string(n - data_at) + " bytes, shape needs " +
                             std::to_string(count * esize));
   a.data.resize(size_t(count));
   const uint8_t* d = b + data_at;
   for (size_t i = 0; i < a.data.size(); ++i) {
-    if (a.from_bf16) {
+    if (esize == 2) {
       a.data[i] = bf16_to_float(uint16_t(d[2 * i] | d[2 * i + 1] << 8));
-    } else {
+    } else if (esize == 4) {
       uint32_t u = uint32_t(d[4 * i]) | uint32_t(d[4 * i + 1]) << 8 | uint32_t(d[4 * i + 2]) << 16 |
                    uint32_t(d[4 * i + 3]) << 24;
       std::memcpy(&a.data[i], &u, 4);
+    } else {
+      uint64_t u = 0;
+      for (int k = 7; k >= 0; --k) u = u << 8 | d[8 * i + size_t(k)];
+      double v;
+      std::memcpy(&v, &u, 8);
+      // Beyond the float range the conversion would be undefined: an error
+      // naming the element (NaN stays NaN for the callers' own checks).
+      if (std::isfinite(v) && std::fabs(v) > double(std::numeric_limits<float>::max()))
+        fail(long(data_at + 8 * i), "float64 element " + std::to_string(i) + " is outside the float32 range");
+      a.data[i] = float(v);
     }
   }
   return a;

@@ -3,6 +3,7 @@
 // then the data section; offsets are relative to its start.
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -41,7 +42,8 @@ class HeaderParser {
     for (const json& d : *sh) {
       if (!d.is_number_unsigned()) fail(name, "shape " + sh->dump() + " has an entry that is not a non-negative integer");
       const uint64_t v = d.get<uint64_t>();
-      if (v != 0 && elements > std::numeric_limits<uint64_t>::max() / 4 / v) {
+      // Room for the widest dtype (8 bytes) times the element count.
+      if (v != 0 && elements > std::numeric_limits<uint64_t>::max() / 8 / v) {
         fail(name, "shape " + sh->dump() + " is too large");
       }
       elements *= v;
@@ -124,14 +126,29 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
   if (n < 2) fail_input(file, "", 0, "safetensors header length " + std::to_string(n) + " is too short for JSON");
 
   json header;
+  // A JSON object may repeat a key and nlohmann keeps the last one: a tensor
+  // named twice would silently lose its first entry. The top-level keys are
+  // watched as they are parsed.
+  std::set<std::string> names;
+  std::string repeated;
+  int depth = 0;
+  const json::parser_callback_t watch = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) ++depth;
+    if (event == json::parse_event_t::object_end) --depth;
+    if (event == json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second &&
+        repeated.empty())
+      repeated = parsed.get<std::string>();
+    return true;
+  };
   try {
-    header = json::parse(p + 8, p + 8 + n);
+    header = json::parse(p + 8, p + 8 + n, watch);
   } catch (const json::parse_error& e) {
     // e.byte counts from 1 within the header; the header starts at byte 8.
     fail_input(file, "", static_cast<long long>(8 + (e.byte ? e.byte - 1 : 0)),
                std::string("safetensors header is not valid JSON (") + e.what() + ")");
   }
   if (!header.is_object()) fail_input(file, "", 8, "safetensors header is not a JSON object");
+  if (!repeated.empty()) fail_input(file, repeated, 8, "the header names this tensor more than once");
 
   const uint64_t data_start = 8 + n;
   HeaderParser parser(file, data_start, size - data_start);

@@ -31,6 +31,22 @@ TEST(SweepValues, BadRangesNameTheKey) {
   }
 }
 
+// A long value crashed a regex-based range parser (its recursion depth grows
+// with the length); a long plain value is just a value, a long range with a
+// bad bound is refused by name.
+TEST(SweepValues, LongValuesNeitherCrashNorMisparse) {
+  const std::string longname(200000, 'x');
+  EXPECT_EQ(expand_values("k", longname), (V{longname}));
+  const std::string long_number = "1" + std::string(100000, '0');
+  try {
+    expand_values("core.lanes", "1.." + long_number + "e" + long_number);
+    ADD_FAILURE() << "accepted an unreadable bound";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("core.lanes"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(expand_values("k", " 2 .. 8 * 2 "), (V{"2", "4", "8"}));
+}
+
 TEST(Sweep, CartesianProductInQuantMajorOrder) {
   const Sweep s = parse_sweep(
       "[sweep]\nweights = synth:64x64\n[quant]\nscheme = xfp.v2, int4.g128\nbits = 3, 4\n"

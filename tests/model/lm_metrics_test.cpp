@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <random>
 
 #include "test_data.h"
@@ -38,6 +40,21 @@ TEST(LmMetrics, GarbageRuleUsesTheGivenGate) {
   EXPECT_FALSE((GarbageRule{0.5, 0}.is_garbage(m)));
   EXPECT_TRUE((GarbageRule{0, 0.8}.is_garbage(m)));
   EXPECT_FALSE((GarbageRule{0, 0.6}.is_garbage(m)));
+}
+
+// A FLT_MAX weight makes the metrics NaN or Inf; every comparison with NaN is
+// false, so a rule written as "kl > gate" would call that model sensible.
+TEST(LmMetrics, NonFiniteMetricsAreGarbageUnderAnyGate) {
+  for (double bad : {std::nan(""), double(INFINITY)}) {
+    LmMetrics m;
+    m.kl = bad;
+    m.top1 = 0.9;
+    EXPECT_TRUE((GarbageRule{0.5, 0}.is_garbage(m)));
+    EXPECT_TRUE((GarbageRule{0, 0}.is_garbage(m)));
+    m.kl = 0.1;
+    m.top1 = bad;
+    EXPECT_TRUE((GarbageRule{0.5, 0.5}.is_garbage(m)));
+  }
 }
 
 }  // namespace

@@ -41,6 +41,26 @@ class WeightsBadInput : public ::testing::Test {
   std::vector<size_t> order_;
 };
 
+// JSON lets an object repeat a key and the parser keeps the last: the
+// first tensor of that name would vanish without a word.
+TEST_F(WeightsBadInput, TensorNamedTwice) {
+  tensors_.push_back(random_tensor(rng_, name_, "F32", {2, 3}));
+  order_.push_back(2);
+  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "more than once"});
+}
+
+// A shape whose byte count overflows 64 bits for an 8-byte dtype (but not
+// for a 4-byte one) is refused as too large, not wrapped into a small size.
+TEST_F(WeightsBadInput, EightByteShapeThatOverflowsSixtyFourBits) {
+  tensors_[1] = random_tensor(rng_, name_, "F64", {1, 1});
+  SafetensorsParts p = parts();
+  const std::string huge = "[" + std::to_string(uint64_t(1) << 31) + ", " + std::to_string(uint64_t(1) << 31) + "]";
+  const size_t at = p.header.find("[1,1]");
+  ASSERT_NE(at, std::string::npos);
+  p.header.replace(at, 5, huge);
+  expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "too large"});
+}
+
 TEST_F(WeightsBadInput, HeaderLengthShorterThanHeader) {
   const SafetensorsParts p = parts();
   expect_bad_weight_file(write(safetensors_bytes(p, int64_t(p.header.size() - 1 - rng_() % 10))), {"JSON"});

@@ -25,6 +25,16 @@ XfpOptions fixed(unsigned bits, uint32_t group = 0) {
   return o;
 }
 
+// cols + group - 1 wraps in 32 bits for cols near 2^32; the count must not.
+TEST(XfpV2Layout, GroupsPerRowNearTheTopOfTheColumnRange) {
+  QuantizedLayer l;
+  l.cols = 0xffffffffu;
+  l.group = 128;
+  EXPECT_EQ(l.groups_per_row(), 33554432u);
+  l.group = l.cols;
+  EXPECT_EQ(l.groups_per_row(), 1u);
+}
+
 TEST(XfpV2, FixedBitsRoundTripAndQualityGrowsWithBits) {
   const uint64_t seed = testing::fresh_seed();
   const uint32_t rows = 48, cols = 512;

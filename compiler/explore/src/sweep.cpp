@@ -2,10 +2,10 @@
 
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -176,22 +176,58 @@ std::vector<std::string> QuantConfig::quantize_args() const {
 
 uint64_t Sweep::hash() const { return fnv1a64(text.data(), text.size()); }
 
+namespace {
+
+// "lo..hi", "lo..hi:step" or "lo..hi*factor", read by hand: a regex engine
+// recurses per character and overflows the stack on a long value.
+struct RangeSpec {
+  std::string lo, hi, op, step;  // op: "", ":" or "*"
+};
+
+// A number as the old pattern took it: an optional '-', then digits, '.',
+// 'e', 'E', '+' or '-' (std::stod has the last word on what they mean).
+bool number_text(const std::string& t) {
+  if (t.empty() || t == "-") return false;
+  for (size_t i = t[0] == '-' ? 1 : 0; i < t.size(); ++i)
+    if (!std::strchr("0123456789.eE+-", t[i])) return false;
+  return true;
+}
+
+bool parse_range(const std::string& item, RangeSpec* r) {
+  const size_t dots = item.find("..");
+  if (dots == std::string::npos) return false;
+  r->lo = trim(item.substr(0, dots));
+  std::string rest = item.substr(dots + 2);
+  const size_t op = rest.find_first_of(":*");
+  r->op = op == std::string::npos ? "" : rest.substr(op, 1);
+  r->hi = trim(rest.substr(0, op));
+  r->step = op == std::string::npos ? "" : trim(rest.substr(op + 1));
+  return number_text(r->lo) && number_text(r->hi) && (r->op.empty() || number_text(r->step));
+}
+
+}  // namespace
+
 std::vector<std::string> expand_values(const std::string& key, const std::string& spec) {
-  static const std::regex range(R"(^\s*(-?[0-9.eE+-]+)\s*\.\.\s*(-?[0-9.eE+-]+)\s*(?:([:*])\s*([0-9.eE+-]+))?\s*$)");
   std::vector<std::string> out;
   for (const std::string& item : split_top_level(spec, ',')) {
     if (item.empty()) throw Error(ExitCode::kUsage, "key '" + key + "': empty value in '" + spec + "'");
-    std::smatch m;
-    if (item.find("..") == std::string::npos || !std::regex_match(item, m, range)) {
+    RangeSpec m;
+    if (!parse_range(item, &m)) {
       out.push_back(item);
       continue;
     }
-    const double lo = std::stod(m[1]), hi = std::stod(m[2]);
-    const bool geometric = m[3] == "*";
-    const double step = m[4].matched ? std::stod(m[4]) : 1.0;
-    const bool integral = m[1].str().find_first_of(".eE") == std::string::npos &&
-                          m[2].str().find_first_of(".eE") == std::string::npos &&
-                          (!m[4].matched || m[4].str().find_first_of(".eE") == std::string::npos || geometric);
+    double lo, hi, step = 1.0;
+    try {
+      lo = std::stod(m.lo);
+      hi = std::stod(m.hi);
+      if (!m.op.empty()) step = std::stod(m.step);
+    } catch (const std::exception&) {
+      throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has a bound or step that is not a number");
+    }
+    const bool geometric = m.op == "*";
+    const bool integral = m.lo.find_first_of(".eE") == std::string::npos &&
+                          m.hi.find_first_of(".eE") == std::string::npos &&
+                          (m.op.empty() || m.step.find_first_of(".eE") == std::string::npos || geometric);
     if (!(hi >= lo) || (geometric ? !(step > 1) || !(lo > 0) : !(step > 0)))
       throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item +
                                         "' needs lo <= hi and a step > 0 (or a factor > 1 from lo > 0)");

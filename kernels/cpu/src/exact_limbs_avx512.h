@@ -92,9 +92,11 @@ struct LimbSums {
     for (int l = 0; l < L; ++l) {
       const int64_t slo = _mm512_reduce_add_epi64(widen_add(lo64[l], lo32[l]));
       const int64_t shi = _mm512_reduce_add_epi64(widen_add(hi64[l], hi32[l]));
-      sum += (__int128(slo) + __int128(shi) * 256) << (15 * l);
+      // Scaled by a multiply: a left shift of a negative value is undefined
+      // in C++17 (UBSan aborts on it), a multiply by 2^s is the same value.
+      sum += (__int128(slo) + __int128(shi) * 256) * (__int128(1) << (15 * l));
     }
-    return sum - (__int128(asum) << (15 * L - 1));
+    return sum - __int128(asum) * (__int128(1) << (15 * L - 1));
   }
 };
 

@@ -83,7 +83,8 @@ struct QuantizedLayer {
   // Free-form provenance (floors, search choices); stored in the container.
   std::map<std::string, std::string> params;
 
-  uint32_t groups_per_row() const { return group ? (cols + group - 1) / group : 0; }
+  // In 64 bits: cols + group - 1 wraps in 32 for cols near 2^32.
+  uint32_t groups_per_row() const { return group ? uint32_t((uint64_t(cols) + group - 1) / group) : 0; }
   uint64_t elements() const { return uint64_t(rows) * cols; }
 };
 

@@ -2,6 +2,7 @@
 // The garbage boundary, measured on token ids (docs/lm-eval.md): how far a
 // quantized model's next-token distributions drift from the fp32 model's on
 // text the fp32 model wrote, and whether its own greedy text degenerates.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -55,7 +56,10 @@ double repeated_ngram_rate(const std::vector<int32_t>& tokens, size_t n);
 struct GarbageRule {
   double kl_max = 0;
   double top1_min = 0;
+  // A non-finite KL or agreement (e.g. from a FLT_MAX weight) is garbage:
+  // written as a negated test, NaN compares false and would pass.
   bool is_garbage(const LmMetrics& m) const {
+    if (!std::isfinite(m.kl) || !std::isfinite(m.top1)) return true;
     return (kl_max > 0 && m.kl > kl_max) || (top1_min > 0 && m.top1 < top1_min);
   }
 };
