@@ -1,6 +1,6 @@
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, the zlib/PNG CRC).
-// Slicing-by-4 keeps it off the profile when stored_bits() is called in a
-// quantizer's search loop.
+// Slicing-by-8 (eight table lookups per 8 bytes, independent of each other)
+// keeps it off the profile: every record of a multi-GB .xfp goes through it.
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -10,7 +10,7 @@
 namespace lutc {
 namespace {
 
-using Tables = std::array<std::array<uint32_t, 256>, 4>;
+using Tables = std::array<std::array<uint32_t, 256>, 8>;
 
 Tables make_tables() {
   Tables t{};
@@ -20,7 +20,7 @@ Tables make_tables() {
     t[0][i] = c;
   }
   for (uint32_t i = 0; i < 256; ++i)
-    for (int s = 1; s < 4; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xffu];
+    for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xffu];
   return t;
 }
 
@@ -36,11 +36,13 @@ uint32_t crc32(const void* data, size_t n, uint32_t seed) {
   const Tables& t = tables();
   const uint8_t* p = static_cast<const uint8_t*>(data);
   uint32_t c = ~seed;
-  while (n >= 4) {
+  while (n >= 8) {
     c ^= uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-    c = t[3][c & 0xffu] ^ t[2][(c >> 8) & 0xffu] ^ t[1][(c >> 16) & 0xffu] ^ t[0][c >> 24];
-    p += 4;
-    n -= 4;
+    const uint32_t hi = uint32_t(p[4]) | uint32_t(p[5]) << 8 | uint32_t(p[6]) << 16 | uint32_t(p[7]) << 24;
+    c = t[7][c & 0xffu] ^ t[6][(c >> 8) & 0xffu] ^ t[5][(c >> 16) & 0xffu] ^ t[4][c >> 24] ^
+        t[3][hi & 0xffu] ^ t[2][(hi >> 8) & 0xffu] ^ t[1][(hi >> 16) & 0xffu] ^ t[0][hi >> 24];
+    p += 8;
+    n -= 8;
   }
   while (n--) c = t[0][(c ^ *p++) & 0xffu] ^ (c >> 8);
   return ~c;

@@ -317,15 +317,18 @@ struct DpLayer {
       e = e > 0 ? e : 0.0;
       out[s] = pv[s] + (n > 1 ? e : 0.0);
     }
-    double best = std::numeric_limits<double>::infinity();
+    // The minimum in four independent lanes (a min is exact, so lane order
+    // cannot change it; candidates are finite or +inf, never NaN or -0), then
+    // its first position: the cell a single in-order scan would pick.
+    const double inf = std::numeric_limits<double>::infinity();
+    double m[4] = {inf, inf, inf, inf};
+    size_t s = olo;
+    for (; s + 4 <= size_t(last) + 1; s += 4)
+      for (unsigned l = 0; l < 4; ++l) m[l] = scratch[s + l] < m[l] ? scratch[s + l] : m[l];
+    for (; s <= last; ++s) m[0] = scratch[s] < m[0] ? scratch[s] : m[0];
+    const double best = std::min(std::min(m[0], m[1]), std::min(m[2], m[3]));
     uint32_t bs = olo;
-    for (uint32_t s = olo; s <= last; ++s) {
-      const double v = scratch[s];
-      if (v < best) {
-        best = v;
-        bs = s;
-      }
-    }
+    while (bs < last && scratch[bs] != best) ++bs;
     cur[mid] = best;
     arg[mid] = bs;
     return bs;

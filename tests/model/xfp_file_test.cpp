@@ -118,6 +118,27 @@ TEST(XfpFile, Crc32KnownAnswerAndChaining) {
   EXPECT_EQ(crc32("56789", 5, crc32("1234", 4)), 0xCBF43926u);
 }
 
+// The table-driven CRC against the bit-at-a-time definition, on random bytes
+// of every length around the 8-byte stride and at odd split points.
+TEST(XfpFile, Crc32MatchesTheBitwiseDefinition) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  auto bitwise = [](const uint8_t* p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; ++i) {
+      c ^= p[i];
+      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+  };
+  for (size_t n = 0; n < 80; ++n) {
+    std::vector<uint8_t> b(n);
+    for (auto& x : b) x = uint8_t(rng());
+    ASSERT_EQ(crc32(b.data(), n), bitwise(b.data(), n)) << n;
+    const size_t cut = n ? rng() % n : 0;
+    ASSERT_EQ(crc32(b.data() + cut, n - cut, crc32(b.data(), cut)), bitwise(b.data(), n)) << n;
+  }
+}
+
 TEST(XfpFile, RoundTripEveryScheme) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::string path = testing::temp_dir() + "/round.xfp";
