@@ -47,6 +47,26 @@ TEST(SweepValues, LongValuesNeitherCrashNorMisparse) {
   EXPECT_EQ(expand_values("k", " 2 .. 8 * 2 "), (V{"2", "4", "8"}));
 }
 
+// A small file must not expand into an unbounded list of points: refused
+// with exit class 3 naming the limit, before the product is built.
+TEST(Sweep, PointCountIsCappedBeforeTheProductIsBuilt) {
+  const std::string head = "[sweep]\nweights = synth:64x64\n[quant]\nscheme = xfp.v2\nbits = ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {head + "4\n[arch]\ncore.lanes = 1..400\nlut.banks = 1..400\n", "[arch] product"},
+      {head + "2, 3, 4, 5, 6, 8\n[arch]\ncore.lanes = 1..150\nlut.banks = 1..150\n", "quant x arch"},
+  };
+  for (const auto& [text, what] : cases) {
+    try {
+      parse_sweep(text, "big.ini");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("limit is 100000"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Sweep, CartesianProductInQuantMajorOrder) {
   const Sweep s = parse_sweep(
       "[sweep]\nweights = synth:64x64\n[quant]\nscheme = xfp.v2, int4.g128\nbits = 3, 4\n"

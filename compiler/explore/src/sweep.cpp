@@ -1,6 +1,7 @@
 #include "lutc/explore/sweep.h"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -108,7 +109,26 @@ ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pa
   return a;
 }
 
-std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<std::string>>& axes) {
+// A sweep is a run per point: far past this it is a typo or a hostile file
+// (a few axes of a few hundred values each once took 7.2 GB just to list).
+constexpr uint64_t kMaxSweepPoints = 100000;
+
+[[noreturn]] void too_many_points(const std::string& path, const std::string& what, uint64_t n) {
+  throw Error(ExitCode::kBadInput, "sweep '" + path + "': " + what + " has " +
+                                       (n > kMaxSweepPoints ? "more than " + std::to_string(kMaxSweepPoints)
+                                                            : std::to_string(n)) +
+                                       " points; the limit is " + std::to_string(kMaxSweepPoints) +
+                                       " (split the sweep, or use combine = listed)");
+}
+
+// The product of the axes, built only once its size is known to be in bounds.
+std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<std::string>>& axes,
+                                                const std::string& path, const std::string& what) {
+  uint64_t n = 1;
+  for (const auto& axis : axes) {
+    n *= std::max<uint64_t>(1, axis.size());
+    if (n > kMaxSweepPoints) too_many_points(path, what, n);
+  }
   std::vector<std::vector<std::string>> out{{}};
   for (const auto& axis : axes) {
     std::vector<std::vector<std::string>> next;
@@ -298,7 +318,7 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   if (!quant_axes.empty()) {
     std::vector<std::vector<std::string>> values;
     for (const auto& a : quant_axes) values.push_back(a.second);
-    for (const auto& combo : cartesian(values)) {
+    for (const auto& combo : cartesian(values, path, "the [quant] product")) {
       std::map<std::string, std::string> given;
       for (size_t i = 0; i < combo.size(); ++i) given[quant_axes[i].first] = combo[i];
       add_quant(make_quant(given, path));
@@ -311,7 +331,7 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   if (combine == "cartesian" || arch_axes.empty()) {
     std::vector<std::vector<std::string>> values;
     for (const auto& a : arch_axes) values.push_back(a.second);
-    combos = cartesian(values);
+    combos = cartesian(values, path, "the [arch] product");
   } else {
     size_t n = 1;
     for (const auto& a : arch_axes) n = std::max(n, a.second.size());
@@ -326,6 +346,9 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
     }
   }
   if (arch_files.empty()) arch_files.push_back("");
+  // Each factor is at most the limit, so the product cannot wrap.
+  const uint64_t points = uint64_t(s.quants.size()) * arch_files.size() * std::max<size_t>(1, combos.size());
+  if (points > kMaxSweepPoints) too_many_points(path, "the sweep (quant x arch)", points);
   for (const auto& file : arch_files) {
     ArchConfig base = default_arch();
     base.name = "default";
