@@ -4,6 +4,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/compiler/arch_config.h"
 #include "lutc/compiler/layer_luts.h"
 #include "lutc/model/error.h"
@@ -32,6 +33,7 @@ int run_gemv(int argc, char** argv) {
                           "HIF-rounded ones the arch's LUTs hold (identical to the golden decode when lossless).",
                           opts, pos, vm))
     return 0;
+  refuse_output_over_input(out, "-o", {in, xpath, arch_path});
   const XfpFile f = read_xfp(in);
   const QuantizedLayer* layer = nullptr;
   for (const auto& l : f.layers)

@@ -3,6 +3,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/error.h"
@@ -28,6 +29,7 @@ int run_run(int argc, char** argv) {
                           opts, pos, vm))
     return 0;
   if (engine != "exec") throw Error(ExitCode::kUsage, "unknown engine '" + engine + "' (available: exec)");
+  refuse_output_over_input(out, "-o", {in, xpath, arch_path});
   const Program p = arch_path.empty() ? read_lutp(in) : read_lutp(in, load_arch(arch_path));
   const NpyArray x = read_activations(xpath, p.meta.cols, p.meta.layer);
   std::vector<float> y(size_t(x.rows()) * p.meta.rows);

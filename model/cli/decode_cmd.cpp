@@ -7,6 +7,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
@@ -41,6 +42,7 @@ int run_decode(int argc, char** argv) {
                           "its target, one record at a time.",
                           opts, pos, vm))
     return 0;
+  refuse_output_over_input(out, "-o", {in});
   const XfpReader r(in);
   const auto& recs = r.records();
   // The record each output tensor comes from: itself, or an alias's target.

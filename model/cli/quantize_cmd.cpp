@@ -5,12 +5,14 @@
 // so memory stays at a few tensors and the bytes do not depend on the thread
 // count. This file holds the flags, the tensor selection, progress and the report.
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/layer_report.h"
 #include "lutc/model/matrix_source.h"
@@ -124,6 +126,11 @@ int run_quantize(int argc, char** argv) {
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
 
   check_quantize_settings(a.q);
+  refuse_output_over_input(a.out, "-o", {a.in, a.q.act_stats});
+  refuse_output_over_input(a.report, "--report", {a.in, a.q.act_stats});
+  if (!a.report.empty() && std::filesystem::weakly_canonical(a.report) == std::filesystem::weakly_canonical(a.out))
+    throw Error(ExitCode::kUsage, "--report '" + a.report + "' and -o '" + a.out +
+                                      "' name the same file: the report would replace the .xfp");
 
   std::regex only_re, keep_re;
   FateOptions fo;

@@ -164,4 +164,27 @@ void AtomicFolder::commit() {
   fsync_path(parent_dir(path_), O_RDONLY | O_DIRECTORY);
 }
 
+void refuse_output_over_input(const std::string& output, const std::string& flag,
+                              const std::vector<std::string>& inputs) {
+  struct stat out;
+  if (output.empty() || ::stat(output.c_str(), &out) != 0 || !S_ISREG(out.st_mode)) return;
+  auto same = [&](const std::string& p) {
+    struct stat in;
+    return ::stat(p.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino;
+  };
+  for (const std::string& input : inputs) {
+    if (input.empty()) continue;
+    std::error_code ec;
+    if (std::filesystem::is_directory(input, ec)) {
+      for (const auto& e : std::filesystem::directory_iterator(input, ec))
+        if (same(e.path().string()))
+          throw Error(ExitCode::kUsage, flag + " '" + output + "' is '" + e.path().string() + "' of the input folder '" +
+                                            input + "': refusing to overwrite an input");
+    } else if (same(input)) {
+      throw Error(ExitCode::kUsage,
+                  flag + " '" + output + "' is the input '" + input + "' (the same file): refusing to overwrite an input");
+    }
+  }
+}
+
 }  // namespace lutc

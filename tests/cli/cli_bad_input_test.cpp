@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <vector>
 
 #include "run_lutc.h"
@@ -40,6 +42,41 @@ void expect_no_outputs(const std::string& dir, const std::vector<std::string>& a
     for (const auto& a : allowed) ok |= (name == a);
     EXPECT_TRUE(ok) << "unexpected file left in " << dir << ": " << name;
   }
+}
+
+// An output that is one of the inputs (by file identity: another spelling of
+// the path or a hard link) is refused before anything is written, and the
+// input keeps its bytes. Before, each of these exited 0 with the input gone.
+TEST(CliBadInput, OutputOverAnInputIsRefusedAndTheInputSurvives) {
+  const std::string dir = temp_dir();
+  std::mt19937_64 rng(fresh_seed());
+  std::vector<float> v(16 * 32);
+  for (float& x : v) x = float(int(rng() % 2001) - 1000) / 1000.0f;
+  const std::string w = dir + "/w.safetensors";
+  write_tiny_safetensors(w, v, 16, 32);
+  ASSERT_EQ(run_lutc({"quantize", w, "-o", dir + "/q.xfp", "--scheme", "int4.g128", "-q"}).exit_code, 0);
+  fs::create_hard_link(dir + "/q.xfp", dir + "/q_link.xfp");
+  auto bytes = [](const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(f), {});
+  };
+  const auto w_before = bytes(w), q_before = bytes(dir + "/q.xfp");
+  struct Case { std::vector<std::string> args; const char* says; };
+  const std::vector<Case> cases = {
+      {{"quantize", w, "-o", dir + "/./w.safetensors", "--scheme", "int4.g128"}, "overwrite an input"},
+      {{"quantize", dir, "-o", w, "--scheme", "int4.g128"}, "input folder"},
+      {{"quantize", w, "-o", dir + "/r.xfp", "--report", dir + "/../" + fs::path(dir).filename().string() + "/r.xfp",
+        "--scheme", "int4.g128"}, "same file"},
+      {{"decode", dir + "/q.xfp", "-o", dir + "/q_link.xfp"}, "overwrite an input"},
+  };
+  for (const auto& c : cases) {
+    RunResult r = run_lutc(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(bytes(w), w_before);
+  EXPECT_EQ(bytes(dir + "/q.xfp"), q_before);
+  expect_no_outputs(dir, {"w.safetensors", "q.xfp", "q_link.xfp"});
 }
 
 TEST(CliBadInput, UnknownFlagIsAUsageError) {

@@ -5,8 +5,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace lutc {
+
+// Error(kUsage) when `output` is one of the inputs, or a file inside an input
+// folder, judged by file identity (device and inode: "./m.xfp", a hard link or
+// a symlink are the same file). Writing it would replace an input the command
+// is still reading, and the run would end with exit 0 and the input gone.
+// `flag` names the option in the message. Inputs that do not exist are skipped
+// (their own readers report them).
+void refuse_output_over_input(const std::string& output, const std::string& flag,
+                              const std::vector<std::string>& inputs);
 
 class AtomicFile {
  public:
