@@ -21,17 +21,6 @@ namespace {
   throw Error(ExitCode::kIo, "cannot " + what + " '" + path + "': " + std::strerror(err));
 }
 
-// Unique within the process (counter) and across processes (pid, clock), so
-// concurrent writers to the same target never share a temp file. O_EXCL
-// below turns any remaining collision into a retry instead of a clobber.
-std::string temp_name_for(const std::string& path, unsigned attempt) {
-  static std::atomic<uint64_t> counter{0};
-  const uint64_t n = counter.fetch_add(1);
-  const uint64_t t = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n) + "." +
-         std::to_string((t ^ (uint64_t(attempt) << 40)) & 0xffffffffu);
-}
-
 std::string parent_dir(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -42,6 +31,29 @@ std::string parent_dir(const std::string& path) {
 std::string base_name(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// A temp name beside `path`: prefix + base name + suffix, with the base cut
+// so the whole name fits one file-name component (255 bytes on Linux file
+// systems). Appending the suffix to a legal 230-255-byte name would make
+// creating the temp file fail where writing the target itself works.
+std::string temp_sibling(const std::string& path, const std::string& prefix, const std::string& suffix) {
+  constexpr size_t kNameMax = 255;
+  std::string base = base_name(path);
+  const size_t room = kNameMax > prefix.size() + suffix.size() ? kNameMax - prefix.size() - suffix.size() : 0;
+  if (base.size() > room) base.resize(room);
+  return parent_dir(path) + "/" + prefix + base + suffix;
+}
+
+// Unique within the process (counter) and across processes (pid, clock), so
+// concurrent writers to the same target never share a temp file. O_EXCL
+// below turns any remaining collision into a retry instead of a clobber.
+std::string temp_name_for(const std::string& path, unsigned attempt) {
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t n = counter.fetch_add(1);
+  const uint64_t t = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  return temp_sibling(path, "", ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n) + "." +
+                                    std::to_string((t ^ (uint64_t(attempt) << 40)) & 0xffffffffu));
 }
 
 void fsync_path(const std::string& path, int flags) {
@@ -129,7 +141,7 @@ AtomicFolder::AtomicFolder(const std::string& path, bool replace) : path_(path),
   path_ = p;
   check_target_folder(path_, replace_);
   // Beside the target, so the final rename never crosses a file system.
-  std::string tmpl = parent_dir(path_) + "/." + base_name(path_) + ".tmp.XXXXXX";
+  std::string tmpl = temp_sibling(path_, ".", ".tmp.XXXXXX");
   if (!::mkdtemp(tmpl.data())) fail_io("create a temp folder for", path_, errno);
   tmp_ = tmpl;
 }
