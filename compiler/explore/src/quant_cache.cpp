@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,28 @@ std::string weights_identity(const std::string& weights) {
   if (weights.rfind("synth:", 0) == 0) return weights;
   struct stat st {};
   if (stat(weights.c_str(), &st) != 0) throw Error(ExitCode::kIo, "weights '" + weights + "' cannot be read");
+  if (S_ISDIR(st.st_mode)) {
+    // A model folder: its files' names, sizes and times (hashing every shard
+    // of a large checkpoint would take longer than the sweep's first point).
+    std::vector<std::string> parts;
+    for (const auto& e : fs::directory_iterator(weights)) {
+      struct stat fst {};
+      if (stat(e.path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode)) continue;
+      parts.push_back(e.path().filename().string() + ":" + std::to_string(fst.st_size) + ":" +
+                      std::to_string(fst.st_mtim.tv_sec) + "." + std::to_string(fst.st_mtim.tv_nsec));
+    }
+    std::sort(parts.begin(), parts.end());
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const auto& p : parts)
+      for (char c : p + "\n") {
+        h ^= uint8_t(c);
+        h *= 0x100000001b3ull;
+      }
+    return fs::path(weights).filename().string() + " folder files=" + std::to_string(parts.size()) + " fnv=" + hex16(h);
+  }
+  // A FIFO or a device (/dev/zero) would be read forever.
+  if (!S_ISREG(st.st_mode))
+    throw Error(ExitCode::kBadInput, "weights '" + weights + "' is not a regular file or a model folder");
   const std::string name = fs::path(weights).filename().string();
   if (uint64_t(st.st_size) > (uint64_t(2) << 30))
     return name + " size=" + std::to_string(st.st_size) + " mtime=" + std::to_string(st.st_mtime);
