@@ -49,13 +49,10 @@ std::string weights_identity(const std::string& weights) {
                       std::to_string(fst.st_mtim.tv_sec) + "." + std::to_string(fst.st_mtim.tv_nsec));
     }
     std::sort(parts.begin(), parts.end());
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const auto& p : parts)
-      for (char c : p + "\n") {
-        h ^= uint8_t(c);
-        h *= 0x100000001b3ull;
-      }
-    return fs::path(weights).filename().string() + " folder files=" + std::to_string(parts.size()) + " fnv=" + hex16(h);
+    std::string listing;
+    for (const auto& p : parts) listing += p + "\n";
+    return fs::path(weights).filename().string() + " folder files=" + std::to_string(parts.size()) +
+           " fnv=" + hex16(fnv1a64(listing.data(), listing.size()));
   }
   // A FIFO or a device (/dev/zero) would be read forever.
   if (!S_ISREG(st.st_mode))
