@@ -21,7 +21,7 @@ int run_gemv(int argc, char** argv) {
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
       "arch", po::value(&arch_path), "take act.bits and the HIF widths from this arch (default: lossless HIF, 16-bit activations)")(
       "layer", po::value(&only), "the layer (required when the file has several)")(
-      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32 or bf16 as uint16")(
+      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32, float64 or bf16 as uint16")(
       "output,o", po::value(&out)->required(), "output .npy (float32)");
   po::positional_options_description pos;
   pos.add("input", 1);

@@ -17,7 +17,7 @@ int run_run(int argc, char** argv) {
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".lutp file")(
       "engine", po::value(&engine)->default_value("exec"), "exec: the functional executor")(
-      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32 or bf16 as uint16")(
+      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32, float64 or bf16 as uint16")(
       "output,o", po::value(&out)->required(), "output .npy (float32, rows or batch x rows)")(
       "arch", po::value(&arch_path), "refuse the program unless it was compiled for this arch");
   po::positional_options_description pos;

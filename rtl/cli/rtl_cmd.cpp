@@ -15,7 +15,7 @@ int run_rtl_cmd(int argc, char** argv) {
   std::string in, xpath, out, report, wave, issue_log, arch_path;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".lutp file")(
-      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32 or bf16 as uint16")(
+      "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32, float64 or bf16 as uint16")(
       "output,o", po::value(&out), "output .npy (float32, rows or batch x rows)")(
       "report", po::value(&report), "engine stats JSON (docs/stats.md)")(
       "wave", po::value(&wave), "FST waveform of the first vector's run (slow; only when asked)")(

@@ -58,7 +58,7 @@ int run_sim(int argc, char** argv) {
   sim::SimOptions defaults;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&inputs)->required(), ".lutp files or directories")(
-      "x", po::value(&xpath), "activations .npy (cols or batch x cols, float32 or bf16 as uint16): functional run")(
+      "x", po::value(&xpath), "activations .npy (cols or batch x cols, float32, float64 or bf16 as uint16): functional run")(
       "output,o", po::value(&out), "output y .npy (float32, rows or batch x rows); needs --x")(
       "report", po::value(&report), "stats JSON (docs/stats.md)")(
       "trace", po::value(&trace), "Chrome/Perfetto trace-event JSON")(

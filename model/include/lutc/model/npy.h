@@ -11,7 +11,7 @@ namespace lutc {
 
 struct NpyArray {
   std::vector<uint64_t> shape;  // 1 or 2 dims
-  std::vector<float> data;      // row-major; bf16 inputs are widened exactly
+  std::vector<float> data;      // row-major; bf16 inputs are widened exactly, float64 ones rounded to float
   bool from_bf16 = false;
   uint64_t rows() const { return shape.size() == 2 ? shape[0] : 1; }
   uint64_t cols() const { return shape.empty() ? 0 : shape.back(); }
