@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lutc/compiler/memory_footprint.h"
 #include "lutc/compiler/tiling.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/error.h"
@@ -29,14 +30,21 @@ struct Scale {
 
 class Engine {
  public:
+  // Each memory holds what the program touches (memory_footprint), not the
+  // arch's capacity; what it never writes reads as zero.
   Engine(const Program& p, uint32_t batch, ExecStats* st)
-      : p_(p), a_(p.arch), batch_(batch), st_(st), hif_(p.hif()) {
-    lut_.assign(size_t(a_.lut_banks) * a_.lut_bank_words, 0);
-    base_.assign(p.lut_slots(), 0);
-    wsram_.assign(a_.weight_sram_bytes(), 0);
-    asram_.assign(size_t(batch) * a_.act_sram_bytes(), 0);
-    acc_.assign(size_t(a_.lanes) * batch, 0);
+      : p_(p), a_(p.arch), batch_(batch), st_(st), hif_(p.hif()), lut_(p.arch.lut_banks), asram_(batch) {
+    const MemoryFootprint f = memory_footprint(p);
+    lut_.cover(f.lut_words);
+    base_.cover(f.lut_slots);
+    wsram_.cover(f.weight_sram);
+    asram_.cover(f.act_sram);
+    lanes_ = f.lanes;
+    acc_.assign(size_t(lanes_) * batch, 0);
+    book_.assign(p.entries(), 0);
     act_bytes_ = a_.act_bits / 8;
+    stat().memory_bytes = lut_.allocated_bytes() + base_.allocated_bytes() + wsram_.allocated_bytes() +
+                          asram_.allocated_bytes() + acc_.size() * sizeof(u128) + book_.size() * sizeof(uint32_t);
   }
 
   void run(const float* x, float* y) {
@@ -72,20 +80,21 @@ class Engine {
   void lut_load(uint32_t first, uint32_t count) {
     for (uint32_t i = first; i < first + count; ++i) {
       const LutRecord& r = p_.lut_image[i];
-      std::copy(r.words.begin(), r.words.end(), lut_.begin() + size_t(r.bank) * a_.lut_bank_words + r.addr);
-      base_[(r.addr / p_.entries()) * a_.lut_banks + r.bank] = r.base;
+      std::copy(r.words.begin(), r.words.end(), lut_.span(r.bank, r.addr, r.words.size()));
+      *base_.span(0, uint64_t(r.addr / p_.entries()) * a_.lut_banks + r.bank, 1) = r.base;
       stat().lut_words_loaded += r.words.size();
     }
   }
 
   void dma(uint32_t seg, uint32_t src, uint32_t dst, uint32_t bytes) {
     stat().dma_bytes += bytes;
+    if (!bytes) return;
     if (seg != uint32_t(isa::Segment::ACT)) {
-      std::memcpy(wsram_.data() + dst, p_.segments[seg].data() + src, bytes);
+      std::memcpy(wsram_.span(0, dst, bytes), p_.segments[seg].data() + src, bytes);
       return;
     }
     for (uint32_t m = 0; m < batch_; ++m) {
-      uint8_t* out = asram_.data() + size_t(m) * a_.act_sram_bytes() + dst;
+      uint8_t* out = asram_.span(m, dst, bytes);
       const int32_t* in = host_act_.data() + size_t(m) * p_.meta.cols;
       for (uint32_t b = 0; b < bytes; ++b) {
         const uint32_t e = (src + b) / act_bytes_, byte = (src + b) % act_bytes_;
@@ -94,9 +103,23 @@ class Engine {
     }
   }
 
-  int32_t act_at(uint32_t m, uint32_t addr) const {
-    const uint8_t* p = asram_.data() + size_t(m) * a_.act_sram_bytes() + addr;
+  int32_t act_value(const uint8_t* p) const {
     return act_bytes_ == 1 ? int32_t(int8_t(p[0])) : int32_t(int16_t(uint16_t(p[0] | p[1] << 8)));
+  }
+  // An outlier's column comes from its record, so its activation may lie
+  // where no DMA wrote (within the arch's SRAM, as checked): zero there.
+  int32_t act_at(uint32_t m, uint64_t addr) const {
+    const uint8_t b[2] = {asram_.at(m, addr), act_bytes_ == 2 ? asram_.at(m, addr + 1) : uint8_t(0)};
+    return act_value(b);
+  }
+  // A book may name a slot no record loaded (by id, or a program that never
+  // loads it): those words and that base read as zero.
+  const uint32_t* book(uint32_t slot) {
+    const uint32_t bank = slot % a_.lut_banks, entries = p_.entries();
+    const uint64_t addr = uint64_t(slot / a_.lut_banks) * entries;
+    if (const uint32_t* w = lut_.span(bank, addr, entries)) return w;
+    for (uint32_t c = 0; c < entries; ++c) book_[c] = lut_.at(bank, addr + c);
+    return book_.data();
   }
 
   static Scale decode_scale(uint16_t h, bool* ok) {
@@ -134,16 +157,21 @@ class Engine {
     const uint32_t mb = meta_record_bytes(mf), entries = 1u << bits;
     const uint32_t gpt = groups_in_chunk(k0, cols, group), g0 = k0 / group;
     std::vector<int64_t> wtab(entries);
+    // Static ranges of a verified program: each one mapped span.
+    const uint8_t* idx_at = wsram_.span(0, idx, packed_bytes(uint64_t(rows) * cols, bits));
+    const uint8_t* meta_at = mb ? wsram_.span(0, meta, uint64_t(rows) * gpt * mb) : nullptr;
+    std::vector<const uint8_t*> act_of(batch_);
+    for (uint32_t m = 0; m < batch_; ++m) act_of[m] = asram_.span(m, act, uint64_t(cols) * act_bytes_);
     for (uint32_t r = 0; r < rows; ++r) {
       for (uint32_t g = 0; g < gpt; ++g) {
-        const uint8_t* rec = wsram_.data() + meta + (size_t(r) * gpt + g) * mb;
+        const uint8_t* rec = meta_at + (size_t(r) * gpt + g) * mb;
         uint32_t slot = slot0;
         if (select == 1) slot = slot0 + r * gpt + g;
         if (select == 2) {
           if (mf != kMetaId && mf != kMetaIdScale) fail("BOOK_SELECT by id without ids in the metadata");
           slot = slot0 + rec[0];
         }
-        if (slot >= base_.size()) fail("book slot " + std::to_string(slot) + " outside the LUT");
+        if (slot >= p_.lut_slots()) fail("book slot " + std::to_string(slot) + " outside the LUT");
         Scale s;
         if (mf == kMetaScale || mf == kMetaIdScale) {
           const uint8_t* sp = rec + (mf == kMetaIdScale ? 2 : 0);
@@ -151,9 +179,8 @@ class Engine {
           s = decode_scale(uint16_t(sp[0] | sp[1] << 8), &ok);
           if (!ok) fail("block scale is not finite");
         }
-        const uint32_t* words = lut_.data() + size_t(slot % a_.lut_banks) * a_.lut_bank_words +
-                                size_t(slot / a_.lut_banks) * entries;
-        const int base = base_[slot];
+        const uint32_t* words = book(slot);
+        const int base = base_.at(0, slot);
         for (uint32_t c = 0; c < entries; ++c) {
           const HifFields h = hif_unpack(hif_, words[c]);
           wtab[c] = weight_int(h.negative != s.negative, uint64_t(h.mant) * s.mant,
@@ -165,8 +192,8 @@ class Engine {
         for (uint32_t m = 0; m < batch_; ++m) {
           u128 acc = acc_[size_t(r) * batch_ + m];
           for (uint32_t j = j0; j < j1; ++j) {
-            const unsigned code = get_index(wsram_.data() + idx, uint64_t(r) * cols + j, bits);
-            acc += u128(__int128(wtab[code]) * act_at(m, act + j * act_bytes_));
+            const unsigned code = get_index(idx_at, uint64_t(r) * cols + j, bits);
+            acc += u128(__int128(wtab[code]) * act_value(act_of[m] + size_t(j) * act_bytes_));
           }
           acc_[size_t(r) * batch_ + m] = acc;
         }
@@ -176,8 +203,10 @@ class Engine {
   }
 
   void outlier(uint32_t addr, uint32_t count, uint32_t act) {
+    if (!count) return;
+    const uint8_t* records = wsram_.span(0, addr, uint64_t(count) * kOutlierRecordBytes);
     for (uint32_t i = 0; i < count; ++i) {
-      const uint8_t* rec = wsram_.data() + addr + size_t(i) * kOutlierRecordBytes;
+      const uint8_t* rec = records + size_t(i) * kOutlierRecordBytes;
       uint64_t v[3] = {0, 0, 0};
       for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
       for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
@@ -186,9 +215,11 @@ class Engine {
       if (row >= a_.lanes) fail("outlier record row " + std::to_string(row) + " >= lanes");
       if (uint64_t(act) + (uint64_t(col) + 1) * act_bytes_ > a_.act_sram_bytes())
         fail("outlier record column " + std::to_string(col) + " outside the activation SRAM");
+      // No DECODE_MAC or STORE uses a lane past the footprint: never read.
+      if (row >= lanes_) continue;
       const int64_t delta = int64_t(v[2]);
       for (uint32_t m = 0; m < batch_; ++m)
-        acc_[size_t(row) * batch_ + m] += u128(__int128(delta) * act_at(m, act + col * act_bytes_));
+        acc_[size_t(row) * batch_ + m] += u128(__int128(delta) * act_at(m, act + uint64_t(col) * act_bytes_));
     }
     stat().outlier_ops += uint64_t(count) * batch_;
   }
@@ -219,10 +250,13 @@ class Engine {
   HifFormat hif_;
   uint32_t act_bytes_ = 2;
   int32_t reg_[isa::kCfgRegCount] = {};
-  std::vector<uint32_t> lut_;
-  std::vector<int32_t> base_;
-  std::vector<uint8_t> wsram_, asram_;
-  std::vector<u128> acc_;
+  PackedMemory<uint32_t> lut_;    // one copy per bank
+  PackedMemory<int32_t> base_;    // by slot
+  PackedMemory<uint8_t> wsram_;
+  PackedMemory<uint8_t> asram_;   // one copy per activation vector
+  uint32_t lanes_ = 0;            // accumulator lanes held
+  std::vector<u128> acc_;         // lane-major, batch per lane
+  std::vector<uint32_t> book_;    // a book not wholly loaded, zeros where not
   std::vector<int32_t> host_act_;
   std::vector<int> act_exp_;
 };

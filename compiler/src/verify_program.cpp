@@ -4,6 +4,8 @@
 #include "lutc/compiler/verify_program.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "lutc/compiler/tiling.h"
 #include "lutc/model/bitpack.h"
@@ -39,6 +41,7 @@ class Verifier {
     }
     at_ = p_.code.size();
     if (!ended) fail("program does not end with END");
+    check_shape_is_addressed();
   }
 
  private:
@@ -62,6 +65,27 @@ class Verifier {
     if (m.weight_exp < -1000 || m.weight_exp > 1000) fail("weight exponent out of range");
     if (m.acc_bits_needed > p_.arch.acc_bits) fail("needs a wider accumulator than the arch has");
     if (p_.entries() > p_.arch.lut_bank_words) fail("a codebook is larger than a LUT bank");
+  }
+
+  // The header's rows and cols size the host's buffers (outputs, the
+  // executor's row bookkeeping), so they must be what the code addresses: a
+  // crafted rows = 2^28 would otherwise allocate gigabytes for a 64-row layer.
+  // Every output row is stored (the executor would refuse the gap at END)
+  // and the last column tile ends at cols (compile_layer tiles all of them).
+  void check_shape_is_addressed() {
+    const ProgramMeta& m = p_.meta;
+    std::sort(stores_.begin(), stores_.end());
+    uint64_t covered = 0;
+    for (const auto& s : stores_) {
+      if (s.first > covered) break;
+      covered = std::max<uint64_t>(covered, s.second);
+    }
+    if (covered < m.rows)
+      fail("header rows = " + std::to_string(m.rows) + ", but the program's STOREs cover output rows [0, " +
+           std::to_string(covered) + ") only");
+    if (max_col_end_ != m.cols)
+      fail("header cols = " + std::to_string(m.cols) + ", but the program's DECODE_MACs read columns [0, " +
+           std::to_string(max_col_end_) + ")");
   }
 
   void check_lut_image() {
@@ -131,6 +155,7 @@ class Verifier {
     if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
     if (!cols) fail("zero columns");
     range("columns", k0, cols, p_.meta.cols);
+    max_col_end_ = std::max(max_col_end_, k0 + cols);
     range("indices", idx, packed_bytes(uint64_t(rows) * cols, p_.meta.bits), p_.arch.weight_sram_bytes());
     const uint64_t gpt = groups_in_chunk(k0, cols, p_.meta.group);
     range("metadata", meta, uint64_t(rows) * gpt * meta_record_bytes(uint32_t(meta_)), p_.arch.weight_sram_bytes());
@@ -148,6 +173,7 @@ class Verifier {
     if (!weight_exp_set_) fail("STORE before WEIGHT_EXP is set");
     if (!in.f[1] || in.f[1] > p_.arch.lanes) fail("rows " + std::to_string(in.f[1]) + " outside [1, lanes]");
     range("output rows", in.f[0], in.f[1], p_.meta.rows);
+    stores_.emplace_back(in.f[0], uint64_t(in.f[0]) + in.f[1]);
   }
 
   uint32_t act_bytes() const { return p_.arch.act_bits / 8; }
@@ -158,6 +184,8 @@ class Verifier {
   uint32_t set_ = 0;
   int book_select_ = 0, meta_ = 0;
   bool weight_exp_set_ = false;
+  std::vector<std::pair<uint64_t, uint64_t>> stores_;  // [first, end) output rows of each STORE
+  uint32_t max_col_end_ = 0;  // one past the last column any DECODE_MAC reads
 };
 
 }  // namespace

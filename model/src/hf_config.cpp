@@ -224,6 +224,9 @@ LlamaConfig llama_config_from_hf(const std::string& text, const std::string& pat
   } else if (c.hidden_dim == 0) {
     r.fail("'intermediate_size' is missing");
   }
+  if (c.seq_len > kMaxSeqLen)
+    r.fail("'max_position_embeddings' = " + std::to_string(c.seq_len) + " is more than " + std::to_string(kMaxSeqLen) +
+           " (2^24) positions");
   if (fam->window_clamps) {
     if (const json* w = r.get("sliding_window")) c.seq_len = std::min(c.seq_len, r.u32("sliding_window", *w, true));
   }

@@ -66,6 +66,9 @@ LlamaConfig llama_config_from(const WeightFile& file) {
   c.n_kv_heads = m.u32("n_kv_heads", false, c.n_heads);
   c.vocab_size = m.u32("vocab_size");
   c.seq_len = m.u32("seq_len");
+  if (c.seq_len > kMaxSeqLen)
+    fail_input(file.path(), "", -1, "metadata 'seq_len' = " + std::to_string(c.seq_len) + " is more than " +
+                                        std::to_string(kMaxSeqLen) + " (2^24) positions");
   // llama2.c names it shared_classifier, the converted safetensors tied_embeddings;
   // without either, an lm_head tensor decides.
   const bool has_head = file.find("lm_head.weight") != nullptr;

@@ -183,22 +183,27 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
   else fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
   if (hd.fortran) fail(long(hstart), "fortran_order arrays are not supported");
   a.shape = hd.shape;
-  std::string dims;
-  for (size_t i = 0; i < a.shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(a.shape[i]);
+  const std::string dims = a.shape_text();
   if (a.shape.empty() || a.shape.size() > 2)
-    fail(long(hstart), "shape (" + dims + ") is not 1-D or 2-D");
+    fail(long(hstart), "shape " + dims + " is not 1-D or 2-D");
   uint64_t count = 1;
   for (uint64_t d : a.shape) {
-    if (d == 0) fail(long(hstart), "shape (" + dims + ") has a zero dimension");
+    if (d == 0) fail(long(hstart), "shape " + dims + " has a zero dimension");
     // Checked as a quotient: a product of two file-given dimensions can wrap.
-    if (d > kMaxElements / count) fail(long(hstart), "shape (" + dims + ") is larger than 2^34 elements");
+    if (d > kMaxElements / count) fail(long(hstart), "shape " + dims + " is larger than 2^34 elements");
     count *= d;
   }
   const size_t data_at = hstart + hlen;
   const uint64_t esize = uint64_t(esize_in);
-  if (n - data_at != count * esize)
-    fail(long(data_at), "data has " + std::to_string(n - data_at) + " bytes, shape needs " +
-                            std::to_string(count * esize));
+  if (n - data_at < count * esize)
+    fail(long(n), "truncated: shape " + dims + " needs " + std::to_string(count * esize) +
+                      " data bytes from offset " + std::to_string(data_at) + ", the file ends after " +
+                      std::to_string(n - data_at));
+  if (n - data_at > count * esize)
+    fail(long(data_at + count * esize), std::to_string(n - data_at - count * esize) +
+                                            " bytes after the data that shape " + dims + " holds");
+  a.data_offset = data_at;
+  a.elem_bytes = uint32_t(esize);
   a.data.resize(size_t(count));
   const uint8_t* d = b + data_at;
   for (size_t i = 0; i < a.data.size(); ++i) {
@@ -221,6 +226,12 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
     }
   }
   return a;
+}
+
+std::string NpyArray::shape_text() const {
+  std::string t = "(";
+  for (size_t i = 0; i < shape.size(); ++i) t += (i ? ", " : "") + std::to_string(shape[i]);
+  return t + (shape.size() == 1 ? ",)" : ")");
 }
 
 NpyArray read_npy(const std::string& path) {

@@ -37,9 +37,13 @@ std::unique_ptr<std::vector<double>> ActStats::find(const std::string& layer, ui
   double sum = 0;
   for (size_t k = 0; k < out->size(); ++k) {
     const double x = (*out)[k];
-    if (!std::isfinite(x) || x < 0)
-      fail_input(path_, layer, -1, "activation statistic E[x^2] at column " + std::to_string(k) + " is " +
+    if (!std::isfinite(x) || x < 0) {
+      // The element's own bytes when the tensor is stored plainly in one file.
+      const size_t es = dtype_size(t->dtype);
+      const long long at = es && impl_->file->files().size() == 1 ? (long long)(t->offset + k * es) : -1;
+      fail_input(path_, layer, at, "activation statistic E[x^2] at column " + std::to_string(k) + " is " +
                                        std::to_string(x) + " (must be finite and >= 0)");
+    }
     sum += x;
   }
   if (!(sum > 0)) fail_input(path_, layer, -1, "activation statistics are all zero");

@@ -12,6 +12,7 @@
 #include "lutc/compiler/issue_log.h"
 #include "lutc/sim/report.h"
 #include "lutc/sim/simulate.h"
+#include "vectors_io.h"
 
 namespace lutc::cli {
 namespace {
@@ -96,12 +97,7 @@ int run_sim(int argc, char** argv) {
   job.options.keep_issue_log = !issue_log.empty();
   NpyArray x;
   if (!xpath.empty()) {
-    x = read_npy(xpath);
-    if (x.cols() != first->meta.cols)
-      fail_input(xpath, first->meta.layer, -1,
-                 "activation vectors have " + std::to_string(x.cols()) + " elements, the layer has " +
-                     std::to_string(first->meta.cols) + " columns");
-    if (x.rows() == 0 || x.rows() > (1u << 20)) fail_input(xpath, first->meta.layer, -1, "batch must be 1 .. 2^20");
+    x = read_activations(xpath, first->meta.cols, first->meta.layer);
     batch = uint32_t(x.rows());
   }
   job.batch = batch;

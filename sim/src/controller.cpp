@@ -88,6 +88,7 @@ void Controller::begin_layer(uint32_t index) {
     fail_input("", p->meta.layer, -1, "sim: the program was compiled for another arch (hash mismatch with the first layer's)");
   ctx_.program = p;
   ctx_.layer_index = index;
+  if (on_program_) on_program_(*p);
   windows_[index].layer = layer.name.empty() ? p->meta.layer : layer.name;
   windows_[index].rows = p->meta.rows;
   windows_[index].cols = p->meta.cols;

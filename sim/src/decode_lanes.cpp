@@ -72,15 +72,15 @@ void DecodeLanes::resolve_books(const ComputeCommand& c, uint32_t groups) {
   const uint32_t mf = uint32_t(c.regs[uint32_t(isa::CfgReg::META)]);
   const uint32_t mb = meta_record_bytes(mf);
   const uint32_t slots = ctx_.program->lut_slots();
-  const uint8_t* sram = weight_sram->bytes(0);
   if (select == 2 && mf != kMetaId && mf != kMetaIdScale)
     fail_input("", ctx_.program->meta.layer, -1, "sim: BOOK_SELECT by id without ids in the metadata");
+  const uint8_t* ids = select == 2 ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb) : nullptr;
   slots_.resize(size_t(rows) * groups);
   for (uint32_t r = 0; r < rows; ++r) {
     for (uint32_t g = 0; g < groups; ++g) {
       uint32_t slot = slot0;
       if (select == 1) slot = slot0 + r * groups + g;
-      if (select == 2) slot = slot0 + sram[meta + (size_t(r) * groups + g) * mb];
+      if (select == 2) slot = slot0 + ids[(size_t(r) * groups + g) * mb];
       if (slot >= slots)
         fail_input("", ctx_.program->meta.layer, -1, "sim: book slot " + std::to_string(slot) + " outside the LUT");
       slots_[size_t(r) * groups + g] = slot;
@@ -114,21 +114,25 @@ void DecodeLanes::accumulate(const ComputeCommand& c, uint32_t groups) {
   const int ew = c.regs[uint32_t(isa::CfgReg::WEIGHT_EXP)];
   const uint32_t mb = meta_record_bytes(mf), entries = 1u << bits, batch = ctx_.batch;
   const Program& p = *ctx_.program;
-  const uint8_t* sram = weight_sram->bytes(0);
+  // Static ranges of a verified program: each one span of what the SRAMs hold.
+  const uint8_t* indices = weight_sram->span(0, idx, packed_bytes(uint64_t(rows) * cols, bits));
+  const uint8_t* records = mb ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb) : nullptr;
 
   act_.resize(size_t(batch) * cols);
-  for (uint32_t m = 0; m < batch; ++m)
+  for (uint32_t m = 0; m < batch; ++m) {
+    const uint8_t* a = act_sram->span(m, act, uint64_t(cols) * ctx_.act_bytes());
     for (uint32_t j = 0; j < cols; ++j)
-      act_[size_t(m) * cols + j] = activation_at(act_sram->bytes(m) + act + size_t(j) * ctx_.act_bytes(), ctx_.act_bytes());
+      act_[size_t(m) * cols + j] = activation_at(a + size_t(j) * ctx_.act_bytes(), ctx_.act_bytes());
+  }
   codes_.resize(cols);
   wtab_.resize(entries);
   const HifLayout hif{p.arch.hif_mant_bits, p.arch.hif_shift_bits};
   for (uint32_t r = 0; r < rows; ++r) {
-    unpack_indices(sram + idx, uint64_t(r) * cols, cols, bits, codes_.data());
+    unpack_indices(indices, uint64_t(r) * cols, cols, bits, codes_.data());
     u128* acc = accumulators->lane(r);
     for (uint32_t g = 0; g < groups; ++g) {
       const uint32_t slot = slots_[size_t(r) * groups + g];
-      const BlockScale s = block_scale(sram + meta + (size_t(r) * groups + g) * mb, mf, p.meta.layer);
+      const BlockScale s = block_scale(records + (size_t(r) * groups + g) * mb, mf, p.meta.layer);
       integer_weights(lut->book(slot, entries), entries, lut->base(slot), hif, s, ew, p.meta.layer, wtab_.data());
       const ColumnSpan span = group_columns(k0, cols, group, g);
       for (uint32_t m = 0; m < batch; ++m)

@@ -53,7 +53,7 @@ void DmaEngine::segment(const DmaCommand& c, DmaLanding& l) {
   const double rate = dram_sustained_bytes_per_cycle(ctx_.program->arch, opt_);
   double done = 0;
   for (uint32_t m = 0; m < copies; ++m) {
-    uint8_t* to = act ? act_sram->bytes(m) + dst : weight_sram->bytes(0) + dst;
+    uint8_t* to = act ? act_sram->span(m, dst, bytes) : weight_sram->span(0, dst, bytes);
     // Timing-only runs still copy metadata and outliers (book choice and
     // outlier rows shape the timing); indices and activations are only counted.
     const bool move = ctx_.functional || (seg != uint32_t(isa::Segment::INDICES) && !act);

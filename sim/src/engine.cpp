@@ -20,10 +20,10 @@ Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t b
       lanes_queue_("lanes_queue", 2),
       outlier_queue_("outlier_queue", 2),
       writeback_queue_("writeback_queue", 2),
-      weight_sram("weight_sram", arch.weight_sram_bytes(), 1),
-      act_sram("act_sram", arch.act_sram_bytes(), batch),
+      weight_sram("weight_sram", 1),
+      act_sram("act_sram", batch),
       lut("lut", arch),
-      accumulators("accumulators", arch.lanes, batch),
+      accumulators("accumulators", batch),
       dram("dram", ctx, arch, options),
       dma("dma", ctx, log, options),
       lanes("lanes", ctx, log),
@@ -36,6 +36,7 @@ Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t b
   ctx.batch = batch;
   ctx.arch_hash = arch_hash(arch);
   if (options.keep_issue_log) controller.keep_issue_log(&issues);
+  controller.on_program([this](const Program& p) { fit_memories(p); });
   controller.dma(dma_queue_);
   controller.lanes(lanes_queue_);
   controller.outliers(outlier_queue_);
@@ -60,6 +61,19 @@ Engine::Engine(sc_core::sc_module_name name, const ArchConfig& arch_, uint32_t b
 
   writeback.commands(writeback_queue_);
   writeback.accumulators(accumulators);
+}
+
+void Engine::fit_memories(const Program& p) {
+  const MemoryFootprint f = memory_footprint(p);
+  weight_sram.cover(f.weight_sram);
+  act_sram.cover(f.act_sram);
+  lut.cover(f);
+  accumulators.cover(f.lanes);
+}
+
+uint64_t Engine::memory_bytes() const {
+  return weight_sram.allocated_bytes() + act_sram.allocated_bytes() + lut.allocated_bytes() +
+         accumulators.allocated_bytes();
 }
 
 }  // namespace lutc::sim

@@ -4,27 +4,36 @@
 
 namespace lutc::sim {
 
-Sram::Sram(sc_core::sc_module_name name, uint64_t bytes, uint32_t copies)
-    : sc_module(name), size_(bytes), data_(size_t(bytes) * copies, 0) {}
+Sram::Sram(sc_core::sc_module_name name, uint32_t copies) : sc_module(name), mem_(copies) {}
 
 LutSram::LutSram(sc_core::sc_module_name name, const ArchConfig& arch)
-    : sc_module(name),
-      banks_(arch.lut_banks),
-      bank_words_(arch.lut_bank_words),
-      words_(size_t(arch.lut_banks) * arch.lut_bank_words, 0),
-      // The smallest book (b = 2) has 4 words: that many slots at most.
-      base_(std::max<size_t>(1, size_t(arch.lut_words() / 4)), 0) {}
+    : sc_module(name), banks_(arch.lut_banks), words_(arch.lut_banks) {}
+
+void LutSram::cover(const MemoryFootprint& f) {
+  words_.cover(f.lut_words);
+  base_.cover(f.lut_slots);
+}
 
 void LutSram::load(const LutRecord& r, uint32_t entries) {
-  std::copy(r.words.begin(), r.words.end(), words_.begin() + size_t(r.bank) * bank_words_ + r.addr);
-  base_[(size_t(r.addr / entries) * banks_ + r.bank) % base_.size()] = r.base;
+  std::copy(r.words.begin(), r.words.end(), words_.span(r.bank, r.addr, r.words.size()));
+  *base_.span(0, uint64_t(r.addr / entries) * banks_ + r.bank, 1) = r.base;
 }
 
 const uint32_t* LutSram::book(uint32_t slot, uint32_t entries) const {
-  return words_.data() + size_t(slot % banks_) * bank_words_ + size_t(slot / banks_) * entries;
+  const uint32_t bank = slot % banks_;
+  const uint64_t addr = uint64_t(slot / banks_) * entries;
+  if (const uint32_t* w = words_.span(bank, addr, entries)) return w;
+  book_.resize(entries);
+  for (uint32_t c = 0; c < entries; ++c) book_[c] = words_.at(bank, addr + c);
+  return book_.data();
 }
 
-Accumulators::Accumulators(sc_core::sc_module_name name, uint32_t lanes, uint32_t batch)
-    : sc_module(name), batch_(batch), acc_(size_t(lanes) * batch, 0) {}
+Accumulators::Accumulators(sc_core::sc_module_name name, uint32_t batch) : sc_module(name), batch_(batch) {}
+
+void Accumulators::cover(uint32_t lanes) {
+  if (lanes <= lanes_) return;
+  acc_.resize(size_t(lanes) * batch_, 0);  // lane-major: the old lanes keep their place
+  lanes_ = lanes;
+}
 
 }  // namespace lutc::sim

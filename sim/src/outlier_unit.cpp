@@ -50,9 +50,10 @@ void OutlierUnit::apply(const ComputeCommand& c) {
   const uint32_t addr = c.insn.f[0], count = c.insn.f[1], act = c.insn.f[2];
   const Program& p = *ctx_.program;
   const uint32_t ab = ctx_.act_bytes();
-  const uint8_t* sram = weight_sram->bytes(0);
+  if (!count) return;
+  const uint8_t* records = weight_sram->span(0, addr, uint64_t(count) * kOutlierRecordBytes);
   for (uint32_t i = 0; i < count; ++i) {
-    const uint8_t* rec = sram + addr + size_t(i) * kOutlierRecordBytes;
+    const uint8_t* rec = records + size_t(i) * kOutlierRecordBytes;
     uint64_t v[3] = {0, 0, 0};
     for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
     for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
@@ -62,8 +63,14 @@ void OutlierUnit::apply(const ComputeCommand& c) {
     if (uint64_t(act) + (uint64_t(col) + 1) * ab > p.arch.act_sram_bytes())
       fail_input("", p.meta.layer, -1, "sim: outlier record column " + std::to_string(col) + " outside the activation SRAM");
     u128* acc = accumulators->lane(row);
-    for (uint32_t m = 0; m < ctx_.batch; ++m)
-      acc[m] += u128(__int128(int64_t(v[2])) * activation_at(act_sram->bytes(m) + act + size_t(col) * ab, ab));
+    if (!acc) continue;  // a lane no DECODE_MAC or STORE uses: never read
+    // The column comes from the record: its bytes may lie where no DMA wrote
+    // (within the arch's SRAM, as checked), and read as zero there.
+    const uint64_t at = uint64_t(act) + uint64_t(col) * ab;
+    for (uint32_t m = 0; m < ctx_.batch; ++m) {
+      const uint8_t a[2] = {act_sram->byte(m, at), ab == 2 ? act_sram->byte(m, at + 1) : uint8_t(0)};
+      acc[m] += u128(__int128(int64_t(v[2])) * activation_at(a, ab));
+    }
   }
 }
 

@@ -73,6 +73,7 @@ SimResult collect(Engine& e) {
   out.total.pj_per_weight = weights > 0 ? out.total.energy.total_pj / weights : 0;
   out.slices = e.log.slices();
   out.issues = std::move(e.issues);
+  out.memory_bytes = e.memory_bytes();
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "compiler_test_layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "lutc/model/quantize.h"
@@ -38,6 +39,27 @@ ArchConfig arch_with(const std::vector<std::string>& overrides) {
   std::string text;
   for (const auto& o : overrides) text += o + "\n";
   return parse_arch(text, "test.ini");
+}
+
+ArchConfig arch_at_maxima(const std::vector<std::string>& overrides) {
+  std::vector<std::string> keys = {"core.lanes=4096", "lut.banks=1024", "lut.bank_words=1048576",
+                                   "sram.weight_kib=262144", "sram.act_kib=16384"};
+  for (const std::string& o : overrides) {
+    const std::string key = o.substr(0, o.find('=') + 1);
+    keys.erase(std::remove_if(keys.begin(), keys.end(), [&](const std::string& k) { return k.rfind(key, 0) == 0; }),
+               keys.end());
+    keys.push_back(o);
+  }
+  return arch_with(keys);
+}
+
+uint64_t program_memory_bound(const Program& p, uint32_t batch) {
+  uint64_t image = 0, lut_words = 0;
+  for (const auto& seg : p.segments) image += seg.size();
+  for (const LutRecord& r : p.lut_image) lut_words += r.words.size();
+  const uint64_t per_vector = 2 * uint64_t(p.meta.cols) * (p.arch.act_bits / 8) + uint64_t(p.meta.rows) * 16;
+  return image + batch * per_vector + 4 * (uint64_t(p.arch.lut_banks) * lut_words + p.lut_image.size()) +
+         4 * p.entries();
 }
 
 std::vector<Scheme> compiled_schemes() {

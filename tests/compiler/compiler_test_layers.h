@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lutc/compiler/arch_config.h"
+#include "lutc/compiler/program.h"
 #include "lutc/model/layer.h"
 
 namespace lutc::testing {
@@ -25,5 +26,14 @@ QuantizedLayer quantize_sop_for_test(const std::string& format, const std::strin
 // default_arch() with the given "section.key=value" overrides applied.
 ArchConfig arch_with(const std::vector<std::string>& overrides);
 std::vector<Scheme> compiled_schemes();
+// Every capacity key at the top of its documented range (docs/arch.md), with
+// `overrides` on top: about 5.7 GB of engine memory if a model sized its
+// memories by the arch rather than by the program.
+ArchConfig arch_at_maxima(const std::vector<std::string>& overrides = {});
+// The most a model of the engine needs to hold for `p` at `batch`: the weight
+// SRAM no more than the DRAM image it is filled from, per vector two column
+// tiles of activations and a lane per output row, each LUT bank no more than
+// every LUT word, one base per record.
+uint64_t program_memory_bound(const Program& p, uint32_t batch);
 
 }  // namespace lutc::testing

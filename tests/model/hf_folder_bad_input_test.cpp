@@ -173,6 +173,7 @@ TEST_F(HfFolderBad, MalformedConfigNamesTheKey) {
       {"num_key_value_heads", 3, "multiple"},      {"num_key_value_heads", "4", "num_key_value_heads"},
       {"vocab_size", 0, "vocab_size"},             {"vocab_size", 1ll << 40, "vocab_size"},
       {"max_position_embeddings", json::object(), "max_position_embeddings"},
+      {"max_position_embeddings", (1 << 24) + 1, "'max_position_embeddings' = 16777217 is more than 16777216"},
       {"rms_norm_eps", "1e-5", "rms_norm_eps"},    {"rms_norm_eps", 0, "rms_norm_eps"},
       {"rope_theta", -1, "rope_theta"},            {"tie_word_embeddings", "true", "tie_word_embeddings"},
       {"head_dim", 0, "head_dim"},                 {"head_dim", 7, "odd"},

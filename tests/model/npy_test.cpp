@@ -101,5 +101,65 @@ TEST(Npy, MalformedHeadersAreRefusedByName) {
   }
 }
 
+// Refusal of b as origin "x.npy": its message, after checking the exit class and the file name.
+std::string refusal(const std::vector<uint8_t>& b) {
+  try {
+    parse_npy(b.data(), b.size(), "x.npy");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("x.npy"), std::string::npos) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted";
+  return "";
+}
+
+TEST(Npy, TruncatedDataNamesTheOffsetsAndTheShape) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  const uint64_t rows = 1 + rng() % 5, cols = 1 + rng() % 50;
+  const std::vector<float> x(rows * cols, 1.5f);
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                           std::to_string(cols) + "), }";
+  const std::vector<uint8_t> whole = npy_bytes(dict, 7, raw(x));
+  const size_t data_at = whole.size() - 4 * x.size();
+  const size_t cut = 1 + rng() % (4 * x.size());  // bytes missing
+  const std::vector<uint8_t> b(whole.begin(), whole.end() - long(cut));
+  const std::string m = refusal(b);
+  EXPECT_NE(m.find("offset " + std::to_string(b.size())), std::string::npos) << m;  // where the file ends
+  EXPECT_NE(m.find("truncated"), std::string::npos) << m;
+  EXPECT_NE(m.find("from offset " + std::to_string(data_at)), std::string::npos) << m;
+  EXPECT_NE(m.find("(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"), std::string::npos) << m;
+  EXPECT_NE(m.find("needs " + std::to_string(4 * x.size())), std::string::npos) << m;
+  // Bytes past the data are named at the offset where they start.
+  std::vector<uint8_t> longer = whole;
+  longer.insert(longer.end(), cut, 0);
+  const std::string t = refusal(longer);
+  EXPECT_NE(t.find("offset " + std::to_string(whole.size())), std::string::npos) << t;
+  EXPECT_NE(t.find(std::to_string(cut) + " bytes after the data"), std::string::npos) << t;
+}
+
+TEST(Npy, HeaderLengthPastTheEndNamesItsField) {
+  std::vector<uint8_t> b = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 3, raw(std::vector<float>{1, 2}));
+  b[8] = 0xff, b[9] = 0x7f;  // header length 32767
+  const std::string m = refusal(b);
+  EXPECT_NE(m.find("offset 8"), std::string::npos) << m;
+  EXPECT_NE(m.find("header length 32767"), std::string::npos) << m;
+}
+
+TEST(Npy, ElementOffsetsAreWhereTheBytesAre) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  const size_t n = 2 + rng() % 30, i = rng() % n;
+  std::vector<uint16_t> h(n, 0x3f80);  // bf16 1.0
+  h[i] = 0x4000;                       // bf16 2.0
+  const std::vector<uint8_t> b =
+      npy_bytes("{'descr': '<u2', 'fortran_order': False, 'shape': (" + std::to_string(n) + ",), }", rng() % 9, raw(h));
+  const NpyArray a = parse_npy(b.data(), b.size(), "x.npy");
+  EXPECT_EQ(a.elem_bytes, 2u);
+  EXPECT_EQ(a.offset_of(n), b.size());
+  EXPECT_EQ(b[a.offset_of(i) + 1], 0x40);
+  EXPECT_EQ(a.data[i], 2.0f);
+  EXPECT_EQ(a.shape_text(), "(" + std::to_string(n) + ",)");
+}
+
 }  // namespace
 }  // namespace lutc

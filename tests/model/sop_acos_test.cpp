@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include <functional>
+#include <random>
+#include <string>
 
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
@@ -61,6 +63,30 @@ TEST(SopAcos, StatisticsFileIsValidated) {
   EXPECT_EQ(error_of([&] { g->find("layer", K); }), ExitCode::kBadInput) << "negative second moment";
   const auto z = ActStats::open(stats_file("zero", std::vector<float>(K, 0.0f), {K}));
   EXPECT_EQ(error_of([&] { z->find("layer", K); }), ExitCode::kBadInput) << "all zero";
+}
+
+// A refused statistic names the file, the layer, the column and its bytes;
+// NaN/Inf are refused by the weight reader, also with the offset.
+TEST(SopAcos, BadStatisticNamesTheFileAndByteOffset) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  const uint32_t K = 8 + rng() % 100, k = rng() % K;
+  const float bad[] = {-1.0f - float(rng() % 7), NAN, INFINITY};
+  for (float v : bad) {
+    std::vector<float> stats(K, 1.0f);
+    stats[k] = v;
+    const std::string path = stats_file("bad", stats, {K});
+    const auto file = WeightFile::open(path);
+    const uint64_t at = file->find("layer")->offset + 4ull * k;
+    try {
+      ActStats::open(path)->find("layer", K);
+      ADD_FAILURE() << "accepted E[x^2] = " << v;
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << m;
+      EXPECT_NE(m.find(path), std::string::npos) << m;
+      EXPECT_NE(m.find("offset " + std::to_string(at)), std::string::npos) << m;
+    }
+  }
 }
 
 TEST(SopAcos, QuantizerRejectsWrongLengthStatistics) {

@@ -32,6 +32,11 @@ enum class RopeScaling : uint8_t { kNone, kLinear, kLlama3 };
 // Mixtral "block_sparse_moe.gate" + "block_sparse_moe.experts.E.{w1,w3,w2}".
 enum class MoeNames : uint8_t { kQwen, kMixtral };
 
+// The longest sequence a model may declare (seq_len, max_position_embeddings):
+// 2^24 positions is past every released model; more is a corrupt file. The
+// KV cache grows with the positions evaluated, not with this.
+constexpr uint32_t kMaxSeqLen = 1u << 24;
+
 struct LlamaConfig {
   uint32_t dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab_size = 0, seq_len = 0;
   bool tied_classifier = true;

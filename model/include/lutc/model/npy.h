@@ -13,8 +13,14 @@ struct NpyArray {
   std::vector<uint64_t> shape;  // 1 or 2 dims
   std::vector<float> data;      // row-major; bf16 inputs are widened exactly, float64 ones rounded to float
   bool from_bf16 = false;
+  uint64_t data_offset = 0;  // where element 0 starts in the file
+  uint32_t elem_bytes = 4;   // as stored: 2 (bf16), 4 or 8
   uint64_t rows() const { return shape.size() == 2 ? shape[0] : 1; }
   uint64_t cols() const { return shape.empty() ? 0 : shape.back(); }
+  // Byte offset of element i in the file, for messages about it.
+  uint64_t offset_of(uint64_t i) const { return data_offset + i * elem_bytes; }
+  // "(2, 64)", as NumPy prints the shape.
+  std::string shape_text() const;
 };
 
 NpyArray read_npy(const std::string& path);

@@ -68,6 +68,9 @@ class Controller : public sc_core::sc_module {
              std::vector<LayerWindow>& windows);
   // Record each instruction's accept cycle into `log` (nullptr: don't).
   void keep_issue_log(IssueLog* log) { issues_ = log; }
+  // Called with each layer's program before its first instruction, while
+  // every unit is idle (the engine sizes its memories there).
+  void on_program(std::function<void(const Program&)> f) { on_program_ = std::move(f); }
 
  private:
   enum class Space : uint8_t { kWeightSram, kActSram, kLutSlots };
@@ -106,6 +109,7 @@ class Controller : public sc_core::sc_module {
   std::deque<Read> reads_;
   std::pair<uint64_t, uint64_t> last_act_{0, 0};  // activation range of the last DECODE_MAC
   IssueLog* issues_ = nullptr;
+  std::function<void(const Program&)> on_program_;
   double accepted_at_ = 0;  // when the instruction being executed was accepted
   uint64_t issued_segments_ = 0, issued_luts_ = 0, issued_lanes_ = 0, issued_outliers_ = 0, issued_stores_ = 0;
 };

@@ -40,6 +40,9 @@ class Engine : public sc_core::sc_module {
   std::vector<LayerWindow> windows;         // per layer
   IssueLog issues;                          // when options.keep_issue_log
 
+  // Bytes the memory models hold: what the layers run so far touch.
+  uint64_t memory_bytes() const;
+
  private:
   sc_core::sc_fifo<DmaCommand> dma_queue_;
   sc_core::sc_fifo<ComputeCommand> lanes_queue_, outlier_queue_, writeback_queue_;
@@ -54,6 +57,11 @@ class Engine : public sc_core::sc_module {
   OutlierUnit outlier;
   Writeback writeback;
   Controller controller;
+
+ private:
+  // Grows the memories to cover `p` (the controller calls it before each
+  // layer, while every unit is idle).
+  void fit_memories(const Program& p);
 };
 
 }  // namespace lutc::sim

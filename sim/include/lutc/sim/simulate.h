@@ -35,6 +35,7 @@ struct SimResult {
   std::vector<Slice> slices;  // labelled when options.keep_trace
   std::vector<std::string> layer_names;
   IssueLog issues;            // when options.keep_issue_log
+  uint64_t memory_bytes = 0;  // held by the engine's memory models (sized by what the layers touch)
 };
 
 // Runs `body` inside sc_main (sc_elab_and_sim); returns its result. Errors
