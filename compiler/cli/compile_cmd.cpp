@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/compiler/compile_layer.h"
+#include "lutc/compiler/compile_manifest.h"
 #include "lutc/compiler/listing.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/atomic_file.h"
@@ -45,7 +46,8 @@ int run_compile(int argc, char** argv) {
                           "SRAMs with double buffering, DRAM segments and the instruction stream. Prints\n"
                           "per layer the tiling, the program size and the error HIF adds (max |dW| and\n"
                           "the SQNR of W_hif against the golden decode; 'lossless' when none).\n"
-                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp.\n"
+                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp and\n"
+                          "-o/compile.json (the layers in .xfp order and the arch's name, which lutc sim reads).\n"
                           "Layers are read, compiled and written one at a time; kept tensors and aliases\n"
                           "are skipped.",
                           opts, pos, vm))
@@ -69,6 +71,11 @@ int run_compile(int argc, char** argv) {
                                                 : "'" + in + "' has no layer named '" + only + "'");
   const bool to_dir = layers.size() > 1;
   if (to_dir) std::filesystem::create_directories(out);
+  // The manifest beside the programs: the .xfp's layer order and the arch's
+  // name, which the programs themselves do not carry (the embedded arch is its
+  // canonical keys only); `lutc sim DIR` runs the layers in this order.
+  nlohmann::json manifest = {{"source", in}, {"arch", arch.name}, {"arch_file", arch_path},
+                             {"layers", nlohmann::json::array()}};
   std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err",
               "hif_sqnr", "ms");
   for (size_t i : layers) {
@@ -79,6 +86,7 @@ int run_compile(int argc, char** argv) {
     const Program p = compile_layer(*l, arch, &rep);
     const std::string path = to_dir ? (std::filesystem::path(out) / (file_stem(l->name) + ".lutp")).string() : out;
     write_lutp(path, p);
+    manifest["layers"].push_back({{"name", l->name}, {"file", std::filesystem::path(path).filename().string()}});
     if (listing) {
       const std::string text = program_listing(p);
       AtomicFile lf(path + ".lst");
@@ -94,6 +102,7 @@ int run_compile(int argc, char** argv) {
     std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
                 (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
   }
+  if (to_dir) write_json_file((std::filesystem::path(out) / kCompileManifest).string(), manifest);
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);
   return 0;
