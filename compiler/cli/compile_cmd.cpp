@@ -28,19 +28,20 @@ std::string file_stem(const std::string& layer) {
 
 int run_compile(int argc, char** argv) {
   std::string in, arch_path, out, only;
-  bool listing = false;
+  bool listing = false, json = false;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
       "arch", po::value(&arch_path), "arch config .ini (default: the built-in default arch, examples/arch/default.ini)")(
       "output,o", po::value(&out)->required(),
       "output .lutp (one layer) or directory (several layers: one NAME.lutp per layer)")(
       "layer", po::value(&only), "compile only this layer; -o is then a file")(
-      "listing", po::bool_switch(&listing), "also write the readable listing next to each program (.lst)");
+      "listing", po::bool_switch(&listing), "also write the readable listing next to each program (.lst)")(
+      "json", po::bool_switch(&json), JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
   if (!parse_command_line(argc, argv,
-                          "usage: lutc compile X.xfp --arch A.ini -o X.lutp [--layer NAME] [--listing]\n\n"
+                          "usage: lutc compile X.xfp --arch A.ini -o X.lutp [--layer NAME] [--listing] [--json]\n\n"
                           "Lowers each quantized layer into a LUT-SRAM program for the arch: HIF words for\n"
                           "every codebook entry (hif.mant_bits/hif.shift_bits of A), tiles that fit its\n"
                           "SRAMs with double buffering, DRAM segments and the instruction stream. Prints\n"
@@ -49,9 +50,13 @@ int run_compile(int argc, char** argv) {
                           "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp and\n"
                           "-o/compile.json (the layers in .xfp order and the arch's name, which lutc sim reads).\n"
                           "Layers are read, compiled and written one at a time; kept tensors and aliases\n"
-                          "are skipped.",
+                          "are skipped.\n"
+                          "--json prints the table's rows as {\"arch\", \"layers\": [...], \"skipped\",\n"
+                          "\"files_written\"} on stdout (docs/reports.md).",
                           opts, pos, vm))
     return 0;
+  JsonStdout json_out(json);
+  nlohmann::json layers_json = nlohmann::json::array(), files = nlohmann::json::array();
   const ArchConfig arch = arch_path.empty() ? default_arch() : load_arch(arch_path);
   // Streams: the index says which layers there are; each is then read,
   // compiled, written and dropped before the next, so memory holds one layer.
@@ -87,7 +92,9 @@ int run_compile(int argc, char** argv) {
     const std::string path = to_dir ? (std::filesystem::path(out) / (file_stem(l->name) + ".lutp")).string() : out;
     write_lutp(path, p);
     manifest["layers"].push_back({{"name", l->name}, {"file", std::filesystem::path(path).filename().string()}});
+    files.push_back(path);
     if (listing) {
+      files.push_back(path + ".lst");
       const std::string text = program_listing(p);
       AtomicFile lf(path + ".lst");
       lf.write(text.data(), text.size());
@@ -101,10 +108,24 @@ int run_compile(int argc, char** argv) {
     else std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
     std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
                 (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
+    layers_json.push_back({{"name", l->name}, {"scheme", scheme_name(l->scheme)}, {"file", path},
+                           {"row_tiles", rep.plan.row_tiles}, {"col_tiles", rep.plan.col_tiles},
+                           {"tile_rows", rep.plan.tile_rows}, {"tile_cols", rep.plan.tile_cols},
+                           {"program_bytes", rep.program_bytes}, {"hif_max_abs_error", rep.hif.max_abs_error},
+                           {"hif_lossless", rep.hif.lossless()},
+                           {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db)
+                                               ? nlohmann::json(nullptr) : nlohmann::json(rep.hif.sqnr_db)},
+                           {"ms", ms}});
   }
-  if (to_dir) write_json_file((std::filesystem::path(out) / kCompileManifest).string(), manifest);
+  if (to_dir) {
+    const std::string manifest_path = (std::filesystem::path(out) / kCompileManifest).string();
+    write_json_file(manifest_path, manifest);
+    files.push_back(manifest_path);
+  }
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);
+  json_out.emit({{"input", in}, {"arch", arch.name}, {"layers", layers_json}, {"skipped", skipped},
+                 {"files_written", files}});
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lutc/model/error.h"
+#include "lutc/model/suggest.h"
 #include "lutc/model/text_file.h"
 
 namespace lutc {
@@ -126,15 +127,18 @@ ArchConfig parse_arch(const std::string& text, const std::string& origin) {
   // one message; integer keys must then be whole numbers.
   std::vector<std::pair<std::string, double>> values;
   std::map<std::string, double> parsed;
+  std::vector<std::string> keys;
   for_each_key(a, [&](const char* key, ArchKeyRole, auto&, double, double, const char* help) {
     desc.add_options()(key, po::value<std::string>(), help);
+    keys.push_back(key);
   });
   po::variables_map vm;
   std::istringstream in(text);
   try {
     po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/false), vm);
   } catch (const po::unknown_option& e) {
-    fail_key(origin, e.get_option_name(), "unknown key (docs/arch.md lists every key)");
+    fail_key(origin, e.get_option_name(),
+             "unknown key" + did_you_mean(e.get_option_name(), keys) + " (docs/arch.md lists every key)");
   } catch (const po::multiple_occurrences& e) {
     fail_key(origin, e.get_option_name(), "given more than once");
   } catch (const po::error& e) {

@@ -1,6 +1,10 @@
 #include "cli_util.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <typeinfo>
@@ -63,6 +67,36 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   AtomicFile f(path);
   f.write(text.data(), text.size());
   f.commit();
+}
+
+JsonStdout::JsonStdout(bool on) {
+  if (!on) return;
+  std::fflush(stdout);
+  std::cout.flush();
+  saved_fd_ = dup(STDOUT_FILENO);
+  if (saved_fd_ < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+    throw Error(ExitCode::kIo, std::string("--json: cannot redirect stdout: ") + std::strerror(errno));
+}
+
+JsonStdout::~JsonStdout() {
+  if (saved_fd_ < 0) return;
+  std::fflush(stdout);
+  std::cout.flush();
+  dup2(saved_fd_, STDOUT_FILENO);
+  close(saved_fd_);
+}
+
+void JsonStdout::emit(const nlohmann::json& j) {
+  if (saved_fd_ < 0) return;
+  std::fflush(stdout);
+  std::cout.flush();
+  const std::string text = j.dump(2) + "\n";
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = write(saved_fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(ExitCode::kIo, std::string("--json: cannot write to stdout: ") + std::strerror(errno));
+    done += size_t(n);
+  }
 }
 
 void write_text_output(const std::string& path, const std::string& text) {

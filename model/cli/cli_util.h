@@ -7,6 +7,7 @@
 
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/suggest.h"
 
 namespace lutc::cli {
 
@@ -29,8 +30,32 @@ void set_option_table_sink(OptionTableSink sink, void* context);
 // check_range (the flag range check) lives in lutc/model/error.h, so library
 // code that validates the same options (quantize_pipeline.h) gives the same message.
 using lutc::check_range;
+// "did you mean" for every mistyped name (schemes, codebooks, commands, files)
+// also lives in the model library (lutc/model/suggest.h) for the same reason.
+using lutc::did_you_mean;
 
 void write_json_file(const std::string& path, const nlohmann::json& j);
+
+// --json on a command that prints a human summary (quantize, compile, sim,
+// rtl, run, gemv, decode): stdout then carries one JSON document and nothing
+// else. While a JsonStdout that is on lives, whatever writes to stdout (the
+// command's table, progress lines, libraries, SystemC's banner) goes to
+// stderr instead; emit() writes the document to the real stdout. The
+// destructor puts stdout back, so an error leaves stdout empty.
+class JsonStdout {
+ public:
+  static constexpr const char* kHelp = "print a JSON summary on stdout (the human output goes to stderr; docs/reports.md)";
+  explicit JsonStdout(bool on);
+  ~JsonStdout();
+  JsonStdout(const JsonStdout&) = delete;
+  JsonStdout& operator=(const JsonStdout&) = delete;
+  bool on() const { return saved_fd_ >= 0; }
+  // The document, as one JSON value and a newline; nothing when off.
+  void emit(const nlohmann::json& j);
+
+ private:
+  int saved_fd_ = -1;
+};
 // Atomically to `path`, or to stdout when `path` is empty.
 void write_text_output(const std::string& path, const std::string& text);
 

@@ -2,6 +2,7 @@
 // decoded into it) against the fp32 model, on token ids the fp32 model writes.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstdio>
 #include <iostream>
@@ -182,6 +183,12 @@ int run_lm_eval(int argc, char** argv) {
   std::unique_ptr<LlamaModel> ref_model = make_model(fp32);
   const LmReference ref = make_reference(*ref_model, cfg);
   const double ref_s = since(t0);
+  // NaN compares false against every gate, so a broken reference would
+  // score as a pass; it is refused before the model under test is run.
+  if (!std::isfinite(ref.self_ppl) || !std::isfinite(ref.self_top_prob))
+    throw Error(ExitCode::kBadInput, "model '" + model + "': the fp32 forward pass gives non-finite logits (a weight "
+                "that is inf or NaN, or large enough to overflow float32 arithmetic, e.g. FLT_MAX); "
+                "no metric can be computed against it");
   std::unique_ptr<LlamaModel> q_model;
   if (!xfp.empty()) {
     ref_model.reset();
@@ -206,8 +213,15 @@ int run_lm_eval(int argc, char** argv) {
   j["fp32_repeat4"] = ref.repeat4;
   j["eval_seconds"] = eval_s;
   if (do_bench) j["bench"] = bench(q, cfg.prompts, cfg.steps);
+  const auto refuse_non_finite = [&] {
+    if (!m.finite())
+      throw Error(ExitCode::kBadInput, "'" + (xfp.empty() ? model : xfp) + "': the model under test gives non-finite "
+                  "logits, so its metrics are NaN or inf (printed above); a decoded weight is inf or NaN or overflows "
+                  "float32 arithmetic");
+  };
   if (json) {
     std::cout << j.dump(2) << "\n";
+    refuse_non_finite();
     return 0;
   }
   std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors decoded from the .xfp\n",
@@ -234,6 +248,7 @@ int run_lm_eval(int argc, char** argv) {
                 b["decode_tokens_per_s"].get<double>(), b["gemv_only_tokens_per_s"].get<double>(),
                 b["gemv_weights_per_s"].get<double>(), b["ratio_decode_to_gemv_only"].get<double>());
   }
+  refuse_non_finite();
   return 0;
 }
 

@@ -6,10 +6,12 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "command.h"
 #include "driver_help.h"
 #include "lutc/model/error.h"
+#include "lutc/model/suggest.h"
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
@@ -41,6 +43,9 @@ int main(int argc, char** argv) {
       return int(lutc::ExitCode::kInternal);
     }
   }
-  std::fprintf(stderr, "lutc: unknown command '%s' (lutc --help lists them)\n", name.c_str());
+  std::vector<std::string> names;
+  for (const auto& c : lutc::cli::commands()) names.push_back(c.name);
+  std::fprintf(stderr, "lutc: unknown command '%s'%s (lutc --help lists them)\n", name.c_str(),
+               lutc::did_you_mean(name, names).c_str());
   return int(lutc::ExitCode::kUsage);
 }

@@ -25,7 +25,7 @@ namespace lutc::cli {
 namespace {
 
 const char* kUsage =
-    "usage: lutc quantize IN -o OUT.xfp [options]\n\n"
+    "usage: lutc quantize IN -o OUT.xfp [options] [--report R.json] [--json]\n\n"
     "IN is a Hugging Face model folder, its model.safetensors.index.json, a .safetensors file\n"
     "(F32/F16/BF16/F64), a GGUF file with float tensors, a llama2.c checkpoint, or a built-in\n"
     "synthetic input: synth:default | synth:NxK[,NxK...][@SEED] (docs/inputs.md).\n\n"
@@ -44,12 +44,13 @@ const char* kUsage =
     "--sop-format list) so that the model fits X bpw with the least total ACos error.\n"
     "--act-stats S.safetensors gives E[x^2] per input column per layer name for ACos;\n"
     "without it SOP selects by plain cosine.\n\n"
+    "--json prints the --report document on stdout (plus \"files_written\"); the table goes to stderr.\n\n"
     "schemes: xfp (auto V2/V2a), xfp.v2, xfp.v2a, sop, int4.g128, nf4.b64, fp8.e4m3";
 
 struct Args {
   std::string in, out, report, tensors, keep;
   QuantizeSettings q;
-  bool quiet = false, fail_on_floor = false, quantize_embeddings = false;
+  bool quiet = false, fail_on_floor = false, quantize_embeddings = false, json = false;
 };
 
 std::regex compile_regex(const std::string& flag, const std::string& re) {
@@ -118,6 +119,7 @@ int run_quantize(int argc, char** argv) {
       ("max-memory-gb", po::value(&a.q.max_memory_gb)->default_value(1.5),
        "tensors are quantized side by side only while their estimated working memory fits this; a larger one runs alone")
       ("report", po::value(&a.report), "also write the report as JSON here")
+      ("json", po::bool_switch(&a.json), JsonStdout::kHelp)
       ("fail-on-floor", po::bool_switch(&a.fail_on_floor), "exit 5 when any layer misses its floor")
       ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
   po::positional_options_description pos;
@@ -137,6 +139,7 @@ int run_quantize(int argc, char** argv) {
   fo.keep_embeddings = !a.quantize_embeddings;
   if (vm.count("tensors")) fo.only = &(only_re = compile_regex("tensors", a.tensors));
   if (vm.count("keep")) fo.keep = &(keep_re = compile_regex("keep", a.keep));
+  JsonStdout json_out(a.json);
   auto src = MatrixSource::open(a.in, fo);
   if (!src->file() && vm.count("tensors")) src->filter(only_re);  // synthetic inputs have no plan
   std::string log;
@@ -164,7 +167,7 @@ int run_quantize(int argc, char** argv) {
   if (src->file()) print_fates(src->plan());
   print_report_table(stdout, rows, totals);
   std::printf("wrote %s\n", a.out.c_str());
-  if (!a.report.empty()) {
+  if (!a.report.empty() || a.json) {
     nlohmann::json j = report_json(rows, totals);
     j["input"] = a.in;
     j["output"] = a.out;
@@ -177,7 +180,9 @@ int run_quantize(int argc, char** argv) {
       j["budget_bpw"] = a.q.budget_bpw;
       j["selection_metric"] = a.q.act_stats.empty() ? "cosine" : "acos";
     }
-    write_json_file(a.report, j);
+    if (!a.report.empty()) write_json_file(a.report, j);
+    j["files_written"] = a.report.empty() ? nlohmann::json::array({a.out}) : nlohmann::json::array({a.out, a.report});
+    json_out.emit(j);
   }
   return (a.fail_on_floor && totals.floors_missed) ? int(ExitCode::kQuality) : 0;
 }

@@ -7,6 +7,7 @@
 #include "lutc/model/element_formats.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
+#include "lutc/model/suggest.h"
 #include "layer_check.h"
 
 namespace lutc {
@@ -119,6 +120,12 @@ std::string scheme_names() {
   std::string s;
   for (const auto& e : kSchemes) s += (s.empty() ? "" : ", ") + std::string(e.name);
   return s;
+}
+
+std::vector<std::string> scheme_option_names() {
+  std::vector<std::string> v = {"xfp"};
+  for (const auto& e : kSchemes) v.push_back(e.name);
+  return v;
 }
 
 bool valid_index_bits(unsigned b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }

@@ -7,6 +7,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/ordered_pool.h"
 #include "lutc/model/quantize.h"
+#include "lutc/model/suggest.h"
 #include "lutc/model/weights.h"
 
 namespace lutc {
@@ -20,7 +21,8 @@ QuantizedLayer quantize_matrix(const QuantizeSettings& a, const MatrixEntry& m, 
   Scheme s;
   const bool xfp_auto = a.scheme == "xfp";
   if (!xfp_auto && !parse_scheme(a.scheme, &s))
-    throw Error(ExitCode::kUsage, "--scheme '" + a.scheme + "' is unknown; one of: xfp, " + scheme_names());
+    throw Error(ExitCode::kUsage, "--scheme '" + a.scheme + "' is unknown" +
+                                      did_you_mean(a.scheme, scheme_option_names()) + "; one of: xfp, " + scheme_names());
   if (xfp_auto || is_xfp(s)) {
     XfpOptions o;
     o.auto_mode = xfp_auto;

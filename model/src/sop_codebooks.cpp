@@ -8,6 +8,7 @@
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/sop.h"
+#include "lutc/model/suggest.h"
 #include "portable_random.h"
 
 namespace lutc {
@@ -75,6 +76,12 @@ bool parse_sop_codebook(const std::string& name, SopCodebook* out) {
       return true;
     }
   return false;
+}
+
+std::vector<std::string> sop_codebook_names() {
+  std::vector<std::string> v;
+  for (const auto& e : kCodebooks) v.push_back(e.name);
+  return v;
 }
 
 unsigned sop_codebook_bits(SopCodebook c) {

@@ -6,6 +6,7 @@
 
 #include "lutc/model/error.h"
 #include "lutc/model/sop.h"
+#include "lutc/model/suggest.h"
 
 namespace lutc {
 namespace {
@@ -18,9 +19,11 @@ namespace {
 
 SopCodebook codebook_or_fail(const std::string& s, const std::string& name) {
   SopCodebook c;
-  if (!parse_sop_codebook(name, &c))
-    bad(s, "unknown element codebook '" + name +
-               "' (nf4, bof4, split87, sh4, e2m1, e2m3, int4, int6, dd4)");
+  if (!parse_sop_codebook(name, &c)) {
+    std::string known;
+    for (const auto& n : sop_codebook_names()) known += (known.empty() ? "" : ", ") + n;
+    bad(s, "unknown element codebook '" + name + "'" + did_you_mean(name, sop_codebook_names()) + " (" + known + ")");
+  }
   return c;
 }
 

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 const char kUsage[] =
     "usage: lutc sim X.lutp [Y.lutp | DIR ...] [--x x.npy [-o y.npy]] [--report R.json] [--trace T.json]\n"
-    "                [--issue-log I.csv]\n\n"
+    "                [--issue-log I.csv] [--json]\n\n"
     "Runs programs on the SystemC cycle-approximate model of the LUT-decode engine (docs/sim.md) and\n"
     "prints cycles, the bottleneck unit, DRAM bandwidth use and energy per layer.\n\n"
     "  One program with --x: a functional run; y (-o) is bit-identical to `lutc gemv` and `lutc run`.\n"
@@ -35,7 +35,8 @@ const char kUsage[] =
     "  (open it in ui.perfetto.dev or chrome://tracing).\n"
     "  --issue-log writes the cycle each instruction was accepted in (layer,pc,op,cycle), the same\n"
     "  CSV `lutc rtl --issue-log` writes: diff the two to find where the model and the RTL part.\n"
-    "  DRAM requests: --dram-burst bytes each, --dram-outstanding in flight (not in the arch .ini).";
+    "  DRAM requests: --dram-burst bytes each, --dram-outstanding in flight (not in the arch .ini).\n"
+    "  --json prints the --report document on stdout, with \"files_written\"; the table goes to stderr.";
 
 // The programs to run, in order. A directory's programs run in the order
 // `lutc compile` wrote them (its compile.json: the .xfp's layer order), then
@@ -87,6 +88,7 @@ int run_sim(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::string xpath, out, report, trace, issue_log, arch_path;
   uint32_t batch = 1, burst = 0, outstanding = 0;
+  bool json = false;
   sim::SimOptions defaults;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&inputs)->required(), ".lutp files or directories")(
@@ -99,7 +101,8 @@ int run_sim(int argc, char** argv) {
       "arch", po::value(&arch_path), "refuse programs not compiled for this arch .ini")(
       "dram-burst", po::value(&burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
       "dram-outstanding", po::value(&outstanding)->default_value(defaults.dram_outstanding),
-      "DRAM requests in flight");
+      "DRAM requests in flight")(
+      "json", po::bool_switch(&json), JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", -1);
   po::variables_map vm;
@@ -109,6 +112,7 @@ int run_sim(int argc, char** argv) {
   check_range("dram-outstanding", outstanding, 1, 1 << 16);
   if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
 
+  JsonStdout json_out(json);  // before SystemC starts: its banner goes to stderr too
   const std::vector<std::string> paths = program_paths(inputs);
   if (!xpath.empty() && paths.size() != 1)
     throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
@@ -160,10 +164,17 @@ int run_sim(int argc, char** argv) {
     else
       write_npy(out, {x.rows(), first->meta.rows}, y.data());
   }
-  if (!report.empty()) write_json_file(report, sim::report_json(result));
-  if (!trace.empty()) sim::write_trace(trace, result, arch.clock_mhz);
-  if (!issue_log.empty()) write_issue_log(issue_log, result.issues);
+  nlohmann::json files = nlohmann::json::array();
+  if (!out.empty()) files.push_back(out);
+  if (!report.empty()) write_json_file(report, sim::report_json(result)), files.push_back(report);
+  if (!trace.empty()) sim::write_trace(trace, result, arch.clock_mhz), files.push_back(trace);
+  if (!issue_log.empty()) write_issue_log(issue_log, result.issues), files.push_back(issue_log);
   std::fputs(sim::layer_table(result).c_str(), stdout);
+  if (json_out.on()) {
+    nlohmann::json j = sim::report_json(result);
+    j["files_written"] = files;
+    json_out.emit(j);
+  }
   return 0;
 }
 

@@ -3,8 +3,10 @@
 // the real `lutc sim` when this lutc has it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "lutc/explore/results.h"
@@ -73,6 +75,52 @@ TEST_F(ExploreCli, WritesOneRowPerPointWithTheDocumentedColumnsAndAReport) {
     for (const char* p : {"rate_distortion", "energy_vs_throughput", "energy_breakdown"})
       for (const char* ext : {".svg", ".png"}) EXPECT_TRUE(fs::exists(dir_ + "/a/plots/" + p + ext)) << p << ext;
   }
+}
+
+// gnuplot runs from an argument vector, not a shell string: an output folder
+// with a quote and a space plots like any other, and the summary counts the
+// plots and image files actually written.
+TEST_F(ExploreCli, AnOutputPathWithAQuoteAndASpacePlotsAndTheCountIsWhatWasWritten) {
+  if (!fs::exists("/usr/bin/gnuplot")) GTEST_SKIP() << "no gnuplot";
+  const std::string out = dir_ + "/it's a \"folder\"";
+  const auto r = explore({sweep_, "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("FAILED"), std::string::npos) << r.err;
+  size_t images = 0;
+  std::set<std::string> plots;
+  for (const auto& e : fs::directory_iterator(out + "/plots")) {
+    const std::string ext = e.path().extension().string();
+    if (ext != ".svg" && ext != ".png") continue;
+    EXPECT_GT(fs::file_size(e.path()), 0u) << e.path();
+    ++images;
+    plots.insert(e.path().stem().string());
+  }
+  EXPECT_EQ(images, 6u);
+  EXPECT_NE(r.out.find("(" + std::to_string(plots.size()) + " plots: " + std::to_string(images) + " image files"),
+            std::string::npos) << r.out;
+  EXPECT_NE(slurp(out + "/report.html").find("<svg"), std::string::npos);
+}
+
+// A gnuplot that fails is reported with its log and fails the run (exit 4);
+// the results and report.html are still written.
+TEST_F(ExploreCli, AFailingGnuplotFailsTheRunAndSaysWhy) {
+  const std::string bin = dir_ + "/bin";
+  fs::create_directories(bin);
+  const std::string word = "boom" + std::to_string(fresh_seed() % 100000);
+  write(bin + "/gnuplot", "#!/bin/sh\necho " + word + " >&2\nexit 3\n");
+  fs::permissions(bin + "/gnuplot", fs::perms::owner_all);
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  setenv("PATH", (bin + ":" + saved).c_str(), 1);
+  const auto r = explore({sweep_, "--out", dir_ + "/g"});
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("plot FAILED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gnuplot exited 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(word), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("(0 plots: 0 image files"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ + "/g/results.csv"));
+  EXPECT_TRUE(fs::exists(dir_ + "/g/report.html"));
 }
 
 TEST_F(ExploreCli, SameSweepGivesByteIdenticalResultsWhateverTheJobCount) {

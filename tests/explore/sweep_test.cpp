@@ -2,8 +2,12 @@
 // options dropped where a scheme ignores them, and errors that name the key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "lutc/explore/sweep.h"
 #include "lutc/model/error.h"
+#include "test_data.h"
 
 namespace lutc::explore {
 namespace {
@@ -127,6 +131,58 @@ TEST(Sweep, ErrorsNameFileAndKey) {
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find("bad.ini"), std::string::npos) << e.what();
+    }
+  }
+}
+
+
+// Relative paths in a sweep resolve beside the sweep file, whatever the
+// working directory; a copy whose neighbour is missing names both absolute
+// paths it tried and the folders they are relative to (exit class 4).
+TEST(Sweep, RelativePathsResolveBesideTheSweepFileAndAMissingOneNamesWhatWasTried) {
+  namespace fs = std::filesystem;
+  const fs::path root = lutc::testing::temp_dir();
+  const std::string lanes = std::to_string(8 * (1 + lutc::testing::fresh_seed() % 16));
+  fs::create_directories(root / "a" / "arch");
+  std::ofstream(root / "a" / "arch" / "small.ini") << "[core]\nlanes = " << lanes << "\n";
+  const std::string text = "[sweep]\nweights = synth:64x64\n[quant]\nscheme = int4.g128\n[arch]\nfile = arch/small.ini\n";
+  std::ofstream(root / "a" / "s.ini") << text;
+  fs::create_directories(root / "b");
+  std::ofstream(root / "b" / "s.ini") << text;
+  const fs::path was = fs::current_path();
+  fs::current_path(root);  // arch/small.ini is neither here nor beside b/s.ini
+  const Sweep s = load_sweep("a/s.ini");
+  EXPECT_EQ(std::to_string(s.archs.at(0).arch.lanes), lanes);
+  try {
+    load_sweep("b/s.ini");
+    ADD_FAILURE() << "a copy without its arch file loaded";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.code(), ExitCode::kIo) << m;
+    EXPECT_NE(m.find("[arch] file 'arch/small.ini'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'" + (root / "b" / "arch" / "small.ini").lexically_normal().string() + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("sweep file's folder '" + (root / "b").lexically_normal().string() + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'" + (root / "arch" / "small.ini").lexically_normal().string() + "' (relative to the working directory"),
+              std::string::npos) << m;
+  }
+  fs::current_path(was);
+}
+
+
+// A mistyped scheme, quant key or arch key names the closest known one.
+TEST(Sweep, MistypedNamesGetADidYouMean) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"[sweep]\nweights = synth:64x64\n[quant]\nscheme = int4.g182\n", "did you mean 'int4.g128'?"},
+      {"[sweep]\nweights = synth:64x64\n[quant]\npoint = scheme=xfp.v2 bitz=4\n", "did you mean 'bits'?"},
+      {"[sweep]\nweights = synth:64x64\n[quant]\nscheme = int4.g128\n[arch]\ncore.lane = 8\n",
+       "did you mean 'core.lanes'?"},
+  };
+  for (const auto& [text, needle] : bad) {
+    try {
+      parse_sweep(text, "typo.ini");
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   }
 }

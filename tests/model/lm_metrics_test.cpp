@@ -55,6 +55,19 @@ TEST(LmMetrics, NonFiniteMetricsAreGarbageUnderAnyGate) {
     m.top1 = bad;
     EXPECT_TRUE((GarbageRule{0.5, 0.5}.is_garbage(m)));
   }
+  // finite() (what lm-eval refuses on) looks at every score it prints.
+  std::mt19937_64 rng(testing::fresh_seed());
+  for (double LmMetrics::*field : {&LmMetrics::kl, &LmMetrics::kl_reverse, &LmMetrics::kl_max, &LmMetrics::top1,
+                                   &LmMetrics::ppl}) {
+    LmMetrics m;
+    m.kl = m.kl_reverse = m.kl_max = double(rng() % 1000) / 1000;
+    m.top1 = 0.5;
+    m.ppl = 1 + double(rng() % 100);
+    EXPECT_TRUE(m.finite());
+    m.*field = rng() % 2 ? std::nan("") : -double(INFINITY);
+    EXPECT_FALSE(m.finite());
+    EXPECT_TRUE((GarbageRule{0, 0}.is_garbage(m)));
+  }
 }
 
 }  // namespace

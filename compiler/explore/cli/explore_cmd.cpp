@@ -58,8 +58,19 @@ void print_summary(const explore::RunSummary& r, const std::string& out) {
   std::printf("explore: wrote %s/results.csv and %s/results.json\n", out.c_str(), out.c_str());
   if (!r.report.html.empty()) {
     if (!r.report.note.empty()) std::printf("explore: note: %s\n", r.report.note.c_str());
-    std::printf("explore: report %s (%zu plots)\n", r.report.html.c_str(), r.report.plots.size());
+    // Plots and files counted from what was written, not from what was tried.
+    std::printf("explore: report %s (%zu plots: %zu image files, SVG and PNG, in %s/plots)\n", r.report.html.c_str(),
+                r.report.plots.size(), r.report.images.size(), out.c_str());
+    for (const auto& f : r.report.failures) std::fprintf(stderr, "explore: plot FAILED %s\n", f.c_str());
   }
+}
+
+// Failed points are internal failures; a plot gnuplot could not write is an
+// I/O failure (the results and report.html are written, the run still fails).
+int exit_code(const explore::RunSummary& r) {
+  if (!r.complete) return int(ExitCode::kInternal);
+  if (!r.report.failures.empty()) return int(ExitCode::kIo);
+  return 0;
 }
 
 int run_explore(int argc, char** argv) {
@@ -95,7 +106,7 @@ int run_explore(int argc, char** argv) {
     const explore::RunSummary r = explore::merge_runs(merge, out);
     std::printf("explore: merged %zu folders, %zu points\n", merge.size(), r.owned);
     print_summary(r, out);
-    return 0;
+    return exit_code(r);
   }
   if (sweep_path.empty()) throw Error(ExitCode::kUsage, "a sweep file is required (or --merge DIR...)");
   if (engine != "sim" && engine != "rtl") throw Error(ExitCode::kUsage, "--engine must be sim or rtl");
@@ -137,7 +148,7 @@ int run_explore(int argc, char** argv) {
   const explore::RunSummary r = explore::run_sweep(s, o);
   if (progress) progress->finish();
   print_summary(r, out);
-  return r.complete ? 0 : int(ExitCode::kInternal);
+  return exit_code(r);
 }
 
 const RegisterCommand kRegister({"explore", "sweep quantization x arch configs: results.csv, Pareto front, plots, report",

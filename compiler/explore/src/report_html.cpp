@@ -45,7 +45,10 @@ std::string cell(const json& r, const char* k) { return escape(r.contains(k) ? c
 ReportFiles write_report(const std::string& out_dir, const std::string& sweep_name, const std::vector<json>& rows) {
   ReportFiles out;
   const fs::path plots = fs::path(out_dir) / "plots";
-  out.plots = render_plots(plots, rows, &out.note);
+  PlotFiles rendered = render_plots(plots, rows, &out.note);
+  out.plots = std::move(rendered.plots);
+  out.images = std::move(rendered.images);
+  out.failures = std::move(rendered.failures);
   size_t okc = 0, infeasible = 0, front = 0;
   for (const auto& r : rows) {
     okc += r.value("status", "") == "ok";
@@ -62,6 +65,9 @@ ReportFiles write_report(const std::string& out_dir, const std::string& sweep_na
     << front << " on the Pareto front (quality_db up, energy per token down, tokens/s up). Data: "
        "<a href=\"results.csv\">results.csv</a>, <a href=\"results.json\">results.json</a>; columns in docs/explore.md.</p>\n";
   if (!out.note.empty()) h << "<p><em>" << escape(out.note) << "</em></p>\n";
+  if (!out.failures.empty())
+    h << "<p><em>" << out.failures.size() << " plot image(s) failed to render; see the .gp.log files in "
+      << "<a href=\"plots/\">plots/</a>.</em></p>\n";
   const std::pair<const char*, const char*> figs[] = {
       {"rate_distortion", "Rate-distortion per scheme: effective bpw vs SQNR of the golden decode."},
       {"energy_vs_throughput", "Energy per token vs tokens/s for the model's decode step; colour is quality_db, rings mark the Pareto front."},

@@ -12,6 +12,7 @@
 
 #include "lutc/model/error.h"
 #include "lutc/model/layer.h"
+#include "lutc/model/suggest.h"
 #include "lutc/model/text_file.h"
 
 namespace lutc::explore {
@@ -77,11 +78,21 @@ std::string format_number(double v, bool integral) {
   throw Error(ExitCode::kUsage, "sweep '" + path + "': " + what);
 }
 
-std::string resolve_path(const std::string& sweep_path, const std::string& p) {
+// A relative path in a sweep names a file beside the sweep file, then one in
+// the working directory (docs/explore.md). When neither exists the error says
+// both absolute paths tried and their bases, so a sweep copied elsewhere
+// shows at once which folder it looked in.
+std::string resolve_path(const std::string& sweep_path, const std::string& key, const std::string& p) {
   if (p.rfind("synth:", 0) == 0 || fs::path(p).is_absolute()) return p;
-  const fs::path beside = fs::path(sweep_path).parent_path() / p;
-  if (fs::exists(beside)) return beside.lexically_normal().string();
-  return p;
+  const fs::path sweep_dir = fs::absolute(fs::path(sweep_path)).parent_path().lexically_normal();
+  const fs::path beside = (sweep_dir / p).lexically_normal();
+  if (fs::exists(beside)) return (fs::path(sweep_path).parent_path() / p).lexically_normal().string();
+  if (fs::exists(p)) return p;
+  const fs::path cwd = fs::current_path();
+  throw Error(ExitCode::kIo, "sweep '" + sweep_path + "': " + key + " '" + p + "' does not exist: tried '" +
+                                 beside.string() + "' (relative to the sweep file's folder '" + sweep_dir.string() +
+                                 "') and '" + (cwd / p).lexically_normal().string() +
+                                 "' (relative to the working directory '" + cwd.string() + "')");
 }
 
 ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pair<std::string, std::string>>& ov,
@@ -94,7 +105,12 @@ ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pa
   }
   for (const auto& [k, v] : ov) {
     auto it = kv.find(k);
-    if (it == kv.end()) throw Error(ExitCode::kUsage, origin + ": [arch] key '" + k + "' is not an arch key (docs/arch.md)");
+    if (it == kv.end()) {
+      std::vector<std::string> keys;
+      for (const auto& e : kv) keys.push_back(e.first);
+      throw Error(ExitCode::kUsage, origin + ": [arch] key '" + k + "' is not an arch key" + did_you_mean(k, keys) +
+                                        " (docs/arch.md)");
+    }
     it->second = v;
   }
   // Back to .ini text so that parse_arch validates every value as a file would.
@@ -149,7 +165,8 @@ QuantConfig make_quant(const std::map<std::string, std::string>& given, const st
   const std::string scheme = it->second;
   Scheme s;
   if (scheme != "xfp" && !parse_scheme(scheme, &s))
-    fail(path, "[quant] scheme '" + scheme + "' is unknown; one of: xfp, " + scheme_names());
+    fail(path, "[quant] scheme '" + scheme + "' is unknown" + did_you_mean(scheme, scheme_option_names()) +
+                       "; one of: xfp, " + scheme_names());
   QuantConfig q;
   for (const char* key : kQuantKeys) {
     auto v = given.find(key);
@@ -167,7 +184,9 @@ QuantConfig parse_point_line(const std::string& line, const std::string& path) {
     const size_t eq = tok.find('=');
     if (eq == std::string::npos) fail(path, "[quant] point '" + line + "': '" + tok + "' is not key=value");
     const std::string k = tok.substr(0, eq);
-    if (!is_quant_key(k)) fail(path, "[quant] point '" + line + "': unknown key '" + k + "'");
+    if (!is_quant_key(k))
+      fail(path, "[quant] point '" + line + "': unknown key '" + k + "'" +
+                     did_you_mean(k, std::vector<std::string>(std::begin(kQuantKeys), std::end(kQuantKeys))));
     given[k] = tok.substr(eq + 1);
   }
   return make_quant(given, path);
@@ -307,7 +326,7 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   if (combine != "cartesian" && combine != "listed") fail(path, "[sweep] combine must be cartesian or listed");
   if (s.name.empty()) s.name = fs::path(path).stem().string();
   const std::string weights_as_written = s.weights;
-  s.weights = resolve_path(path, s.weights);
+  s.weights = resolve_path(path, "[sweep] weights", s.weights);
 
   // Quantization axis: listed points first, then the product of the axes.
   std::set<std::string> quant_seen;
@@ -352,7 +371,7 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   for (const auto& file : arch_files) {
     ArchConfig base = default_arch();
     base.name = "default";
-    if (!file.empty()) base = load_arch(resolve_path(path, file));
+    if (!file.empty()) base = load_arch(resolve_path(path, "[arch] file", file));
     for (const auto& combo : combos) {
       ArchPoint p;
       std::vector<std::pair<std::string, std::string>> ov;

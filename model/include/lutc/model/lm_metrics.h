@@ -42,6 +42,14 @@ struct LmMetrics {
   uint32_t greedy_match_min = 0;
   double distinct2 = 0;       // unique bigrams / bigrams in q's own greedy continuations
   double repeat4 = 0;         // 4-grams already seen earlier in the same continuation / 4-grams
+
+  // Every score is a number (not NaN, not inf). A weight that overflows float
+  // arithmetic (FLT_MAX is finite) makes them NaN, and NaN passes any gate
+  // written as a comparison, so every consumer asks this first.
+  bool finite() const {
+    return std::isfinite(kl) && std::isfinite(kl_reverse) && std::isfinite(kl_max) && std::isfinite(top1) &&
+           std::isfinite(ppl);
+  }
 };
 
 LmMetrics evaluate_lm(const LlamaModel& q, const LmReference& ref);
@@ -59,7 +67,7 @@ struct GarbageRule {
   // A non-finite KL or agreement (e.g. from a FLT_MAX weight) is garbage:
   // written as a negated test, NaN compares false and would pass.
   bool is_garbage(const LmMetrics& m) const {
-    if (!std::isfinite(m.kl) || !std::isfinite(m.top1)) return true;
+    if (!m.finite()) return true;
     return (kl_max > 0 && m.kl > kl_max) || (top1_min > 0 && m.top1 < top1_min);
   }
 };

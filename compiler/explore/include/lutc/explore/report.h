@@ -10,9 +10,11 @@
 namespace lutc::explore {
 
 struct ReportFiles {
-  std::string html;              // out/report.html
-  std::vector<std::string> plots;  // rendered images
-  std::string note;              // why something was not rendered (no gnuplot, no ok points)
+  std::string html;                   // out/report.html
+  std::vector<std::string> plots;     // plots rendered (each as SVG and PNG)
+  std::vector<std::string> images;    // the image files written, plots x formats
+  std::vector<std::string> failures;  // gnuplot runs that failed: the run reports them and fails
+  std::string note;                   // why something was not rendered (no gnuplot, no ok points)
 };
 
 // Rows must already carry "point" and "pareto".
