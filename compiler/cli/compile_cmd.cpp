@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/compiler/compile_layer.h"
+#include "lutc/compiler/compile_manifest.h"
 #include "lutc/compiler/listing.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/atomic_file.h"
@@ -46,7 +47,8 @@ int run_compile(int argc, char** argv) {
                           "SRAMs with double buffering, DRAM segments and the instruction stream. Prints\n"
                           "per layer the tiling, the program size and the error HIF adds (max |dW| and\n"
                           "the SQNR of W_hif against the golden decode; 'lossless' when none).\n"
-                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp.\n"
+                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp and\n"
+                          "-o/compile.json (the layers in .xfp order and the arch's name, which lutc sim reads).\n"
                           "Layers are read, compiled and written one at a time; kept tensors and aliases\n"
                           "are skipped.\n"
                           "--json prints the table's rows as {\"arch\", \"layers\": [...], \"skipped\",\n"
@@ -74,6 +76,11 @@ int run_compile(int argc, char** argv) {
                                                 : "'" + in + "' has no layer named '" + only + "'");
   const bool to_dir = layers.size() > 1;
   if (to_dir) std::filesystem::create_directories(out);
+  // The manifest beside the programs: the .xfp's layer order and the arch's
+  // name, which the programs themselves do not carry (the embedded arch is its
+  // canonical keys only); `lutc sim DIR` runs the layers in this order.
+  nlohmann::json manifest = {{"source", in}, {"arch", arch.name}, {"arch_file", arch_path},
+                             {"layers", nlohmann::json::array()}};
   std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err",
               "hif_sqnr", "ms");
   for (size_t i : layers) {
@@ -84,6 +91,7 @@ int run_compile(int argc, char** argv) {
     const Program p = compile_layer(*l, arch, &rep);
     const std::string path = to_dir ? (std::filesystem::path(out) / (file_stem(l->name) + ".lutp")).string() : out;
     write_lutp(path, p);
+    manifest["layers"].push_back({{"name", l->name}, {"file", std::filesystem::path(path).filename().string()}});
     files.push_back(path);
     if (listing) {
       files.push_back(path + ".lst");
@@ -108,6 +116,11 @@ int run_compile(int argc, char** argv) {
                            {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db)
                                                ? nlohmann::json(nullptr) : nlohmann::json(rep.hif.sqnr_db)},
                            {"ms", ms}});
+  }
+  if (to_dir) {
+    const std::string manifest_path = (std::filesystem::path(out) / kCompileManifest).string();
+    write_json_file(manifest_path, manifest);
+    files.push_back(manifest_path);
   }
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);

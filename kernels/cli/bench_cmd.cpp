@@ -161,7 +161,8 @@ nlohmann::json bench_layer(const QuantizedLayer& l, const Options& o) {
       j["rows"] = l.rows;
       j["cols"] = l.cols;
       j["bits"] = l.bits;
-      j["stream_bpw"] = 8.0 * double(bytes) / double(l.elements());
+      j["bpw"] = effective_bpw(l);  // every stored bit, as info and quantize report it
+      j["stream_bpw"] = 8.0 * double(bytes) / double(l.elements());  // what the kernel reads
       j["packed_memory_bytes"] = first.memory_bytes();
       j["path"] = kernels::path_name(path);
       j["isa"] = kernels::isa_name(o.isa);
@@ -196,7 +197,7 @@ void print_table(const nlohmann::json& rows) {
   for (const auto& j : rows)
     std::printf("%-28s %-9s %5.2f %-5s %3u %5u %10.3f %11.2f %8.2f %9.2f %6.1f%% %8.2f\n",
                 j["layer"].get<std::string>().substr(0, 28).c_str(), j["scheme"].get<std::string>().c_str(),
-                j["stream_bpw"].get<double>(), j["path"].get<std::string>().c_str(), j["threads"].get<unsigned>(),
+                j["bpw"].get<double>(), j["path"].get<std::string>().c_str(), j["threads"].get<unsigned>(),
                 j["batch"].get<unsigned>(), 1e3 * j["time_s"].get<double>(), j["weights_per_s"].get<double>() / 1e9,
                 j["gb_per_s"].get<double>(), j["read_bw_gb_per_s"].get<double>(), j["pct_of_read_bw"].get<double>(),
                 j["speedup_vs_eigen_fp32"].get<double>());

@@ -21,12 +21,14 @@ int run_eval(int argc, char** argv) {
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
       "ref", po::value(&ref)->required(), "original weights (the quantize input spec)")(
-      "floor", po::value(&floor)->default_value(0), "also count rows below this cosine floor")(
+      "floor", po::value(&floor), "count rows below this cosine floor (default: the floor the quantizer recorded in each layer; none for fixed-width XFP, SOP, baselines)")(
       "json", po::bool_switch(&json), "print JSON instead of a table");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, "usage: lutc eval X.xfp --ref IN [--floor F] [--json]\n\nDecodes every layer and compares it with the tensor of the same name in IN.",
+  if (!parse_command_line(argc, argv, "usage: lutc eval X.xfp --ref IN [--floor F] [--json]\n\nDecodes every layer and compares it with the tensor of the same name in IN.\n"
+                          "Each row's floor is --floor, else the floor the quantizer recorded in the layer; a layer with neither "
+                          "shows no floor (JSON: \"floor\": null, \"floor_met\": null).",
                           opts, pos, vm))
     return 0;
   check_range("floor", floor, 0.0, 1.0);
@@ -44,7 +46,8 @@ int run_eval(int argc, char** argv) {
     std::vector<float> w_hat(w.size());
     golden_decode(l, w_hat.data());
     LayerReport r = describe_layer(l);
-    add_quality(r, w.data(), w_hat.data(), floor);
+    // Measured against --floor, else against the floor the layer was quantized for.
+    add_quality(r, w.data(), w_hat.data(), vm.count("floor") ? floor : recorded_floor(l));
     rows.push_back(r);
   }
   const ReportTotals t = total_of(rows, 8 * file_header_bytes(f));

@@ -18,6 +18,8 @@ const char* kUsage =
     "Starts at the operator's floors and, while the quantized model plus the measured peak working\n"
     "set of quantize-on-load (one tensor at a time) exceeds the budget, relaxes the lazy floor\n"
     "(routed experts), then the strict floor, down the documented ladder, bisecting the last step.\n"
+    "When the start already fits but is garbage, it raises the strict floor, then the lazy one, up\n"
+    "the ladder while the model still fits (bisecting at the first miss), so the budget buys quality.\n"
     "Every candidate runs the generation bench (lutc lm-eval's metrics); a candidate whose\n"
     "KL(p_fp32 || p_q) exceeds --kl-max (default 0.1 nats), or whose top-1 agreement is below\n"
     "--top1-min, is garbage. The chosen point is the fitting, sensible candidate with the most\n"

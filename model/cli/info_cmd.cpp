@@ -74,7 +74,8 @@ int run_info(int argc, char** argv) {
                           "usage: lutc info FILE [--json] [--no-verify]\n\nLists the records of an .xfp container from its "
                           "index. Every record is then read once, one at a time, to check its CRCs and contents "
                           "(memory holds one record; --no-verify skips this). Per layer: role, shape, scheme, "
-                          "bits, outliers, stored bits and effective bpw (header, index and aliases amortized); kept tensors (dtype, shape, bytes) "
+                          "bits, outliers, stored bits and effective bpw (header, index and aliases amortized), and the floor and worst-row cosine "
+                          "the quantizer recorded (not with --no-verify); kept tensors (dtype, shape, bytes) "
                           "and aliases (name -> target) after the table.\n"
                           "For a weight file (safetensors, GGUF, llama2.c, a Hugging Face folder) lists its metadata and tensors: name, type,\n"
                           "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
@@ -90,9 +91,12 @@ int run_info(int argc, char** argv) {
     if (e.kind == XfpRecordKind::kAlias) aliases.push_back(&e);
   }
   if (!no_verify) {
+    // Verifying reads every record anyway: a layer's recorded floor and
+    // cos_min (its params) come with it.
+    size_t layer = 0;
     for (size_t i = 0; i < r.records().size(); ++i) {
       switch (r.records()[i].kind) {
-        case XfpRecordKind::kLayer: r.read_layer(i); break;
+        case XfpRecordKind::kLayer: add_recorded_facts(rows[layer++], r.read_layer(i)); break;
         case XfpRecordKind::kKept: r.read_kept(i); break;
         case XfpRecordKind::kAlias: r.read_alias(i); break;
       }
@@ -117,6 +121,12 @@ int run_info(int argc, char** argv) {
               kept.size(), aliases.size(), unsigned(r.version()));
   for (const auto& [k, v] : r.metadata()) std::printf("  %s = %s\n", k.c_str(), v.c_str());
   print_report_table(stdout, rows, t);
+  if (!rows.empty())
+    std::printf("%s\n", no_verify ? "(-: --no-verify reads no record, so nothing the quantizer recorded is shown; "
+                                     "SQNR and cos need the original weights: lutc eval FILE --ref WEIGHTS)"
+                                   : "(cos min and floor: as the quantizer recorded them, - where it recorded none "
+                                     "(fixed-width XFP, SOP, baselines); SQNR and cos mean need the original weights: "
+                                     "lutc eval FILE --ref WEIGHTS)");
   if (!kept.empty()) std::printf("kept tensors (source precision, not LUT-decoded):\n");
   for (const auto* e : kept)
     std::printf("  %-40s %-5s %-16s %llu bytes stored\n", e->name.c_str(), dtype_name(e->dtype),

@@ -1,4 +1,4 @@
-// The floor ladder the H-Process relaxes along (docs/hprocess.md). Steps are
+// The floor ladder the H-Process relaxes (and raises) along (docs/hprocess.md). Steps are
 // roughly even in -log10(1 - floor), the "number of nines", because that is
 // the scale on which the stored bits of a row grow about linearly.
 #include <algorithm>
@@ -16,6 +16,13 @@ double next_lower_floor(double f, double lowest) {
   for (double v : kLadder)
     if (v < f - 1e-12) return v >= lowest ? v : (lowest < f ? lowest : f);
   return lowest < f ? lowest : f;
+}
+
+double next_higher_floor(double f) {
+  double up = f;
+  for (double v : kLadder)
+    if (v > f + 1e-12) up = v;  // the ladder descends: the last one above f is the nearest
+  return up;
 }
 
 double floor_midpoint(double a, double b) {

@@ -1,6 +1,7 @@
 // The H-Process search (docs/hprocess.md "Search"): relax lazy, then strict,
-// along the ladder until the model fits; bisect the last step; choose the
-// fitting candidate with the most bytes (highest floors) that is not garbage.
+// along the ladder until the model fits; bisect the last step. A start that
+// fits but is garbage raises strict, then lazy, while the model fits. Choose
+// the fitting candidate with the most bytes (highest floors) that is not garbage.
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -44,23 +45,47 @@ HprocessResult Hprocess::run(const HprocessLog& log) {
     }
   };
 
-  if (has_lazy) {
-    double prev = l;
-    while (!stop_here(last) && l > opt_.lazy_min) {
-      prev = l;
-      l = next_lower_floor(l, opt_.lazy_min);
-      last = eval(s, l, "relax-lazy");
+  // Raise one floor up the ladder while the model fits, bisecting between the
+  // last fit and the first miss; returns false when it missed (the budget is
+  // used up), true when it reached the ladder's top (or `cap`) still fitting.
+  auto climb = [&](bool lazy, double cap) {
+    double& f = lazy ? l : s;
+    for (;;) {
+      const double up = std::min(next_higher_floor(f), cap);
+      if (up <= f) return true;
+      const HprocessPoint& p = lazy ? eval(s, up, "raise-lazy") : eval(up, l, "raise-strict");
+      if (!p.fits) {
+        bisect(lazy, up, f);
+        return false;
+      }
+      f = up;
     }
-    if (last.fits && prev != l) bisect(true, prev, l);
+  };
+
+  if (last.fits && last.garbage) {
+    // The operator's floors fit but generate garbage: spend the rest of the
+    // budget on quality. Strict first (it was relaxed last on the way down),
+    // then lazy up to strict.
+    if (climb(false, 1.0) && has_lazy) climb(true, s);
+  } else {
+    if (has_lazy) {
+      double prev = l;
+      while (!stop_here(last) && l > opt_.lazy_min) {
+        prev = l;
+        l = next_lower_floor(l, opt_.lazy_min);
+        last = eval(s, l, "relax-lazy");
+      }
+      if (last.fits && prev != l) bisect(true, prev, l);
+    }
+    double prev = s;
+    while (!stop_here(last) && s > opt_.floor_min) {
+      prev = s;
+      s = next_lower_floor(s, opt_.floor_min);
+      l = std::min(l, s);
+      last = eval(s, l, "relax-strict");
+    }
+    if (last.fits && prev != s && r.trajectory.back().step == std::string("relax-strict")) bisect(false, prev, s);
   }
-  double prev = s;
-  while (!stop_here(last) && s > opt_.floor_min) {
-    prev = s;
-    s = next_lower_floor(s, opt_.floor_min);
-    l = std::min(l, s);
-    last = eval(s, l, "relax-strict");
-  }
-  if (last.fits && prev != s && r.trajectory.back().step == std::string("relax-strict")) bisect(false, prev, s);
 
   for (size_t i = 0; i < r.trajectory.size(); ++i) {
     const HprocessPoint& p = r.trajectory[i];

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <string>
 
 #include "lutc/model/golden.h"
 #include "lutc/model/xfp_file.h"
@@ -36,6 +38,33 @@ LayerReport describe_layer(const QuantizedLayer& layer) {
 
 LayerReport describe_record(const XfpRecordInfo& e) {
   return stored_facts(e.name, e.role, e.rows, e.cols, e.scheme, e.bits, e.group, e.outliers, e.stored_bits());
+}
+
+double recorded_floor(const QuantizedLayer& l) {
+  // Only a floor search ("auto") aims at the floor; a fixed width records the
+  // option's value without having tried to reach it.
+  const auto search = l.params.find("search");
+  const auto floor = l.params.find("floor");
+  if (search == l.params.end() || search->second != "auto" || floor == l.params.end()) return 0;
+  try {
+    return std::stod(floor->second);
+  } catch (const std::exception&) {
+    return 0;  // free-form provenance: unparsable means not recorded
+  }
+}
+
+void add_recorded_facts(LayerReport& r, const QuantizedLayer& l) {
+  r.has_recorded = true;
+  r.floor = recorded_floor(l);
+  const auto met = l.params.find("floor_met");
+  r.floor_met = met == l.params.end() || met->second != "0";
+  const auto cos = l.params.find("cos_min");
+  if (cos != l.params.end()) {
+    try {
+      r.recorded_cos_min = std::stod(cos->second);
+    } catch (const std::exception&) {
+    }
+  }
 }
 
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor) {
@@ -99,7 +128,20 @@ void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
     std::fprintf(out, "%-*s %-13s %-11s %-9s %4u %8.3f %7.3f", int(wname), name.c_str(), r.role.c_str(),
                  shape_of(r).c_str(), r.scheme.c_str(), r.bits,
                  100.0 * double(r.outliers) / (double(r.rows) * r.cols), r.bpw);
-    if (r.has_quality) {
+    if (!r.has_quality) {
+      // No reference: SQNR and cos mean are unknown; cos min and the floor
+      // are what the quantizer recorded, when it did.
+      std::fprintf(out, " %8s", "-");
+      if (std::isfinite(r.recorded_cos_min))
+        std::fprintf(out, " %9.5f", r.recorded_cos_min);
+      else
+        std::fprintf(out, " %9s", "-");
+      std::fprintf(out, " %9s", "-");
+      if (r.floor > 0)
+        std::fprintf(out, " %.4f %s", r.floor, r.floor_met ? "met" : "MISSED");
+      else
+        std::fprintf(out, " -");
+    } else {
       std::fprintf(out, " %8.2f %9.5f %9.5f", r.quality.sqnr_db, r.quality.cos_min, r.quality.cos_mean);
       if (r.floor > 0) {
         std::fprintf(out, " %.4f %s", r.floor, r.floor_met ? "met" : "MISSED");
@@ -135,9 +177,14 @@ nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTot
       j["live_rows"] = r.quality.live_rows;
       j["dead_rows"] = r.quality.dead_rows;
       j["tiny_rows"] = r.quality.tiny_rows;
-      j["floor"] = r.floor;
-      j["floor_met"] = r.floor_met;
+      // null: no floor applied (none given, none recorded), nothing to meet.
+      j["floor"] = r.floor > 0 ? nlohmann::json(r.floor) : nlohmann::json(nullptr);
+      j["floor_met"] = r.floor > 0 ? nlohmann::json(r.floor_met) : nlohmann::json(nullptr);
       j["rows_below_floor"] = r.quality.rows_below_floor;
+    } else if (r.has_recorded) {
+      j["recorded"] = {{"floor", r.floor > 0 ? nlohmann::json(r.floor) : nlohmann::json(nullptr)},
+                       {"floor_met", r.floor > 0 ? nlohmann::json(r.floor_met) : nlohmann::json(nullptr)},
+                       {"cos_min", finite(r.recorded_cos_min)}};
     }
     layers.push_back(std::move(j));
   }

@@ -6,6 +6,7 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/compiler/compile_manifest.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/npy.h"
@@ -27,7 +28,9 @@ const char kUsage[] =
     "  One program with --x: a functional run; y (-o) is bit-identical to `lutc gemv` and `lutc run`.\n"
     "  Without --x: a timing-only run (the same cycles and actions; no arithmetic), --batch vectors.\n"
     "  Several programs or a directory of .lutp files: one decode step, layer after layer, with a\n"
-    "  per-layer table and the summed report (a \"layers\" array holds each layer's report).\n\n"
+    "  per-layer table and the summed report (a \"layers\" array holds each layer's report). A\n"
+    "  directory's programs run in the .xfp's layer order (its compile.json, from lutc compile), which\n"
+    "  also names the arch; --arch names it too.\n\n"
     "  --report writes the stats schema (docs/stats.md), the keys the RTL harness emits too.\n"
     "  --trace writes Chrome/Perfetto trace-event JSON: a track per unit, a slice per tile phase\n"
     "  (open it in ui.perfetto.dev or chrome://tracing).\n"
@@ -36,6 +39,9 @@ const char kUsage[] =
     "  DRAM requests: --dram-burst bytes each, --dram-outstanding in flight (not in the arch .ini).\n"
     "  --json prints the --report document on stdout, with \"files_written\"; the table goes to stderr.";
 
+// The programs to run, in order. A directory's programs run in the order
+// `lutc compile` wrote them (its compile.json: the .xfp's layer order), then
+// any others it holds by name; without a manifest, by name.
 std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
   std::vector<std::string> out;
   for (const std::string& in : inputs) {
@@ -48,9 +54,35 @@ std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
       if (e.is_regular_file() && e.path().extension() == ".lutp") found.push_back(e.path().string());
     if (found.empty()) throw Error(ExitCode::kBadInput, "directory '" + in + "' holds no .lutp files");
     std::sort(found.begin(), found.end());
+    if (const auto m = read_compile_manifest(in)) {
+      std::vector<std::string> ordered;
+      for (const std::string& f : m->files) {
+        const std::string path = (fs::path(in) / f).string();
+        auto it = std::find(found.begin(), found.end(), path);
+        if (it == found.end())
+          throw Error(ExitCode::kBadInput, "directory '" + in + "': " + kCompileManifest + " lists '" + f +
+                                               "', which is not there (compile again)");
+        ordered.push_back(path);
+        found.erase(it);
+      }
+      found.insert(found.begin(), ordered.begin(), ordered.end());
+    }
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
+}
+
+// The arch's name for the report: --arch's file, else the compile manifest
+// beside the first program (when it lists it), else its hash.
+std::string arch_name(const std::string& arch_path, const std::string& first_program, const ArchConfig& embedded) {
+  if (!arch_path.empty()) return fs::path(arch_path).stem().string();
+  const fs::path p(first_program);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  if (const auto m = read_compile_manifest(dir))
+    if (std::find(m->files.begin(), m->files.end(), p.filename().string()) != m->files.end()) return m->arch;
+  char hex[40];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)arch_hash(embedded));
+  return std::string("arch ") + hex + " (name unknown: give --arch A.ini)";
 }
 
 int run_sim(int argc, char** argv) {
@@ -87,7 +119,8 @@ int run_sim(int argc, char** argv) {
     throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
   auto first = std::make_shared<const Program>(arch_path.empty() ? read_lutp(paths[0])
                                                                   : read_lutp(paths[0], load_arch(arch_path)));
-  const ArchConfig arch = first->arch;
+  ArchConfig arch = first->arch;
+  arch.name = arch_name(arch_path, paths[0], first->arch);
 
   sim::SimJob job;
   job.arch = arch;

@@ -200,5 +200,67 @@ TEST(CliKernelCheck, EverySchemeIsBitIdenticalOnEveryIsaLevel) {
   }
 }
 
+// info fills the cos min and floor columns from what the quantizer recorded;
+// eval measures against the layer's real floor; a floor-less scheme reports
+// null, not "floor": 0 and "floor_met": true.
+TEST(CliQualityColumns, InfoShowsRecordedFloorsAndEvalReportsTheRealFloor) {
+  const std::string in = shared_data("stories260K/stories260K.safetensors");
+  if (!require_file(in)) return;
+  const std::string dir = temp_dir();
+  const std::string xfp = dir + "/s.xfp", report = dir + "/r.json", base = dir + "/b.xfp";
+  ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "xfp.v2", "--floor-strict", "0.99", "--floor-lazy", "0.98", "-o",
+                      xfp, "--report", report, "--quiet"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "int4.g128", "-o", base, "--quiet"}).exit_code, 0);
+  const nlohmann::json rep = parse_json_file(report);
+
+  RunResult r = run_lutc({"info", xfp, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), rep["layers"].size());
+  for (size_t i = 0; i < j["layers"].size(); ++i) {
+    const auto& rec = j["layers"][i].at("recorded");
+    const auto& q = rep["layers"][i];
+    ASSERT_TRUE(rec.at("floor").is_number()) << j["layers"][i].dump();
+    EXPECT_NEAR(rec["floor"].get<double>(), q["floor"].get<double>(), 1e-9) << q["name"];
+    EXPECT_EQ(rec.at("floor_met"), q["floor_met"]) << q["name"];
+    EXPECT_NEAR(rec.at("cos_min").get<double>(), q["cos_min"].get<double>(), 1e-5) << q["name"];
+  }
+  r = run_lutc({"info", xfp});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t met = 0;
+  for (size_t at = r.out.find(" met\n"); at != std::string::npos; at = r.out.find(" met\n", at + 1)) ++met;
+  EXPECT_EQ(met, rep["layers"].size()) << r.out;
+  EXPECT_NE(r.out.find("lutc eval"), std::string::npos) << "the footnote says where SQNR comes from";
+
+  r = run_lutc({"eval", xfp, "--ref", in, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (size_t i = 0; i < j["layers"].size(); ++i) {
+    EXPECT_NEAR(j["layers"][i].at("floor").get<double>(), rep["layers"][i]["floor"].get<double>(), 1e-9);
+    EXPECT_TRUE(j["layers"][i].at("floor_met").get<bool>());
+  }
+
+  // int4.g128 has no floor: null in eval and in info's record, never 0 / true.
+  r = run_lutc({"eval", base, "--ref", in, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (const auto& l : j["layers"]) {
+    EXPECT_TRUE(l.at("floor").is_null()) << l.dump();
+    EXPECT_TRUE(l.at("floor_met").is_null()) << l.dump();
+  }
+  r = run_lutc({"info", base, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (const auto& l : j["layers"]) EXPECT_TRUE(l.at("recorded").at("floor").is_null());
+  // An explicit --floor is the floor, for any scheme.
+  r = run_lutc({"eval", base, "--ref", in, "--floor", "0.5", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (const auto& l : j["layers"]) {
+    EXPECT_EQ(l.at("floor").get<double>(), 0.5);
+    EXPECT_TRUE(l.at("floor_met").is_boolean());
+  }
+}
+
 }  // namespace
 }  // namespace lutc::testing

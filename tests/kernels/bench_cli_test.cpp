@@ -3,7 +3,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <map>
+#include <random>
 #include <set>
+
+#include "lutc/model/xfp_file.h"
+#include "kernel_schemes.h"
+#include "test_data.h"
 
 #include "run_lutc.h"
 
@@ -55,6 +62,45 @@ TEST(BenchCli, BadFlagsAreUsageErrors) {
 TEST(BenchCli, MissingXfpIsAnIoOrInputError) {
   const RunResult r = run_lutc({"bench", "--cpu", "/nonexistent/file.xfp"});
   EXPECT_TRUE(r.exit_code == 3 || r.exit_code == 4) << r.exit_code << " " << r.err;
+}
+
+// bench's bpw is the effective bpw info reports for the same layer: every
+// stored bit of its record (DESIGN.md), not the kernel's packed stream.
+TEST(BenchCli, BpwEqualsInfosForEveryLayer) {
+  std::mt19937_64 rng(fresh_seed());
+  XfpFile f;
+  for (Scheme s : kKernelSchemes) {
+    SampleOptions o;
+    o.rows = 8 + uint32_t(rng() % 56);
+    o.cols = 128 + uint32_t(rng() % 200);
+    QuantizedLayer l = s == Scheme::kSop ? random_sop_layer(rng, o) : random_layer(s, rng, o);
+    l.name = std::string("layer.") + scheme_name(s);
+    f.layers.push_back(std::move(l));
+  }
+  const std::string path = temp_dir() + "/r.xfp";
+  write_xfp(path, f);
+  RunResult r = run_lutc({"info", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, double> info_bpw;
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  for (const auto& l : info.at("layers")) info_bpw[l.at("name").get<std::string>()] = l.at("bpw").get<double>();
+  r = run_lutc({"bench", "--cpu", path, "--threads", "1", "--copies", "1", "--repeat", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> seen;
+  for (const auto& e : nlohmann::json::parse(r.out)) {
+    const std::string name = e.at("layer");
+    ASSERT_TRUE(info_bpw.count(name)) << name << " is not a layer info lists";
+    EXPECT_EQ(e.at("bpw").get<double>(), info_bpw[name]) << name;
+    seen.insert(name);
+  }
+  EXPECT_EQ(seen.size(), f.layers.size());
+  r = run_lutc({"bench", "--cpu", path, "--threads", "1", "--copies", "1", "--repeat", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [name, bpw] : info_bpw) {
+    char cell[32];
+    std::snprintf(cell, sizeof cell, "%5.2f", bpw);
+    EXPECT_NE(r.out.find(cell), std::string::npos) << name << " " << cell << "\n" << r.out;
+  }
 }
 
 }  // namespace

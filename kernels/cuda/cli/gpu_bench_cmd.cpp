@@ -80,6 +80,7 @@ int run_gpu_bench(int argc, char** argv) {
     const kc::GpuBenchResult b = kc::gpu_bench(p, batch, act, repeat);
     const double gbps = double(b.streamed_bytes) / b.kernel_s / 1e9;
     nlohmann::json j = {{"layer", l.name}, {"scheme", scheme_name(l.scheme)}, {"rows", l.rows}, {"cols", l.cols},
+                        {"bpw", effective_bpw(l)},  // every stored bit, as info and quantize report it
                         {"stream_bpw", 8.0 * double(b.streamed_bytes) / double(l.elements())},
                         {"batch", batch}, {"act", kc::act_type_name(act)}, {"copies", b.copies},
                         {"time_s", b.kernel_s}, {"gb_per_s", gbps}, {"copy_gb_per_s", b.copy_gbps},
@@ -87,7 +88,7 @@ int run_gpu_bench(int argc, char** argv) {
                         {"speedup_vs_cublas_fp16", b.cublas_s / b.kernel_s}, {"device", device}};
     if (!json)
       std::printf("%-28s %-9s %5.2f %5u %-4s %9.2f %8.1f %9.1f %6.1f%% %10.2f %8.2f\n", l.name.substr(0, 28).c_str(),
-                  scheme_name(l.scheme), j["stream_bpw"].get<double>(), batch, kc::act_type_name(act), 1e6 * b.kernel_s,
+                  scheme_name(l.scheme), j["bpw"].get<double>(), batch, kc::act_type_name(act), 1e6 * b.kernel_s,
                   gbps, b.copy_gbps, j["pct_of_copy_bw"].get<double>(), 1e6 * b.cublas_s, b.cublas_s / b.kernel_s);
     all.push_back(std::move(j));
   }

@@ -134,7 +134,7 @@ def quantize(
             items = [("weight", as_float32(weights, "matrix 'weight'"))]
         q = _lutc._quantize_arrays(source or "arrays", items, settings)
     if fail_on_floor and q.report["total"].get("floors_missed"):
-        missed = [r["name"] for r in q.report["layers"] if not r.get("floor_met", True)]
+        missed = [r["name"] for r in q.report["layers"] if r.get("floor_met") is False]  # null: no floor
         raise QualityError(f"{len(missed)} layer(s) missed their cosine floor: {', '.join(missed[:10])}", 5)
     return q
 

@@ -3,9 +3,10 @@
 // just fits a memory budget and still generates sensibly. It starts at the
 // operator's cosine floors, relaxes them (lazy first, then strict, down a
 // documented ladder, bisecting at the edge) while the quantized model plus the
-// measured peak working set of quantize-on-load exceeds the budget, runs the
-// generation bench at every candidate and stops at the tightest-fitting
-// candidate on the sensible side of the garbage boundary.
+// measured peak working set of quantize-on-load exceeds the budget; when the
+// start already fits but generates garbage it raises them instead, while the
+// model still fits. It runs the generation bench at every candidate and stops
+// at the tightest-fitting candidate on the sensible side of the garbage boundary.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,7 +54,8 @@ struct CachedLayer {
 };
 
 struct HprocessPoint {
-  std::string step;  // start | relax-lazy | relax-strict | bisect-lazy | bisect-strict
+  // start | relax-lazy | relax-strict | raise-strict | raise-lazy | bisect-lazy | bisect-strict
+  std::string step;
   double floor_strict = 0, floor_lazy = 0;
   uint64_t model_bytes = 0;      // quantized layers + .xfp header + unquantized tensors (fp32)
   uint64_t peak_transient = 0;   // largest per-tensor working set of quantize-on-load
@@ -145,6 +147,8 @@ class HeapPeakMeter {
 // The relaxation ladder (docs/hprocess.md): the largest ladder floor strictly
 // below f, or `lowest` when none is above it.
 double next_lower_floor(double f, double lowest);
+// The smallest ladder floor strictly above f, or f itself above the ladder's top.
+double next_higher_floor(double f);
 // Midpoint of two floors in the -log10(1 - f) scale, rounded to 6 decimals.
 double floor_midpoint(double a, double b);
 

@@ -3,6 +3,7 @@
 // and how well it reconstructs. Printed as a table and written as JSON with the
 // same keys, documented in docs/reports.md.
 #include <cstdint>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -28,14 +29,24 @@ struct LayerReport {
   double bpw = 0;
   bool has_quality = false;  // false for `info` (no reference to compare against)
   QualityStats quality;
-  double floor = 0;          // 0: no floor applied
+  double floor = 0;          // 0: no floor applied (JSON null)
   bool floor_met = true;
+  // What the quantizer recorded in the layer (its params), shown where no
+  // reference is at hand (`info`): the floor it searched for and whether it
+  // met it, and the worst row's cosine. recorded_cos_min is NaN when absent.
+  bool has_recorded = false;
+  double recorded_cos_min = std::nan("");
 };
 
 // Stored facts of a layer (no quality).
 LayerReport describe_layer(const QuantizedLayer& layer);
 // The same from an .xfp index entry alone (the layer is not read).
 LayerReport describe_record(const XfpRecordInfo& entry);
+// The floor the quantizer searched for, from the layer's params: 0 when it
+// applied none (fixed-width XFP, SOP, the baselines).
+double recorded_floor(const QuantizedLayer& layer);
+// Fills the recorded floor, floor_met and cos_min from the layer's params.
+void add_recorded_facts(LayerReport& r, const QuantizedLayer& layer);
 // Adds quality from the original weights and the golden decode.
 void add_quality(LayerReport& r, const float* w, const float* w_hat, double floor);
 // The same from the layer itself: golden-decodes a few rows at a time into a
