@@ -33,7 +33,7 @@ int run_gemv(int argc, char** argv) {
                           "HIF-rounded ones the arch's LUTs hold (identical to the golden decode when lossless).",
                           opts, pos, vm))
     return 0;
-  refuse_output_over_input(out, "-o", {in, xpath, arch_path});
+  check_output_file(out, "-o", {in, xpath, arch_path});
   const XfpFile f = read_xfp(in);
   const QuantizedLayer* layer = nullptr;
   for (const auto& l : f.layers)

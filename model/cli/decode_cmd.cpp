@@ -42,7 +42,7 @@ int run_decode(int argc, char** argv) {
                           "its target, one record at a time.",
                           opts, pos, vm))
     return 0;
-  refuse_output_over_input(out, "-o", {in});
+  check_output_file(out, "-o", {in});
   const XfpReader r(in);
   const auto& recs = r.records();
   // The record each output tensor comes from: itself, or an alias's target.

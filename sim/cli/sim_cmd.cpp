@@ -7,6 +7,7 @@
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/compiler/lutp_file.h"
+#include "lutc/compiler/program_folder.h"
 #include "lutc/model/error.h"
 #include "lutc/model/npy.h"
 #include "lutc/compiler/issue_log.h"
@@ -41,11 +42,9 @@ std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
       out.push_back(in);
       continue;
     }
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(in))
-      if (e.is_regular_file() && e.path().extension() == ".lutp") found.push_back(e.path().string());
+    // Checked against the folder's programs.json, so two compiles' programs are never summed.
+    const std::vector<std::string> found = program_folder_files(in);
     if (found.empty()) throw Error(ExitCode::kBadInput, "directory '" + in + "' holds no .lutp files");
-    std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
@@ -76,6 +75,13 @@ int run_sim(int argc, char** argv) {
   check_range("dram-burst", burst, 1, 1 << 24);
   check_range("dram-outstanding", outstanding, 1, 1 << 16);
   if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
+  std::vector<std::string> ins = inputs;
+  ins.push_back(xpath);
+  ins.push_back(arch_path);
+  check_output_file(out, "-o", ins);
+  check_output_file(report, "--report", ins);
+  check_output_file(trace, "--trace", ins);
+  check_output_file(issue_log, "--issue-log", ins);
 
   const std::vector<std::string> paths = program_paths(inputs);
   if (!xpath.empty() && paths.size() != 1)

@@ -9,6 +9,7 @@
 #include "command.h"
 #include "lutc/explore/explore_run.h"
 #include "lutc/explore/subprocess.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "progress.h"
 
@@ -62,6 +63,13 @@ void print_summary(const explore::RunSummary& r, const std::string& out) {
   }
 }
 
+// The files an explore run writes at the top of --out: none may be an input
+// (the sweep file, the weights, a shard folder's manifest).
+void refuse_inputs_overwritten(const std::string& out, const std::vector<std::string>& inputs) {
+  for (const char* name : {"manifest.json", "results.csv", "results.json", "report.html"})
+    refuse_output_over_input(out + "/" + name, "--out", inputs);
+}
+
 int run_explore(int argc, char** argv) {
   std::string sweep_path, out, cache, shard = "0/1", engine = "sim", engine_exe;
   std::vector<std::string> merge;
@@ -90,6 +98,7 @@ int run_explore(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
 
+  check_output_folder(out, "--out", {});
   if (!merge.empty()) {
     if (!sweep_path.empty()) throw Error(ExitCode::kUsage, "--merge takes shard folders, not a sweep file");
     const explore::RunSummary r = explore::merge_runs(merge, out);
@@ -108,6 +117,8 @@ int run_explore(int argc, char** argv) {
     throw Error(ExitCode::kUsage, "--rtl-check needs `lutc rtl` (rtl/), which this lutc does not have");
 
   const explore::Sweep s = explore::load_sweep(sweep_path);
+  refuse_inputs_overwritten(out, {sweep_path, s.weights});
+  check_output_folder(cache, "--cache", {});
   explore::RunOptions o;
   o.out_dir = out;
   o.cache_dir = cache.empty() ? out + "/cache" : cache;
@@ -137,7 +148,8 @@ int run_explore(int argc, char** argv) {
   const explore::RunSummary r = explore::run_sweep(s, o);
   if (progress) progress->finish();
   print_summary(r, out);
-  return r.complete ? 0 : int(ExitCode::kInternal);
+  // A point fails for its own reason (a child's bad input or I/O error): pass that class on.
+  return r.complete ? 0 : int(r.failure_code == ExitCode::kOk ? ExitCode::kInternal : r.failure_code);
 }
 
 const RegisterCommand kRegister({"explore", "sweep quantization x arch configs: results.csv, Pareto front, plots, report",
