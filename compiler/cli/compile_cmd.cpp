@@ -4,13 +4,16 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
 
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/compiler/compile_layer.h"
-#include "lutc/compiler/compile_manifest.h"
 #include "lutc/compiler/listing.h"
 #include "lutc/compiler/lutp_file.h"
+#include "lutc/compiler/program_folder.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/xfp_file.h"
@@ -26,9 +29,50 @@ std::string file_stem(const std::string& layer) {
   return s;
 }
 
+// The model an .xfp holds: the "source" its quantize recorded, else its file name.
+std::string model_of(const XfpReader& r, const std::string& path) {
+  const auto it = r.metadata().find("source");
+  return it != r.metadata().end() && !it->second.empty() ? it->second
+                                                         : std::filesystem::path(path).stem().string();
+}
+
+// Whether an existing -o folder may be replaced without --force: yes when it
+// is absent, empty, or exactly an earlier compile of the same model (its
+// programs.json lists every file in it). Programs of another model, or
+// programs without a manifest, are refused (exit 3): replacing them loses
+// work, keeping them beside ours would make `lutc sim DIR` sum two models.
+// Any other content is left to AtomicFolder, which refuses a non-empty folder.
+bool may_replace_folder(const std::string& dir, const std::string& model) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::is_empty(dir, ec)) return false;
+  ProgramManifest m;
+  const std::string hint = ": --force replaces the folder, or compile into a new one";
+  if (!read_program_manifest(dir, &m)) {
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".lutp")
+        throw Error(ExitCode::kBadInput, "-o '" + dir + "' holds programs ('" + e.path().filename().string() +
+                                             "', ...) that no " + kProgramManifestName +
+                                             " describes, perhaps of another model" + hint);
+    return false;
+  }
+  if (m.model != model)
+    throw Error(ExitCode::kBadInput, "-o '" + dir + "' holds the programs of model '" + m.model + "' (compiled from '" +
+                                         m.xfp + "', " + kProgramManifestName + "); this .xfp is model '" + model +
+                                         "'" + hint);
+  std::set<std::string> ours(m.files.begin(), m.files.end());
+  ours.insert(m.listings.begin(), m.listings.end());
+  ours.insert(kProgramManifestName);
+  for (const auto& e : fs::directory_iterator(dir))
+    if (!ours.count(e.path().filename().string()))
+      throw Error(ExitCode::kBadInput, "-o '" + dir + "' holds '" + e.path().filename().string() + "', which its " +
+                                           kProgramManifestName + " does not list" + hint);
+  return true;
+}
+
 int run_compile(int argc, char** argv) {
   std::string in, arch_path, out, only;
-  bool listing = false, json = false;
+  bool listing = false, json = false, force = false;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
       "arch", po::value(&arch_path), "arch config .ini (default: the built-in default arch, examples/arch/default.ini)")(
@@ -36,7 +80,9 @@ int run_compile(int argc, char** argv) {
       "output .lutp (one layer) or directory (several layers: one NAME.lutp per layer)")(
       "layer", po::value(&only), "compile only this layer; -o is then a file")(
       "listing", po::bool_switch(&listing), "also write the readable listing next to each program (.lst)")(
-      "json", po::bool_switch(&json), JsonStdout::kHelp);
+      "json", po::bool_switch(&json), JsonStdout::kHelp)(
+      "force", po::bool_switch(&force),
+      "replace an -o folder that holds other programs (another model's) or other files");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
@@ -47,8 +93,11 @@ int run_compile(int argc, char** argv) {
                           "SRAMs with double buffering, DRAM segments and the instruction stream. Prints\n"
                           "per layer the tiling, the program size and the error HIF adds (max |dW| and\n"
                           "the SQNR of W_hif against the golden decode; 'lossless' when none).\n"
-                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp and\n"
-                          "-o/compile.json (the layers in .xfp order and the arch's name, which lutc sim reads).\n"
+                          "A single layer (or --layer) writes -o as a file; several write -o/NAME.lutp\n"
+                          "and -o/programs.json (the model, the layers in .xfp order, the arch's name, which\n"
+                          "lutc sim reads), all at once: the folder is written beside -o and renamed onto\n"
+                          "it. An -o folder holding an earlier compile of the same model is replaced;\n"
+                          "another model's programs need --force.\n"
                           "Layers are read, compiled and written one at a time; kept tensors and aliases\n"
                           "are skipped.\n"
                           "--json prints the table's rows as {\"arch\", \"layers\": [...], \"skipped\",\n"
@@ -75,12 +124,32 @@ int run_compile(int argc, char** argv) {
     throw Error(ExitCode::kUsage, only.empty() ? "'" + in + "' has no layers"
                                                 : "'" + in + "' has no layer named '" + only + "'");
   const bool to_dir = layers.size() > 1;
-  if (to_dir) std::filesystem::create_directories(out);
-  // The manifest beside the programs: the .xfp's layer order and the arch's
-  // name, which the programs themselves do not carry (the embedded arch is its
-  // canonical keys only); `lutc sim DIR` runs the layers in this order.
-  nlohmann::json manifest = {{"source", in}, {"arch", arch.name}, {"arch_file", arch_path},
-                             {"layers", nlohmann::json::array()}};
+  // Every output checked before the first layer is compiled.
+  const std::vector<std::string> inputs{in, arch_path};
+  std::unique_ptr<AtomicFolder> folder;
+  ProgramManifest manifest;
+  if (to_dir) {
+    check_output_folder(out, "-o", inputs);
+    manifest.model = model_of(r, in);
+    manifest.xfp = in;
+    manifest.arch = arch.name;
+    std::map<std::string, std::string> file_layer;
+    for (size_t i : layers) {
+      const std::string& name = r.records()[i].name;
+      const auto [at, fresh] = file_layer.emplace(file_stem(name) + ".lutp", name);
+      if (!fresh)
+        fail_input(in, name, -1, "layers '" + at->second + "' and '" + name + "' would both be written to '" +
+                                     at->first + "' (their names differ only in characters a file name cannot "
+                                     "hold); compile them one at a time with --layer");
+    }
+    const bool replace = force || may_replace_folder(out, manifest.model);
+    if (auto parent = std::filesystem::path(out).parent_path(); !parent.empty())
+      std::filesystem::create_directories(parent);
+    folder = std::make_unique<AtomicFolder>(out, replace);
+  } else {
+    check_output_file(out, "-o", inputs);
+    if (listing) check_output_file(out + ".lst", "--listing", inputs);
+  }
   std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err",
               "hif_sqnr", "ms");
   for (size_t i : layers) {
@@ -89,12 +158,18 @@ int run_compile(int argc, char** argv) {
     const QuantizedLayer* l = &layer;
     CompileReport rep;
     const Program p = compile_layer(*l, arch, &rep);
-    const std::string path = to_dir ? (std::filesystem::path(out) / (file_stem(l->name) + ".lutp")).string() : out;
+    const std::string file = file_stem(l->name) + ".lutp";
+    const std::string path = to_dir ? folder->file(file) : out;  // written here, renamed at the end
+    const std::string final_path = to_dir ? (std::filesystem::path(out) / file).string() : out;
     write_lutp(path, p);
-    manifest["layers"].push_back({{"name", l->name}, {"file", std::filesystem::path(path).filename().string()}});
-    files.push_back(path);
+    if (to_dir) {
+      manifest.layers.push_back(l->name);
+      manifest.files.push_back(file);
+      if (listing) manifest.listings.push_back(file + ".lst");
+    }
+    files.push_back(final_path);
+    if (listing) files.push_back(final_path + ".lst");
     if (listing) {
-      files.push_back(path + ".lst");
       const std::string text = program_listing(p);
       AtomicFile lf(path + ".lst");
       lf.write(text.data(), text.size());
@@ -108,7 +183,7 @@ int run_compile(int argc, char** argv) {
     else std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
     std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
                 (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
-    layers_json.push_back({{"name", l->name}, {"scheme", scheme_name(l->scheme)}, {"file", path},
+    layers_json.push_back({{"name", l->name}, {"scheme", scheme_name(l->scheme)}, {"file", final_path},
                            {"row_tiles", rep.plan.row_tiles}, {"col_tiles", rep.plan.col_tiles},
                            {"tile_rows", rep.plan.tile_rows}, {"tile_cols", rep.plan.tile_cols},
                            {"program_bytes", rep.program_bytes}, {"hif_max_abs_error", rep.hif.max_abs_error},
@@ -118,9 +193,9 @@ int run_compile(int argc, char** argv) {
                            {"ms", ms}});
   }
   if (to_dir) {
-    const std::string manifest_path = (std::filesystem::path(out) / kCompileManifest).string();
-    write_json_file(manifest_path, manifest);
-    files.push_back(manifest_path);
+    write_program_manifest(folder->file(kProgramManifestName), manifest);
+    folder->commit();
+    files.push_back((std::filesystem::path(out) / kProgramManifestName).string());
   }
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);

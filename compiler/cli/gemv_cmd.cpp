@@ -36,7 +36,7 @@ int run_gemv(int argc, char** argv) {
                           "--json prints {layer, rows, cols, batch, arch, files_written} on stdout (docs/reports.md).",
                           opts, pos, vm))
     return 0;
-  refuse_output_over_input(out, "-o", {in, xpath, arch_path});
+  check_output_file(out, "-o", {in, xpath, arch_path});
   JsonStdout json_out(json);
   const XfpFile f = read_xfp(in);
   const QuantizedLayer* layer = nullptr;

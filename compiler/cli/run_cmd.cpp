@@ -33,7 +33,7 @@ int run_run(int argc, char** argv) {
                           opts, pos, vm))
     return 0;
   if (engine != "exec") throw Error(ExitCode::kUsage, "unknown engine '" + engine + "' (available: exec)");
-  refuse_output_over_input(out, "-o", {in, xpath, arch_path});
+  check_output_file(out, "-o", {in, xpath, arch_path});
   JsonStdout json_out(json);
   const Program p = arch_path.empty() ? read_lutp(in) : read_lutp(in, load_arch(arch_path));
   const NpyArray x = read_activations(xpath, p.meta.cols, p.meta.layer);

@@ -52,17 +52,6 @@ struct Args {
   bool json = false, quiet = false;
 };
 
-void check_output_path(const Args& a) {
-  namespace fs = std::filesystem;
-  const fs::path out(a.out);
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw Error(ExitCode::kIo, "cannot write '" + a.out + "': folder '" + dir.string() + "' does not exist");
-  if (fs::exists(out, ec) && fs::equivalent(out, fs::path(a.model), ec))
-    throw Error(ExitCode::kUsage, "-o '" + a.out + "' is the model itself");
-}
-
 int run_act_stats(int argc, char** argv) {
   Args a;
   MemoryOptions mem;
@@ -86,7 +75,7 @@ int run_act_stats(int argc, char** argv) {
     throw Error(ExitCode::kUsage, "--tokens-file replaces the generated text: drop --prompts, --tokens and --seed");
   check_range("prompts", a.prompts, 1, 4096);
   check_range("tokens", a.tokens, 1, 1 << 20);
-  check_output_path(a);
+  check_output_file(a.out, "-o", {a.model, a.tokens_file});
 
   const auto t0 = Clock::now();
   const std::shared_ptr<const WeightFile> file = WeightFile::open(a.model);

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <typeinfo>
 
@@ -60,13 +62,58 @@ bool parse_command_line(int argc, char** argv, const std::string& usage, po::opt
 
 namespace {
 
+namespace fs = std::filesystem;
+
+// Error(kIo) when a component of `path` is longer than one file name may be,
+// or the whole is longer than a path may be (ENAMETOOLONG), before anything
+// is created: the temp name beside it is cut to fit, so only the final
+// rename would fail, after all the work.
+void check_name_lengths(const std::string& path, const std::string& flag) {
+  const long name_max = 255, path_max = PATH_MAX;
+  if (long(path.size()) >= path_max)
+    throw Error(ExitCode::kIo, flag + " '" + path.substr(0, 60) + "...': the path is " + std::to_string(path.size()) +
+                                   " bytes, longer than the " + std::to_string(path_max - 1) +
+                                   " the system allows (File name too long)");
+  for (const auto& part : fs::path(path))
+    if (long(part.native().size()) > name_max)
+      throw Error(ExitCode::kIo, flag + " '" + path + "': the name '" + part.native().substr(0, 40) + "...' is " +
+                                     std::to_string(part.native().size()) + " bytes, longer than the " +
+                                     std::to_string(name_max) + " a file name may have (File name too long)");
+}
+
+std::string folder_of(const std::string& path) {
+  const std::string p = fs::path(path).parent_path().string();
+  return p.empty() ? "." : p;
+}
+
+// `inner` is `outer` or lies inside it, judged on absolute, normalized paths
+// with symbolic links resolved where they exist.
+bool lies_within(const std::string& inner, const std::string& outer) {
+  std::error_code ec;
+  const fs::path in = fs::weakly_canonical(fs::absolute(inner, ec), ec), out = fs::weakly_canonical(fs::absolute(outer, ec), ec);
+  auto i = in.begin();
+  for (auto o = out.begin(); o != out.end(); ++o, ++i) {
+    if (o->empty()) continue;  // a trailing separator
+    if (i == in.end() || *i != *o) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-void write_json_file(const std::string& path, const nlohmann::json& j) {
-  const std::string text = j.dump(2) + "\n";
-  AtomicFile f(path);
-  f.write(text.data(), text.size());
-  f.commit();
+void check_output_file(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs) {
+  if (path.empty()) return;
+  std::error_code ec;
+  if (path.back() == '/' || fs::is_directory(path, ec))
+    throw Error(ExitCode::kUsage, flag + " '" + path + "' is a folder; a file name is expected");
+  check_name_lengths(path, flag);
+  const std::string dir = folder_of(path);
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st))
+    throw Error(ExitCode::kIo, flag + " '" + path + "': the folder '" + dir + "' does not exist");
+  if (!fs::is_directory(st)) throw Error(ExitCode::kIo, flag + " '" + path + "': '" + dir + "' is not a folder");
+  check_can_create_in(dir, path);
+  refuse_output_over_input(path, flag, inputs);
 }
 
 JsonStdout::JsonStdout(bool on) {
@@ -90,7 +137,8 @@ void JsonStdout::emit(const nlohmann::json& j) {
   if (saved_fd_ < 0) return;
   std::fflush(stdout);
   std::cout.flush();
-  const std::string text = j.dump(2) + "\n";
+  // Non-UTF-8 bytes from input files become U+FFFD, as in prepare_json_file.
+  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   for (size_t done = 0; done < text.size();) {
     const ssize_t n = write(saved_fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -98,6 +146,42 @@ void JsonStdout::emit(const nlohmann::json& j) {
     done += size_t(n);
   }
 }
+
+void check_output_folder(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs) {
+  if (path.empty()) return;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::exists(st) && !fs::is_directory(st))
+    throw Error(ExitCode::kUsage, flag + " '" + path + "' is a file; a folder is expected");
+  check_name_lengths(path, flag);
+  // The folder itself, or the nearest existing folder above it, where it will be made.
+  std::string existing = path;
+  while (!fs::exists(existing, ec)) {
+    const std::string up = folder_of(existing);
+    if (up == existing) break;
+    existing = up;
+  }
+  if (!fs::is_directory(existing, ec))
+    throw Error(ExitCode::kIo, flag + " '" + path + "': '" + existing + "' is not a folder");
+  check_can_create_in(existing, path);
+  for (const std::string& in : inputs)
+    if (!in.empty() && fs::exists(in, ec) && lies_within(in, path))
+      throw Error(ExitCode::kUsage, flag + " '" + path + "' holds the input '" + in +
+                                        "': writing the folder would replace it (choose another folder)");
+}
+
+std::unique_ptr<AtomicFile> prepare_json_file(const std::string& path, const nlohmann::json& j) {
+  // Names from input files (GGUF tensor names, metadata) may hold bytes that
+  // are not UTF-8; they are written as U+FFFD instead of failing the run
+  // after all its work (nlohmann's default throws).
+  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  auto f = std::make_unique<AtomicFile>(path);
+  f->write(text.data(), text.size());
+  f->finish();
+  return f;
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& j) { prepare_json_file(path, j)->commit(); }
 
 void write_text_output(const std::string& path, const std::string& text) {
   if (path.empty()) {

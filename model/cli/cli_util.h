@@ -3,8 +3,11 @@
 // range checks that name the flag, and atomic JSON output.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 #include "lutc/model/suggest.h"
@@ -34,6 +37,21 @@ using lutc::check_range;
 // also lives in the model library (lutc/model/suggest.h) for the same reason.
 using lutc::did_you_mean;
 
+// The output checks every command runs on each output path before any work
+// (one rule, one place), so a long run never ends in "cannot write". An empty
+// path (an optional output not asked for) passes. `flag` names the option in
+// messages ("-o", "--report").
+// A file output: not a folder (Error kUsage); its name fits the file system
+// and its folder exists and takes new files (Error kIo, naming the path and
+// the reason: permission denied, read-only file system, ...); it is none of
+// `inputs` nor a file inside an input folder (Error kUsage).
+void check_output_file(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs);
+// A folder output, created with its parents if absent and filled or replaced
+// as a whole: not a file (kUsage); its names fit and its nearest existing
+// folder takes new entries (kIo); no input lies inside it (kUsage), since
+// replacing the folder would delete that input.
+void check_output_folder(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs);
+
 void write_json_file(const std::string& path, const nlohmann::json& j);
 
 // --json on a command that prints a human summary (quantize, compile, sim,
@@ -56,6 +74,9 @@ class JsonStdout {
  private:
   int saved_fd_ = -1;
 };
+// The same written and finished but not yet renamed onto `path`: commit() it
+// together with the command's other outputs (AtomicFile::finish).
+std::unique_ptr<AtomicFile> prepare_json_file(const std::string& path, const nlohmann::json& j);
 // Atomically to `path`, or to stdout when `path` is empty.
 void write_text_output(const std::string& path, const std::string& text);
 

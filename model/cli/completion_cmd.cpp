@@ -28,6 +28,7 @@ int run_completion(int argc, char** argv) {
                           "(installed: share/bash-completion/completions/lutc, share/zsh/site-functions/_lutc)",
                           opts, pos, vm))
     return 0;
+  check_output_file(out, "-o", {});
   std::string text;
   if (shell == "bash")
     text = bash_completion(option_tables());
@@ -51,6 +52,7 @@ int run_manpage(int argc, char** argv) {
                           "Read it with: lutc manpage | man -l -",
                           opts, pos, vm))
     return 0;
+  check_output_file(out, "-o", {});
   write_text_output(out, man_page(option_tables()));
   return 0;
 }

@@ -45,7 +45,7 @@ int run_decode(int argc, char** argv) {
                           "from}], files_written} on stdout (docs/reports.md).",
                           opts, pos, vm))
     return 0;
-  refuse_output_over_input(out, "-o", {in});
+  check_output_file(out, "-o", {in});
   JsonStdout json_out(json);
   const XfpReader r(in);
   const auto& recs = r.records();

@@ -138,6 +138,7 @@ int run_export(int argc, char** argv) {
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
   if (!parse_export_dtype(dtype, &o.dtype)) throw Error(ExitCode::kUsage, "--dtype '" + dtype + "': bf16, fp16 or fp32");
   if (!shard_size.empty()) o.max_shard_bytes = parse_size(shard_size);
+  check_output_folder(o.output, "-o", {o.xfp, o.source});
 
   // A bar only where it helps: whole models, not test-sized ones.
   constexpr uint64_t kLongRun = 1ull << 24;  // elements

@@ -88,6 +88,9 @@ int run_hprocess(int argc, char** argv) {
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+  check_output_file(synth_out, "--make-moe-synth", {});
+  check_output_file(plot, "--plot", {model});
+  check_output_file(out, "-o", {model});
   if (!synth_out.empty()) {
     MoeSynthSpec s;
     s.seed = seed;

@@ -157,6 +157,7 @@ int run_lm_eval(int argc, char** argv) {
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
   check_range("prompts", cfg.prompts, 1, 4096);
   check_range("steps", cfg.steps, 1, 1 << 20);
+  check_output_file(dump_logits, "--dump-logits", {model, xfp});
 
   const std::shared_ptr<const WeightFile> file = WeightFile::open(model);
   const LlamaConfig lc = llama_config_from(*file);

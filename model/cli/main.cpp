@@ -12,6 +12,8 @@
 #include "driver_help.h"
 #include "lutc/model/error.h"
 #include "lutc/model/suggest.h"
+#include "lutc/model/exit_class.h"
+#include "lutc/model/temp_paths.h"
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
@@ -24,6 +26,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string name = argv[1];
+  // Ctrl-C or a kill while an output is being written leaves no temp behind.
+  lutc::remove_temps_on_signals();
   for (const auto& c : lutc::cli::commands()) {
     if (c.name != name) continue;
     try {
@@ -39,8 +43,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "lutc %s: error: out of memory\n", name.c_str());
       return int(lutc::ExitCode::kIo);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "lutc %s: internal error: %s\n", name.c_str(), e.what());
-      return int(lutc::ExitCode::kInternal);
+      // exit_code_of: a filesystem_error (a folder that cannot be made or
+      // listed: permissions, a read-only or full disk, a name too long) is
+      // the disk's fault, exit 4, and its what() names the path; anything
+      // else reaching here is a bug.
+      const lutc::ExitCode code = lutc::exit_code_of(e);
+      std::fprintf(stderr, "lutc %s: %s: %s\n", name.c_str(),
+                   code == lutc::ExitCode::kInternal ? "internal error" : "error", e.what());
+      return int(code);
     }
   }
   std::vector<std::string> names;

@@ -128,8 +128,8 @@ int run_quantize(int argc, char** argv) {
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
 
   check_quantize_settings(a.q);
-  refuse_output_over_input(a.out, "-o", {a.in, a.q.act_stats});
-  refuse_output_over_input(a.report, "--report", {a.in, a.q.act_stats});
+  check_output_file(a.out, "-o", {a.in, a.q.act_stats});
+  check_output_file(a.report, "--report", {a.in, a.q.act_stats});
   if (!a.report.empty() && std::filesystem::weakly_canonical(a.report) == std::filesystem::weakly_canonical(a.out))
     throw Error(ExitCode::kUsage, "--report '" + a.report + "' and -o '" + a.out +
                                       "' name the same file: the report would replace the .xfp");
@@ -161,12 +161,13 @@ int run_quantize(int argc, char** argv) {
       rows.push_back(std::move(r.report));
     });
   }
-  writer.commit();
+  writer.finish();
   // Header, aliases, index and trailer, amortized over the layers as `info` does.
-  const ReportTotals totals = total_of(rows, 8 * XfpReader(a.out).overhead_bytes());
+  const ReportTotals totals = total_of(rows, 8 * XfpReader(writer.temp_path()).overhead_bytes());
   if (src->file()) print_fates(src->plan());
   print_report_table(stdout, rows, totals);
-  std::printf("wrote %s\n", a.out.c_str());
+  std::unique_ptr<AtomicFile> report;
+  nlohmann::json summary;
   if (!a.report.empty() || a.json) {
     nlohmann::json j = report_json(rows, totals);
     j["input"] = a.in;
@@ -180,10 +181,16 @@ int run_quantize(int argc, char** argv) {
       j["budget_bpw"] = a.q.budget_bpw;
       j["selection_metric"] = a.q.act_stats.empty() ? "cosine" : "acos";
     }
-    if (!a.report.empty()) write_json_file(a.report, j);
+    if (!a.report.empty()) report = prepare_json_file(a.report, j);
     j["files_written"] = a.report.empty() ? nlohmann::json::array({a.out}) : nlohmann::json::array({a.out, a.report});
-    json_out.emit(j);
+    summary = std::move(j);
   }
+  // Both files are complete on disk before either is renamed into place, so
+  // a failure while writing either leaves both targets as they were.
+  writer.commit();
+  if (report) report->commit();
+  std::printf("wrote %s\n", a.out.c_str());
+  json_out.emit(summary);  // after both files are in place, so files_written are there
   return (a.fail_on_floor && totals.floors_missed) ? int(ExitCode::kQuality) : 0;
 }
 

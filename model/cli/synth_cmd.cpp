@@ -97,6 +97,8 @@ int run_synth(int argc, char** argv) {
     return 0;
   }
   if (out.empty()) throw Error(ExitCode::kUsage, "-o is required (a file, or a new folder with --model)");
+  if (vm.count("model")) check_output_folder(out, "-o", {});
+  else check_output_file(out, "-o", {});
   if (vm.count("model")) {
     check_range("threads", threads, 0, 1024);
     return write_model_folder(out, model, layers, shards, dtype, seed, threads, quiet);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lutc/model/error.h"
+#include "lutc/model/temp_paths.h"
 
 namespace lutc {
 namespace {
@@ -26,34 +27,6 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-std::string base_name(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// A temp name beside `path`: prefix + base name + suffix, with the base cut
-// so the whole name fits one file-name component (255 bytes on Linux file
-// systems). Appending the suffix to a legal 230-255-byte name would make
-// creating the temp file fail where writing the target itself works.
-std::string temp_sibling(const std::string& path, const std::string& prefix, const std::string& suffix) {
-  constexpr size_t kNameMax = 255;
-  std::string base = base_name(path);
-  const size_t room = kNameMax > prefix.size() + suffix.size() ? kNameMax - prefix.size() - suffix.size() : 0;
-  if (base.size() > room) base.resize(room);
-  return parent_dir(path) + "/" + prefix + base + suffix;
-}
-
-// Unique within the process (counter) and across processes (pid, clock), so
-// concurrent writers to the same target never share a temp file. O_EXCL
-// below turns any remaining collision into a retry instead of a clobber.
-std::string temp_name_for(const std::string& path, unsigned attempt) {
-  static std::atomic<uint64_t> counter{0};
-  const uint64_t n = counter.fetch_add(1);
-  const uint64_t t = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  return temp_sibling(path, "", ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n) + "." +
-                                    std::to_string((t ^ (uint64_t(attempt) << 40)) & 0xffffffffu));
 }
 
 void fsync_path(const std::string& path, int flags) {
@@ -80,19 +53,34 @@ void check_target_folder(const std::string& path, bool replace) {
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   if (path.empty()) throw Error(ExitCode::kIo, "cannot write a file with an empty path");
+  remove_stale_temps(parent_dir(path));
   int fd = -1;
   for (unsigned attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    tmp_ = temp_name_for(path, attempt);
+    tmp_ = temp_path_beside(path, /*hidden=*/false, attempt);
+    // Registered before it exists, so no signal can come between the two
+    // and leave it behind (removing a name not yet created is harmless).
+    live_.set(tmp_, /*folder=*/false);
     // 0666 lets the umask decide permissions, as for any ordinary new file.
     fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) fail_io("create a temp file for", path, errno);
+    if (fd < 0 && errno != EEXIST) {
+      const int err = errno;
+      live_.release();
+      tmp_.clear();
+      fail_io("create a temp file for", path, err);
+    }
   }
-  if (fd < 0) fail_io("create a temp file for", path, EEXIST);
+  if (fd < 0) {
+    live_.release();
+    tmp_.clear();
+    fail_io("create a temp file for", path, EEXIST);
+  }
   f_ = ::fdopen(fd, "wb");
   if (!f_) {
     const int err = errno;
     ::close(fd);
     ::unlink(tmp_.c_str());
+    live_.release();
+    tmp_.clear();
     fail_io("open a stream for", path, err);
   }
 }
@@ -100,6 +88,7 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
 AtomicFile::~AtomicFile() {
   if (f_) std::fclose(f_);
   if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
+  live_.release();
 }
 
 void AtomicFile::write(const void* data, size_t n) {
@@ -112,7 +101,8 @@ void AtomicFile::write(const void* data, size_t n) {
   written_ += n;
 }
 
-void AtomicFile::commit() {
+void AtomicFile::finish() {
+  if (finished_) return;
   if (!f_) throw Error(ExitCode::kInternal, "'" + path_ + "' committed twice");
   std::FILE* f = f_;
   f_ = nullptr;  // from here on the stream is closed whatever happens
@@ -123,8 +113,15 @@ void AtomicFile::commit() {
   if (!err && ::fsync(::fileno(f)) != 0) err = errno;
   if (std::fclose(f) != 0 && !err) err = errno;
   if (err) fail_io("write", path_, err);
+  finished_ = true;
+}
+
+void AtomicFile::commit() {
+  if (committed_) throw Error(ExitCode::kInternal, "'" + path_ + "' committed twice");
+  finish();
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail_io("rename a temp file onto", path_, errno);
   committed_ = true;
+  live_.release();
   // Make the rename itself durable; failure here loses nothing already visible.
   const int dir = ::open(parent_dir(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
@@ -133,29 +130,42 @@ void AtomicFile::commit() {
   }
 }
 
-
 AtomicFolder::AtomicFolder(const std::string& path, bool replace) : path_(path), replace_(replace) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) throw Error(ExitCode::kIo, "cannot write a folder with an empty path");
   path_ = p;
   check_target_folder(path_, replace_);
+  remove_stale_temps(parent_dir(path_));
   // Beside the target, so the final rename never crosses a file system.
-  std::string tmpl = temp_sibling(path_, ".", ".tmp.XXXXXX");
-  if (!::mkdtemp(tmpl.data())) fail_io("create a temp folder for", path_, errno);
-  tmp_ = tmpl;
+  for (unsigned attempt = 0; attempt < 16 && tmp_.empty(); ++attempt) {
+    const std::string tmp = temp_path_beside(path_, /*hidden=*/true, attempt);
+    live_.set(tmp, /*folder=*/true);
+    if (::mkdir(tmp.c_str(), 0700) == 0) tmp_ = tmp;
+    else if (errno != EEXIST) {
+      const int err = errno;
+      live_.release();
+      fail_io("create a temp folder for", path_, err);
+    }
+  }
+  if (tmp_.empty()) {
+    live_.release();
+    fail_io("create a temp folder for", path_, EEXIST);
+  }
 }
 
 AtomicFolder::~AtomicFolder() {
-  if (committed_ || tmp_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(tmp_, ec);
+  if (!committed_ && !tmp_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp_, ec);
+  }
+  live_.release();
 }
 
 void AtomicFolder::commit() {
   if (committed_) throw Error(ExitCode::kInternal, "'" + path_ + "' committed twice");
   check_target_folder(path_, replace_);
-  // mkdtemp made it 0700; give it the permissions of any new folder.
+  // Made 0700 (private while it fills); give it the permissions of any new folder.
   const mode_t mask = ::umask(0);
   ::umask(mask);
   ::chmod(tmp_.c_str(), 0777 & ~mask);
@@ -167,13 +177,29 @@ void AtomicFolder::commit() {
     if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_EXCHANGE) != 0)
       fail_io("swap the new folder in for", path_, errno);
     committed_ = true;
-    std::filesystem::remove_all(tmp_, ec);
+    std::filesystem::remove_all(tmp_, ec);  // the old folder; a signal meanwhile removes it too
   } else {
     // rename() replaces an empty folder and fails on a non-empty one.
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail_io("rename a temp folder onto", path_, errno);
     committed_ = true;
+    live_.release();
   }
+  live_.release();
   fsync_path(parent_dir(path_), O_RDONLY | O_DIRECTORY);
+}
+
+void check_can_create_in(const std::string& dir, const std::string& for_path) {
+  const std::string probe = temp_path_beside(dir + "/probe", /*hidden=*/true, 0);
+  LiveTemp live;
+  live.set(probe, /*folder=*/false);
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    const std::string where = dir == for_path ? "'" + dir + "'" : "folder '" + dir + "' (for '" + for_path + "')";
+    throw Error(ExitCode::kIo, "cannot write into " + where + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void refuse_output_over_input(const std::string& output, const std::string& flag,

@@ -92,8 +92,8 @@ void XfpWriter::append_alias(const XfpAlias& a) {
   s_->emit(std::move(e));
 }
 
-void XfpWriter::commit() {
-  s_->check_open();
+void XfpWriter::finish() {
+  if (s_->committed) return;
   const uint64_t footer_at = s_->out.bytes_written();
   std::vector<uint8_t>& f = s_->buf;
   f.clear();
@@ -106,6 +106,13 @@ void XfpWriter::commit() {
   f.insert(f.end(), t.begin(), t.end());
   s_->out.write(f.data(), f.size());
   s_->committed = true;
+  s_->out.finish();
+}
+
+const std::string& XfpWriter::temp_path() const { return s_->out.temp_path(); }
+
+void XfpWriter::commit() {
+  finish();
   s_->out.commit();
 }
 

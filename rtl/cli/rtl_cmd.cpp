@@ -37,6 +37,10 @@ int run_rtl_cmd(int argc, char** argv) {
                           "on stdout; the summary line goes to stderr.",
                           opts, pos, vm))
     return 0;
+  check_output_file(out, "-o", {in, xpath, arch_path});
+  check_output_file(report, "--report", {in, xpath, arch_path});
+  check_output_file(wave, "--wave", {in, xpath, arch_path});
+  check_output_file(issue_log, "--issue-log", {in, xpath, arch_path});
   JsonStdout json_out(json);
   const Program p = arch_path.empty() ? read_lutp(in) : read_lutp(in, load_arch(arch_path));
   const NpyArray x = read_activations(xpath, p.meta.cols, p.meta.layer);

@@ -6,8 +6,8 @@
 
 #include "cli_util.h"
 #include "command.h"
-#include "lutc/compiler/compile_manifest.h"
 #include "lutc/compiler/lutp_file.h"
+#include "lutc/compiler/program_folder.h"
 #include "lutc/model/error.h"
 #include "lutc/model/npy.h"
 #include "lutc/compiler/issue_log.h"
@@ -29,7 +29,7 @@ const char kUsage[] =
     "  Without --x: a timing-only run (the same cycles and actions; no arithmetic), --batch vectors.\n"
     "  Several programs or a directory of .lutp files: one decode step, layer after layer, with a\n"
     "  per-layer table and the summed report (a \"layers\" array holds each layer's report). A\n"
-    "  directory's programs run in the .xfp's layer order (its compile.json, from lutc compile), which\n"
+    "  directory's programs run in the .xfp's layer order (its programs.json, from lutc compile), which\n"
     "  also names the arch; --arch names it too.\n\n"
     "  --report writes the stats schema (docs/stats.md), the keys the RTL harness emits too.\n"
     "  --trace writes Chrome/Perfetto trace-event JSON: a track per unit, a slice per tile phase\n"
@@ -40,8 +40,8 @@ const char kUsage[] =
     "  --json prints the --report document on stdout, with \"files_written\"; the table goes to stderr.";
 
 // The programs to run, in order. A directory's programs run in the order
-// `lutc compile` wrote them (its compile.json: the .xfp's layer order), then
-// any others it holds by name; without a manifest, by name.
+// `lutc compile` wrote them (its programs.json: the .xfp's layer order);
+// without a manifest, by name.
 std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
   std::vector<std::string> out;
   for (const std::string& in : inputs) {
@@ -49,24 +49,9 @@ std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
       out.push_back(in);
       continue;
     }
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(in))
-      if (e.is_regular_file() && e.path().extension() == ".lutp") found.push_back(e.path().string());
+    // Checked against the folder's programs.json, so two compiles' programs are never summed.
+    const std::vector<std::string> found = program_folder_files(in);
     if (found.empty()) throw Error(ExitCode::kBadInput, "directory '" + in + "' holds no .lutp files");
-    std::sort(found.begin(), found.end());
-    if (const auto m = read_compile_manifest(in)) {
-      std::vector<std::string> ordered;
-      for (const std::string& f : m->files) {
-        const std::string path = (fs::path(in) / f).string();
-        auto it = std::find(found.begin(), found.end(), path);
-        if (it == found.end())
-          throw Error(ExitCode::kBadInput, "directory '" + in + "': " + kCompileManifest + " lists '" + f +
-                                               "', which is not there (compile again)");
-        ordered.push_back(path);
-        found.erase(it);
-      }
-      found.insert(found.begin(), ordered.begin(), ordered.end());
-    }
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
@@ -78,8 +63,10 @@ std::string arch_name(const std::string& arch_path, const std::string& first_pro
   if (!arch_path.empty()) return fs::path(arch_path).stem().string();
   const fs::path p(first_program);
   const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  if (const auto m = read_compile_manifest(dir))
-    if (std::find(m->files.begin(), m->files.end(), p.filename().string()) != m->files.end()) return m->arch;
+  ProgramManifest m;
+  if (read_program_manifest(dir, &m) &&
+      std::find(m.files.begin(), m.files.end(), p.filename().string()) != m.files.end())
+    return m.arch;
   char hex[40];
   std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)arch_hash(embedded));
   return std::string("arch ") + hex + " (name unknown: give --arch A.ini)";
@@ -112,6 +99,13 @@ int run_sim(int argc, char** argv) {
   check_range("dram-burst", burst, 1, 1 << 24);
   check_range("dram-outstanding", outstanding, 1, 1 << 16);
   if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
+  std::vector<std::string> ins = inputs;
+  ins.push_back(xpath);
+  ins.push_back(arch_path);
+  check_output_file(out, "-o", ins);
+  check_output_file(report, "--report", ins);
+  check_output_file(trace, "--trace", ins);
+  check_output_file(issue_log, "--issue-log", ins);
 
   JsonStdout json_out(json);  // before SystemC starts: its banner goes to stderr too
   const std::vector<std::string> paths = program_paths(inputs);

@@ -88,7 +88,7 @@ TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
                                         "--listing", "--json"}));
   expect_files_exist(c);
   ASSERT_EQ(c["layers"].size(), 2u);
-  EXPECT_EQ(c["files_written"].size(), 5u);  // two programs, two listings, compile.json
+  EXPECT_EQ(c["files_written"].size(), 5u);  // two programs, two listings, programs.json
   EXPECT_EQ(c["arch"], "edge");
   for (const auto& l : c["layers"]) {
     EXPECT_EQ(fs::file_size(l["file"].get<std::string>()), l["program_bytes"].get<uint64_t>()) << l.dump();
@@ -137,7 +137,7 @@ TEST_F(CliJson, SimAndRtlJsonAreTheirStatsReports) {
   write_random_x(dir_ + "/x.npy", 1, 64, seed_);
   std::vector<std::string> programs;
   for (const auto& e : fs::directory_iterator(dir_ + "/p"))
-    if (e.path().extension() == ".lutp") programs.push_back(e.path().string());  // not compile.json
+    if (e.path().extension() == ".lutp") programs.push_back(e.path().string());  // not programs.json
   std::sort(programs.begin(), programs.end());
   if (sim) {
     const RunResult r = run_lutc({"sim", dir_ + "/p", "--report", dir_ + "/s.json", "--json"});

@@ -9,6 +9,7 @@
 #include "command.h"
 #include "lutc/explore/explore_run.h"
 #include "lutc/explore/subprocess.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "progress.h"
 
@@ -65,10 +66,19 @@ void print_summary(const explore::RunSummary& r, const std::string& out) {
   }
 }
 
-// Failed points are internal failures; a plot gnuplot could not write is an
-// I/O failure (the results and report.html are written, the run still fails).
+// The files an explore run writes at the top of --out: none may be an input
+// (the sweep file, the weights, a shard folder's manifest).
+void refuse_inputs_overwritten(const std::string& out, const std::vector<std::string>& inputs) {
+  for (const char* name : {"manifest.json", "results.csv", "results.json", "report.html"})
+    refuse_output_over_input(out + "/" + name, "--out", inputs);
+}
+
+// A failed point fails the run with its own class (a child's bad input or I/O
+// error is passed on; anything else is internal); a plot gnuplot could not
+// write is an I/O failure (the results and report.html are written, the run
+// still fails).
 int exit_code(const explore::RunSummary& r) {
-  if (!r.complete) return int(ExitCode::kInternal);
+  if (!r.complete) return int(r.failure_code == ExitCode::kOk ? ExitCode::kInternal : r.failure_code);
   if (!r.report.failures.empty()) return int(ExitCode::kIo);
   return 0;
 }
@@ -101,6 +111,7 @@ int run_explore(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
 
+  check_output_folder(out, "--out", {});
   if (!merge.empty()) {
     if (!sweep_path.empty()) throw Error(ExitCode::kUsage, "--merge takes shard folders, not a sweep file");
     const explore::RunSummary r = explore::merge_runs(merge, out);
@@ -119,6 +130,8 @@ int run_explore(int argc, char** argv) {
     throw Error(ExitCode::kUsage, "--rtl-check needs `lutc rtl` (rtl/), which this lutc does not have");
 
   const explore::Sweep s = explore::load_sweep(sweep_path);
+  refuse_inputs_overwritten(out, {sweep_path, s.weights});
+  check_output_folder(cache, "--cache", {});
   explore::RunOptions o;
   o.out_dir = out;
   o.cache_dir = cache.empty() ? out + "/cache" : cache;

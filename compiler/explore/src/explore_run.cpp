@@ -14,6 +14,7 @@
 #include "lutc/explore/results.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
+#include "lutc/model/exit_class.h"
 
 namespace lutc::explore {
 namespace fs = std::filesystem;
@@ -157,6 +158,7 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   if (o.on_begin) o.on_begin(pending.size(), sum.resumed);
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
+  size_t first_failed = SIZE_MAX;  // under mu
   const std::string work = (fs::path(o.out_dir) / "work").string();
   auto worker = [&] {
     for (;;) {
@@ -182,6 +184,11 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
         std::lock_guard<std::mutex> g(mu);
         sum.failures.push_back("point " + std::to_string(index) + " (" + q.text() + " @ " + a.base + " " +
                                a.overrides + "): " + e.what());
+        // By index, not by finishing order, so --jobs never changes the exit code.
+        if (index < first_failed) {
+          first_failed = index;
+          sum.failure_code = exit_code_of(e);
+        }
         if (!o.keep_going) stop = true;
       }
     }

@@ -12,6 +12,7 @@
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/explore/subprocess.h"
 #include "lutc/model/error.h"
+#include "lutc/model/exit_class.h"
 
 namespace lutc::explore {
 namespace fs = std::filesystem;
@@ -95,7 +96,7 @@ std::vector<EngineStats> run_whole_step(const Sweep& s, const QuantEntry& quant,
     argv.push_back(a);
   const int rc = run_process(argv, log);
   if (rc != 0)
-    throw Error(ExitCode::kInternal, "lutc " + engine.command + " on " + std::to_string(lutps.size()) +
+    throw Error(exit_code_of_child(rc), "lutc " + engine.command + " on " + std::to_string(lutps.size()) +
                                          " layers exited " + std::to_string(rc) + ": " + log_tail(log));
   const json j = read_report(report, engine.command);
   const auto& layers = quant.file->layers;
@@ -123,7 +124,7 @@ std::vector<EngineStats> run_per_layer(const Sweep& s, const QuantEntry& quant, 
     const std::string x = acts.path_for(layer.cols, s.batch, s.seed);
     const int rc = run_process({engine.exe, engine.command, lutps[li], "--x", x, "--report", report}, log);
     if (rc != 0)
-      throw Error(ExitCode::kInternal, "lutc " + engine.command + " on layer '" + layer.name + "' exited " +
+      throw Error(exit_code_of_child(rc), "lutc " + engine.command + " on layer '" + layer.name + "' exited " +
                                            std::to_string(rc) + ": " + log_tail(log));
     out.push_back(parse_stats(read_report(report, engine.command), layer, engine.command, report));
   }

@@ -14,6 +14,8 @@
 #include "lutc/explore/subprocess.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
+#include "lutc/model/exit_class.h"
+#include "lutc/model/temp_paths.h"
 
 namespace lutc::explore {
 namespace fs = std::filesystem;
@@ -126,6 +128,8 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
     tid << std::this_thread::get_id();
     const fs::path tmp = fs::path(dir_) / "quant" / (".tmp-" + key + "-" + std::to_string(getpid()) + "-" + tid.str());
     fs::remove_all(tmp);
+    LiveTemp live;  // a SIGINT or SIGTERM meanwhile removes it
+    live.set(tmp.string(), /*folder=*/true);
     fs::create_directories(tmp);
     std::vector<std::string> argv{exe_, "quantize", s.weights, "-o", (tmp / "model.xfp").string(),
                                   "--report", (tmp / "report.json").string(), "--quiet"};
@@ -142,7 +146,7 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
       if (rc != int(ExitCode::kUsage) && rc != int(ExitCode::kBadInput)) {
         const std::string why = log_tail(log);
         fs::remove_all(tmp);
-        throw Error(ExitCode::kIo, "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
+        throw Error(exit_code_of_child(rc), "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
       }
       write_text((tmp / "failed.txt").string(), "exit " + std::to_string(rc) + ": " + log_tail(log) + "\n");
     }

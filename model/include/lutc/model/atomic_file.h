@@ -1,11 +1,16 @@
 #pragma once
 // Output files appear whole or not at all: bytes go to a temp file beside the
 // target, which is renamed over it on commit(). A writer destroyed without
-// commit() (an exception, a failed check) removes its temp file.
+// commit() (an exception, a failed check) removes its temp file; so does a
+// SIGINT/SIGTERM once the executable called remove_temps_on_signals(). Each
+// writer first removes stale temps that killed runs left in its folder
+// (temp_paths.h).
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include "lutc/model/temp_paths.h"
 
 namespace lutc {
 
@@ -27,13 +32,20 @@ class AtomicFile {
 
   void write(const void* data, size_t n);
   uint64_t bytes_written() const { return written_; }
-  void commit();  // flush, fsync, close, rename; throws Error(kIo)
+  // Flush, fsync and close the temp file, which keeps its name: the slow and
+  // failure-prone half of commit(). Outputs published together (an .xfp and
+  // its report) finish() all of them before the first commit(), so an error
+  // while writing any leaves every target as it was. Throws Error(kIo).
+  void finish();
+  const std::string& temp_path() const { return tmp_; }  // the bytes so far, complete after finish()
+  void commit();  // finish() if not yet, then rename; throws Error(kIo)
 
  private:
   std::string path_, tmp_;
   std::FILE* f_ = nullptr;
   uint64_t written_ = 0;
-  bool committed_ = false;
+  bool finished_ = false, committed_ = false;
+  LiveTemp live_;
 };
 
 // The same for a whole output folder (a Hugging Face model folder): files are
@@ -42,6 +54,7 @@ class AtomicFile {
 // existing `path` must be an empty folder unless `replace` is set; then
 // commit() swaps the new folder in atomically and removes the old one.
 // Destroyed without commit() it removes the temp folder and everything in it.
+// The temp folder is .NAME.tmp.lutc-PID-N-R (temp_paths.h).
 class AtomicFolder {
  public:
   // Error(kUsage) when `path` is a file, or a non-empty folder without
@@ -58,6 +71,14 @@ class AtomicFolder {
  private:
   std::string path_, tmp_;
   bool replace_, committed_ = false;
+  LiveTemp live_;
 };
+
+// Error(kIo) naming `for_path` unless this process can create entries in
+// the folder `dir` (it makes and removes a temp file there: permissions,
+// read-only file systems and full inode tables all show). Commands call it
+// on their output folders before any work, so a run does not compute for
+// an hour and then fail to write.
+void check_can_create_in(const std::string& dir, const std::string& for_path);
 
 }  // namespace lutc

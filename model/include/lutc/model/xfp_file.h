@@ -79,7 +79,12 @@ class XfpWriter {
   void append(const QuantizedLayer& layer);
   void append_kept(const KeptTensor& tensor);
   void append_alias(const XfpAlias& alias);
-  void commit();  // throws Error(kIo); appending after it is Error(kInternal)
+  // Index, trailer, fsync: the file is complete under temp_path() but not yet
+  // at path(), so a caller can publish it together with other outputs
+  // (AtomicFile::finish). Appending after it is Error(kInternal).
+  void finish();
+  const std::string& temp_path() const;
+  void commit();  // finish() if not yet, then rename onto path(); throws Error(kIo)
 
   const std::string& path() const;
   size_t records() const;

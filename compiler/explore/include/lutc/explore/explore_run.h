@@ -16,6 +16,7 @@
 #include "lutc/explore/point_runner.h"
 #include "lutc/explore/report.h"
 #include "lutc/explore/sweep.h"
+#include "lutc/model/error.h"
 
 namespace lutc::explore {
 
@@ -38,6 +39,9 @@ struct RunOptions {
 struct RunSummary {
   size_t owned = 0, resumed = 0, ran = 0;
   std::vector<std::string> failures;  // "point N: why"
+  // The exit class of the failed point with the lowest index (a child's 3 or
+  // 4 passed on, exit_code_of_child); kOk when none failed.
+  ExitCode failure_code = ExitCode::kOk;
   std::vector<std::string> notes;     // rtl checks that could not run, and why
   unsigned quantized = 0;             // cache misses
   double wall_s = 0, engine_s = 0, compile_s = 0;
