@@ -58,8 +58,12 @@ namespace {
 
 }  // namespace
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 void write_json_file(const std::string& path, const nlohmann::json& j) {
-  const std::string text = j.dump(2) + "\n";
+  const std::string text = json_text(j);
   AtomicFile f(path);
   f.write(text.data(), text.size());
   f.commit();
