@@ -20,12 +20,13 @@ if(NOT LUTC_PYTHON_ONLY)
 endif()
 
 # CUDA is optional: compiled whenever nvcc exists, run only where a GPU exists.
-# The Python build never compiles it.
+# The Python build and the instrumented builds (LutcSanitize.cmake: the
+# sanitizers are host-compiler flags nvcc would not pass on) never compile it.
 include(CheckLanguage)
-if(NOT LUTC_PYTHON_ONLY)
+if(NOT LUTC_PYTHON_ONLY AND NOT LUTC_SANITIZE)
   check_language(CUDA)
 endif()
-if(CMAKE_CUDA_COMPILER AND NOT LUTC_PYTHON_ONLY)
+if(CMAKE_CUDA_COMPILER AND NOT LUTC_PYTHON_ONLY AND NOT LUTC_SANITIZE)
   set(LUTC_HAVE_CUDA ON)
 else()
   set(LUTC_HAVE_CUDA OFF)

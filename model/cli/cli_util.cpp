@@ -116,6 +116,10 @@ void check_output_file(const std::string& path, const std::string& flag, const s
   refuse_output_over_input(path, flag, inputs);
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 JsonStdout::JsonStdout(bool on) {
   if (!on) return;
   std::fflush(stdout);
@@ -137,8 +141,7 @@ void JsonStdout::emit(const nlohmann::json& j) {
   if (saved_fd_ < 0) return;
   std::fflush(stdout);
   std::cout.flush();
-  // Non-UTF-8 bytes from input files become U+FFFD, as in prepare_json_file.
-  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text = json_text(j);
   for (size_t done = 0; done < text.size();) {
     const ssize_t n = write(saved_fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -172,9 +175,9 @@ void check_output_folder(const std::string& path, const std::string& flag, const
 
 std::unique_ptr<AtomicFile> prepare_json_file(const std::string& path, const nlohmann::json& j) {
   // Names from input files (GGUF tensor names, metadata) may hold bytes that
-  // are not UTF-8; they are written as U+FFFD instead of failing the run
-  // after all its work (nlohmann's default throws).
-  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // are not UTF-8: json_text writes them as U+FFFD instead of failing the run
+  // after all its work.
+  const std::string text = json_text(j);
   auto f = std::make_unique<AtomicFile>(path);
   f->write(text.data(), text.size());
   f->finish();

@@ -77,6 +77,9 @@ class JsonStdout {
 // The same written and finished but not yet renamed onto `path`: commit() it
 // together with the command's other outputs (AtomicFile::finish).
 std::unique_ptr<AtomicFile> prepare_json_file(const std::string& path, const nlohmann::json& j);
+// j.dump(2) and a newline; bytes that are not UTF-8 (a tensor name or GGUF
+// string from a file) are written as U+FFFD instead of failing the command.
+std::string json_text(const nlohmann::json& j);
 // Atomically to `path`, or to stdout when `path` is empty.
 void write_text_output(const std::string& path, const std::string& text);
 

@@ -43,7 +43,7 @@ int weight_file_info(const std::string& in, bool json) {
       j["tensors"].push_back({{"name", t.name}, {"type", t.type_name()}, {"shape", t.shape}, {"offset", t.offset},
                               {"bytes", t.nbytes}, {"readable", dtype_is_weight(t.dtype)}});
     }
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j);
     return 0;
   }
   std::printf("%s: %s, %zu tensors\n", in.c_str(), w->format().c_str(), w->tensors().size());
@@ -114,7 +114,7 @@ int run_info(int argc, char** argv) {
                            {"stored_bits", e->stored_bits()}});
     j["aliases"] = nlohmann::json::array();
     for (const auto* e : aliases) j["aliases"].push_back({{"name", e->name}, {"target", e->target}});
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j);
     return 0;
   }
   std::printf("%s: %zu layers, %zu kept tensors, %zu aliases (format version %u)\n", in.c_str(), rows.size(),

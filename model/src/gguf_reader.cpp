@@ -381,7 +381,9 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
       json value;
       uint64_t budget = kMaxKeptElements;
       read_array(c, 0, what, &value, &budget);
-      if (!value.is_null()) md[key] = value.dump();
+      // GGUF strings should be UTF-8, but a listing must not die on one
+      // that is not: such bytes are shown as U+FFFD, as the text listing does.
+      if (!value.is_null()) md[key] = value.dump(-1, ' ', false, json::error_handler_t::replace);
     } else {
       md[key] = read_scalar(c, type, what).text;
     }

@@ -187,6 +187,8 @@ LlamaConfig llama_config_from_hf(const std::string& text, const std::string& pat
   } catch (const json::parse_error& e) {
     fail_input(path, "", static_cast<long long>(e.byte ? e.byte - 1 : 0),
                std::string("config.json is not valid JSON (") + e.what() + ")");
+  } catch (const json::exception& e) {  // a number too large for any type: out_of_range.406
+    fail_input(path, "", -1, std::string("config.json is not valid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) fail_input(path, "", 0, "config.json is not a JSON object");
   const ConfigReader r(j, path);

@@ -146,6 +146,8 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
     // e.byte counts from 1 within the header; the header starts at byte 8.
     fail_input(file, "", static_cast<long long>(8 + (e.byte ? e.byte - 1 : 0)),
                std::string("safetensors header is not valid JSON (") + e.what() + ")");
+  } catch (const json::exception& e) {  // a number too large for any type: out_of_range.406
+    fail_input(file, "", 8, std::string("safetensors header is not valid JSON (") + e.what() + ")");
   }
   if (!header.is_object()) fail_input(file, "", 8, "safetensors header is not a JSON object");
   if (!repeated.empty()) fail_input(file, repeated, 8, "the header names this tensor more than once");

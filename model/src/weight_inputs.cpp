@@ -92,6 +92,8 @@ json parse_json(const std::string& path, const std::string& text, const char* wh
   } catch (const json::parse_error& e) {
     fail_input(path, "", static_cast<long long>(e.byte ? e.byte - 1 : 0),
                std::string(what) + " is not valid JSON (" + e.what() + ")");
+  } catch (const json::exception& e) {  // a number too large for any type: out_of_range.406
+    fail_input(path, "", -1, std::string(what) + " is not valid JSON (" + e.what() + ")");
   }
 }
 

@@ -45,5 +45,26 @@ TEST(CliInfo, ListsTheTensorsOfAGguf) {
   EXPECT_NE(r.out.find("(not read)"), std::string::npos) << r.out;
 }
 
+// A GGUF tensor name and string that are not UTF-8 (the text listing shows
+// them): `info --json` exited 70 "internal error" from the JSON writer; now
+// the bytes are written as U+FFFD.
+TEST(CliInfo, JsonOfAGgufWithNonUtf8NamesIsWritten) {
+  std::mt19937_64 rng(fresh_seed());
+  const char bad = char(0x80 + rng() % 0x80);
+  GgufSpec spec;
+  spec.add_string("general.architecture", std::string("llama") + bad);
+  const RawTensor t = random_tensor(rng, std::string("w") + bad + ".weight", "F32", {2, 1 + rng() % 4});
+  spec.tensors.push_back({t.name, kGgmlF32, {t.shape[1], t.shape[0]}, t.bytes});
+  const std::string path = temp_dir() + "/bad-utf8.gguf";
+  write_file(path, gguf_bytes(spec));
+
+  const RunResult r = run_lutc({"info", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["metadata"]["general.architecture"], "llama\xEF\xBF\xBD");
+  ASSERT_EQ(j["tensors"].size(), 1u);
+  EXPECT_EQ(j["tensors"][0]["name"], "w\xEF\xBF\xBD.weight");
+}
+
 }  // namespace
 }  // namespace lutc::testing

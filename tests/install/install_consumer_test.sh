@@ -3,8 +3,11 @@
 # and file is there, then builds and runs tests/install/consumer twice: with
 # find_package(lutc CONFIG) and with `pkg-config --cflags --libs lutc`.
 # Usage: install_consumer_test.sh BUILD_DIR SOURCE_DIR WORK_DIR CXX GENERATOR
+# LUTC_CONSUMER_FLAGS: compile and link flags the consumer needs too (the
+# sanitizer runtime, when the build is instrumented: scripts/test-sanitize).
 set -euo pipefail
 build=$1 src=$2 work=$3 cxx=$4 generator=$5
+extra=${LUTC_CONSUMER_FLAGS:-}
 consumer_src=$src/tests/install/consumer
 
 rm -rf "$work"
@@ -50,7 +53,7 @@ version=$("$prefix/bin/lutc" --version)
 
 # CMake package.
 cmake -S "$consumer_src" -B "$work/cmake-consumer" -G "$generator" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+      -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$extra" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
       >"$work/cmake-consumer.log" 2>&1 || { cat "$work/cmake-consumer.log" >&2; exit 1; }
 cmake --build "$work/cmake-consumer" >>"$work/cmake-consumer.log" 2>&1 || { cat "$work/cmake-consumer.log" >&2; exit 1; }
 out=$("$work/cmake-consumer/consumer") || { echo "$out" >&2; fail "CMake consumer exited non-zero"; }
@@ -62,7 +65,7 @@ grep -q '^consumer: ok$' <<<"$out" || fail "CMake consumer did not finish"
 export PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --cflags --libs lutc) || { fail "pkg-config --cflags --libs lutc failed"; flags=; }
 echo "install test: pkg-config --cflags --libs lutc: $flags"
-"$cxx" -std=c++17 -O1 "$consumer_src/main.cpp" $flags -o "$work/pc-consumer" 2>"$work/pc-consumer.log" ||
+"$cxx" -std=c++17 -O1 $extra "$consumer_src/main.cpp" $flags -o "$work/pc-consumer" 2>"$work/pc-consumer.log" ||
   { cat "$work/pc-consumer.log" >&2; exit 1; }
 out=$("$work/pc-consumer") || { echo "$out" >&2; fail "pkg-config consumer exited non-zero"; }
 echo "$out"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 #include "bad_input_checks.h"
@@ -205,6 +206,25 @@ TEST_F(GgufBadInput, BadMetadataValues) {
 TEST_F(GgufBadInput, RepeatedTensorName) {
   spec_.tensors[1].name = spec_.tensors[0].name;
   expect_bad_weight_file(write(), {"first.weight", "twice"});
+}
+
+// GGUF strings should be UTF-8. A string array holding bytes that are not
+// (found by fuzz/: the listing threw nlohmann's type_error out of open())
+// opens and lists them as U+FFFD, as scalar strings are shown.
+TEST_F(GgufBadInput, NonUtf8StringInAnArrayIsListedNotThrown) {
+  const std::string bad = {'t', 'o', char(0x80 + rng_() % 0x80)};  // a lead or continuation byte left alone
+  std::vector<uint8_t> arr;
+  append_le(arr, kGvString, 4);
+  append_le(arr, 1, 8);
+  const std::vector<uint8_t> str = gguf_string(bad);
+  arr.insert(arr.end(), str.begin(), str.end());
+  spec_.add_kv("test.strings", kGvArray, arr);
+  std::unique_ptr<WeightFile> w;
+  ASSERT_NO_THROW(w = WeightFile::open(write()));
+  const auto it = w->metadata().find("test.strings");
+  ASSERT_NE(it, w->metadata().end());
+  EXPECT_EQ(it->second, "[\"to\xEF\xBF\xBD\"]");
+  EXPECT_EQ(w->tensors().size(), 2u);
 }
 
 }  // namespace

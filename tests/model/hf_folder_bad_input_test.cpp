@@ -129,6 +129,29 @@ TEST_F(HfFolderBad, MalformedOrHugeIndex) {
   expect_refused(f_.dir, ExitCode::kBadInput, {f_.index, "more than"});
 }
 
+// A number too large for any type (found by fuzz/) made nlohmann throw
+// out_of_range, not parse_error: it escaped WeightFile::open and
+// llama_config_from_hf instead of naming the file.
+TEST_F(HfFolderBad, NumberTooLargeForAnyTypeInIndexOrConfig) {
+  const std::string huge = "1" + std::string(rng_() % 30, '8') + "e" + std::to_string(400 + rng_() % 2000);
+  std::string text = index_.dump();
+  text.insert(1, "\"total\": " + huge + ", ");
+  write_text(f_.index, text);
+  expect_refused(f_.dir, ExitCode::kBadInput, {f_.index, "not valid JSON", "overflow"});
+
+  json j = llama_config_json(cfg_);
+  std::string config = j.dump();
+  config.insert(1, "\"rope_theta\": " + huge + ", ");
+  try {
+    llama_config_from_hf(config, "cfg/config.json", false);
+    ADD_FAILURE() << "accepted " << config;
+  } catch (const Error& e) {
+    EXPECT_EQ(int(e.code()), int(ExitCode::kBadInput)) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cfg/config.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(HfFolderBad, ShardPassedAloneNamesTheFolder) {
   expect_refused(f_.shards[0], ExitCode::kUsage, {f_.shards[0], "shard 1 of 2", "pass the folder " + f_.dir, "model.safetensors.index.json"});
   expect_refused(f_.shards[1], ExitCode::kUsage, {"shard 2 of 2"});

@@ -61,6 +61,16 @@ TEST_F(WeightsBadInput, EightByteShapeThatOverflowsSixtyFourBits) {
   expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "too large"});
 }
 
+// A number too large for any type (found by fuzz/) made nlohmann throw
+// out_of_range, not parse_error, and it escaped WeightFile::open.
+TEST_F(WeightsBadInput, NumberTooLargeForAnyType) {
+  SafetensorsParts p = parts();
+  const size_t at = p.header.find("[3,5]");
+  ASSERT_NE(at, std::string::npos);
+  p.header.replace(at, 5, "[1" + std::string(rng_() % 30, '8') + "e" + std::to_string(400 + rng_() % 2000) + ",5]");
+  expect_bad_weight_file(write(safetensors_bytes(p)), {"not valid JSON", "overflow"});
+}
+
 TEST_F(WeightsBadInput, HeaderLengthShorterThanHeader) {
   const SafetensorsParts p = parts();
   expect_bad_weight_file(write(safetensors_bytes(p, int64_t(p.header.size() - 1 - rng_() % 10))), {"JSON"});

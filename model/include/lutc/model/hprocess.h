@@ -126,7 +126,7 @@ class Hprocess {
   std::map<std::pair<size_t, double>, CachedLayer> cache_;
 };
 
-// Heap bytes in use (glibc mallinfo2: arena + mmapped chunks).
+// Heap bytes in use (glibc mallinfo2: arena + mmapped chunks; ASan's allocator count in an ASan build).
 uint64_t heap_in_use();
 
 // Peak heap in use above the level at construction, sampled by a background
