@@ -9,21 +9,12 @@
 #include <random>
 
 #include "lutc/model/npy.h"
+#include "example_inputs.h"
 #include "run_lutc.h"
 #include "test_data.h"
 
 namespace lutc::testing {
 namespace {
-
-std::string arch(const std::string& name) { return std::string(LUTC_SOURCE_DIR) + "/examples/arch/" + name + ".ini"; }
-
-void write_random_x(const std::string& path, uint64_t batch, uint64_t cols, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::vector<float> x(batch * cols);
-  for (auto& v : x) v = n(rng);
-  write_npy(path, {batch, cols}, x.data());
-}
 
 void expect_same_y(const std::string& a, const std::string& b) {
   const NpyArray ya = read_npy(a), yb = read_npy(b);
@@ -41,11 +32,11 @@ TEST(CliCompiler, ExecutorMatchesGoldenGemvForEachSchemeAndArch) {
   for (const std::string scheme : {"xfp.v2", "xfp.v2a", "int4.g128", "nf4.b64", "fp8.e4m3"}) {
     ASSERT_EQ(run_lutc({"quantize", spec, "--scheme", scheme, "-o", dir + "/l.xfp", "-q"}).exit_code, 0) << scheme;
     for (const std::string a : {"default", "edge"}) {
-      RunResult c = run_lutc({"compile", dir + "/l.xfp", "--arch", arch(a), "-o", dir + "/l.lutp"});
+      RunResult c = run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch(a), "-o", dir + "/l.lutp"});
       ASSERT_EQ(c.exit_code, 0) << scheme << " " << a << ": " << c.err;
       RunResult r = run_lutc({"run", dir + "/l.lutp", "--engine", "exec", "--x", dir + "/x.npy", "-o", dir + "/y_exec.npy"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      RunResult g = run_lutc({"gemv", dir + "/l.xfp", "--arch", arch(a), "--x", dir + "/x.npy", "-o", dir + "/y_gold.npy"});
+      RunResult g = run_lutc({"gemv", dir + "/l.xfp", "--arch", example_arch(a), "--x", dir + "/x.npy", "-o", dir + "/y_gold.npy"});
       ASSERT_EQ(g.exit_code, 0) << g.err;
       SCOPED_TRACE(scheme + " on " + a);
       expect_same_y(dir + "/y_exec.npy", dir + "/y_gold.npy");
@@ -56,9 +47,9 @@ TEST(CliCompiler, ExecutorMatchesGoldenGemvForEachSchemeAndArch) {
 TEST(CliCompiler, ProgramIsRefusedOnAnotherArch) {
   const std::string dir = temp_dir();
   ASSERT_EQ(run_lutc({"quantize", "synth:16x64@5", "--bits", "4", "-o", dir + "/l.xfp", "-q"}).exit_code, 0);
-  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", arch("edge"), "-o", dir + "/l.lutp"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch("edge"), "-o", dir + "/l.lutp"}).exit_code, 0);
   write_random_x(dir + "/x.npy", 1, 64, 9);
-  RunResult r = run_lutc({"run", dir + "/l.lutp", "--x", dir + "/x.npy", "-o", dir + "/y.npy", "--arch", arch("default")});
+  RunResult r = run_lutc({"run", dir + "/l.lutp", "--x", dir + "/x.npy", "-o", dir + "/y.npy", "--arch", example_arch("default")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("l.lutp"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/y.npy"));
@@ -74,7 +65,7 @@ TEST(CliCompiler, BadActivationsNameTheFileAndTheOffset) {
   const uint64_t cols = 16 + rng() % 100, batch = 2;
   const std::string spec = "synth:8x" + std::to_string(cols) + "@" + std::to_string(seed % 100000 + 1);
   ASSERT_EQ(run_lutc({"quantize", spec, "--bits", "4", "-o", dir + "/l.xfp", "-q"}).exit_code, 0);
-  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", arch("default"), "-o", dir + "/l.lutp"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch("default"), "-o", dir + "/l.lutp"}).exit_code, 0);
 
   write_random_x(dir + "/wide.npy", batch, cols + 1, seed);
   std::vector<float> x(batch * cols, 0.25f);

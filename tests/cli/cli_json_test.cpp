@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lutc/model/npy.h"
+#include "example_inputs.h"
 #include "run_lutc.h"
 #include "test_data.h"
 
@@ -19,16 +20,6 @@ namespace lutc::testing {
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string arch(const std::string& name) { return std::string(LUTC_SOURCE_DIR) + "/examples/arch/" + name + ".ini"; }
-
-void write_random_x(const std::string& path, uint64_t batch, uint64_t cols, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::vector<float> x(batch * cols);
-  for (auto& v : x) v = n(rng);
-  write_npy(path, {batch, cols}, x.data());
-}
 
 // The whole of stdout as one JSON value (parse throws on anything extra).
 json parse_stdout(const RunResult& r) {
@@ -82,9 +73,9 @@ TEST_F(CliJson, QuantizeJsonIsTheReportAndNamesItsFiles) {
 TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
   ASSERT_EQ(run_lutc({"quantize", spec_, "--bits", "4", "--scheme", "xfp.v2", "-o", dir_ + "/m.xfp", "-q"}).exit_code, 0);
   // compile: the table's rows, one per layer, each file written.
-  const RunResult human = run_lutc({"compile", dir_ + "/m.xfp", "--arch", arch("edge"), "-o", dir_ + "/h"});
+  const RunResult human = run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/h"});
   ASSERT_EQ(human.exit_code, 0) << human.err;
-  const json c = parse_stdout(run_lutc({"compile", dir_ + "/m.xfp", "--arch", arch("edge"), "-o", dir_ + "/p",
+  const json c = parse_stdout(run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/p",
                                         "--listing", "--json"}));
   expect_files_exist(c);
   ASSERT_EQ(c["layers"].size(), 2u);
@@ -114,7 +105,7 @@ TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
             std::string::npos)
       << run_h.out;
   // gemv
-  const json g = parse_stdout(run_lutc({"gemv", dir_ + "/m.xfp", "--layer", layer, "--arch", arch("edge"), "--x",
+  const json g = parse_stdout(run_lutc({"gemv", dir_ + "/m.xfp", "--layer", layer, "--arch", example_arch("edge"), "--x",
                                         dir_ + "/x.npy", "-o", dir_ + "/yg.npy", "--json"}));
   expect_files_exist(g);
   EXPECT_EQ(g["layer"], layer);
@@ -133,7 +124,7 @@ TEST_F(CliJson, SimAndRtlJsonAreTheirStatsReports) {
   const bool sim = has_command("sim"), rtl = has_command("rtl");
   if (!sim && !rtl) GTEST_SKIP() << "this lutc has neither `sim` nor `rtl`";
   ASSERT_EQ(run_lutc({"quantize", spec_, "--scheme", "xfp.v2", "--bits", "4", "-o", dir_ + "/m.xfp", "-q"}).exit_code, 0);
-  ASSERT_EQ(run_lutc({"compile", dir_ + "/m.xfp", "--arch", arch("edge"), "-o", dir_ + "/p"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/p"}).exit_code, 0);
   write_random_x(dir_ + "/x.npy", 1, 64, seed_);
   std::vector<std::string> programs;
   for (const auto& e : fs::directory_iterator(dir_ + "/p"))
@@ -178,9 +169,9 @@ TEST(CliDidYouMean, MistypedNamesGetTheClosestKnownOne) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'quantize'"), std::string::npos) << r.err;
   ASSERT_EQ(run_lutc({"quantize", "synth:16x64", "--bits", "4", "-o", dir + "/m.xfp", "-q"}).exit_code, 0);
-  r = run_lutc({"compile", dir + "/m.xfp", "--arch", arch("egde"), "-o", dir + "/m.lutp"});
+  r = run_lutc({"compile", dir + "/m.xfp", "--arch", example_arch("egde"), "-o", dir + "/m.lutp"});
   EXPECT_EQ(r.exit_code, 4);
-  EXPECT_NE(r.err.find("did you mean '" + arch("edge") + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean '" + example_arch("edge") + "'"), std::string::npos) << r.err;
   r = run_lutc({"quantize", "synth:16x64", "--scheme", "llama", "-o", dir + "/m.xfp"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;  // nothing close: no guess
