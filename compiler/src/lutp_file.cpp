@@ -4,6 +4,7 @@
 // its embedded arch before anyone can run it.
 #include "lutc/compiler/lutp_file.h"
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -173,6 +174,12 @@ void parse_meta(Reader& r, Program& p) {
     fail_input("", "", (long long)text_at, "embedded arch text is not in canonical form");
   if (arch_hash(p.arch) != p.arch_hash)
     fail_input("", "", (long long)text_at, "arch hash does not match the embedded arch text");
+  // A program stores the arch's keys, not its name (two files describing the
+  // same hardware hash alike), so a program read back is named by its hash
+  // until a caller knows better (an --arch file, a compile's programs.json).
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)p.arch_hash);
+  p.arch.name = std::string("arch ") + hex;
   if (!valid_index_bits(p.meta.bits)) r.fail("invalid index width " + std::to_string(p.meta.bits));
 }
 

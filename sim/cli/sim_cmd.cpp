@@ -58,7 +58,8 @@ std::vector<std::string> program_paths(const std::vector<std::string>& inputs) {
 }
 
 // The arch's name for the report: --arch's file, else the compile manifest
-// beside the first program (when it lists it), else its hash.
+// beside the first program (when it lists it), else the name the program
+// was read with (its hash: a .lutp stores the arch's keys, not its name).
 std::string arch_name(const std::string& arch_path, const std::string& first_program, const ArchConfig& embedded) {
   if (!arch_path.empty()) return fs::path(arch_path).stem().string();
   const fs::path p(first_program);
@@ -67,9 +68,7 @@ std::string arch_name(const std::string& arch_path, const std::string& first_pro
   if (read_program_manifest(dir, &m) &&
       std::find(m.files.begin(), m.files.end(), p.filename().string()) != m.files.end())
     return m.arch;
-  char hex[40];
-  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)arch_hash(embedded));
-  return std::string("arch ") + hex + " (name unknown: give --arch A.ini)";
+  return embedded.name;  // "arch <hash>", as the program was read (lutp_file.cpp)
 }
 
 int run_sim(int argc, char** argv) {
