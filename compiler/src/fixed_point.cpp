@@ -45,7 +45,7 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
   const uint32_t chunk = std::max<uint32_t>(
       1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, K))));
   std::vector<float> dense(size_t(chunk) * K);
-  auto merged = [&](uint32_t r, uint32_t j, const float* row) {
+  auto merged = [&](uint32_t j, const float* row) {
     return row[o.col[j]] + half_to_float(o.val[j]);  // the golden decode's one rounding
   };
 
@@ -60,7 +60,7 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
       const uint32_t j1 = has_outliers ? o.row_ptr[r + 1] : 0;
       for (uint32_t k = 0; k < K; ++k) {
         if (j < j1 && o.col[j] == k) {
-          const float m = merged(r, j, row);
+          const float m = merged(j, row);
           if (!std::isfinite(m))
             fail_input("", l.name, -1, "outlier at row " + std::to_string(r) + ", column " +
                                            std::to_string(k) + " overflows fp32");
@@ -93,7 +93,7 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
             fail_input("", l.name, -1, "the dense weight under the outlier at row " + std::to_string(r) +
                                            ", column " + std::to_string(o.col[j]) +
                                            " does not fit 63 bits at the weight exponent");
-          const __int128 d = __int128(weight_to_int(merged(r, j, row), fp.weight_exp)) -
+          const __int128 d = __int128(weight_to_int(merged(j, row), fp.weight_exp)) -
                              weight_to_int(row[o.col[j]], fp.weight_exp);
           if (d > INT64_MAX || d < -INT64_MAX)
             fail_input("", l.name, -1, "outlier correction at row " + std::to_string(r) +

@@ -96,9 +96,10 @@ void XfpWriter::finish() {
   if (s_->committed) return;
   const uint64_t footer_at = s_->out.bytes_written();
   std::vector<uint8_t>& f = s_->buf;
-  f.clear();
+  // assign, not clear() + insert: GCC 12 sees the emptied vector's size-0
+  // buffer and warns (-Wstringop-overflow) about the insert that regrows it.
+  f.assign(kIndexTag, kIndexTag + 4);
   Sink out(f);
-  out.bytes(kIndexTag, 4);
   out.u32(uint32_t(s_->index.size()));
   for (const auto& e : s_->index) append_index_entry(e, f);
   out.u32(crc32(f.data(), f.size()));

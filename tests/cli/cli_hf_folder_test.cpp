@@ -44,7 +44,9 @@ TEST(CliHfFolder, LmEvalAndQuantizeRunOnTheFolder) {
   RunResult q = run_lutc({"quantize", f.dir, "--scheme", "xfp", "-o", xfp, "--quiet"});
   ASSERT_EQ(q.exit_code, 0) << q.err;
   const nlohmann::json qe = lm_eval({f.dir, "--xfp", xfp});
-  if (!qe.is_null()) EXPECT_GT(qe["tensors_replaced"].get<int>(), 10);
+  if (!qe.is_null()) {
+    EXPECT_GT(qe["tensors_replaced"].get<int>(), 10);
+  }
 
   RunResult alone = run_lutc({"lm-eval", f.shards[0]});
   EXPECT_EQ(alone.exit_code, 2) << alone.err;

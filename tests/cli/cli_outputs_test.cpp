@@ -47,8 +47,6 @@ std::string slurp(const std::string& p) {
   return ss.str();
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
-
 bool has_temp(const std::string& dir, const std::string& of = "") {
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().filename().string().find(of + ".tmp.") != std::string::npos) return true;

@@ -61,7 +61,9 @@ TEST(CliStream, LmEvalAndActStatsAreEqualStreamedOrNot) {
       const nlohmann::json a = lm_eval(off), b = lm_eval(on), c = lm_eval(tiny);
       EXPECT_EQ(a.dump(), b.dump());
       EXPECT_EQ(a.dump(), c.dump());
-      if (with_xfp && !a.is_null()) EXPECT_GT(a["tensors_replaced"].get<int>(), 10);
+      if (with_xfp && !a.is_null()) {
+        EXPECT_GT(a["tensors_replaced"].get<int>(), 10);
+      }
     }
   }
   // The memory report says which mode ran.

@@ -137,7 +137,6 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
     for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
       const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
       const std::vector<double> ref = reference_fp64(l, x, batch);
-    const double i8_bound = kI8Bound + 10 * act_rounding_nmse(l, x, batch, ref);
       for (Isa isa : available_isas()) {
         kernels::RunOptions opt;
         opt.isa = isa;

@@ -31,7 +31,9 @@ void expect_codes_in_place(const QuantizedLayer& l, const PackedLayer& p) {
       ASSERT_EQ(kernels::packed_code_at(p, r, e), row[k]) << "row " << r << " column " << k;
     }
     for (uint32_t e = 0; e < p.padded_cols(); ++e)
-      if (!real[e]) ASSERT_EQ(kernels::packed_code_at(p, r, e), 0u) << "padding at row " << r << " element " << e;
+      if (!real[e]) {
+        ASSERT_EQ(kernels::packed_code_at(p, r, e), 0u) << "padding at row " << r << " element " << e;
+      }
   }
 }
 

@@ -157,7 +157,9 @@ TEST(HprocessStories, ClimbsWhenTheStartFitsButIsGarbage) {
   EXPECT_LE(c.model_bytes, hp.options().budget_bytes);
   for (const HprocessPoint& p : r.trajectory) {
     EXPECT_GE(p.floor_strict, o.floor_strict) << p.step << ": nothing relaxes on the way up";
-    if (p.fits && !p.garbage) EXPECT_LE(p.need_bytes, c.need_bytes) << "the chosen point uses the most of the budget";
+    if (p.fits && !p.garbage) {
+      EXPECT_LE(p.need_bytes, c.need_bytes) << "the chosen point uses the most of the budget";
+    }
   }
 }
 

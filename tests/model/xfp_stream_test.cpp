@@ -286,7 +286,9 @@ TEST(XfpStream, TruncatedAtEveryOffsetIsRefusedAsInterrupted) {
     spit(bad, bytes, n);
     const std::string m = open_error(bad);
     if (::testing::Test::HasFailure()) FAIL() << "cut at " << n << ": " << m;
-    if (n >= 12) ASSERT_NE(m.find("no index: the writer was interrupted?"), std::string::npos) << n << ": " << m;
+    if (n >= 12) {
+      ASSERT_NE(m.find("no index: the writer was interrupted?"), std::string::npos) << n << ": " << m;
+    }
   }
 }
 
