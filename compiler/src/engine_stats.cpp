@@ -59,9 +59,10 @@ void EngineStats::finish(const ArchConfig& a) {
   energy = energy_of(a, actions, cycles);
   const double weights = double(rows) * cols;
   pj_per_weight = weights > 0 ? energy.total_pj / weights : 0;
-  uint64_t most = 0;
-  for (const auto& [name, t] : units)
-    if (t.busy_cycles > most) most = t.busy_cycles, bottleneck = name;
+  bottleneck = bottleneck_of([&](const char* u) {
+    const auto it = units.find(u);
+    return it == units.end() ? uint64_t(0) : it->second.busy_cycles;
+  });
 }
 
 nlohmann::json to_json(const EngineStats& s) {
@@ -72,19 +73,10 @@ nlohmann::json to_json(const EngineStats& s) {
                    {"utilization", s.cycles ? double(t.busy_cycles) / double(s.cycles) : 0.0}};
   }
   const ActionCounts& a = s.actions;
-  nlohmann::json actions = {{"dram_bytes", a.dram_bytes},
-                            {"weight_sram_write_bytes", a.weight_sram_write_bytes},
-                            {"weight_sram_read_bytes", a.weight_sram_read_bytes},
-                            {"act_sram_write_bytes", a.act_sram_write_bytes},
-                            {"act_sram_read_bytes", a.act_sram_read_bytes},
-                            {"lut_writes", a.lut_writes},
-                            {"lut_reads", a.lut_reads},
-                            {"multiplies", a.multiplies},
-                            {"acc_adds", a.acc_adds},
-                            {"outlier_ops", a.outlier_ops},
-                            {"output_words", a.output_words},
-                            {"instructions", a.instructions},
-                            {"bank_conflict_cycles", a.bank_conflict_cycles}};
+  nlohmann::json actions = nlohmann::json::object();
+#define LUTC_ACTION_TO_JSON(name) actions[#name] = a.name;
+  LUTC_ACTION_COUNTS(LUTC_ACTION_TO_JSON)
+#undef LUTC_ACTION_TO_JSON
   return {{"engine", s.engine},
           {"layer", s.layer},
           {"arch", s.arch},
@@ -125,19 +117,9 @@ EngineStats stats_from_json(const nlohmann::json& j) {
       s.units[name] = {t.at("busy_cycles").get<uint64_t>(), t.at("stall_cycles").get<uint64_t>()};
     const auto& a = j.at("actions");
     ActionCounts& c = s.actions;
-    c.dram_bytes = a.at("dram_bytes");
-    c.weight_sram_write_bytes = a.at("weight_sram_write_bytes");
-    c.weight_sram_read_bytes = a.at("weight_sram_read_bytes");
-    c.act_sram_write_bytes = a.at("act_sram_write_bytes");
-    c.act_sram_read_bytes = a.at("act_sram_read_bytes");
-    c.lut_writes = a.at("lut_writes");
-    c.lut_reads = a.at("lut_reads");
-    c.multiplies = a.at("multiplies");
-    c.acc_adds = a.at("acc_adds");
-    c.outlier_ops = a.at("outlier_ops");
-    c.output_words = a.at("output_words");
-    c.instructions = a.at("instructions");
-    c.bank_conflict_cycles = a.at("bank_conflict_cycles");
+#define LUTC_ACTION_FROM_JSON(name) c.name = a.at(#name);
+    LUTC_ACTION_COUNTS(LUTC_ACTION_FROM_JSON)
+#undef LUTC_ACTION_FROM_JSON
     s.energy.pj = j.at("energy_pj").get<std::map<std::string, double>>();
     s.energy.total_pj = j.at("energy_total_pj");
     s.pj_per_weight = j.at("pj_per_weight");

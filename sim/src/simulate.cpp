@@ -14,17 +14,6 @@ namespace {
 
 uint64_t whole_cycles(double c) { return uint64_t(std::ceil(c - 1e-6)); }
 
-// The bottleneck is the busiest unit that does work of its own; the SRAMs and
-// accumulators are busy exactly when their users are, so they are not named.
-void name_bottleneck(EngineStats& s) {
-  static const char* const kActive[] = {"dma", "lut", "lanes", "outlier", "writeback", "controller"};
-  uint64_t most = 0;
-  for (const char* u : kActive) {
-    const auto it = s.units.find(u);
-    if (it != s.units.end() && it->second.busy_cycles > most) most = it->second.busy_cycles, s.bottleneck = u;
-  }
-}
-
 SimResult collect(Engine& e) {
   SimResult out;
   const uint32_t n = uint32_t(e.layers.size());
@@ -55,7 +44,6 @@ SimResult collect(Engine& e) {
       tt.stall_cycles += t.stall_cycles;
     }
     s.finish(e.arch);
-    name_bottleneck(s);
     r.start_cycle = w.start;
     r.y = std::move(e.outputs[i]);
     out.total.cycles += s.cycles;
@@ -67,7 +55,6 @@ SimResult collect(Engine& e) {
     out.layers.push_back(std::move(r));
   }
   out.total.finish(e.arch);
-  name_bottleneck(out.total);
   double weights = 0;
   for (const LayerResult& r : out.layers) weights += double(r.stats.rows) * r.stats.cols;
   out.total.pj_per_weight = weights > 0 ? out.total.energy.total_pj / weights : 0;

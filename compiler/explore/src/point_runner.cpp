@@ -296,11 +296,7 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
   for (const char* part : {"dram", "sram", "lut", "multiply", "accumulate", "outlier", "control", "leakage"})
     row[std::string("energy_") + part + "_pj"] = parts[part] * b / s.batch;
   row["dram_bw_fraction"] = double(dram_bytes) / (seconds * arch.dram_bytes_per_cycle * arch.clock_mhz * 1e6);
-  std::string bottleneck;
-  uint64_t most = 0;
-  for (const char* u : kEngineUnits)
-    if (busy[u] > most || bottleneck.empty()) most = busy[u], bottleneck = u;
-  row["bottleneck"] = bottleneck;
+  row["bottleneck"] = bottleneck_of([&](const char* u) { return busy[u]; });
   row["program_bytes"] = program_bytes;
   // Wall times stay out of the row: results must not depend on the machine.
   return json{{"row", row}, {"layers", layers}, {"timing", {{"compile_s", compile_s}, {"engine_s", engine_s}}}};

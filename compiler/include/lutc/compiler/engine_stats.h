@@ -13,26 +13,65 @@
 
 namespace lutc {
 
-// Every countable action. Energy = sum over actions of count x table entry.
+// Every countable action, once: the struct, its JSON keys, the sums and
+// differences of counts all expand this list. Energy = sum over actions of
+// count x table entry (energy_of).
+#define LUTC_ACTION_COUNTS(X)                                                                  \
+  X(dram_bytes)              /* bytes moved from DRAM (weights, metadata, outliers, activations) */ \
+  X(weight_sram_write_bytes) /* DMA fills of the weight/metadata SRAM */                       \
+  X(weight_sram_read_bytes)  /* lanes and outlier unit reading indices/metadata */             \
+  X(act_sram_write_bytes)                                                                      \
+  X(act_sram_read_bytes)                                                                       \
+  X(lut_writes)              /* HIF words loaded into LUT banks (LUT_LOAD) */                  \
+  X(lut_reads)               /* one per decoded code per batch vector */                       \
+  X(multiplies)              /* HIF mantissa x scale x activation products */                  \
+  X(acc_adds)                /* adds into the wide accumulators */                             \
+  X(outlier_ops)             /* outlier corrections applied (per batch vector) */              \
+  X(output_words)            /* fp32 results written back */                                   \
+  X(instructions)            /* instructions fetched and executed */                           \
+  X(bank_conflict_cycles)    /* extra LUT cycles lost to bank conflicts */
+
 struct ActionCounts {
-  uint64_t dram_bytes = 0;              // bytes moved from DRAM (weights, metadata, outliers, activations)
-  uint64_t weight_sram_write_bytes = 0;  // DMA fills of the weight/metadata SRAM
-  uint64_t weight_sram_read_bytes = 0;   // lanes and outlier unit reading indices/metadata
-  uint64_t act_sram_write_bytes = 0;
-  uint64_t act_sram_read_bytes = 0;
-  uint64_t lut_writes = 0;              // HIF words loaded into LUT banks (LUT_LOAD)
-  uint64_t lut_reads = 0;               // one per decoded code per batch vector
-  uint64_t multiplies = 0;              // HIF mantissa x scale x activation products
-  uint64_t acc_adds = 0;                // adds into the wide accumulators
-  uint64_t outlier_ops = 0;             // outlier corrections applied (per batch vector)
-  uint64_t output_words = 0;            // fp32 results written back
-  uint64_t instructions = 0;            // instructions fetched and executed
-  uint64_t bank_conflict_cycles = 0;    // extra LUT cycles lost to bank conflicts
+#define LUTC_ACTION_FIELD(name) uint64_t name = 0;
+  LUTC_ACTION_COUNTS(LUTC_ACTION_FIELD)
+#undef LUTC_ACTION_FIELD
 };
 
-// Units in the order reports list them; names are the JSON keys.
-inline const char* const kEngineUnits[] = {"controller", "dma",     "weight_sram", "act_sram", "lut",
-                                           "lanes",      "accumulator", "outlier", "writeback"};
+// Every engine unit in the order reports list them (the names are the JSON
+// keys), and whether it does work of its own: the SRAMs and the accumulators
+// are busy exactly when their users are, so they never name the bottleneck.
+#define LUTC_ENGINE_UNITS(X) \
+  X(controller, true)        \
+  X(dma, true)               \
+  X(weight_sram, false)      \
+  X(act_sram, false)         \
+  X(lut, true)               \
+  X(lanes, true)             \
+  X(accumulator, false)      \
+  X(outlier, true)           \
+  X(writeback, true)
+
+#define LUTC_ENGINE_UNIT_NAME(name, own_work) #name,
+inline const char* const kEngineUnits[] = {LUTC_ENGINE_UNITS(LUTC_ENGINE_UNIT_NAME)};
+#undef LUTC_ENGINE_UNIT_NAME
+#define LUTC_ENGINE_UNIT_OWN_WORK(name, own_work) own_work,
+inline constexpr bool kEngineUnitOwnWork[] = {LUTC_ENGINE_UNITS(LUTC_ENGINE_UNIT_OWN_WORK)};
+#undef LUTC_ENGINE_UNIT_OWN_WORK
+
+// The bottleneck, the one definition every engine and explore use: the unit
+// of its own work with the most busy cycles, the first in kEngineUnits order
+// on a tie, "" when no such unit was busy. busy(name) gives a unit's cycles.
+template <class BusyOf>
+std::string bottleneck_of(BusyOf busy) {
+  std::string best;
+  uint64_t most = 0;
+  for (size_t u = 0; u < sizeof kEngineUnits / sizeof kEngineUnits[0]; ++u) {
+    if (!kEngineUnitOwnWork[u]) continue;
+    const uint64_t b = busy(kEngineUnits[u]);
+    if (b > most) most = b, best = kEngineUnits[u];
+  }
+  return best;
+}
 
 struct UnitTime {
   uint64_t busy_cycles = 0;
@@ -56,7 +95,7 @@ struct EngineStats {
   uint64_t cycles = 0;
   std::map<std::string, UnitTime> units;  // keyed by kEngineUnits
   ActionCounts actions;
-  std::string bottleneck;  // the unit with the most busy cycles ("dma" = memory-bound)
+  std::string bottleneck;  // bottleneck_of(units) ("dma" = memory-bound)
 
   // Derived from the above and the arch (fill with finish()).
   double seconds = 0;
