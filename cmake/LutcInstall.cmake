@@ -27,10 +27,14 @@ install(TARGETS lutc ${LUTC_EXPORTED_LIBRARIES} EXPORT lutcTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The header-only engine rules (lutc::spec), which compiler and kernels name.
+set_target_properties(lutc_spec PROPERTIES EXPORT_NAME spec)
+add_library(lutc::spec ALIAS lutc_spec)
+install(TARGETS lutc_spec EXPORT lutcTargets)
 install(EXPORT lutcTargets NAMESPACE lutc:: DESTINATION ${LUTC_CMAKE_DIR})
 
 # Each public include tree merges into include/lutc/<component>/.
-foreach(dir model/include compiler/include compiler/explore/include sim/include kernels/cpu/include)
+foreach(dir model/include compiler/spec/include compiler/include compiler/explore/include sim/include kernels/cpu/include)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
 endforeach()

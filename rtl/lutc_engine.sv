@@ -76,10 +76,9 @@ module lutc_engine
   typedef enum logic [1:0] {U_IDLE, U_RUN, U_DRAIN} unit_e;
   ctrl_e ctrl;
   unit_e lanes, outl;
-  localparam int kCfgRegs = 6;  // CFG registers of isa.def
   logic [7:0] wsram [WSRAM_BYTES];
   logic [7:0] asram [ASRAM_BYTES];
-  logic signed [31:0] regs [kCfgRegs];
+  logic signed [31:0] regs [CFG_REGS];
 
   // ---- instruction fields -------------------------------------------------
   logic [7:0]  op;
@@ -102,7 +101,7 @@ module lutc_engine
   assign group       = regs[REG_GROUP];
   assign book_select = regs[REG_BOOK_SELECT][1:0];
   assign meta_format = regs[REG_META][1:0];
-  assign meta_bytes  = (meta_format == 2'd3) ? 3'd4 : (meta_format == 2'd2) ? 3'd2 : {2'd0, meta_format[0]};
+  assign meta_bytes  = meta_record_bytes(meta_format);
   assign act_bytes   = cfg_act16 ? 2'd2 : 2'd1;
 
   function automatic logic [7:0] wbyte(input logic [31:0] a);
@@ -138,7 +137,9 @@ module lutc_engine
   logic col_done;
   logic signed [15:0] col_act;
 
-  assign lane_has_scale = meta_format[1];
+  assign lane_has_scale = meta_has_scale(meta_format);
+  logic [31:0] scale_offset;  // of the fp16 scale within a metadata record
+  assign scale_offset = {29'd0, meta_scale_offset(meta_format)};
 
   for (genvar l = 0; l < LANES; l++) begin : g_lane_front
     logic [31:0] byte_addr, rec, slot;
@@ -154,7 +155,7 @@ module lutc_engine
         2'd2:    slot = t_slot0 + {24'd0, wbyte(rec)};
         default: slot = t_slot0;
       endcase
-      lane_scale[l] = (meta_format == 2'd3) ? {wbyte(rec + 3), wbyte(rec + 2)} : {wbyte(rec + 1), wbyte(rec)};
+      lane_scale[l] = {wbyte(rec + scale_offset + 1), wbyte(rec + scale_offset)};
       req_slot[l] = SLOT_W'(slot);
       req_bank[l] = BANK_W'(slot % BANKS);
       req_addr[l] = ADDR_W'(((slot / BANKS) << bits) | {24'd0, code});
@@ -242,14 +243,15 @@ module lutc_engine
   assign lanes_idle = (lanes == U_IDLE);
   assign outl_idle  = (outl == U_IDLE);
   assign sync_mask = (ctrl == C_SYNC) ? sync_mask_q : f[F_SYNC_MASK][1:0];
-  assign sync_blocked = (sync_mask[0] && dma_busy) || (sync_mask[1] && lut_busy);
+  assign sync_blocked = (sync_mask[SYNC_DMA] && dma_busy) || (sync_mask[SYNC_LUT] && lut_busy);
   always_comb begin
     case (op)
       OP_DECODE_MAC: accept = lanes_idle;
       OP_OUTLIER:    accept = outl_idle;
       OP_STORE, OP_DMA_IN, OP_LUT_LOAD: accept = lanes_idle && outl_idle;
       OP_END:        accept = lanes_idle && outl_idle && !dma_busy && !lut_busy;
-      default:       accept = 1'b1;
+      OP_CFG, OP_SYNC: accept = 1'b1;
+      default:       accept = 1'b0;  // no opcode of isa.def: the assertion below stops the run
     endcase
     accept = accept && insn_valid && (ctrl == C_FETCH);
   end
@@ -284,15 +286,19 @@ module lutc_engine
   always_ff @(posedge clk or negedge rst_n) begin
     if (!rst_n) begin
       ctrl <= C_FETCH;
-      for (int i = 0; i < kCfgRegs; i++) regs[i] <= '0;
+      for (int i = 0; i < CFG_REGS; i++) regs[i] <= '0;
       sync_mask_q <= '0;
       s_i <= '0;
     end else begin
+      // A verified program holds only isa.def's opcodes; anything else offered
+      // at fetch is a harness or program-image fault, not an instruction to skip.
+      if (ctrl == C_FETCH && insn_valid)
+        assert (op_legal(op)) else $fatal(1, "lutc_engine: opcode 8'h%02h is not in isa.def", op);
       case (ctrl)
         C_FETCH:
           if (accept) begin
             case (op)
-              OP_CFG:  if (f[F_CFG_REG] < kCfgRegs) regs[f[F_CFG_REG][2:0]] <= f[F_CFG_VALUE];
+              OP_CFG:  if (f[F_CFG_REG] < CFG_REGS) regs[f[F_CFG_REG][$clog2(CFG_REGS)-1:0]] <= f[F_CFG_VALUE];
               OP_SYNC: if (sync_blocked) begin
                 sync_mask_q <= f[F_SYNC_MASK][1:0];
                 ctrl <= C_SYNC;

@@ -28,10 +28,6 @@ Instruction insn(Op op, std::initializer_list<uint32_t> fields) {
   return i;
 }
 
-void put_le(std::vector<uint8_t>& out, uint64_t v, unsigned bytes) {
-  for (unsigned i = 0; i < bytes; ++i) out.push_back(uint8_t(v >> (8 * i)));
-}
-
 class Emitter {
  public:
   Emitter(const QuantizedLayer& l, const LayerLuts& t, const FixedPointLayer& fp, const TilePlan& plan,
@@ -56,11 +52,11 @@ class Emitter {
     }
     const uint32_t T = plan_.tiles();
     prefetch(0);
-    emit(Op::SYNC, {3});
+    emit(Op::SYNC, {isa::kSyncMaskAll});
     for (uint32_t tile = 0; tile < T; ++tile) {
       if (tile + 1 < T) prefetch(tile + 1);
       compute(tile);
-      if (tile + 1 < T) emit(Op::SYNC, {3});
+      if (tile + 1 < T) emit(Op::SYNC, {isa::kSyncMaskAll});
     }
     emit(Op::END, {});
   }
@@ -122,13 +118,9 @@ class Emitter {
       for (uint32_t g = 0; g < gpt && meta_bytes_; ++g) {
         const uint32_t book = group_book(l_, t_, x.r0 + r, g0 + g);
         const uint16_t scale = group_scale(l_, x.r0 + r, g0 + g);
-        if (meta_format_ == kMetaId) put_le(meta, book, 1);
-        if (meta_format_ == kMetaScale) put_le(meta, scale, 2);
-        if (meta_format_ == kMetaIdScale) {
-          put_le(meta, book, 1);
-          put_le(meta, 0, 1);
-          put_le(meta, scale, 2);
-        }
+        const size_t at = meta.size();
+        meta.resize(at + meta_bytes_);
+        write_meta_record(meta_format_, {uint8_t(book), scale}, meta.data() + at);
       }
     const uint32_t meta_len = uint32_t(meta.size() - meta_off);
     // Outliers of the tile: (row in tile, column in chunk, correction).
@@ -138,9 +130,9 @@ class Emitter {
       for (uint32_t r = 0; r < x.rows; ++r)
         for (uint32_t j = o.row_ptr[x.r0 + r]; j < o.row_ptr[x.r0 + r + 1]; ++j) {
           if (o.col[j] < x.k0 || o.col[j] >= x.k0 + x.cols) continue;
-          put_le(outl, r, 4);
-          put_le(outl, o.col[j] - x.k0, 4);
-          put_le(outl, uint64_t(fp_.outlier_delta[j]), 8);
+          const size_t at = outl.size();
+          outl.resize(at + kOutlierRecordBytes);
+          write_outlier_record({r, o.col[j] - x.k0, fp_.outlier_delta[j]}, outl.data() + at);
         }
     const uint32_t outl_len = uint32_t(outl.size() - outl_off);
     tile_outliers_.push_back(outl_len / kOutlierRecordBytes);

@@ -16,17 +16,17 @@
 #include "lutc/model/bitpack.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
+#include "lutc/spec/activation_word.h"
+#include "lutc/spec/block_scale.h"
+#include "lutc/spec/weight_int.h"
+#include "lutc/spec/book_select.h"
 
 namespace lutc {
 namespace {
 
-using u128 = unsigned __int128;
+namespace F = isa::fields;
 
-struct Scale {
-  bool negative = false;
-  uint32_t mant = 1;
-  int exp = 0;
-};
+using u128 = unsigned __int128;
 
 class Engine {
  public:
@@ -58,12 +58,14 @@ class Engine {
     for (const isa::Instruction& in : p_.code) {
       ++stat().instructions;
       switch (in.op) {
-        case isa::Op::CFG: reg_[in.f[0]] = int32_t(in.f[1]); break;
-        case isa::Op::LUT_LOAD: lut_load(in.f[0], in.f[1]); break;
-        case isa::Op::DMA_IN: dma(in.f[0], in.f[1], in.f[2], in.f[3]); break;
+        case isa::Op::CFG: reg_[in.f[F::CFG::reg]] = int32_t(in.f[F::CFG::value]); break;
+        case isa::Op::LUT_LOAD: lut_load(in.f[F::LUT_LOAD::first], in.f[F::LUT_LOAD::count]); break;
+        case isa::Op::DMA_IN:
+          dma(in.f[F::DMA_IN::seg], in.f[F::DMA_IN::src], in.f[F::DMA_IN::dst], in.f[F::DMA_IN::bytes]);
+          break;
         case isa::Op::DECODE_MAC: decode_mac(in); break;
-        case isa::Op::OUTLIER: outlier(in.f[0], in.f[1], in.f[2]); break;
-        case isa::Op::STORE: store(in.f[0], in.f[1], y, stored); break;
+        case isa::Op::OUTLIER: outlier(in.f[F::OUTLIER::addr], in.f[F::OUTLIER::count], in.f[F::OUTLIER::act]); break;
+        case isa::Op::STORE: store(in.f[F::STORE::row0], in.f[F::STORE::rows], y, stored); break;
         case isa::Op::SYNC: break;  // the functional model has no overlap to wait for
         case isa::Op::END:
           for (uint32_t r = 0; r < p_.meta.rows; ++r)
@@ -98,19 +100,16 @@ class Engine {
       const int32_t* in = host_act_.data() + size_t(m) * p_.meta.cols;
       for (uint32_t b = 0; b < bytes; ++b) {
         const uint32_t e = (src + b) / act_bytes_, byte = (src + b) % act_bytes_;
-        out[b] = uint8_t(uint32_t(in[e]) >> (8 * byte));
+        out[b] = byte_of_activation(in[e], byte);
       }
     }
   }
 
-  int32_t act_value(const uint8_t* p) const {
-    return act_bytes_ == 1 ? int32_t(int8_t(p[0])) : int32_t(int16_t(uint16_t(p[0] | p[1] << 8)));
-  }
   // An outlier's column comes from its record, so its activation may lie
   // where no DMA wrote (within the arch's SRAM, as checked): zero there.
   int32_t act_at(uint32_t m, uint64_t addr) const {
     const uint8_t b[2] = {asram_.at(m, addr), act_bytes_ == 2 ? asram_.at(m, addr + 1) : uint8_t(0)};
-    return act_value(b);
+    return activation_at(b, act_bytes_);
   }
   // A book may name a slot no record loaded (by id, or a program that never
   // loads it): those words and that base read as zero.
@@ -122,40 +121,23 @@ class Engine {
     return book_.data();
   }
 
-  static Scale decode_scale(uint16_t h, bool* ok) {
-    Scale s;
-    const unsigned e = (h >> 10) & 31, frac = h & 1023;
-    *ok = e != 31;
-    s.negative = h >> 15;
-    s.mant = e ? (frac | 1024) : frac;
-    s.exp = e ? int(e) - 25 : -24;
-    return s;
-  }
-
-  // trunc(mant * 2^(exp - Ew)) with sign, as weight_to_int does for the same value.
+  // trunc(mant * 2^(exp - Ew)) with sign: the golden GEMV's weight rule.
   int64_t weight_int(bool negative, uint64_t mant, int exp) const {
-    const int sh = exp - reg_[uint32_t(isa::CfgReg::WEIGHT_EXP)];
-    uint64_t mag;
-    if (mant == 0) return 0;
-    if (sh >= 0) {
-      // |w_int| < 2^63: the golden GEMV's Ew puts the largest weight's msb at bit 62.
-      if (sh > 62 || (mant >> (63 - sh)) != 0) fail("a weight does not fit 63 bits at the weight exponent");
-      mag = mant << sh;
-    } else {
-      mag = -sh >= 64 ? 0 : mant >> -sh;
-    }
-    return negative ? -int64_t(mag) : int64_t(mag);
+    const WeightInt w = weight_int_from_parts(negative, mant, exp - reg_[uint32_t(isa::CfgReg::WEIGHT_EXP)]);
+    if (!w.fits) fail("a weight does not fit 63 bits at the weight exponent");
+    return w.value;
   }
 
   void decode_mac(const isa::Instruction& in) {
-    const uint32_t rows = in.f[0], cols = in.f[1], k0 = in.f[2], idx = in.f[3], meta = in.f[4],
-                   slot0 = in.f[5], act = in.f[6];
+    using D = F::DECODE_MAC;
+    const uint32_t rows = in.f[D::rows], cols = in.f[D::cols], k0 = in.f[D::k0], idx = in.f[D::idx],
+                   meta = in.f[D::meta], slot0 = in.f[D::slot0], act = in.f[D::act];
     const uint32_t bits = uint32_t(reg_[uint32_t(isa::CfgReg::BITS)]);
     const uint32_t group = uint32_t(reg_[uint32_t(isa::CfgReg::GROUP)]);
     const int select = reg_[uint32_t(isa::CfgReg::BOOK_SELECT)];
     const uint32_t mf = uint32_t(reg_[uint32_t(isa::CfgReg::META)]);
     const uint32_t mb = meta_record_bytes(mf), entries = 1u << bits;
-    const uint32_t gpt = groups_in_chunk(k0, cols, group), g0 = k0 / group;
+    const uint32_t gpt = uint32_t(groups_in_chunk(k0, cols, group));
     std::vector<int64_t> wtab(entries);
     // Static ranges of a verified program: each one mapped span.
     const uint8_t* idx_at = wsram_.span(0, idx, packed_bytes(uint64_t(rows) * cols, bits));
@@ -165,35 +147,29 @@ class Engine {
     for (uint32_t r = 0; r < rows; ++r) {
       for (uint32_t g = 0; g < gpt; ++g) {
         const uint8_t* rec = meta_at + (size_t(r) * gpt + g) * mb;
-        uint32_t slot = slot0;
-        if (select == 1) slot = slot0 + r * gpt + g;
-        if (select == 2) {
-          if (mf != kMetaId && mf != kMetaIdScale) fail("BOOK_SELECT by id without ids in the metadata");
-          slot = slot0 + rec[0];
-        }
+        const MetaRecord mr = read_meta_record(mf, rec);
+        if (select == int(BookSelect::kById) && !meta_has_id(mf)) fail("BOOK_SELECT by id without ids in the metadata");
+        const uint64_t slot = book_slot(uint32_t(select), slot0, r, gpt, g, mr.id);
         if (slot >= p_.lut_slots()) fail("book slot " + std::to_string(slot) + " outside the LUT");
-        Scale s;
-        if (mf == kMetaScale || mf == kMetaIdScale) {
-          const uint8_t* sp = rec + (mf == kMetaIdScale ? 2 : 0);
-          bool ok;
-          s = decode_scale(uint16_t(sp[0] | sp[1] << 8), &ok);
-          if (!ok) fail("block scale is not finite");
+        BlockScale s;
+        if (meta_has_scale(mf)) {
+          s = decode_block_scale(mr.scale);
+          if (!s.finite) fail("block scale is not finite");
         }
-        const uint32_t* words = book(slot);
-        const int base = base_.at(0, slot);
+        const uint32_t* words = book(uint32_t(slot));
+        const int base = base_.at(0, uint32_t(slot));
         for (uint32_t c = 0; c < entries; ++c) {
           const HifFields h = hif_unpack(hif_, words[c]);
           wtab[c] = weight_int(h.negative != s.negative, uint64_t(h.mant) * s.mant,
                                base - int(h.shift) + s.exp);
         }
-        // The group's columns within this tile.
-        const uint32_t j0 = g == 0 ? 0 : (g0 + g) * group - k0;
-        const uint32_t j1 = std::min<uint64_t>(cols, uint64_t(g0 + g + 1) * group - k0);
+        const ColumnSpan span = group_columns(k0, cols, group, g);  // the group's columns within this tile
+        const uint32_t j0 = span.begin, j1 = span.end;
         for (uint32_t m = 0; m < batch_; ++m) {
           u128 acc = acc_[size_t(r) * batch_ + m];
           for (uint32_t j = j0; j < j1; ++j) {
             const unsigned code = get_index(idx_at, uint64_t(r) * cols + j, bits);
-            acc += u128(__int128(wtab[code]) * act_value(act_of[m] + size_t(j) * act_bytes_));
+            acc += u128(__int128(wtab[code]) * activation_at(act_of[m] + size_t(j) * act_bytes_, act_bytes_));
           }
           acc_[size_t(r) * batch_ + m] = acc;
         }
@@ -207,17 +183,14 @@ class Engine {
     const uint8_t* records = wsram_.span(0, addr, uint64_t(count) * kOutlierRecordBytes);
     for (uint32_t i = 0; i < count; ++i) {
       const uint8_t* rec = records + size_t(i) * kOutlierRecordBytes;
-      uint64_t v[3] = {0, 0, 0};
-      for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
-      for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
-      for (int b = 0; b < 8; ++b) v[2] |= uint64_t(rec[8 + b]) << (8 * b);
-      const uint32_t row = uint32_t(v[0]), col = uint32_t(v[1]);
+      const OutlierRecord o = read_outlier_record(rec);
+      const uint32_t row = o.row, col = o.col;
       if (row >= a_.lanes) fail("outlier record row " + std::to_string(row) + " >= lanes");
       if (uint64_t(act) + (uint64_t(col) + 1) * act_bytes_ > a_.act_sram_bytes())
         fail("outlier record column " + std::to_string(col) + " outside the activation SRAM");
       // No DECODE_MAC or STORE uses a lane past the footprint: never read.
       if (row >= lanes_) continue;
-      const int64_t delta = int64_t(v[2]);
+      const int64_t delta = o.delta;
       for (uint32_t m = 0; m < batch_; ++m)
         acc_[size_t(row) * batch_ + m] += u128(__int128(delta) * act_at(m, act + uint64_t(col) * act_bytes_));
     }

@@ -5,21 +5,49 @@
 #include <cstdio>
 #include <cstring>
 
+#include "lutc/spec/meta_record.h"
+
 namespace lutc::isa {
 namespace {
-
-#define LUTC_STR(x) #x
-const OpInfo kOps[] = {
-#define LUTC_OP(name, code, summary, f0, f1, f2, f3, f4, f5, f6) \
-  {Op::name, #name, summary, {LUTC_STR(f0), LUTC_STR(f1), LUTC_STR(f2), LUTC_STR(f3), LUTC_STR(f4), LUTC_STR(f5), LUTC_STR(f6)}},
-#include "lutc/compiler/isa.def"
-};
 
 struct Named {
   uint32_t code;
   const char* name;
   const char* summary;
 };
+
+// "a, b, c" (an operand list as isa.def writes it) -> {"a", "b", "c", "-", ...}.
+constexpr std::array<std::string_view, kFields> split_operands(std::string_view list) {
+  std::array<std::string_view, kFields> out{};
+  for (auto& f : out) f = "-";
+  for (unsigned n = 0; !list.empty(); ++n) {
+    while (!list.empty() && list.front() == ' ') list.remove_prefix(1);
+    const size_t comma = list.find(',');
+    if (n < kFields) out[n] = list.substr(0, comma);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+constexpr unsigned count_operands(std::string_view list) {
+  unsigned n = list.empty() ? 0 : 1;
+  for (char c : list) n += c == ',';
+  return n;
+}
+#define LUTC_OP(name, code, summary, ...) \
+  static_assert(count_operands(#__VA_ARGS__) <= kFields, #name ": more operands than instruction fields");
+#include "lutc/compiler/isa.def"
+
+const OpInfo kOps[] = {
+#define LUTC_OP(name, code, summary, ...) {Op::name, #name, summary, split_operands(#__VA_ARGS__)},
+#include "lutc/compiler/isa.def"
+};
+
+const Named kSyncUnits[] = {
+#define LUTC_SYNC_UNIT(name, bit, summary) {bit, #name, summary},
+#include "lutc/compiler/isa.def"
+};
+
 const Named kRegs[] = {
 #define LUTC_CFG_REG(name, code, summary) {code, #name, summary},
 #include "lutc/compiler/isa.def"
@@ -80,7 +108,7 @@ bool decode(const uint8_t in[kInsnBytes], Instruction* out, std::string* why) {
   out->op = info->op;
   for (unsigned i = 0; i < kFields; ++i) {
     out->f[i] = get32(in + 4 + 4 * i);
-    if (out->f[i] && !std::strcmp(info->fields[i], "-")) {
+    if (out->f[i] && info->fields[i] == "-") {
       *why = std::string(info->name) + ": unused field f" + std::to_string(i) + " is not zero";
       return false;
     }
@@ -107,12 +135,39 @@ std::string systemverilog_package() {
   s += "  // Field index of each named operand: insn[32 + 32*i +: 32].\n";
   for (const auto& o : kOps)
     for (unsigned i = 0; i < kFields; ++i) {
-      if (!std::strcmp(o.fields[i], "-")) continue;
-      std::string f = o.fields[i];
+      if (o.fields[i] == "-") continue;
+      std::string f(o.fields[i]);
       for (char& c : f) c = char(std::toupper(static_cast<unsigned char>(c)));
       std::snprintf(buf, sizeof buf, "  localparam int F_%s_%s = %u;\n", o.name, f.c_str(), i);
       s += buf;
     }
+  std::snprintf(buf, sizeof buf, "\n  localparam int CFG_REGS = %u;  // registers CFG writes\n", kCfgRegCount);
+  s += buf;
+  s += "  // SYNC mask bits.\n";
+  for (const auto& u : kSyncUnits) {
+    std::snprintf(buf, sizeof buf, "  localparam int SYNC_%s = %u;  // %s\n", u.name, u.code, u.summary);
+    s += buf;
+  }
+  // Metadata records, from the engine rule (lutc/spec/meta_record.h).
+  s += "\n  // Metadata record of CFG META (lutc/spec/meta_record.h): size, scale offset, fields held.\n";
+  const char* const fns[] = {"meta_record_bytes", "meta_scale_offset", "meta_has_scale", "meta_has_id"};
+  for (int fn = 0; fn < 4; ++fn) {
+    const bool flag = fn >= 2;
+    std::snprintf(buf, sizeof buf, "  function automatic logic [%u:0] %s(input logic [1:0] format);\n    case (format)\n",
+                  flag ? 0u : 2u, fns[fn]);
+    s += buf;
+    for (uint32_t f = 0; f < 4; ++f) {
+      const uint32_t v = fn == 0 ? meta_record_bytes(f) : fn == 1 ? meta_scale_offset(f)
+                                                         : fn == 2 ? uint32_t(meta_has_scale(f)) : uint32_t(meta_has_id(f));
+      std::snprintf(buf, sizeof buf, "      2'd%u: return %u'd%u;\n", f, flag ? 1u : 3u, v);
+      s += buf;
+    }
+    s += "      default: return '0;\n    endcase\n  endfunction\n";
+  }
+  s += "\n  // An opcode of isa.def (a program holds no other: the verifier refuses it).\n";
+  s += "  function automatic logic op_legal(input logic [7:0] op);\n    case (op)\n      ";
+  for (size_t i = 0; i < nops; ++i) s += std::string("OP_") + kOps[i].name + (i + 1 < nops ? ", " : ": return 1'b1;\n");
+  s += "      default: return 1'b0;\n    endcase\n  endfunction\n";
   s += "\n  typedef enum logic [31:0] {\n";
   for (size_t i = 0; i < kCfgRegCount; ++i) {
     std::snprintf(buf, sizeof buf, "    REG_%s = 32'd%u%s  // %s\n", kRegs[i].name, kRegs[i].code,

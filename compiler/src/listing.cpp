@@ -11,15 +11,17 @@ std::string instruction_text(const isa::Instruction& in) {
   std::snprintf(buf, sizeof buf, "%-10s", info.name);
   std::string s = buf;
   if (in.op == isa::Op::CFG) {
-    const char* reg = isa::cfg_reg_name(in.f[0]);
-    s += " " + (reg ? std::string(reg) : "reg" + std::to_string(in.f[0])) + " = " +
-         std::to_string(int32_t(in.f[1]));
+    const uint32_t r = in.f[isa::fields::CFG::reg];
+    const char* reg = isa::cfg_reg_name(r);
+    s += " " + (reg ? std::string(reg) : "reg" + std::to_string(r)) + " = " +
+         std::to_string(int32_t(in.f[isa::fields::CFG::value]));
   } else {
     for (unsigned i = 0; i < isa::kFields; ++i) {
-      if (!std::strcmp(info.fields[i], "-")) continue;
+      if (info.fields[i] == "-") continue;
       std::string v = std::to_string(in.f[i]);
-      if (in.op == isa::Op::DMA_IN && i == 0 && isa::segment_name(in.f[0])) v = isa::segment_name(in.f[0]);
-      s += std::string(" ") + info.fields[i] + "=" + v;
+      if (in.op == isa::Op::DMA_IN && i == isa::fields::DMA_IN::seg && isa::segment_name(in.f[i]))
+        v = isa::segment_name(in.f[i]);
+      s += " " + std::string(info.fields[i]) + "=" + v;
     }
   }
   while (!s.empty() && s.back() == ' ') s.pop_back();

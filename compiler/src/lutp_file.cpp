@@ -233,11 +233,6 @@ void parse_code(Reader& r, Program& p) {
 
 }  // namespace
 
-uint32_t meta_record_bytes(uint32_t f) {
-  static const uint32_t kBytes[] = {0, 1, 2, 4};
-  return f < 4 ? kBytes[f] : 0;
-}
-
 std::vector<uint8_t> serialize_lutp(const Program& p) {
   Writer w;
   w.bytes(kLutpMagic, sizeof kLutpMagic);

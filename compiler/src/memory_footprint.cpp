@@ -7,6 +7,8 @@
 
 namespace lutc {
 
+namespace F = isa::fields;
+
 void AddressMap::add(uint64_t lo, uint64_t len) {
   if (!len) return;
   uint64_t hi = lo + len;
@@ -70,26 +72,31 @@ MemoryFootprint memory_footprint(const Program& p) {
     const auto& a = in.f;
     switch (in.op) {
       case isa::Op::CFG:
-        if (a[0] == uint32_t(isa::CfgReg::META)) meta_format = a[1];
+        if (a[F::CFG::reg] == uint32_t(isa::CfgReg::META)) meta_format = a[F::CFG::value];
         break;
       case isa::Op::DMA_IN:
-        (a[0] == uint32_t(isa::Segment::ACT) ? f.act_sram : f.weight_sram).add(a[2], a[3]);
+        (a[F::DMA_IN::seg] == uint32_t(isa::Segment::ACT) ? f.act_sram : f.weight_sram)
+            .add(a[F::DMA_IN::dst], a[F::DMA_IN::bytes]);
         break;
       case isa::Op::DECODE_MAC: {
-        const uint32_t rows = a[0], cols = a[1], k0 = a[2];
-        f.weight_sram.add(a[3], packed_bytes(uint64_t(rows) * cols, p.meta.bits));
-        f.weight_sram.add(a[4], uint64_t(rows) * groups_in_chunk(k0, cols, p.meta.group) * meta_record_bytes(meta_format));
-        f.act_sram.add(a[6], uint64_t(cols) * act_bytes);
+        using D = F::DECODE_MAC;
+        const uint32_t rows = a[D::rows], cols = a[D::cols], k0 = a[D::k0];
+        f.weight_sram.add(a[D::idx], packed_bytes(uint64_t(rows) * cols, p.meta.bits));
+        f.weight_sram.add(a[D::meta],
+                          uint64_t(rows) * groups_in_chunk(k0, cols, p.meta.group) * meta_record_bytes(meta_format));
+        f.act_sram.add(a[D::act], uint64_t(cols) * act_bytes);
         f.lanes = std::max(f.lanes, rows);
         break;
       }
       case isa::Op::OUTLIER:
-        f.weight_sram.add(a[0], uint64_t(a[1]) * kOutlierRecordBytes);
+        f.weight_sram.add(a[F::OUTLIER::addr], uint64_t(a[F::OUTLIER::count]) * kOutlierRecordBytes);
         break;
       case isa::Op::STORE:
-        f.lanes = std::max(f.lanes, a[1]);
+        f.lanes = std::max(f.lanes, a[F::STORE::rows]);
         break;
-      default:
+      case isa::Op::LUT_LOAD:  // LUT words are counted from the image, not the code
+      case isa::Op::SYNC:
+      case isa::Op::END:
         break;
     }
   }

@@ -12,6 +12,8 @@
 #include "lutc/model/error.h"
 
 namespace lutc {
+
+namespace F = isa::fields;
 namespace {
 
 class Verifier {
@@ -34,7 +36,8 @@ class Verifier {
         case isa::Op::OUTLIER: outlier(in); break;
         case isa::Op::STORE: store(in); break;
         case isa::Op::SYNC:
-          if (in.f[0] > 3) fail("SYNC mask " + std::to_string(in.f[0]) + " has bits other than 1 (DMA) and 2 (LUT)");
+          if (in.f[F::SYNC::mask] & ~isa::kSyncMaskAll)
+            fail("SYNC mask " + std::to_string(in.f[F::SYNC::mask]) + " has bits other than 1 (DMA) and 2 (LUT)");
           break;
         case isa::Op::END: ended = true; break;
       }
@@ -104,7 +107,7 @@ class Verifier {
   }
 
   void cfg(const isa::Instruction& in) {
-    const uint32_t reg = in.f[0], v = in.f[1];
+    const uint32_t reg = in.f[F::CFG::reg], v = in.f[F::CFG::value];
     if (reg >= isa::kCfgRegCount) fail("unknown layer register " + std::to_string(reg));
     switch (isa::CfgReg(reg)) {
       case isa::CfgReg::BITS:
@@ -133,11 +136,12 @@ class Verifier {
   }
 
   void lut_load(const isa::Instruction& in) {
-    range("LUT records", in.f[0], in.f[1], p_.lut_image.size());
+    range("LUT records", in.f[F::LUT_LOAD::first], in.f[F::LUT_LOAD::count], p_.lut_image.size());
   }
 
   void dma(const isa::Instruction& in) {
-    const uint32_t seg = in.f[0], src = in.f[1], dst = in.f[2], bytes = in.f[3];
+    using D = F::DMA_IN;
+    const uint32_t seg = in.f[D::seg], src = in.f[D::src], dst = in.f[D::dst], bytes = in.f[D::bytes];
     if (seg >= isa::kSegmentCount) fail("unknown segment " + std::to_string(seg));
     if (seg == uint32_t(isa::Segment::ACT)) {
       range("activation source", src, bytes, uint64_t(p_.meta.cols) * act_bytes());
@@ -150,8 +154,9 @@ class Verifier {
 
   void decode_mac(const isa::Instruction& in) {
     if (set_ != (1u << isa::kCfgRegCount) - 1) fail("a layer register is not set before the first tile");
-    const uint32_t rows = in.f[0], cols = in.f[1], k0 = in.f[2], idx = in.f[3], meta = in.f[4],
-                   slot0 = in.f[5], act = in.f[6];
+    using D = F::DECODE_MAC;
+    const uint32_t rows = in.f[D::rows], cols = in.f[D::cols], k0 = in.f[D::k0], idx = in.f[D::idx],
+                   meta = in.f[D::meta], slot0 = in.f[D::slot0], act = in.f[D::act];
     if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
     if (!cols) fail("zero columns");
     range("columns", k0, cols, p_.meta.cols);
@@ -165,15 +170,17 @@ class Verifier {
   }
 
   void outlier(const isa::Instruction& in) {
-    range("outlier records", in.f[0], uint64_t(in.f[1]) * kOutlierRecordBytes, p_.arch.weight_sram_bytes());
-    range("activations", in.f[2], 0, p_.arch.act_sram_bytes());
+    range("outlier records", in.f[F::OUTLIER::addr], uint64_t(in.f[F::OUTLIER::count]) * kOutlierRecordBytes,
+          p_.arch.weight_sram_bytes());
+    range("activations", in.f[F::OUTLIER::act], 0, p_.arch.act_sram_bytes());
   }
 
   void store(const isa::Instruction& in) {
     if (!weight_exp_set_) fail("STORE before WEIGHT_EXP is set");
-    if (!in.f[1] || in.f[1] > p_.arch.lanes) fail("rows " + std::to_string(in.f[1]) + " outside [1, lanes]");
-    range("output rows", in.f[0], in.f[1], p_.meta.rows);
-    stores_.emplace_back(in.f[0], uint64_t(in.f[0]) + in.f[1]);
+    const uint32_t row0 = in.f[F::STORE::row0], rows = in.f[F::STORE::rows];
+    if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
+    range("output rows", row0, rows, p_.meta.rows);
+    stores_.emplace_back(row0, uint64_t(row0) + rows);
   }
 
   uint32_t act_bytes() const { return p_.arch.act_bits / 8; }

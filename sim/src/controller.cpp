@@ -10,7 +10,9 @@
 #include "lutc/model/golden.h"
 #include "lutc/sim/cycle_model.h"
 #include "lutc/sim/sim_time.h"
+#include "lutc/spec/chunk_groups.h"
 #include "lutc/sim/unit_guard.h"
+#include "lutc/spec/book_select.h"
 
 namespace lutc::sim {
 
@@ -143,17 +145,20 @@ void Controller::note_read(Space space, uint64_t lo, uint64_t hi, ProgressCounte
   if (hi > lo) reads_.push_back({space, lo, hi, unit, seq});
 }
 
+namespace F = isa::fields;
+
 void Controller::execute(const isa::Instruction& in) {
   const Program& p = *ctx_.program;
   const auto& f = in.f;
   switch (in.op) {
     case isa::Op::CFG:
-      regs_[f[0]] = int32_t(f[1]);
+      regs_[f[F::CFG::reg]] = int32_t(f[F::CFG::value]);
       break;
     case isa::Op::LUT_LOAD: {
       accept_when_idle({lanes_idle(), outliers_idle()});
       uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
-      for (uint32_t i = f[0]; i < f[0] + f[1]; ++i) {
+      const uint32_t first = f[F::LUT_LOAD::first], count = f[F::LUT_LOAD::count];
+      for (uint32_t i = first; i < first + count; ++i) {
         const LutRecord& r = p.lut_image[i];
         const uint64_t slot = uint64_t(r.addr / p.entries()) * p.arch.lut_banks + r.bank;
         lo = std::min(lo, slot);
@@ -165,8 +170,10 @@ void Controller::execute(const isa::Instruction& in) {
     }
     case isa::Op::DMA_IN: {
       accept_when_idle({lanes_idle(), outliers_idle()});
-      const Space space = f[0] == uint32_t(isa::Segment::ACT) ? Space::kActSram : Space::kWeightSram;
-      DmaCommand c{DmaCommand::Kind::kSegment, ++issued_segments_, in, readers_of(space, f[2], uint64_t(f[2]) + f[3])};
+      using D = F::DMA_IN;
+      const Space space = f[D::seg] == uint32_t(isa::Segment::ACT) ? Space::kActSram : Space::kWeightSram;
+      DmaCommand c{DmaCommand::Kind::kSegment, ++issued_segments_, in,
+                   readers_of(space, f[D::dst], uint64_t(f[D::dst]) + f[D::bytes])};
       dma.write(c);
       break;
     }
@@ -174,18 +181,22 @@ void Controller::execute(const isa::Instruction& in) {
       accept_when_idle({lanes_idle()});
       ComputeCommand c{++issued_lanes_, in, regs_, {}};
       if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
-      const uint32_t rows = f[0], cols = f[1], k0 = f[2];
+      using D = F::DECODE_MAC;
+      const uint32_t rows = f[D::rows], cols = f[D::cols], k0 = f[D::k0];
       const uint32_t bits = uint32_t(regs_[uint32_t(isa::CfgReg::BITS)]);
       const uint32_t group = std::max<uint32_t>(1, uint32_t(regs_[uint32_t(isa::CfgReg::GROUP)]));
-      const uint32_t groups = cols ? (k0 + cols - 1) / group - k0 / group + 1 : 0;
+      const uint64_t groups = groups_in_chunk(k0, cols, group);
       const uint32_t mb = meta_record_bytes(uint32_t(regs_[uint32_t(isa::CfgReg::META)]));
-      note_read(Space::kWeightSram, f[3], f[3] + packed_bytes(uint64_t(rows) * cols, bits), progress_.lanes, c.seq);
-      note_read(Space::kWeightSram, f[4], f[4] + uint64_t(rows) * groups * mb, progress_.lanes, c.seq);
-      note_read(Space::kActSram, f[6], f[6] + uint64_t(cols) * (p.arch.act_bits / 8), progress_.lanes, c.seq);
+      const uint32_t idx = f[D::idx], meta = f[D::meta], slot0 = f[D::slot0], act = f[D::act];
+      note_read(Space::kWeightSram, idx, idx + packed_bytes(uint64_t(rows) * cols, bits), progress_.lanes, c.seq);
+      note_read(Space::kWeightSram, meta, meta + uint64_t(rows) * groups * mb, progress_.lanes, c.seq);
+      note_read(Space::kActSram, act, act + uint64_t(cols) * (p.arch.act_bits / 8), progress_.lanes, c.seq);
       const int select = regs_[uint32_t(isa::CfgReg::BOOK_SELECT)];
-      const uint64_t books = select == 0 ? 1 : select == 1 ? uint64_t(rows) * groups : p.lut_slots() - f[5];
-      note_read(Space::kLutSlots, f[5], f[5] + books, progress_.lanes, c.seq);
-      last_act_ = {f[6], f[6] + uint64_t(cols) * (p.arch.act_bits / 8)};
+      const uint64_t books = select == int(BookSelect::kFixed)      ? 1
+                             : select == int(BookSelect::kPerGroup) ? uint64_t(rows) * groups
+                                                                    : p.lut_slots() - slot0;
+      note_read(Space::kLutSlots, slot0, slot0 + books, progress_.lanes, c.seq);
+      last_act_ = {act, act + uint64_t(cols) * (p.arch.act_bits / 8)};
       lanes.write(c);
       break;
     }
@@ -193,7 +204,9 @@ void Controller::execute(const isa::Instruction& in) {
       accept_when_idle({outliers_idle()});
       ComputeCommand c{++issued_outliers_, in, regs_, {}};
       if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
-      note_read(Space::kWeightSram, f[0], f[0] + uint64_t(f[1]) * kOutlierRecordBytes, progress_.outliers, c.seq);
+      const uint32_t addr = f[F::OUTLIER::addr];
+      note_read(Space::kWeightSram, addr, addr + uint64_t(f[F::OUTLIER::count]) * kOutlierRecordBytes, progress_.outliers,
+                c.seq);
       // Outlier columns lie in the chunk the tile's DECODE_MAC read.
       note_read(Space::kActSram, last_act_.first, last_act_.second, progress_.outliers, c.seq);
       outliers.write(c);
@@ -206,13 +219,13 @@ void Controller::execute(const isa::Instruction& in) {
       c.after.push_back(outliers_idle());
       writeback.write(c);
       // The controller drives one row per cycle to writeback before it fetches again.
-      const double start = now_cycles(), rows = double(f[1]) * ctx_.batch;
+      const double start = now_cycles(), rows = double(f[F::STORE::rows]) * ctx_.batch;
       sc_core::wait(cycles(rows));
       log_.busy(Unit::kController, start, now_cycles(), "STORE");
       break;
     }
     case isa::Op::SYNC:
-      sync(f[0]);
+      sync(f[F::SYNC::mask]);
       break;
     case isa::Op::END:
       drain();
@@ -242,8 +255,8 @@ double Controller::wait_idle(const Dependency* first, const Dependency* last) {
 void Controller::sync(uint32_t mask) {
   Dependency units[2];
   size_t n = 0;
-  if (mask & 1) units[n++] = {progress_.dma_segments, issued_segments_};
-  if (mask & 2) units[n++] = {progress_.dma_luts, issued_luts_};
+  if (mask & isa::sync_bit(isa::SyncUnit::DMA)) units[n++] = {progress_.dma_segments, issued_segments_};
+  if (mask & isa::sync_bit(isa::SyncUnit::LUT)) units[n++] = {progress_.dma_luts, issued_luts_};
   wait_idle(units, units + n);  // accepted at once (its issue cycle); the next fetch waits
 }
 

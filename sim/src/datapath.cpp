@@ -1,66 +1,37 @@
 #include "lutc/sim/datapath.h"
 
-#include <algorithm>
-
 #include "lutc/compiler/program.h"
 #include "lutc/model/error.h"
+#include "lutc/spec/meta_record.h"
+#include "lutc/spec/weight_int.h"
 
 namespace lutc::sim {
 
 TileShape tile_shape(const ComputeCommand& c) {
-  const uint32_t k0 = c.insn.f[2], cols = c.insn.f[1];
-  const uint32_t group = uint32_t(c.regs[uint32_t(isa::CfgReg::GROUP)]);
+  const uint32_t k0 = c.insn.f[isa::fields::DECODE_MAC::k0], cols = c.insn.f[isa::fields::DECODE_MAC::cols];
   TileShape t;
-  t.groups = cols == 0 ? 0 : (k0 + cols - 1) / group - k0 / group + 1;
+  t.groups = uint32_t(groups_in_chunk(k0, cols, uint32_t(c.regs[uint32_t(isa::CfgReg::GROUP)])));
   t.bits = uint32_t(c.regs[uint32_t(isa::CfgReg::BITS)]);
   t.meta_bytes = meta_record_bytes(uint32_t(c.regs[uint32_t(isa::CfgReg::META)]));
   return t;
 }
 
-ColumnSpan group_columns(uint32_t k0, uint32_t cols, uint32_t group, uint32_t g) {
-  const uint64_t g_abs = k0 / group + g;
-  const uint64_t begin = g == 0 ? k0 : g_abs * group;
-  const uint64_t end = std::min<uint64_t>(uint64_t(k0) + cols, (g_abs + 1) * group);
-  return {uint32_t(begin - k0), uint32_t(end - k0)};
-}
-
-int32_t activation_at(const uint8_t* p, uint32_t act_bytes) {
-  return act_bytes == 1 ? int32_t(int8_t(p[0])) : int32_t(int16_t(uint16_t(p[0] | p[1] << 8)));
-}
-
 BlockScale block_scale(const uint8_t* record, uint32_t meta_format, const std::string& layer) {
-  BlockScale s;
-  if (meta_format != kMetaScale && meta_format != kMetaIdScale) return s;
-  const uint8_t* sp = record + (meta_format == kMetaIdScale ? 2 : 0);
-  const uint16_t h = uint16_t(sp[0] | sp[1] << 8);
-  const unsigned e = (h >> 10) & 31, frac = h & 1023;
-  if (e == 31) fail_input("", layer, -1, "sim: block scale is not finite");
-  s.negative = h >> 15;
-  s.mant = e ? (frac | 1024) : frac;
-  s.exp = e ? int(e) - 25 : -24;
+  if (!meta_has_scale(meta_format)) return BlockScale{};
+  const BlockScale s = decode_block_scale(read_meta_record(meta_format, record).scale);
+  if (!s.finite) fail_input("", layer, -1, "sim: block scale is not finite");
   return s;
 }
 
-void integer_weights(const uint32_t* words, uint32_t entries, int base, const HifLayout& hif, const BlockScale& s,
+void integer_weights(const uint32_t* words, uint32_t entries, int base, const HifFormat& hif, const BlockScale& s,
                      int ew, const std::string& layer, int64_t* out) {
-  const uint32_t mant_mask = (1u << hif.mant_bits) - 1, shift_mask = (1u << hif.shift_bits) - 1;
   for (uint32_t c = 0; c < entries; ++c) {
-    const uint32_t w = words[c];
-    const uint64_t mant = uint64_t(w & mant_mask) * s.mant;
-    const int shift = int((w >> hif.mant_bits) & shift_mask);
-    const bool negative = (((w >> (hif.mant_bits + hif.shift_bits)) & 1) != 0) != s.negative;
+    const HifFields h = hif_unpack(hif, words[c]);
     // trunc(mant * 2^(base - shift + s.exp - Ew)), toward zero.
-    const int sh = base - shift + s.exp - ew;
-    uint64_t mag = 0;
-    if (mant != 0) {
-      if (sh >= 0) {
-        if (sh > 62 || (mant >> (62 - sh)) != 0) fail_input("", layer, -1, "sim: a weight does not fit 63 bits at Ew");
-        mag = mant << sh;
-      } else {
-        mag = -sh >= 64 ? 0 : mant >> -sh;
-      }
-    }
-    out[c] = negative ? -int64_t(mag) : int64_t(mag);
+    const WeightInt w = weight_int_from_parts(h.negative != s.negative, uint64_t(h.mant) * s.mant,
+                                              base - int(h.shift) + s.exp - ew);
+    if (!w.fits) fail_input("", layer, -1, "sim: a weight does not fit 63 bits at Ew");
+    out[c] = w.value;
   }
 }
 

@@ -9,8 +9,12 @@
 #include "lutc/sim/datapath.h"
 #include "lutc/sim/sim_time.h"
 #include "lutc/sim/unit_guard.h"
+#include "lutc/spec/book_select.h"
+#include "lutc/spec/meta_record.h"
 
 namespace lutc::sim {
+
+using D = isa::fields::DECODE_MAC;  // the only instruction the lanes run
 
 DecodeLanes::DecodeLanes(sc_core::sc_module_name name, RunContext& ctx, ActivityLog& log)
     : sc_module(name),
@@ -35,7 +39,7 @@ void DecodeLanes::thread() {
       const TileTiming tm = timing(c, t.groups);
       if (ctx_.functional) accumulate(c, t.groups);
 
-      const uint32_t rows = c.insn.f[0], cols = c.insn.f[1], batch = ctx_.batch;
+      const uint32_t rows = c.insn.f[D::rows], cols = c.insn.f[D::cols], batch = ctx_.batch;
       const uint64_t codes = uint64_t(rows) * cols;
       ActionCounts& a = log_.actions;
       a.weight_sram_read_bytes += packed_bytes(codes, t.bits) + uint64_t(rows) * t.groups * t.meta_bytes;
@@ -51,7 +55,7 @@ void DecodeLanes::thread() {
       const double end = now_cycles();
       std::string label;
       if (log_.keeps_labels())
-        label = "DECODE_MAC " + std::to_string(rows) + "x" + std::to_string(cols) + " k0=" + std::to_string(c.insn.f[2]);
+        label = "DECODE_MAC " + std::to_string(rows) + "x" + std::to_string(cols) + " k0=" + std::to_string(c.insn.f[D::k0]);
       // Lanes compute on conflict-free steps; the LUT serves every step, so
       // bank conflicts show as LUT time beyond the lanes' (and as lane stall).
       const double useful = end - tm.conflict_cycles;
@@ -67,29 +71,29 @@ void DecodeLanes::thread() {
 }
 
 void DecodeLanes::resolve_books(const ComputeCommand& c, uint32_t groups) {
-  const uint32_t rows = c.insn.f[0], meta = c.insn.f[4], slot0 = c.insn.f[5];
+  const uint32_t rows = c.insn.f[D::rows], meta = c.insn.f[D::meta], slot0 = c.insn.f[D::slot0];
   const int select = c.regs[uint32_t(isa::CfgReg::BOOK_SELECT)];
   const uint32_t mf = uint32_t(c.regs[uint32_t(isa::CfgReg::META)]);
   const uint32_t mb = meta_record_bytes(mf);
   const uint32_t slots = ctx_.program->lut_slots();
-  if (select == 2 && mf != kMetaId && mf != kMetaIdScale)
+  if (select == int(BookSelect::kById) && !meta_has_id(mf))
     fail_input("", ctx_.program->meta.layer, -1, "sim: BOOK_SELECT by id without ids in the metadata");
-  const uint8_t* ids = select == 2 ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb) : nullptr;
+  const uint8_t* records = select == int(BookSelect::kById) ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb)
+                                                            : nullptr;
   slots_.resize(size_t(rows) * groups);
   for (uint32_t r = 0; r < rows; ++r) {
     for (uint32_t g = 0; g < groups; ++g) {
-      uint32_t slot = slot0;
-      if (select == 1) slot = slot0 + r * groups + g;
-      if (select == 2) slot = slot0 + ids[(size_t(r) * groups + g) * mb];
+      const uint8_t id = records ? read_meta_record(mf, records + (size_t(r) * groups + g) * mb).id : 0;
+      const uint64_t slot = book_slot(uint32_t(select), slot0, r, groups, g, id);
       if (slot >= slots)
         fail_input("", ctx_.program->meta.layer, -1, "sim: book slot " + std::to_string(slot) + " outside the LUT");
-      slots_[size_t(r) * groups + g] = slot;
+      slots_[size_t(r) * groups + g] = uint32_t(slot);
     }
   }
 }
 
 DecodeLanes::TileTiming DecodeLanes::timing(const ComputeCommand& c, uint32_t groups) {
-  const uint32_t rows = c.insn.f[0], cols = c.insn.f[1], k0 = c.insn.f[2];
+  const uint32_t rows = c.insn.f[D::rows], cols = c.insn.f[D::cols], k0 = c.insn.f[D::k0];
   const uint32_t group = uint32_t(c.regs[uint32_t(isa::CfgReg::GROUP)]);
   const uint32_t ports = ctx_.program->arch.lut_ports;
   bank_load_.assign(lut->banks(), 0);
@@ -106,8 +110,8 @@ DecodeLanes::TileTiming DecodeLanes::timing(const ComputeCommand& c, uint32_t gr
 }
 
 void DecodeLanes::accumulate(const ComputeCommand& c, uint32_t groups) {
-  const uint32_t rows = c.insn.f[0], cols = c.insn.f[1], k0 = c.insn.f[2], idx = c.insn.f[3],
-                 meta = c.insn.f[4], act = c.insn.f[6];
+  const uint32_t rows = c.insn.f[D::rows], cols = c.insn.f[D::cols], k0 = c.insn.f[D::k0], idx = c.insn.f[D::idx],
+                 meta = c.insn.f[D::meta], act = c.insn.f[D::act];
   const uint32_t bits = uint32_t(c.regs[uint32_t(isa::CfgReg::BITS)]);
   const uint32_t group = uint32_t(c.regs[uint32_t(isa::CfgReg::GROUP)]);
   const uint32_t mf = uint32_t(c.regs[uint32_t(isa::CfgReg::META)]);
@@ -126,7 +130,7 @@ void DecodeLanes::accumulate(const ComputeCommand& c, uint32_t groups) {
   }
   codes_.resize(cols);
   wtab_.resize(entries);
-  const HifLayout hif{p.arch.hif_mant_bits, p.arch.hif_shift_bits};
+  const HifFormat hif = p.hif();
   for (uint32_t r = 0; r < rows; ++r) {
     unpack_indices(indices, uint64_t(r) * cols, cols, bits, codes_.data());
     u128* acc = accumulators->lane(r);

@@ -47,7 +47,8 @@ double DmaEngine::transfer(uint64_t address, uint8_t* dst, uint32_t bytes) {
 }
 
 void DmaEngine::segment(const DmaCommand& c, DmaLanding& l) {
-  const uint32_t seg = c.insn.f[0], src = c.insn.f[1], dst = c.insn.f[2], bytes = c.insn.f[3];
+  using D = isa::fields::DMA_IN;
+  const uint32_t seg = c.insn.f[D::seg], src = c.insn.f[D::src], dst = c.insn.f[D::dst], bytes = c.insn.f[D::bytes];
   const bool act = seg == uint32_t(isa::Segment::ACT);
   const uint32_t copies = act ? ctx_.batch : 1;
   const double rate = dram_sustained_bytes_per_cycle(ctx_.program->arch, opt_);
@@ -71,7 +72,7 @@ void DmaEngine::segment(const DmaCommand& c, DmaLanding& l) {
 
 void DmaEngine::lut_load(const DmaCommand& c, DmaLanding& l) {
   const Program& p = *ctx_.program;
-  const uint32_t first = c.insn.f[0], count = c.insn.f[1];
+  const uint32_t first = c.insn.f[isa::fields::LUT_LOAD::first], count = c.insn.f[isa::fields::LUT_LOAD::count];
   std::vector<uint32_t> per_bank(lut->banks(), 0);
   uint64_t words = 0;
   for (uint32_t i = first; i < first + count; ++i) {

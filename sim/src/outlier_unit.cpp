@@ -27,7 +27,7 @@ void OutlierUnit::thread() {
     for (;;) {
       ComputeCommand c = commands.read();
       for (const Dependency& d : c.after) log_.stall(Unit::kOutlier, d.counter->wait_until(d.seq));
-      const uint32_t count = c.insn.f[1], batch = ctx_.batch;
+      const uint32_t count = c.insn.f[isa::fields::OUTLIER::count], batch = ctx_.batch;
       if (ctx_.functional) apply(c);
       ActionCounts& a = log_.actions;
       a.weight_sram_read_bytes += uint64_t(count) * kOutlierRecordBytes;
@@ -47,18 +47,16 @@ void OutlierUnit::thread() {
 }
 
 void OutlierUnit::apply(const ComputeCommand& c) {
-  const uint32_t addr = c.insn.f[0], count = c.insn.f[1], act = c.insn.f[2];
+  using O = isa::fields::OUTLIER;
+  const uint32_t addr = c.insn.f[O::addr], count = c.insn.f[O::count], act = c.insn.f[O::act];
   const Program& p = *ctx_.program;
   const uint32_t ab = ctx_.act_bytes();
   if (!count) return;
   const uint8_t* records = weight_sram->span(0, addr, uint64_t(count) * kOutlierRecordBytes);
   for (uint32_t i = 0; i < count; ++i) {
     const uint8_t* rec = records + size_t(i) * kOutlierRecordBytes;
-    uint64_t v[3] = {0, 0, 0};
-    for (int b = 0; b < 4; ++b) v[0] |= uint64_t(rec[b]) << (8 * b);
-    for (int b = 0; b < 4; ++b) v[1] |= uint64_t(rec[4 + b]) << (8 * b);
-    for (int b = 0; b < 8; ++b) v[2] |= uint64_t(rec[8 + b]) << (8 * b);
-    const uint32_t row = uint32_t(v[0]), col = uint32_t(v[1]);
+    const OutlierRecord o = read_outlier_record(rec);
+    const uint32_t row = o.row, col = o.col;
     if (row >= p.arch.lanes) fail_input("", p.meta.layer, -1, "sim: outlier record row " + std::to_string(row) + " >= lanes");
     if (uint64_t(act) + (uint64_t(col) + 1) * ab > p.arch.act_sram_bytes())
       fail_input("", p.meta.layer, -1, "sim: outlier record column " + std::to_string(col) + " outside the activation SRAM");
@@ -69,7 +67,7 @@ void OutlierUnit::apply(const ComputeCommand& c) {
     const uint64_t at = uint64_t(act) + uint64_t(col) * ab;
     for (uint32_t m = 0; m < ctx_.batch; ++m) {
       const uint8_t a[2] = {act_sram->byte(m, at), ab == 2 ? act_sram->byte(m, at + 1) : uint8_t(0)};
-      acc[m] += u128(__int128(int64_t(v[2])) * activation_at(a, ab));
+      acc[m] += u128(__int128(o.delta) * activation_at(a, ab));
     }
   }
 }

@@ -21,13 +21,13 @@ void Writeback::thread() {
     for (;;) {
       ComputeCommand c = commands.read();
       for (const Dependency& d : c.after) log_.stall(Unit::kWriteback, d.counter->wait_until(d.seq));
-      const uint32_t rows = c.insn.f[1];
+      const uint32_t rows = c.insn.f[isa::fields::STORE::rows];
       if (ctx_.functional) store(c);
       log_.actions.output_words += uint64_t(rows) * ctx_.batch;
       const double start = now_cycles();
       sc_core::wait(cycles(double(rows) * ctx_.batch));
       log_.busy(Unit::kWriteback, start, now_cycles(), "STORE",
-                log_.keeps_labels() ? "STORE rows " + std::to_string(c.insn.f[0]) + "+" + std::to_string(rows) : "");
+                log_.keeps_labels() ? "STORE rows " + std::to_string(c.insn.f[isa::fields::STORE::row0]) + "+" + std::to_string(rows) : "");
       log_.busy(Unit::kAccumulator, start, start + double(rows) * ctx_.batch, "drain");
       retired.retire(c.seq);
     }
@@ -35,7 +35,7 @@ void Writeback::thread() {
 }
 
 void Writeback::store(const ComputeCommand& c) {
-  const uint32_t row0 = c.insn.f[0], rows = c.insn.f[1];
+  const uint32_t row0 = c.insn.f[isa::fields::STORE::row0], rows = c.insn.f[isa::fields::STORE::rows];
   const Program& p = *ctx_.program;
   const int ew = c.regs[uint32_t(isa::CfgReg::WEIGHT_EXP)];
   // A 128-bit accumulator is the modular arithmetic itself: nothing to check.

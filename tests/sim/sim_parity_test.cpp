@@ -5,12 +5,16 @@
 // so a row it never stores fails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
 #include "compiler_test_layers.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/layer_luts.h"
+#include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
 #include "sim_test_support.h"
 #include "test_data.h"
@@ -86,6 +90,45 @@ TEST_P(SimParity, BitExactAgainstGoldenAndExecutor) {
     expect_bit_exact(c, archs[c.job], batches[c.job], r.y);
     EXPECT_GT(r.stats.cycles, 0u);
   }
+}
+
+// A matrix spanning more than 62 bits: SOP weights around 2^111 (the layer
+// scale clamped at 2^100) and one outlier of 1.0 where the dense code is 0.
+// The golden GEMV's Ew then puts the largest weights' msb at bit 62, so their
+// integers lie in [2^62, 2^63): inside the weight rule's bound
+// (docs/numerics.md §4.2). The executor, the golden GEMV and the RTL accept
+// them; the SystemC lanes must compute the same y.
+TEST(SimParityEdge, IntegerWeightsAt2To62) {
+  std::mt19937_64 rng(fresh_seed());
+  const ArchConfig wide_lossy = arch_with({"hif.mant_bits=13", "hif.shift_bits=6"});
+  const uint32_t rows = 6, cols = 90;
+  std::vector<float> w = random_weights(rows, cols, rng);
+  for (float& v : w) v = std::ldexp(v, 116);
+  w[0] = 0;  // code 0 decodes to exactly 0
+  Case c;
+  c.layer = quantize_sop_for_test("e2m3.ue4m4.b8", "wide", w.data(), rows, cols);
+  ASSERT_EQ(c.layer.layer_scale_exp, 100);
+  std::vector<float> dense(size_t(rows) * cols);
+  golden_decode(c.layer, dense.data());
+  ASSERT_EQ(dense[0], 0.0f);
+  OutlierCsr& o = c.layer.outliers;
+  o.row_ptr.assign(rows + 1, 1);
+  o.row_ptr[0] = 0;
+  o.col = {0};
+  o.val = {float_to_half(1.0f)};
+  // The case reaches the edge: some weight's integer is at least 2^62.
+  const std::vector<float> hw = hif_weights(c.layer, HifFormat{13, 6});
+  WeightExponent e;
+  for (float v : hw) e.add(v);
+  uint64_t largest = 0;
+  for (float v : hw) largest = std::max<uint64_t>(largest, uint64_t(std::llabs(weight_to_int(v, e.ew()))));
+  ASSERT_GE(largest, uint64_t(1) << 62) << "Ew " << e.ew() << ", msb " << e.max_msb << ", lsb " << e.min_lsb;
+  c.program = compile_for(c.layer, wide_lossy);
+  c.x = random_activations(2, cols, rng);
+  std::vector<sim::SimJob> jobs;
+  jobs.push_back(job_of(wide_lossy, {layer_of(c.program, c.x)}, 2));
+  const std::vector<sim::SimResult> results = simulate_jobs(std::move(jobs));
+  expect_bit_exact(c, wide_lossy, 2, results[0].layers[0].y);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSchemes, SimParity, ::testing::ValuesIn(compiled_schemes()), [](const auto& info) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lutc/kernels/cpu/packed_layer.h"
+#include "lutc/spec/weight_int.h"
 
 namespace lutc::kernels {
 
@@ -30,17 +31,13 @@ struct IntActivations {
   std::vector<int16_t> code_limbs;
 };
 
-// w_int = trunc(w * 2^-Ew), the golden GEMV's definition, without
-// weight_to_int's frexp/ldexp calls (16 per group would dominate the path).
-// Exact: w * 2^-Ew only moves the exponent of a 24-bit significand inside
-// double's range (Ew in [-149, 65]), and |w_int| < 2^63 because Ew >= max
-// msb - 62 for every weight the matrix uses. Codes no element uses are not
-// bound by that; they get 0 (their bins are 0). The parity tests compare the
-// result with golden_gemv, which uses weight_to_int.
-inline int64_t weight_int(float w, double unit) {
-  const double v = double(w) * unit;
-  return std::fabs(v) < 0x1p63 ? int64_t(v) : 0;
-}
+// w_int = trunc(w * 2^-Ew), the golden GEMV's weight rule
+// (lutc/spec/weight_int.h), without weight_to_int's frexp/ldexp calls (16 per
+// group would dominate the path). Exact: w * 2^-Ew only moves the exponent of
+// a 24-bit significand inside double's range (Ew in [-149, 65]). Codes no
+// element uses are not bound by |w_int| < 2^63; they get 0 (their bins are
+// 0). The parity tests compare the result with golden_gemv.
+inline int64_t weight_int(float w, double unit) { return weight_int_from_scaled(double(w) * unit); }
 
 // Outliers replace the dense weight at their position: the dense sum counted
 // the dense weight, one exact correction per outlier swaps it.

@@ -11,6 +11,7 @@
 
 #include "layer_view.cuh"
 #include "lutc/model/golden.h"
+#include "lutc/spec/weight_int.h"
 
 namespace lutc::kernels::cuda {
 
@@ -33,11 +34,9 @@ LUTC_HD void mac128(I128& a, long long w, long long x) {
 }
 
 // trunc(w * 2^-Ew): exact in double (a power-of-two scale of a 24-bit
-// significand); the kernels' weight_int, including its 0 for |v| >= 2^63.
-LUTC_HD long long weight_int(float w, double unit) {
-  const double v = dmul_rn(double(w), unit);
-  return fabs(v) < 0x1p63 ? (long long)v : 0;
-}
+// significand); the engine's weight rule (lutc/spec/weight_int.h), including
+// its 0 for |v| >= 2^63, as the CPU kernels apply it.
+LUTC_HD long long weight_int(float w, double unit) { return weight_int_from_scaled(dmul_rn(double(w), unit)); }
 
 // One lane's share of row r: columns lane, lane+32, ... and its share of the
 // row's outliers, for nb <= kExactBatch activation vectors of v.cols ints.

@@ -1,14 +1,11 @@
 #include "rtl_accounting.h"
 
 #include "lutc/model/bitpack.h"
+#include "lutc/spec/chunk_groups.h"
 
 namespace lutc::rtl {
-namespace {
-// Groups a column chunk [k0, k0 + cols) touches (docs/isa.md, DECODE_MAC).
-uint64_t groups_in_chunk(uint32_t k0, uint32_t cols, uint32_t group) {
-  return (uint64_t(k0) + cols - 1) / group - k0 / group + 1;
-}
-}  // namespace
+
+namespace F = isa::fields;
 
 void Accounting::sample(uint32_t lut, uint32_t macs, bool conflict, bool dec, bool outl, bool sync, bool y,
                         bool dma) {
@@ -30,10 +27,11 @@ void Accounting::instruction(const Program& p, const isa::Instruction& in) {
   const uint32_t act_bytes = p.arch.act_bits / 8;
   switch (in.op) {
     case isa::Op::CFG:
-      if (in.f[0] < isa::kCfgRegCount) regs[in.f[0]] = in.f[1];
+      if (in.f[F::CFG::reg] < isa::kCfgRegCount) regs[in.f[F::CFG::reg]] = in.f[F::CFG::value];
       break;
     case isa::Op::DECODE_MAC: {
-      const uint32_t rows = in.f[0], cols = in.f[1], k0 = in.f[2];
+      using D = F::DECODE_MAC;
+      const uint32_t rows = in.f[D::rows], cols = in.f[D::cols], k0 = in.f[D::k0];
       const uint32_t bits = regs[uint32_t(isa::CfgReg::BITS)], group = regs[uint32_t(isa::CfgReg::GROUP)];
       const uint32_t mb = meta_record_bytes(regs[uint32_t(isa::CfgReg::META)]);
       weight_sram_read_bytes += packed_bytes(uint64_t(rows) * cols, bits);
@@ -42,10 +40,15 @@ void Accounting::instruction(const Program& p, const isa::Instruction& in) {
       break;
     }
     case isa::Op::OUTLIER:
-      weight_sram_read_bytes += uint64_t(in.f[1]) * kOutlierRecordBytes;
-      act_sram_read_bytes += uint64_t(in.f[1]) * act_bytes;
+      weight_sram_read_bytes += uint64_t(in.f[F::OUTLIER::count]) * kOutlierRecordBytes;
+      act_sram_read_bytes += uint64_t(in.f[F::OUTLIER::count]) * act_bytes;
       break;
-    default: break;
+    // The DMA model counts DMA_IN and LUT_LOAD; the rest move no SRAM bytes.
+    case isa::Op::LUT_LOAD:
+    case isa::Op::DMA_IN:
+    case isa::Op::STORE:
+    case isa::Op::SYNC:
+    case isa::Op::END: break;
   }
 }
 

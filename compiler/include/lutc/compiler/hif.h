@@ -1,38 +1,14 @@
 #pragma once
-// HIF, the word a LUT bank stores and hands to the multiplier (docs/hif.md):
-//   word = sign (1 bit) | shift (shift_bits) | mant (mant_bits, unsigned)
-//   value = (-1)^sign * mant * 2^(base - shift)
-// with one signed exponent `base` per LUT (codebook). mant_bits 11 and
-// shift_bits 5 represent every finite fp16 value exactly (lossless HIF).
+// Lowering fp16 codebooks into HIF words (docs/hif.md); the word's fields and
+// their packing are the engine rule in lutc/spec/hif_word.h.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "lutc/spec/hif_word.h"
+
 namespace lutc {
 
-struct HifFormat {
-  unsigned mant_bits = 11;
-  unsigned shift_bits = 5;
-  unsigned word_bits() const { return 1 + mant_bits + shift_bits; }
-  unsigned max_shift() const { return (1u << shift_bits) - 1; }
-};
-
-struct HifFields {
-  bool negative = false;
-  unsigned shift = 0;
-  uint32_t mant = 0;
-};
-
-inline uint32_t hif_pack(const HifFormat& f, const HifFields& h) {
-  return (uint32_t(h.negative) << (f.mant_bits + f.shift_bits)) | (h.shift << f.mant_bits) | h.mant;
-}
-inline HifFields hif_unpack(const HifFormat& f, uint32_t word) {
-  HifFields h;
-  h.mant = word & ((1u << f.mant_bits) - 1);
-  h.shift = (word >> f.mant_bits) & ((1u << f.shift_bits) - 1);
-  h.negative = (word >> (f.mant_bits + f.shift_bits)) & 1;
-  return h;
-}
 // The exact value of a word (fits a double: at most 13 significant bits).
 double hif_value(const HifFormat& f, uint32_t word, int base);
 

@@ -4,11 +4,12 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace lutc::isa {
 
 enum class Op : uint8_t {
-#define LUTC_OP(name, code, summary, f0, f1, f2, f3, f4, f5, f6) name = code,
+#define LUTC_OP(name, code, summary, ...) name = code,
 #include "lutc/compiler/isa.def"
 };
 
@@ -22,8 +23,28 @@ enum class Segment : uint32_t {
 #include "lutc/compiler/isa.def"
 };
 
+enum class SyncUnit : uint32_t {
+#define LUTC_SYNC_UNIT(name, bit, summary) name = bit,
+#include "lutc/compiler/isa.def"
+};
+// SYNC's mask bit for a unit, and the mask of every unit.
+constexpr uint32_t sync_bit(SyncUnit u) { return 1u << uint32_t(u); }
+constexpr uint32_t kSyncMaskAll = 0
+#define LUTC_SYNC_UNIT(name, bit, summary) | (1u << bit)
+#include "lutc/compiler/isa.def"
+    ;
+
 constexpr unsigned kFields = 7;
 constexpr unsigned kInsnBytes = 32;
+
+// The field index of each operand, by name: in.f[fields::DECODE_MAC::k0].
+namespace fields {
+#define LUTC_OP(name, code, summary, ...) \
+  struct name {                           \
+    enum Field : unsigned { __VA_ARGS__ }; \
+  };
+#include "lutc/compiler/isa.def"
+}  // namespace fields
 
 struct Instruction {
   Op op = Op::END;
@@ -34,7 +55,7 @@ struct OpInfo {
   Op op;
   const char* name;
   const char* summary;
-  std::array<const char*, kFields> fields;  // "-" = unused
+  std::array<std::string_view, kFields> fields;  // operand names; "-" = unused
 };
 
 // nullptr for a byte that is no opcode.
@@ -42,8 +63,14 @@ const OpInfo* op_info(uint8_t code);
 const OpInfo& op_info(Op op);
 const char* cfg_reg_name(uint32_t reg);  // nullptr when unknown
 const char* segment_name(uint32_t seg);  // nullptr when unknown
-constexpr uint32_t kCfgRegCount = 6;
-constexpr uint32_t kSegmentCount = 4;
+constexpr uint32_t kCfgRegCount = 0
+#define LUTC_CFG_REG(name, code, summary) +1
+#include "lutc/compiler/isa.def"
+    ;
+constexpr uint32_t kSegmentCount = 0
+#define LUTC_SEGMENT(name, code, summary) +1
+#include "lutc/compiler/isa.def"
+    ;
 
 void encode(const Instruction& insn, uint8_t out[kInsnBytes]);
 // Returns false when the opcode is unknown, the reserved bytes or an unused

@@ -19,14 +19,9 @@
 
 #include "lutc/compiler/hif.h"
 #include "lutc/model/layer.h"
+#include "lutc/spec/book_select.h"
 
 namespace lutc {
-
-enum class BookSelect : uint8_t {
-  kFixed = 0,     // every group uses book 0
-  kPerGroup = 1,  // book = row * groups_per_row + group
-  kById = 2,      // book = the group's metadata id
-};
 
 struct LayerLuts {
   uint32_t entries = 0;          // 2^bits words per book

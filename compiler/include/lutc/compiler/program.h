@@ -8,6 +8,9 @@
 #include "lutc/compiler/hif.h"
 #include "lutc/compiler/isa.h"
 #include "lutc/model/layer.h"
+// The records of the weight SRAM and DRAM segments (engine rules).
+#include "lutc/spec/meta_record.h"
+#include "lutc/spec/outlier_record.h"
 
 namespace lutc {
 
@@ -48,10 +51,5 @@ struct Program {
   uint32_t entries() const { return 1u << meta.bits; }
   uint32_t lut_slots() const { return uint32_t(arch.lut_words() / entries()); }
 };
-
-// Byte layout of records in the weight SRAM and DRAM segments.
-constexpr uint32_t kOutlierRecordBytes = 16;  // u32 row (tile-local), u32 col (chunk-local), i64 delta
-uint32_t meta_record_bytes(uint32_t meta_format);  // CFG META: 0, 1, 2, 4 bytes
-constexpr uint32_t kMetaNone = 0, kMetaId = 1, kMetaScale = 2, kMetaIdScale = 3;
 
 }  // namespace lutc

@@ -11,6 +11,7 @@
 
 #include "lutc/compiler/arch_config.h"
 #include "lutc/compiler/layer_luts.h"
+#include "lutc/spec/chunk_groups.h"
 
 namespace lutc {
 
@@ -21,10 +22,6 @@ struct TilePlan {
   bool double_buffered() const { return tiles() > 1; }
 };
 
-// Groups a column chunk [k0, k0 + cols) touches.
-inline uint32_t groups_in_chunk(uint32_t k0, uint32_t cols, uint32_t group) {
-  return (k0 + cols - 1) / group - k0 / group + 1;
-}
 inline uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t(7); }
 uint32_t meta_format_of(const LayerLuts& luts);
 
