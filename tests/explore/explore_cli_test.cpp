@@ -132,6 +132,23 @@ TEST_F(ExploreCli, SameSweepGivesByteIdenticalResultsWhateverTheJobCount) {
   EXPECT_EQ(slurp(dir_ + "/j1/results.json"), slurp(dir_ + "/j3/results.json"));
 }
 
+TEST_F(ExploreCli, ADamagedCacheEntryIsNamedNotAnInternalError) {
+  ASSERT_EQ(explore({sweep_, "--out", dir_ + "/c1", "--jobs", "2"}).exit_code, 0);
+  int damaged = 0;
+  for (const auto& d : fs::directory_iterator(dir_ + "/c1/cache/quant")) {
+    const fs::path report = d.path() / "report.json";
+    if (!fs::exists(report)) continue;
+    const std::string text = slurp(report);
+    write(report, text.substr(0, text.size() / 2));  // cut mid-document
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  const auto r = explore({sweep_, "--out", dir_ + "/c2", "--cache", dir_ + "/c1/cache"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("report.json' is not valid JSON"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("quantizes it again"), std::string::npos) << r.err;
+}
+
 TEST_F(ExploreCli, SharedCompilesGiveByteIdenticalResultsToOneCompilePerPoint) {
   // Per quantization 4 code shapes (lanes x HIF) x 2 DRAM widths x 2 accumulators,
   // 32-bit too narrow for these layers: half the points are infeasible.

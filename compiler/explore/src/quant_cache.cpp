@@ -162,7 +162,15 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
     return e;
   }
   std::ifstream rf(done);
-  e->report = nlohmann::json::parse(rf);
+  try {
+    e->report = nlohmann::json::parse(rf);
+  } catch (const nlohmann::json::exception& ex) {
+    // A cache entry damaged outside lutc (a full disk, an edit): name it and
+    // say how to get it rebuilt, rather than fail as an internal error.
+    throw Error(ExitCode::kBadInput, "quantization cache entry '" + done.string() + "' is not valid JSON (" +
+                                         ex.what() + "); remove the folder '" + e->dir +
+                                         "' and the next run quantizes it again");
+  }
   e->file = std::make_shared<const XfpFile>(read_xfp((fs::path(e->dir) / "model.xfp").string()));
   e->ok = true;
   return e;
