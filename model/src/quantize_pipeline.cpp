@@ -13,16 +13,24 @@
 namespace lutc {
 namespace {
 
+// The scheme --scheme names ("xfp": XFP auto-select, "sop": handled apart).
+// Throws Error(kUsage) with a suggestion for a name that is no scheme.
+Scheme scheme_of(const std::string& name) {
+  Scheme s = Scheme::kXfpV2;
+  if (name == "xfp" || name == "sop") return s;
+  if (!parse_scheme(name, &s))
+    throw Error(ExitCode::kUsage, "--scheme '" + name + "' is unknown" + did_you_mean(name, scheme_option_names()) +
+                                      "; one of: xfp, " + scheme_names());
+  return s;
+}
+
 // The quantizer the scheme names; floor_out gets the floor XFP had to meet.
 QuantizedLayer quantize_matrix(const QuantizeSettings& a, const MatrixEntry& m, Role role, const std::vector<float>& w,
                                double* floor_out, const SopContext& sc, std::string* log) {
   *floor_out = 0;
   if (a.scheme == "sop") return quantize_sop_matrix(sc, m, role, w, log);
-  Scheme s;
+  const Scheme s = scheme_of(a.scheme);
   const bool xfp_auto = a.scheme == "xfp";
-  if (!xfp_auto && !parse_scheme(a.scheme, &s))
-    throw Error(ExitCode::kUsage, "--scheme '" + a.scheme + "' is unknown" +
-                                      did_you_mean(a.scheme, scheme_option_names()) + "; one of: xfp, " + scheme_names());
   if (xfp_auto || is_xfp(s)) {
     XfpOptions o;
     o.auto_mode = xfp_auto;
@@ -55,6 +63,7 @@ KeptTensor kept_tensor(const WeightFile& f, const TensorPlan& p) {
 }  // namespace
 
 void check_quantize_settings(const QuantizeSettings& a) {
+  scheme_of(a.scheme);  // before any work: a mistyped scheme never starts the progress bar
   check_range("floor-strict", a.floor_strict, 0.0, 1.0);
   check_range("floor-lazy", a.floor_lazy, 0.0, 1.0);
   check_range("threads", a.threads, 0, 1024);

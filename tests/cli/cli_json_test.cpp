@@ -162,6 +162,8 @@ TEST(CliDidYouMean, MistypedNamesGetTheClosestKnownOne) {
   RunResult r = run_lutc({"quantize", "synth:16x64", "--scheme", "xfp.v3", "-o", dir + "/m.xfp"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'xfp.v2'"), std::string::npos) << r.err;
+  // Refused before any work: no progress line precedes the message.
+  EXPECT_EQ(r.err.find("quantize "), std::string::npos) << r.err;
   r = run_lutc({"quantize", "synth:16x64", "--scheme", "sop", "--sop-format", "nf5.ue4m4.b16", "-o", dir + "/m.xfp"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'nf4'"), std::string::npos) << r.err;
