@@ -96,6 +96,19 @@ void remove_tree_in_handler(int dirfd, const char* name, int depth) {
   ::unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
+// ---- live children: the processes a terminating signal is passed on to ----
+
+constexpr int kChildSlots = 256;  // explore runs at most --jobs children at once
+std::atomic<int> g_children[kChildSlots];  // 0 = free, else a child's pid
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler reads the child slots");
+
+void signal_live_children_in_handler(int sig) {
+  for (std::atomic<int>& c : g_children) {
+    const int pid = c.load(std::memory_order_acquire);
+    if (pid > 0) ::kill(pid_t(pid), sig);
+  }
+}
+
 void remove_live_temps_in_handler() {
   for (Slot& s : g_slots) {
     const int state = s.state.load(std::memory_order_acquire);
@@ -106,6 +119,8 @@ void remove_live_temps_in_handler() {
 
 extern "C" void on_terminating_signal(int sig) {
   const int saved = errno;
+  // Children first: each removes its own temps in its own handler.
+  signal_live_children_in_handler(sig);
   remove_live_temps_in_handler();
   // SA_RESETHAND restored the default action; SA_NODEFER lets it act now,
   // so the process ends "killed by sig", as it would have without us.
@@ -165,6 +180,23 @@ void LiveTemp::set(const std::string& path, bool folder) {
 void LiveTemp::release() {
   if (slot_ < 0) return;
   g_slots[slot_].state.store(kFree, std::memory_order_release);
+  slot_ = -1;
+}
+
+void LiveChild::set(long pid) {
+  release();
+  if (pid <= 0 || pid > INT32_MAX) return;
+  for (int i = 0; i < kChildSlots; ++i) {
+    int expected = 0;
+    if (!g_children[i].compare_exchange_strong(expected, int(pid), std::memory_order_acq_rel)) continue;
+    slot_ = i;
+    return;
+  }
+}
+
+void LiveChild::release() {
+  if (slot_ < 0) return;
+  g_children[slot_].store(0, std::memory_order_release);
   slot_ = -1;
 }
 

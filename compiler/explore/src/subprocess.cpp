@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "lutc/model/error.h"
+#include "lutc/model/temp_paths.h"
 
 extern char** environ;
 
@@ -32,6 +33,8 @@ int run_process(const std::vector<std::string>& argv, const std::string& log_pat
   const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw Error(ExitCode::kIo, "cannot start '" + argv[0] + "': " + std::strerror(rc));
+  LiveChild live;  // a SIGINT or SIGTERM to this process reaches the child too
+  live.set(long(pid));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw Error(ExitCode::kIo, "waitpid failed for '" + argv[0] + "'");

@@ -36,9 +36,26 @@ class LiveTemp {
   int slot_ = -1;
 };
 
-// Installs the handlers: on SIGINT, SIGTERM or SIGHUP every live temp is
-// removed, then the signal's default action runs, so the exit status is
-// still "killed by that signal". A signal the process ignores (nohup, a
+// While alive, process `pid` (a child this process started and waits for)
+// gets the same SIGINT, SIGTERM or SIGHUP this process gets, so a signal
+// sent to `lutc explore` alone does not leave its children running.
+class LiveChild {
+ public:
+  LiveChild() = default;
+  ~LiveChild() { release(); }
+  LiveChild(const LiveChild&) = delete;
+  LiveChild& operator=(const LiveChild&) = delete;
+
+  void set(long pid);  // registers; a second set() replaces the first
+  void release();      // reaped: no longer signalled
+
+ private:
+  int slot_ = -1;
+};
+
+// Installs the handlers: on SIGINT, SIGTERM or SIGHUP the signal is passed
+// on to every live child and every live temp is removed, then the signal's
+// default action runs, so the exit status is still "killed by that signal". A signal the process ignores (nohup, a
 // background job) stays ignored. Only executables call this: a library
 // embedded elsewhere (the Python module) leaves the host's handlers alone.
 void remove_temps_on_signals();
