@@ -30,6 +30,9 @@ if(LUTC_SANITIZE)
   add_link_options(-fsanitize=${LUTC_SANITIZE})
   # What code built against these libraries outside the project (the
   # install test's consumer) must add too.
-  set(LUTC_SANITIZE_FLAGS "-fsanitize=${LUTC_SANITIZE}")
+  # -Wl,--as-needed: GCC's sanitizer link specs turn Debian's default
+  # --as-needed off, so a consumer that uses no SystemC would still link
+  # libsystemc.so (pkg-config's Requires), whose undefined sc_main then fails.
+  set(LUTC_SANITIZE_FLAGS "-fsanitize=${LUTC_SANITIZE} -Wl,--as-needed")
   message(STATUS "lutc: instrumented build: ${lutc_instrument}")
 endif()
