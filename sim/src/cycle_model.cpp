@@ -6,7 +6,7 @@
 namespace lutc::sim {
 
 double dram_sustained_bytes_per_cycle(const ArchConfig& arch, const SimOptions& opt) {
-  const double peak = arch.dram_bytes_per_cycle;
+  const double peak = arch.dram_stream_bytes_per_cycle();
   const double burst = opt.dram_burst_bytes;
   // Each request occupies a slot for its latency plus its own transfer time.
   const double per_slot = burst / (double(arch.dram_latency_cycles) + burst / peak);

@@ -1,6 +1,10 @@
 // The result table: stable CSV cells, the Pareto flag, shard slices.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
+#include "lutc/compiler/arch_config.h"
 #include "lutc/explore/explore_run.h"
 #include "lutc/explore/results.h"
 #include "lutc/model/error.h"
@@ -21,6 +25,23 @@ TEST(Pareto, KeepsOnlyUndominatedOkRows) {
   std::vector<int> flags;
   for (const auto& r : rows) flags.push_back(r["pareto"]);
   EXPECT_EQ(flags, (std::vector<int>{1, 0, 1, 1, 0, 1}));
+}
+
+// Each arch key with a column in the key table is a results column, in
+// table order, right after arch_hash.
+TEST(Columns, ComeFromTheArchKeyTable) {
+  const std::vector<std::string>& cols = result_columns();
+  auto at = std::find(cols.begin(), cols.end(), "arch_hash");
+  ASSERT_NE(at, cols.end());
+  size_t n = 0;
+  for (const ArchKeyInfo& k : arch_keys()) {
+    if (k.column.empty()) continue;
+    ++n;
+    ASSERT_NE(++at, cols.end());
+    EXPECT_EQ(*at, k.column);
+  }
+  EXPECT_GE(n, 13u);
+  EXPECT_EQ(std::set<std::string>(cols.begin(), cols.end()).size(), cols.size()) << "a column is listed twice";
 }
 
 TEST(Csv, CellsAreStable) {

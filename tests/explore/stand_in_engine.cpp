@@ -43,7 +43,7 @@ lutc::EngineStats run_one(const std::string& path, const float* x, uint32_t batc
   st.actions.outlier_ops = ex.outlier_ops;
   st.actions.instructions = ex.instructions;
   st.actions.output_words = uint64_t(p.meta.rows) * batch;
-  const uint64_t mem = uint64_t(double(ex.dma_bytes) / p.arch.dram_bytes_per_cycle);
+  const uint64_t mem = uint64_t(double(ex.dma_bytes) / p.arch.dram_stream_bytes_per_cycle());
   const uint64_t compute = ex.macs / p.arch.lanes;
   st.cycles = std::max(mem, compute) + p.arch.dram_latency_cycles;
   st.units["dma"].busy_cycles = mem;

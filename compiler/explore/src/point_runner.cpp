@@ -38,19 +38,13 @@ json base_row(const Sweep& s, size_t index, const std::string& key, const std::s
   r["arch"] = ap.base;
   r["arch_overrides"] = ap.overrides;
   r["arch_hash"] = hex16(arch_hash(a));
-  r["lanes"] = a.lanes;
-  r["clock_mhz"] = a.clock_mhz;
-  r["lut_banks"] = a.lut_banks;
-  r["lut_ports"] = a.lut_ports;
-  r["lut_bank_words"] = a.lut_bank_words;
-  r["hif_mant_bits"] = a.hif_mant_bits;
-  r["hif_shift_bits"] = a.hif_shift_bits;
-  r["act_bits"] = a.act_bits;
-  r["weight_sram_kib"] = a.weight_sram_kib;
-  r["act_sram_kib"] = a.act_sram_kib;
-  r["dram_bytes_per_cycle"] = a.dram_bytes_per_cycle;
-  r["dram_latency_cycles"] = a.dram_latency_cycles;
-  r["node_nm"] = a.energy.node_nm;
+  // Each arch key with a results column (arch_keys.def), as the integer or
+  // the real number it is.
+  const std::vector<ArchKeyInfo>& keys = arch_keys();
+  const std::vector<double> values = arch_values(a);
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (!keys[i].column.empty())
+      r[keys[i].column] = keys[i].integer ? json(uint64_t(values[i])) : json(values[i]);
   // Area proxies: bits of LUT SRAM (HIF words) and of weight + activation SRAM.
   r["lut_bits"] = a.lut_words() * a.hif_word_bits();
   r["sram_bits"] = (a.weight_sram_bytes() + a.act_sram_bytes()) * 8;

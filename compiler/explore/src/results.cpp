@@ -4,20 +4,27 @@
 #include <cstdio>
 #include <limits>
 
+#include "lutc/compiler/arch_config.h"
+
 namespace lutc::explore {
 using nlohmann::json;
 
 const std::vector<std::string>& result_columns() {
-  static const std::vector<std::string> c = {
-      "point", "key", "status", "scheme", "quant", "arch", "arch_overrides", "arch_hash",
-      "lanes", "clock_mhz", "lut_banks", "lut_ports", "lut_bank_words", "hif_mant_bits", "hif_shift_bits",
-      "act_bits", "weight_sram_kib", "act_sram_kib", "dram_bytes_per_cycle", "dram_latency_cycles", "node_nm",
-      "blocks", "batch", "layers", "params", "bpw", "sqnr_db", "cos_min", "hif_sqnr_db_min", "quality_db",
-      "cycles_per_token", "seconds_per_token", "tokens_per_s", "energy_pj_per_token", "pj_per_weight",
-      "energy_dram_pj", "energy_sram_pj", "energy_lut_pj", "energy_multiply_pj", "energy_accumulate_pj",
-      "energy_outlier_pj", "energy_control_pj", "energy_leakage_pj", "dram_bw_fraction", "bottleneck",
-      "lut_bits", "sram_bits", "program_bytes", "engine", "pareto", "rtl_cycles", "rtl_cycle_diff_pct",
-      "detail"};
+  static const std::vector<std::string> c = [] {
+    std::vector<std::string> cols = {"point", "key", "status", "scheme", "quant", "arch", "arch_overrides", "arch_hash"};
+    // The arch keys' columns, in key-table order (arch_keys.def).
+    for (const ArchKeyInfo& k : arch_keys())
+      if (!k.column.empty()) cols.push_back(k.column);
+    for (const char* col :
+         {"blocks", "batch", "layers", "params", "bpw", "sqnr_db", "cos_min", "hif_sqnr_db_min", "quality_db",
+          "cycles_per_token", "seconds_per_token", "tokens_per_s", "energy_pj_per_token", "pj_per_weight",
+          "energy_dram_pj", "energy_sram_pj", "energy_lut_pj", "energy_multiply_pj", "energy_accumulate_pj",
+          "energy_outlier_pj", "energy_control_pj", "energy_leakage_pj", "dram_bw_fraction", "bottleneck",
+          "lut_bits", "sram_bits", "program_bytes", "engine", "pareto", "rtl_cycles", "rtl_cycle_diff_pct",
+          "detail"})
+      cols.push_back(col);
+    return cols;
+  }();
   return c;
 }
 

@@ -25,7 +25,7 @@ void DmaModel::issue(bool lut, const uint32_t f[4], uint64_t cycle) {
   // port can slow that: SRAM port_ bytes per cycle, LUT one word per bank per cycle.
   // LUT image bytes in DRAM: each word at its HIF width rounded up to bytes,
   // plus a 4-byte base per record.
-  const double bpc = p_.arch.dram_bytes_per_cycle;
+  const double bpc = p_.arch.dram_stream_bytes_per_cycle();
   uint64_t bytes, port_cycles;
   if (lut) {
     uint64_t words = 0;

@@ -19,30 +19,37 @@
 
 namespace lutc::rtl {
 
-RtlConfig verilated_config() {
-  return RtlConfig{LUTC_RTL_LANES, LUTC_RTL_BANKS, LUTC_RTL_PORTS, LUTC_RTL_BANK_WORDS,
-                   LUTC_RTL_MANT_MAX, LUTC_RTL_SHIFT_MAX, LUTC_RTL_ACC_BITS,
-                   LUTC_RTL_WSRAM_BYTES, LUTC_RTL_ASRAM_BYTES, LUTC_RTL_DMA_BYTES};
+ArchConfig verilated_arch() {
+  ArchConfig v;
+  v.name = "verilated";
+  v.lanes = LUTC_RTL_LANES;
+  v.lut_banks = LUTC_RTL_BANKS;
+  v.lut_ports = LUTC_RTL_PORTS;
+  v.lut_bank_words = LUTC_RTL_BANK_WORDS;
+  v.hif_mant_bits = LUTC_RTL_MANT_MAX;
+  v.hif_shift_bits = LUTC_RTL_SHIFT_MAX;
+  v.acc_bits = LUTC_RTL_ACC_BITS;
+  static_assert(LUTC_RTL_WSRAM_BYTES % 1024 == 0 && LUTC_RTL_ASRAM_BYTES % 1024 == 0, "SRAMs are whole KiB");
+  v.weight_sram_kib = LUTC_RTL_WSRAM_BYTES / 1024;
+  v.act_sram_kib = LUTC_RTL_ASRAM_BYTES / 1024;
+  return v;
 }
 
 std::string unsupported_arch(const ArchConfig& a) {
-  const RtlConfig c = verilated_config();
+  // Every structural key (its RtlFit in arch_keys.def) against the value
+  // the engine was verilated with.
+  const std::vector<ArchKeyInfo>& keys = arch_keys();
+  const std::vector<double> have = arch_values(a), hw = arch_values(verilated_arch());
   std::string why;
-  auto need = [&](bool ok, const std::string& key, uint64_t have, const char* rel, uint64_t hw) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const RtlFit fit = keys[i].rtl;
+    if (fit == RtlFit::kAny) continue;
+    const bool ok = fit == RtlFit::kExactly ? have[i] == hw[i] : have[i] <= hw[i];
     if (!ok)
-      why += (why.empty() ? "" : "; ") + key + " = " + std::to_string(have) + " but the verilated engine needs " +
-             rel + " " + std::to_string(hw);
-  };
-  need(a.lanes <= c.lanes, "core.lanes", a.lanes, "<=", c.lanes);
-  need(a.lut_banks == c.banks, "lut.banks", a.lut_banks, "==", c.banks);
-  need(a.lut_ports == c.ports, "lut.ports", a.lut_ports, "==", c.ports);
-  need(a.lut_bank_words <= c.bank_words, "lut.bank_words", a.lut_bank_words, "<=", c.bank_words);
-  need(a.hif_mant_bits <= c.mant_max, "hif.mant_bits", a.hif_mant_bits, "<=", c.mant_max);
-  need(a.hif_shift_bits <= c.shift_max, "hif.shift_bits", a.hif_shift_bits, "<=", c.shift_max);
-  need(a.acc_bits <= c.acc_bits, "core.acc_bits", a.acc_bits, "<=", c.acc_bits);
-  need(a.weight_sram_bytes() <= c.weight_sram_bytes, "sram.weight_kib", a.weight_sram_kib, "<=",
-       c.weight_sram_bytes / 1024);
-  need(a.act_sram_bytes() <= c.act_sram_bytes, "sram.act_kib", a.act_sram_kib, "<=", c.act_sram_bytes / 1024);
+      why += (why.empty() ? "" : "; ") + keys[i].key + " = " + arch_value_text(keys[i], have[i]) +
+             " but the verilated engine needs " + (fit == RtlFit::kExactly ? "== " : "<= ") +
+             arch_value_text(keys[i], hw[i]);
+  }
   return why;
 }
 

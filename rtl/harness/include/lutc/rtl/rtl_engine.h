@@ -12,14 +12,10 @@
 
 namespace lutc::rtl {
 
-// What the engine was verilated with. Structure (banks, ports) must match a
-// program's arch exactly; lanes, capacities and widths are maxima.
-struct RtlConfig {
-  uint32_t lanes, banks, ports, bank_words;
-  uint32_t mant_max, shift_max, acc_bits;
-  uint32_t weight_sram_bytes, act_sram_bytes, dma_port_bytes;
-};
-RtlConfig verilated_config();
+// The structure the engine was verilated with, as an arch: each structural
+// key (RtlFit other than kAny in arch_keys.def) holds the verilated value,
+// every other key its default.
+ArchConfig verilated_arch();
 
 // Empty when the verilated engine can run programs for `arch`; otherwise
 // every mismatch, naming the arch key and both values.
