@@ -30,7 +30,8 @@ const std::map<std::string, ArchKeyRole> kExpectedRoles = {
     {"hif.mant_bits", R::kCode},        {"hif.shift_bits", R::kCode},
     {"act.bits", R::kCode},             {"sram.weight_kib", R::kCode},
     {"sram.act_kib", R::kCode},         {"dram.bytes_per_cycle", R::kTiming},
-    {"dram.latency_cycles", R::kTiming}, {"energy.dram_byte_pj", R::kTiming},
+    {"dram.latency_cycles", R::kTiming}, {"dram.refresh_overhead", R::kTiming},
+    {"energy.dram_byte_pj", R::kTiming},
     {"energy.sram_read_64b_8kib_pj", R::kTiming}, {"energy.sram_read_64b_32kib_pj", R::kTiming},
     {"energy.sram_read_64b_1mib_pj", R::kTiming}, {"energy.sram_write_factor", R::kTiming},
     {"energy.lut_read_pj", R::kTiming}, {"energy.mult_8b_pj", R::kTiming},
@@ -61,10 +62,10 @@ ArchConfig with(std::vector<std::string> base, const std::string& key, const std
 // A valid value of `k` other than `current`.
 std::string other_value(const ArchKeyInfo& k, double current) {
   if (k.key == "act.bits") return current == 16 ? "8" : "16";
-  double v = current == 0 ? 1 : current * 2;
+  double v = current == 0 ? std::min(1.0, k.hi) : current * 2;
   if (v > k.hi) v = current / 2;
   if (k.integer) v = std::floor(v);
-  if (v < k.lo || v == current) v = k.lo == current ? k.lo + 1 : k.lo;
+  if (v < k.lo || v == current) v = k.lo != current ? k.lo : k.integer ? k.lo + 1 : (k.lo + k.hi) / 2;
   char b[64];
   std::snprintf(b, sizeof b, "%.17g", v);
   return b;

@@ -216,7 +216,9 @@ RtlCase random_case(uint64_t seed) {
             pick(std::vector<std::string>{"lut.bank_words=256", "lut.bank_words=2048"}),
             "dram.latency_cycles=" + std::to_string(rng() % 100),
             pick(std::vector<std::string>{"dram.bytes_per_cycle=2", "dram.bytes_per_cycle=8",
-                                          "dram.bytes_per_cycle=0.5", "dram.bytes_per_cycle=64"})};
+                                          "dram.bytes_per_cycle=0.5", "dram.bytes_per_cycle=64"}),
+            pick(std::vector<std::string>{"dram.refresh_overhead=0", "dram.refresh_overhead=0.05",
+                                          "dram.refresh_overhead=0.3"})};
   return c;
 }
 

@@ -37,8 +37,9 @@ struct ArchConfig {
   uint64_t act_sram_bytes() const { return uint64_t(act_sram_kib) * 1024; }
   unsigned hif_word_bits() const { return 1 + hif_mant_bits + hif_shift_bits; }
   // The rate DRAM streams at once a request has started: what every engine
-  // model (SystemC, the RTL harness's DMA) charges transfers at.
-  double dram_stream_bytes_per_cycle() const { return dram_bytes_per_cycle; }
+  // model (SystemC, the RTL harness's DMA) charges transfers at. Refresh
+  // takes the channel for dram.refresh_overhead of the time.
+  double dram_stream_bytes_per_cycle() const { return dram_bytes_per_cycle * (1 - dram_refresh_overhead); }
 };
 
 // The built-in defaults (identical to examples/arch/default.ini), named "default".
