@@ -26,6 +26,10 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
     fail("rows [" + std::to_string(r0) + ", " + std::to_string(uint64_t(r0) + n) +
          ") outside the layer's " + std::to_string(l.rows) + " rows");
   if (!valid_index_bits(l.bits)) fail("invalid index width");
+  const SchemeTraits* traits = find_scheme_traits(l.scheme);
+  if (!traits) fail("unknown scheme code " + std::to_string(int(l.scheme)));
+  if (traits->fixed_bits && l.bits != traits->fixed_bits)
+    fail(std::string(traits->name) + ": bits must be " + std::to_string(traits->fixed_bits));
   if (l.indices.size() != packed_bytes(l.elements(), l.bits)) fail("index stream size mismatch");
   const uint64_t groups = uint64_t(l.rows) * l.groups_per_row();
   const uint64_t g0 = uint64_t(r0) * l.groups_per_row(), g1 = uint64_t(r0 + n) * l.groups_per_row();
@@ -39,15 +43,15 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
       for (uint64_t i = g0; ok && i < g1; ++i) ok = l.group_ids[i] < kV2aLibrarySize;
       break;
     case Scheme::kInt4G128:
-      ok = l.bits == 4 && l.group > 0 && l.group_scales.size() == groups &&
+      ok = l.group > 0 && l.group_scales.size() == groups &&
            l.group_zeros.size() == groups;
       break;
     case Scheme::kNf4B64:
-      ok = l.bits == 4 && l.group > 0 && l.codebooks.size() == 16 && l.group_scales.size() == groups;
+      ok = l.group > 0 && l.codebooks.size() == 16 && l.group_scales.size() == groups;
       break;
-    case Scheme::kFp8E4M3: ok = l.bits == 8; break;
+    case Scheme::kFp8E4M3: break;
     case Scheme::kSop:
-      ok = l.group > 0 && l.sop_scale_mant_bits >= 2 && l.sop_scale_mant_bits <= 4 &&
+      ok = l.group > 0 && sop_scale_mant_ok(l.sop_scale_mant_bits) &&
            l.codebooks.size() == (l.sop_paired ? 2 : 1) * entries && l.block_scales.size() == groups;
       for (uint64_t i = g0; ok && i < g1; ++i) ok = (l.block_scales[i] >> l.sop_scale_code_bits()) == 0;
       break;

@@ -7,20 +7,12 @@
 #include "lutc/model/element_formats.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
+#include "lutc/model/sop_scale.h"
 #include "lutc/model/suggest.h"
 #include "layer_check.h"
 
 namespace lutc {
 namespace {
-
-struct SchemeEntry {
-  Scheme scheme;
-  const char* name;
-};
-constexpr SchemeEntry kSchemes[] = {
-    {Scheme::kXfpV2, "xfp.v2"},       {Scheme::kXfpV2a, "xfp.v2a"},   {Scheme::kSop, "sop"},
-    {Scheme::kInt4G128, "int4.g128"}, {Scheme::kNf4B64, "nf4.b64"}, {Scheme::kFp8E4M3, "fp8.e4m3"},
-};
 
 // Sizes stay far from uint64 overflow in every byte/bit computation below
 // (elements * 8 bits) and in the golden GEMV's accumulator bound.
@@ -98,16 +90,41 @@ void check_index_stream(const QuantizedLayer& l, const Checker& c) {
   }
 }
 
+// What the scheme's row in kSchemeTraits fixes: the index width, the group,
+// and which fields may be present at all.
+void check_against_traits(const QuantizedLayer& l, const SchemeTraits& t, const Checker& c) {
+  if (t.fixed_bits) c.require(l.bits == t.fixed_bits, "bits must be " + std::to_string(t.fixed_bits));
+  if (t.fixed_group == 0) c.require(l.group == 0, "group must be 0 (one scale per layer)");
+  if (t.fixed_group > 0)
+    c.require(l.group == uint32_t(t.fixed_group), "group must be " + std::to_string(t.fixed_group));
+  auto unused = [&](bool used, const char* field, size_t n) {
+    if (!used) c.require(n == 0, std::string(field) + " must be empty for this scheme");
+  };
+  unused(t.codebooks, "codebooks", l.codebooks.size());
+  unused(t.group_ids, "group_ids", l.group_ids.size());
+  unused(t.group_scales, "group_scales", l.group_scales.size());
+  unused(t.group_zeros, "group_zeros", l.group_zeros.size());
+  unused(t.block_scales, "block_scales", l.block_scales.size());
+  if (!t.layer_scale) {
+    std::string users;
+    for (const SchemeTraits& o : kSchemeTraits)
+      if (o.layer_scale) users += std::string(users.empty() ? "" : " and ") + o.name;
+    c.require(l.layer_scale_exp == 0, "layer_scale_exp is only used by " + users);
+  }
+  if (!t.block_scales)
+    c.require(l.sop_scale_mant_bits == 0 && !l.sop_scale_signed && !l.sop_paired,
+              "SOP scale format fields are only used by sop");
+}
+
 }  // namespace
 
 const char* scheme_name(Scheme s) {
-  for (const auto& e : kSchemes)
-    if (e.scheme == s) return e.name;
-  return "unknown";
+  const SchemeTraits* t = find_scheme_traits(s);
+  return t ? t->name : "unknown";
 }
 
 bool parse_scheme(const std::string& name, Scheme* out) {
-  for (const auto& e : kSchemes) {
+  for (const auto& e : kSchemeTraits) {
     if (name == e.name) {
       if (out) *out = e.scheme;
       return true;
@@ -118,13 +135,13 @@ bool parse_scheme(const std::string& name, Scheme* out) {
 
 std::string scheme_names() {
   std::string s;
-  for (const auto& e : kSchemes) s += (s.empty() ? "" : ", ") + std::string(e.name);
+  for (const auto& e : kSchemeTraits) s += (s.empty() ? "" : ", ") + std::string(e.name);
   return s;
 }
 
 std::vector<std::string> scheme_option_names() {
   std::vector<std::string> v = {"xfp"};
-  for (const auto& e : kSchemes) v.push_back(e.name);
+  for (const auto& e : kSchemeTraits) v.push_back(e.name);
   return v;
 }
 
@@ -135,28 +152,19 @@ void validate(const QuantizedLayer& l, const std::string& file) { validate_at(l,
 void validate_at(const QuantizedLayer& l, const std::string& file, long long offset) {
   const Checker c(l, file, offset);
   if (l.name.empty()) fail_input(file, "", offset, "layer has an empty name");
-  c.require(std::string(scheme_name(l.scheme)) != "unknown",
-            "unknown scheme code " + std::to_string(int(l.scheme)));
+  const SchemeTraits* traits = find_scheme_traits(l.scheme);
+  c.require(traits != nullptr, "unknown scheme code " + std::to_string(int(l.scheme)));
   c.require(l.rows > 0 && l.cols > 0, "empty shape " + std::to_string(l.rows) + "x" +
                                           std::to_string(l.cols));
   c.require(l.elements() <= kMaxElements, "more than 2^48 elements");
   c.require(valid_index_bits(l.bits), "index width " + std::to_string(l.bits) +
                                           " not in {2,3,4,5,6,8}");
-  if (l.scheme != Scheme::kFp8E4M3 && l.scheme != Scheme::kSop)
-    c.require(l.layer_scale_exp == 0, "layer_scale_exp is only used by fp8.e4m3 and sop");
-  if (l.scheme != Scheme::kSop) {
-    c.require(l.sop_scale_mant_bits == 0 && !l.sop_scale_signed && !l.sop_paired,
-              "SOP scale format fields are only used by sop");
-    c.require(l.block_scales.empty(), "block_scales must be empty for this scheme");
-  }
+  check_against_traits(l, *traits, c);
   check_index_stream(l, c);
   check_outliers(l, c);
 
   const uint64_t entries = uint64_t(1) << l.bits;
   const uint64_t groups = uint64_t(l.rows) * l.groups_per_row();
-  auto unused = [&](const char* field, size_t n) {
-    c.require(n == 0, std::string(field) + " must be empty for this scheme");
-  };
 
   switch (l.scheme) {
     case Scheme::kXfpV2:
@@ -164,12 +172,8 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
                 "group " + std::to_string(l.group) + " not in 1..cols");
       c.count("codebooks", l.codebooks.size(), groups * entries);
       c.finite_halves("codebooks", l.codebooks);
-      unused("group_ids", l.group_ids.size());
-      unused("group_scales", l.group_scales.size());
-      unused("group_zeros", l.group_zeros.size());
       break;
     case Scheme::kXfpV2a:
-      c.require(l.group == kV2aGroup, "group must be " + std::to_string(kV2aGroup));
       c.count("codebooks", l.codebooks.size(), kV2aLibrarySize * entries);
       c.finite_halves("codebooks", l.codebooks);
       c.count("group_ids", l.group_ids.size(), groups);
@@ -177,14 +181,8 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
         if (l.group_ids[i] >= kV2aLibrarySize)
           c.fail("group_ids[" + std::to_string(i) + "] = " + std::to_string(l.group_ids[i]) +
                  " >= " + std::to_string(kV2aLibrarySize));
-      unused("group_scales", l.group_scales.size());
-      unused("group_zeros", l.group_zeros.size());
       break;
     case Scheme::kInt4G128:
-      c.require(l.bits == 4, "bits must be 4");
-      c.require(l.group == 128, "group must be 128");
-      unused("codebooks", l.codebooks.size());
-      unused("group_ids", l.group_ids.size());
       c.count("group_scales", l.group_scales.size(), groups);
       c.count("group_zeros", l.group_zeros.size(), groups);
       c.finite_halves("group_scales", l.group_scales);
@@ -195,38 +193,28 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
       }
       break;
     case Scheme::kNf4B64:
-      c.require(l.bits == 4, "bits must be 4");
-      c.require(l.group == 64, "group must be 64");
       c.count("codebooks", l.codebooks.size(), 16);
       for (unsigned i = 0; i < 16; ++i)
         if (l.codebooks[i] != nf4_level_fp16(i))
           c.fail("codebooks[" + std::to_string(i) + "] is not the NF4 level rounded to fp16");
-      unused("group_ids", l.group_ids.size());
       c.count("group_scales", l.group_scales.size(), groups);
       c.finite_halves("group_scales", l.group_scales);
-      unused("group_zeros", l.group_zeros.size());
       break;
     case Scheme::kFp8E4M3: {
-      c.require(l.bits == 8, "bits must be 8");
-      c.require(l.group == 0, "group must be 0 (one scale per layer)");
       c.require(l.layer_scale_exp >= kMinLayerScaleExp && l.layer_scale_exp <= kMaxLayerScaleExp,
                 "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
                     std::to_string(kMinLayerScaleExp) + ", " + std::to_string(kMaxLayerScaleExp) +
                     "]");
-      unused("codebooks", l.codebooks.size());
-      unused("group_ids", l.group_ids.size());
-      unused("group_scales", l.group_scales.size());
-      unused("group_zeros", l.group_zeros.size());
       for (size_t i = 0; i < l.indices.size(); ++i)
         if (e4m3_is_nan(l.indices[i]))
           c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
       break;
     }
     case Scheme::kSop: {
-      c.require(l.group == 8 || l.group == 16 || l.group == 32 || l.group == 64,
-                "block size " + std::to_string(l.group) + " not in {8,16,32,64}");
-      c.require(l.sop_scale_mant_bits >= 2 && l.sop_scale_mant_bits <= 4,
-                "scale mantissa bits " + std::to_string(l.sop_scale_mant_bits) + " not in 2..4");
+      c.require(sop_block_ok(l.group), "block size " + std::to_string(l.group) + " not in " + kSopBlocksText);
+      c.require(sop_scale_mant_ok(l.sop_scale_mant_bits),
+                "scale mantissa bits " + std::to_string(l.sop_scale_mant_bits) + " not in " +
+                    std::to_string(kSopScaleMantMin) + ".." + std::to_string(kSopScaleMantMax));
       c.require(l.layer_scale_exp >= kSopMinLayerScaleExp && l.layer_scale_exp <= kSopMaxLayerScaleExp,
                 "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
                     std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) +
@@ -239,9 +227,6 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
         if (l.block_scales[i] >> w)
           c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) +
                  " does not fit " + std::to_string(w) + " bits");
-      unused("group_ids", l.group_ids.size());
-      unused("group_scales", l.group_scales.size());
-      unused("group_zeros", l.group_zeros.size());
       break;
     }
   }

@@ -1,11 +1,13 @@
 // SOP format strings (docs/sop.md "Format strings"): parsing, canonical names
 // and the documented operating points.
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "lutc/model/error.h"
 #include "lutc/model/sop.h"
+#include "lutc/model/sop_scale.h"
 #include "lutc/model/suggest.h"
 
 namespace lutc {
@@ -101,7 +103,8 @@ SopFormat parse_sop_format(const std::string& s) {
     f.scale_signed = true;
     sc = sc.substr(1);
   }
-  if (sc.size() != 5 || sc.compare(0, 4, "ue4m") != 0 || sc[4] < '2' || sc[4] > '4')
+  if (sc.size() != 5 || sc.compare(0, 4, "ue4m") != 0 || !std::isdigit((unsigned char)sc[4]) ||
+      !sop_scale_mant_ok(unsigned(sc[4] - '0')))
     bad(s, "unknown scale '" + parts[1] + "' (ue4m4, ue4m3, ue4m2, or s-prefixed for a sign bit)");
   f.scale_mant_bits = unsigned(sc[4] - '0');
   const std::string& bl = parts[2];
@@ -109,8 +112,7 @@ SopFormat parse_sop_format(const std::string& s) {
       bl.size() > 4)
     bad(s, "block '" + bl + "' is not bB");
   f.block = uint32_t(std::atoi(bl.c_str() + 1));
-  if (f.block != 8 && f.block != 16 && f.block != 32 && f.block != 64)
-    bad(s, "block size " + bl.substr(1) + " not in {8, 16, 32, 64}");
+  if (!sop_block_ok(f.block)) bad(s, "block size " + bl.substr(1) + " not in " + kSopBlocksText);
   return f;
 }
 

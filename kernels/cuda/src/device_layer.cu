@@ -73,16 +73,12 @@ const T* put(DeviceLayerData& d, const std::vector<T>& v) {
   return static_cast<const T*>(d.buffers.back().get());
 }
 
-int scheme_id(Scheme s) {
-  switch (s) {
-    case Scheme::kXfpV2: return kSchemeV2;
-    case Scheme::kXfpV2a: return kSchemeV2a;
-    case Scheme::kInt4G128: return kSchemeInt4;
-    case Scheme::kNf4B64: return kSchemeNf4;
-    case Scheme::kFp8E4M3: return kSchemeFp8;
-    case Scheme::kSop: return kSchemeSop;
-    default: throw Error(ExitCode::kBadInput, std::string("GPU kernels: no decode for scheme ") + scheme_name(s));
-  }
+// The kernels decode every scheme of the model's table; a code outside it
+// (a corrupt layer that skipped validation) is refused here.
+Scheme decodable_scheme(Scheme s) {
+  if (!find_scheme_traits(s))
+    throw Error(ExitCode::kBadInput, "GPU kernels: no decode for scheme code " + std::to_string(int(s)));
+  return s;
 }
 
 }  // namespace
@@ -91,7 +87,7 @@ namespace {
 
 LayerView padded_view(const PackedLayer& p) {
   LayerView v{};
-  v.scheme = scheme_id(p.scheme);
+  v.scheme = decodable_scheme(p.scheme);
   v.rows = p.rows, v.cols = p.cols, v.bits = p.bits, v.group = p.group;
   v.groups_per_row = p.groups_per_row, v.group_padded = p.group_padded;
   v.group_bytes = p.group_bytes, v.row_bytes = p.row_bytes;

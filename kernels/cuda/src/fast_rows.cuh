@@ -32,7 +32,7 @@ struct FastRows {
 
 // Whether a layer's per-group tables are expanded per lane in shared memory.
 LUTC_HD bool uses_lane_tables(const LayerView& v) {
-  return (v.scheme == kSchemeV2 && v.bits <= 4) || v.scheme == kSchemeInt4;
+  return (v.scheme == Scheme::kXfpV2 && v.bits <= 4) || v.scheme == Scheme::kInt4G128;
 }
 
 // Shared-memory floats of one launch: staged layer tables, then the lane tables.
@@ -106,7 +106,7 @@ LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const fl
   constexpr unsigned E = 1u << BITS;
   const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
   switch (v.scheme) {
-    case kSchemeV2:
+    case Scheme::kXfpV2:
       if constexpr (BITS <= 4) {
         const uint32_t* src = reinterpret_cast<const uint32_t*>(v.group_half + gi * E);
         for (unsigned e = 0; e < E; e += 2) {
@@ -118,17 +118,17 @@ LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const fl
       } else {
         return {nullptr, 0, 1.f, v.group_half + gi * E};
       }
-    case kSchemeInt4: {
+    case Scheme::kInt4G128: {
       const uint32_t sz = load_ro(reinterpret_cast<const uint32_t*>(v.group_half) + gi);
       const float s = half_bits_to_float(uint16_t(sz)), z = half_bits_to_float(uint16_t(sz >> 16));
       for (unsigned e = 0; e < E; ++e) lane_tbl[e * lane_stride] = mul_rn(s, sub_rn(float(e), z));
       return {lane_tbl, lane_stride, 1.f, nullptr};
     }
-    case kSchemeV2a:
+    case Scheme::kXfpV2a:
       return {tables + uint32_t(load_ro(v.group_ids + gi)) * E, 1, 1.f, nullptr};
-    case kSchemeNf4:
+    case Scheme::kNf4B64:
       return {tables, 1, half_bits_to_float(load_ro(v.group_half + gi)), nullptr};
-    case kSchemeFp8:
+    case Scheme::kFp8E4M3:
       return {tables, 1, 1.f, nullptr};
     default: {  // sop: codebook entry times the block's signed scale, one product
       const uint16_t c = load_ro(v.group_half + gi);

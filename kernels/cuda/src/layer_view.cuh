@@ -9,13 +9,12 @@
 #include <cstdint>
 
 #include "device_math.cuh"
+#include "lutc/model/scheme.h"
 
 namespace lutc::kernels::cuda {
 
-enum : int { kSchemeV2 = 0, kSchemeV2a, kSchemeInt4, kSchemeNf4, kSchemeFp8, kSchemeSop };
-
 struct LayerView {
-  int scheme;
+  Scheme scheme;  // the model's enum: no second numbering to keep in step
   uint32_t rows, cols, bits, group, groups_per_row, group_padded;
   uint64_t group_bytes, row_bytes;
   // Codes per group slot in a row: group_padded (each group starts a fresh
@@ -69,18 +68,18 @@ LUTC_HD float entry(const LayerView& v, const float* tables, const float* sop_sc
   const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
   const unsigned entries = 1u << v.bits;
   switch (v.scheme) {
-    case kSchemeV2:
+    case Scheme::kXfpV2:
       return half_bits_to_float(v.group_half[gi * entries + code]);
-    case kSchemeV2a:
+    case Scheme::kXfpV2a:
       return tables[uint32_t(v.group_ids[gi]) * entries + code];
-    case kSchemeInt4: {
+    case Scheme::kInt4G128: {
       const float s = half_bits_to_float(v.group_half[2 * gi]);
       const float z = half_bits_to_float(v.group_half[2 * gi + 1]);
       return mul_rn(s, sub_rn(float(code), z));
     }
-    case kSchemeNf4:
+    case Scheme::kNf4B64:
       return mul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
-    case kSchemeFp8:
+    case Scheme::kFp8E4M3:
       return tables[code];
     default: {  // sop: codebook entry times the block's signed scale, one product
       const uint16_t c = v.group_half[gi];

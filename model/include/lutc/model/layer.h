@@ -9,17 +9,10 @@
 #include <vector>
 
 #include "lutc/model/roles.h"
+#include "lutc/model/scheme.h"
+#include "lutc/model/sop_scale.h"
 
 namespace lutc {
-
-enum class Scheme : uint8_t {
-  kXfpV2 = 1,     // per-(row, group) Lloyd codebook of 2^b fp16 entries
-  kXfpV2a = 2,    // per-layer library of 32 codebooks, 5-bit id per (row, group of 128)
-  kSop = 3,       // scaled outer product block formats (its own issue)
-  kInt4G128 = 4,  // asymmetric RTN, fp16 scale + fp16 zero per 128
-  kNf4B64 = 5,    // NF4 table, fp16 absmax per 64
-  kFp8E4M3 = 6,   // OCP E4M3 elements, one power-of-two scale per layer
-};
 
 const char* scheme_name(Scheme s);
 bool parse_scheme(const std::string& name, Scheme* out);
@@ -75,7 +68,7 @@ struct QuantizedLayer {
   bool sop_paired = false;          // selection bit picks codebook 0 or 1
   std::vector<uint16_t> block_scales;
   unsigned sop_scale_code_bits() const {
-    return sop_scale_mant_bits ? 4u + sop_scale_mant_bits + sop_paired + sop_scale_signed : 0u;
+    return sop_scale_mant_bits ? lutc::sop_scale_code_bits(sop_scale_mant_bits, sop_paired, sop_scale_signed) : 0u;
   }
 
   OutlierCsr outliers;
@@ -89,7 +82,7 @@ struct QuantizedLayer {
 };
 
 constexpr uint32_t kV2aLibrarySize = 32;
-constexpr uint32_t kV2aGroup = 128;
+constexpr uint32_t kV2aGroup = uint32_t(find_scheme_traits(Scheme::kXfpV2a)->fixed_group);
 
 bool valid_index_bits(unsigned b);  // b in {2,3,4,5,6,8}
 

@@ -50,7 +50,7 @@ struct SopFormat {
 
   std::string name() const;            // canonical, parse_sop_format(name()) == *this
   unsigned bits() const { return sop_codebook_bits(a); }
-  unsigned scale_code_bits() const { return 4 + scale_mant_bits + paired + scale_signed; }
+  unsigned scale_code_bits() const { return sop_scale_code_bits(scale_mant_bits, paired, scale_signed); }
   // Index bits + scale code bits / B: the bpw before codebooks, outliers and headers.
   double nominal_bpw() const { return bits() + double(scale_code_bits()) / block; }
 };

@@ -10,6 +10,17 @@ namespace lutc {
 constexpr int kUeBias = 7;
 constexpr unsigned kUeExpBits = 4;
 
+// The SOP format's rules, one place for the parser, validation, the golden
+// decode and the bpw arithmetic: the mantissa width M, the block sizes, and
+// the width of a full scale code ([sign][sel] E4 M).
+constexpr unsigned kSopScaleMantMin = 2, kSopScaleMantMax = 4;
+constexpr bool sop_scale_mant_ok(unsigned m) { return m >= kSopScaleMantMin && m <= kSopScaleMantMax; }
+constexpr bool sop_block_ok(uint32_t b) { return b == 8 || b == 16 || b == 32 || b == 64; }
+constexpr const char* kSopBlocksText = "{8, 16, 32, 64}";
+constexpr unsigned sop_scale_code_bits(unsigned mant_bits, bool paired, bool is_signed) {
+  return kUeExpBits + mant_bits + unsigned(paired) + unsigned(is_signed);
+}
+
 inline unsigned ue_code_count(unsigned mant_bits) { return 1u << (kUeExpBits + mant_bits); }
 
 // e = code >> M, m = code & (2^M - 1):
