@@ -1,6 +1,6 @@
 // lutc compile: .xfp -> .lutp per layer (docs/lutp-format.md "Files").
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -32,8 +32,7 @@ std::string file_stem(const std::string& layer) {
 // The model an .xfp holds: the "source" its quantize recorded, else its file name.
 std::string model_of(const XfpReader& r, const std::string& path) {
   const auto it = r.metadata().find("source");
-  return it != r.metadata().end() && !it->second.empty() ? it->second
-                                                         : std::filesystem::path(path).stem().string();
+  return it != r.metadata().end() && !it->second.empty() ? it->second : std::filesystem::path(path).stem().string();
 }
 
 // Whether an existing -o folder may be replaced without --force: yes when it
@@ -75,7 +74,8 @@ int run_compile(int argc, char** argv) {
   bool listing = false, json = false, force = false;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "arch", po::value(&arch_path), "arch config .ini (default: the built-in default arch, examples/arch/default.ini)")(
+      "arch", po::value(&arch_path),
+      "arch config .ini (default: the built-in default arch, examples/arch/default.ini)")(
       "output,o", po::value(&out)->required(),
       "output .lutp (one layer) or directory (several layers: one NAME.lutp per layer)")(
       "layer", po::value(&only), "compile only this layer; -o is then a file")(
@@ -121,8 +121,8 @@ int run_compile(int argc, char** argv) {
     if (only.empty() || e.name == only) layers.push_back(i);
   }
   if (layers.empty())
-    throw Error(ExitCode::kUsage, only.empty() ? "'" + in + "' has no layers"
-                                                : "'" + in + "' has no layer named '" + only + "'");
+    throw Error(ExitCode::kUsage,
+                only.empty() ? "'" + in + "' has no layers" : "'" + in + "' has no layer named '" + only + "'");
   const bool to_dir = layers.size() > 1;
   // Every output checked before the first layer is compiled.
   const std::vector<std::string> inputs{in, arch_path};
@@ -138,9 +138,10 @@ int run_compile(int argc, char** argv) {
       const std::string& name = r.records()[i].name;
       const auto [at, fresh] = file_layer.emplace(file_stem(name) + ".lutp", name);
       if (!fresh)
-        fail_input(in, name, -1, "layers '" + at->second + "' and '" + name + "' would both be written to '" +
-                                     at->first + "' (their names differ only in characters a file name cannot "
-                                     "hold); compile them one at a time with --layer");
+        fail_input(in, name, -1,
+                   "layers '" + at->second + "' and '" + name + "' would both be written to '" + at->first +
+                       "' (their names differ only in characters a file name cannot "
+                       "hold); compile them one at a time with --layer");
     }
     const bool replace = force || may_replace_folder(out, manifest.model);
     if (auto parent = std::filesystem::path(out).parent_path(); !parent.empty())
@@ -150,8 +151,8 @@ int run_compile(int argc, char** argv) {
     check_output_file(out, "-o", inputs);
     if (listing) check_output_file(out + ".lst", "--listing", inputs);
   }
-  std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err",
-              "hif_sqnr", "ms");
+  std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err", "hif_sqnr",
+              "ms");
   for (size_t i : layers) {
     const auto t0 = std::chrono::steady_clock::now();
     const QuantizedLayer layer = r.read_layer(i);
@@ -177,20 +178,28 @@ int run_compile(int argc, char** argv) {
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     char tiles[64], sq[32];
-    std::snprintf(tiles, sizeof tiles, "%ux%u of %ux%u", rep.plan.row_tiles, rep.plan.col_tiles,
-                  rep.plan.tile_rows, rep.plan.tile_cols);
-    if (rep.hif.lossless()) std::snprintf(sq, sizeof sq, "lossless");
-    else std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
+    std::snprintf(tiles, sizeof tiles, "%ux%u of %ux%u", rep.plan.row_tiles, rep.plan.col_tiles, rep.plan.tile_rows,
+                  rep.plan.tile_cols);
+    if (rep.hif.lossless())
+      std::snprintf(sq, sizeof sq, "lossless");
+    else
+      std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
     std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
                 (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
-    layers_json.push_back({{"name", l->name}, {"scheme", scheme_name(l->scheme)}, {"file", final_path},
-                           {"row_tiles", rep.plan.row_tiles}, {"col_tiles", rep.plan.col_tiles},
-                           {"tile_rows", rep.plan.tile_rows}, {"tile_cols", rep.plan.tile_cols},
-                           {"program_bytes", rep.program_bytes}, {"hif_max_abs_error", rep.hif.max_abs_error},
-                           {"hif_lossless", rep.hif.lossless()},
-                           {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db)
-                                               ? nlohmann::json(nullptr) : nlohmann::json(rep.hif.sqnr_db)},
-                           {"ms", ms}});
+    layers_json.push_back(
+        {{"name", l->name},
+         {"scheme", scheme_name(l->scheme)},
+         {"file", final_path},
+         {"row_tiles", rep.plan.row_tiles},
+         {"col_tiles", rep.plan.col_tiles},
+         {"tile_rows", rep.plan.tile_rows},
+         {"tile_cols", rep.plan.tile_cols},
+         {"program_bytes", rep.program_bytes},
+         {"hif_max_abs_error", rep.hif.max_abs_error},
+         {"hif_lossless", rep.hif.lossless()},
+         {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db) ? nlohmann::json(nullptr)
+                                                                               : nlohmann::json(rep.hif.sqnr_db)},
+         {"ms", ms}});
   }
   if (to_dir) {
     write_program_manifest(folder->file(kProgramManifestName), manifest);
@@ -199,8 +208,8 @@ int run_compile(int argc, char** argv) {
   }
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);
-  json_out.emit({{"input", in}, {"arch", arch.name}, {"layers", layers_json}, {"skipped", skipped},
-                 {"files_written", files}});
+  json_out.emit(
+      {{"input", in}, {"arch", arch.name}, {"layers", layers_json}, {"skipped", skipped}, {"files_written", files}});
   return 0;
 }
 

@@ -4,9 +4,9 @@
 
 #include "cli_util.h"
 #include "command.h"
-#include "lutc/model/atomic_file.h"
 #include "lutc/compiler/arch_config.h"
 #include "lutc/compiler/layer_luts.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/xfp_file.h"
@@ -20,11 +20,12 @@ int run_gemv(int argc, char** argv) {
   bool json = false;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "arch", po::value(&arch_path), "take act.bits and the HIF widths from this arch (default: lossless HIF, 16-bit activations)")(
+      "arch", po::value(&arch_path),
+      "take act.bits and the HIF widths from this arch (default: lossless HIF, 16-bit activations)")(
       "layer", po::value(&only), "the layer (required when the file has several)")(
       "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32, float64 or bf16 as uint16")(
-      "output,o", po::value(&out)->required(), "output .npy (float32)")(
-      "json", po::bool_switch(&json), JsonStdout::kHelp);
+      "output,o", po::value(&out)->required(), "output .npy (float32)")("json", po::bool_switch(&json),
+                                                                        JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
@@ -43,18 +44,24 @@ int run_gemv(int argc, char** argv) {
   for (const auto& l : f.layers)
     if (only.empty() ? f.layers.size() == 1 : l.name == only) layer = &l;
   if (!layer)
-    throw Error(ExitCode::kUsage, only.empty() ? "'" + in + "' has " + std::to_string(f.layers.size()) +
-                                                     " layers: name one with --layer"
-                                                : "'" + in + "' has no layer named '" + only + "'");
+    throw Error(ExitCode::kUsage,
+                only.empty() ? "'" + in + "' has " + std::to_string(f.layers.size()) + " layers: name one with --layer"
+                             : "'" + in + "' has no layer named '" + only + "'");
   const NpyArray x = read_activations(xpath, layer->cols, layer->name);
   std::vector<float> y(size_t(x.rows()) * layer->rows);
-  if (arch_path.empty()) golden_gemv(*layer, x.data.data(), uint32_t(x.rows()), GemvConfig{}, y.data());
-  else arch_golden_gemv(*layer, load_arch(arch_path), x.data.data(), uint32_t(x.rows()), y.data());
+  if (arch_path.empty())
+    golden_gemv(*layer, x.data.data(), uint32_t(x.rows()), GemvConfig{}, y.data());
+  else
+    arch_golden_gemv(*layer, load_arch(arch_path), x.data.data(), uint32_t(x.rows()), y.data());
   write_outputs(out, x, layer->rows, y);
   std::printf("%s: %llu x %u outputs -> %s\n", layer->name.c_str(), (unsigned long long)x.rows(), layer->rows,
               out.c_str());
-  json_out.emit({{"input", in}, {"layer", layer->name}, {"rows", layer->rows}, {"cols", layer->cols},
-                 {"batch", x.rows()}, {"arch", arch_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(arch_path)},
+  json_out.emit({{"input", in},
+                 {"layer", layer->name},
+                 {"rows", layer->rows},
+                 {"cols", layer->cols},
+                 {"batch", x.rows()},
+                 {"arch", arch_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(arch_path)},
                  {"files_written", nlohmann::json::array({out})}});
   return 0;
 }

@@ -3,9 +3,9 @@
 
 #include "cli_util.h"
 #include "command.h"
-#include "lutc/model/atomic_file.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/lutp_file.h"
+#include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "vectors_io.h"
 
@@ -41,12 +41,19 @@ int run_run(int argc, char** argv) {
   ExecStats st;
   execute(p, x.data.data(), uint32_t(x.rows()), y.data(), &st);
   write_outputs(out, x, p.meta.rows, y);
-  std::printf("%s: %llu instructions, %llu MACs, %llu DMA bytes, %llu LUT words loaded -> %s\n",
-              p.meta.layer.c_str(), (unsigned long long)st.instructions, (unsigned long long)st.macs,
-              (unsigned long long)st.dma_bytes, (unsigned long long)st.lut_words_loaded, out.c_str());
-  json_out.emit({{"input", in}, {"layer", p.meta.layer}, {"engine", engine}, {"rows", p.meta.rows},
-                 {"cols", p.meta.cols}, {"batch", x.rows()}, {"instructions", st.instructions}, {"macs", st.macs},
-                 {"dma_bytes", st.dma_bytes}, {"lut_words_loaded", st.lut_words_loaded},
+  std::printf("%s: %llu instructions, %llu MACs, %llu DMA bytes, %llu LUT words loaded -> %s\n", p.meta.layer.c_str(),
+              (unsigned long long)st.instructions, (unsigned long long)st.macs, (unsigned long long)st.dma_bytes,
+              (unsigned long long)st.lut_words_loaded, out.c_str());
+  json_out.emit({{"input", in},
+                 {"layer", p.meta.layer},
+                 {"engine", engine},
+                 {"rows", p.meta.rows},
+                 {"cols", p.meta.cols},
+                 {"batch", x.rows()},
+                 {"instructions", st.instructions},
+                 {"macs", st.macs},
+                 {"dma_bytes", st.dma_bytes},
+                 {"lut_words_loaded", st.lut_words_loaded},
                  {"files_written", nlohmann::json::array({out})}});
   return 0;
 }

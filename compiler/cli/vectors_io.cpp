@@ -10,13 +10,14 @@ namespace lutc::cli {
 NpyArray read_activations(const std::string& path, uint32_t cols, const std::string& layer) {
   NpyArray x = read_npy(path);
   if (x.cols() != cols)
-    fail_input(path, layer, -1, "activations of shape " + x.shape_text() + " have " + std::to_string(x.cols()) +
-                                    " elements per vector, the layer has " + std::to_string(cols) +
-                                    " columns (expected shape (" + std::to_string(cols) + ",) or (batch, " +
-                                    std::to_string(cols) + "))");
+    fail_input(path, layer, -1,
+               "activations of shape " + x.shape_text() + " have " + std::to_string(x.cols()) +
+                   " elements per vector, the layer has " + std::to_string(cols) + " columns (expected shape (" +
+                   std::to_string(cols) + ",) or (batch, " + std::to_string(cols) + "))");
   if (x.rows() > (1u << 20))
-    fail_input(path, layer, -1, "activations of shape " + x.shape_text() + ": a batch of " +
-                                    std::to_string(x.rows()) + " vectors is more than 2^20");
+    fail_input(path, layer, -1,
+               "activations of shape " + x.shape_text() + ": a batch of " + std::to_string(x.rows()) +
+                   " vectors is more than 2^20");
   // The engines round activations to bf16 (docs/numerics.md): a value that
   // is not finite there is refused here, where the file and offset are known.
   for (size_t i = 0; i < x.data.size(); ++i) {
@@ -32,8 +33,10 @@ NpyArray read_activations(const std::string& path, uint32_t cols, const std::str
 }
 
 void write_outputs(const std::string& path, const NpyArray& x, uint32_t rows, const std::vector<float>& y) {
-  if (x.shape.size() == 1) write_npy(path, {rows}, y.data());
-  else write_npy(path, {x.rows(), rows}, y.data());
+  if (x.shape.size() == 1)
+    write_npy(path, {rows}, y.data());
+  else
+    write_npy(path, {x.rows(), rows}, y.data());
 }
 
 }  // namespace lutc::cli

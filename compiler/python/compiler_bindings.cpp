@@ -59,8 +59,10 @@ FloatOut golden(const PyLayer& l, const FloatIn& xin, const std::optional<std::s
   std::vector<float> y(size_t(x.batch) * l.layer->rows);
   {
     nb::gil_scoped_release unlocked;
-    if (!arch_path) golden_gemv(*l.layer, x.data, x.batch, GemvConfig{}, y.data());
-    else arch_golden_gemv(*l.layer, load_arch(*arch_path), x.data, x.batch, y.data());
+    if (!arch_path)
+      golden_gemv(*l.layer, x.data, x.batch, GemvConfig{}, y.data());
+    else
+      arch_golden_gemv(*l.layer, load_arch(*arch_path), x.data, x.batch, y.data());
   }
   return outputs(std::move(y), x, l.layer->rows);
 }
@@ -72,18 +74,26 @@ void bind_compiler(nb::module_& m) {
       .def_prop_ro("cols", [](const PyProgram& p) { return p.program->meta.cols; })
       .def_prop_ro("arch", [](const PyProgram& p) { return p.program->arch.name; })
       .def_prop_ro("arch_hash", [](const PyProgram& p) { return arch_hash(p.program->arch); })
-      .def_prop_ro("report", [](const PyProgram& p) { return to_python(p.report); },
-                   "what compile reported: tiling, program bytes, the error HIF adds")
-      .def("to_bytes", [](const PyProgram& p) {
-        const std::vector<uint8_t> b = serialize_lutp(*p.program);
-        return nb::bytes(reinterpret_cast<const char*>(b.data()), b.size());
-      }, "The .lutp bytes.")
-      .def("write", [](const PyProgram& p, const std::filesystem::path& path) {
-        nb::gil_scoped_release unlocked;
-        write_lutp(path.string(), *p.program);
-      }, nb::arg("path"), "Writes the .lutp (atomically).")
-      .def("listing", [](const PyProgram& p) { return program_listing(*p.program); },
-           "The readable listing `lutc disasm` prints.")
+      .def_prop_ro(
+          "report", [](const PyProgram& p) { return to_python(p.report); },
+          "what compile reported: tiling, program bytes, the error HIF adds")
+      .def(
+          "to_bytes",
+          [](const PyProgram& p) {
+            const std::vector<uint8_t> b = serialize_lutp(*p.program);
+            return nb::bytes(reinterpret_cast<const char*>(b.data()), b.size());
+          },
+          "The .lutp bytes.")
+      .def(
+          "write",
+          [](const PyProgram& p, const std::filesystem::path& path) {
+            nb::gil_scoped_release unlocked;
+            write_lutp(path.string(), *p.program);
+          },
+          nb::arg("path"), "Writes the .lutp (atomically).")
+      .def(
+          "listing", [](const PyProgram& p) { return program_listing(*p.program); },
+          "The readable listing `lutc disasm` prints.")
       .def("__repr__", [](const PyProgram& p) {
         return "<lutc.Program '" + p.program->meta.layer + "' " + std::to_string(p.program->meta.rows) + "x" +
                std::to_string(p.program->meta.cols) + " for arch '" + p.program->arch.name + "'>";

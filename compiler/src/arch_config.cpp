@@ -36,10 +36,9 @@ struct KeyRow {
 // its field. Integer keys are uint32_t, the rest double.
 template <typename A, typename F>
 void for_each_key(A& a, F&& f) {
-#define LUTC_KEY_ROW(key, def, lo, hi, role, rtl, column, hash, help)                                  \
-  KeyRow {                                                                                           \
-    key, double(def), double(lo), double(hi), ArchKeyRole::k##role, RtlFit::k##rtl, column,          \
-        ArchKeyHash::k##hash, help                                                                   \
+#define LUTC_KEY_ROW(key, def, lo, hi, role, rtl, column, hash, help)                                                  \
+  KeyRow {                                                                                                             \
+    key, double(def), double(lo), double(hi), ArchKeyRole::k##role, RtlFit::k##rtl, column, ArchKeyHash::k##hash, help \
   }
 #define LUTC_ARCH_KEY(field, type, key, ...) f(LUTC_KEY_ROW(key, __VA_ARGS__), a.field);
 #define LUTC_ENERGY_KEY(field, type, key, ...) f(LUTC_KEY_ROW(key, __VA_ARGS__), a.energy.field);
@@ -72,13 +71,12 @@ void validate_arch(const ArchConfig& a, const std::string& origin) {
   for_each_key(a, [&](const KeyRow& k, const auto& v) {
     const double d = double(v);
     if (!std::isfinite(d) || d < k.lo || d > k.hi)
-      fail_key(origin, k.key, "value " + format_value(v) + " outside [" + format_value(k.lo) + ", " +
-                                  format_value(k.hi) + "]");
+      fail_key(origin, k.key,
+               "value " + format_value(v) + " outside [" + format_value(k.lo) + ", " + format_value(k.hi) + "]");
   });
   if (a.act_bits != 8 && a.act_bits != 16)
     fail_key(origin, "act.bits", "must be 8 or 16, got " + std::to_string(a.act_bits));
-  if (a.weight_sram_bytes() < 2 * 64)
-    fail_key(origin, "sram.weight_kib", "too small for two buffers");
+  if (a.weight_sram_bytes() < 2 * 64) fail_key(origin, "sram.weight_kib", "too small for two buffers");
 }
 
 ArchConfig parse_arch(const std::string& text, const std::string& origin) {
@@ -124,9 +122,7 @@ ArchConfig parse_arch(const std::string& text, const std::string& origin) {
   return a;
 }
 
-ArchConfig load_arch(const std::string& path) {
-  return parse_arch(read_text_file(path, "arch config"), path);
-}
+ArchConfig load_arch(const std::string& path) { return parse_arch(read_text_file(path, "arch config"), path); }
 
 namespace {
 

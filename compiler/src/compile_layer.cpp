@@ -30,8 +30,7 @@ Instruction insn(Op op, std::initializer_list<uint32_t> fields) {
 
 class Emitter {
  public:
-  Emitter(const QuantizedLayer& l, const LayerLuts& t, const FixedPointLayer& fp, const TilePlan& plan,
-          Program& p)
+  Emitter(const QuantizedLayer& l, const LayerLuts& t, const FixedPointLayer& fp, const TilePlan& plan, Program& p)
       : l_(l), t_(t), fp_(fp), plan_(plan), p_(p) {
     const ArchConfig& a = p.arch;
     slots_ = p.lut_slots();
@@ -150,8 +149,7 @@ class Emitter {
     if (t_.select == BookSelect::kPerGroup) {
       const uint32_t first = uint32_t(p_.lut_image.size()), slot0 = x.buf * half_slots_;
       for (uint32_t r = 0; r < x.rows; ++r)
-        for (uint32_t g = 0; g < gpt; ++g)
-          add_lut_record(group_book(l_, t_, x.r0 + r, g0 + g), slot0 + r * gpt + g);
+        for (uint32_t g = 0; g < gpt; ++g) add_lut_record(group_book(l_, t_, x.r0 + r, g0 + g), slot0 + r * gpt + g);
       emit(Op::LUT_LOAD, {first, x.rows * gpt});
     }
   }
@@ -179,9 +177,10 @@ class Emitter {
 
 void check_accumulator(const std::string& layer, uint32_t acc_bits_needed, const ArchConfig& arch) {
   if (acc_bits_needed > arch.acc_bits)
-    fail_input("", layer, -1, "needs a " + std::to_string(acc_bits_needed) +
-                                  "-bit accumulator (sum of |weight| x max |activation|), core.acc_bits of arch '" +
-                                  arch.name + "' is " + std::to_string(arch.acc_bits));
+    fail_input("", layer, -1,
+               "needs a " + std::to_string(acc_bits_needed) +
+                   "-bit accumulator (sum of |weight| x max |activation|), core.acc_bits of arch '" + arch.name +
+                   "' is " + std::to_string(arch.acc_bits));
 }
 
 // Reads only the kCode keys of `arch` (docs/arch.md "What a program depends
@@ -243,9 +242,9 @@ void check_retarget(const ArchConfig& from, const ProgramMeta& meta, const ArchC
       i = ie + 1;
       j = je + 1;
     }
-    fail_input("", meta.layer, -1, "cannot retarget a program to arch '" + to.name +
-                                       "': it differs in keys that shape the code (" + diff +
-                                       "); compile it for that arch");
+    fail_input("", meta.layer, -1,
+               "cannot retarget a program to arch '" + to.name + "': it differs in keys that shape the code (" + diff +
+                   "); compile it for that arch");
   }
   check_arch_limits(meta, to);
 }

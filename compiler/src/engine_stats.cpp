@@ -35,10 +35,10 @@ EnergyBreakdown energy_of(const ArchConfig& arch, const ActionCounts& a, uint64_
   const double mult = arch.act_bits <= 8 ? e.mult_8b_pj : e.mult_16b_pj;
   EnergyBreakdown b;
   b.pj["dram"] = double(a.dram_bytes) * e.dram_byte_pj;
-  b.pj["sram"] = s * (double(a.weight_sram_read_bytes) * w_sram +
-                      double(a.weight_sram_write_bytes) * w_sram * e.sram_write_factor +
-                      double(a.act_sram_read_bytes) * a_sram +
-                      double(a.act_sram_write_bytes) * a_sram * e.sram_write_factor);
+  b.pj["sram"] =
+      s *
+      (double(a.weight_sram_read_bytes) * w_sram + double(a.weight_sram_write_bytes) * w_sram * e.sram_write_factor +
+       double(a.act_sram_read_bytes) * a_sram + double(a.act_sram_write_bytes) * a_sram * e.sram_write_factor);
   b.pj["lut"] = s * (double(a.lut_reads) + double(a.lut_writes) * e.sram_write_factor) * e.lut_read_pj;
   b.pj["multiply"] = s * double(a.multiplies) * mult;
   b.pj["accumulate"] = s * double(a.acc_adds) * e.acc_add_pj;

@@ -18,8 +18,8 @@
 #include "lutc/model/golden.h"
 #include "lutc/spec/activation_word.h"
 #include "lutc/spec/block_scale.h"
-#include "lutc/spec/weight_int.h"
 #include "lutc/spec/book_select.h"
+#include "lutc/spec/weight_int.h"
 
 namespace lutc {
 namespace {
@@ -160,8 +160,7 @@ class Engine {
         const int base = base_.at(0, uint32_t(slot));
         for (uint32_t c = 0; c < entries; ++c) {
           const HifFields h = hif_unpack(hif_, words[c]);
-          wtab[c] = weight_int(h.negative != s.negative, uint64_t(h.mant) * s.mant,
-                               base - int(h.shift) + s.exp);
+          wtab[c] = weight_int(h.negative != s.negative, uint64_t(h.mant) * s.mant, base - int(h.shift) + s.exp);
         }
         const ColumnSpan span = group_columns(k0, cols, group, g);  // the group's columns within this tile
         const uint32_t j0 = span.begin, j1 = span.end;
@@ -207,7 +206,8 @@ class Engine {
       for (uint32_t m = 0; m < batch_; ++m) {
         u128& slot = acc_[size_t(r) * batch_ + m];
         const __int128 acc = __int128(slot);
-        if (check && (acc >= limit || acc < -limit)) fail("accumulator overflow at output row " + std::to_string(row0 + r));
+        if (check && (acc >= limit || acc < -limit))
+          fail("accumulator overflow at output row " + std::to_string(row0 + r));
         y[size_t(m) * p_.meta.rows + row0 + r] = scaled_int128_to_float(acc, ew + act_exp_[m]);
         slot = 0;
       }
@@ -223,13 +223,13 @@ class Engine {
   HifFormat hif_;
   uint32_t act_bytes_ = 2;
   int32_t reg_[isa::kCfgRegCount] = {};
-  PackedMemory<uint32_t> lut_;    // one copy per bank
-  PackedMemory<int32_t> base_;    // by slot
+  PackedMemory<uint32_t> lut_;  // one copy per bank
+  PackedMemory<int32_t> base_;  // by slot
   PackedMemory<uint8_t> wsram_;
-  PackedMemory<uint8_t> asram_;   // one copy per activation vector
-  uint32_t lanes_ = 0;            // accumulator lanes held
-  std::vector<u128> acc_;         // lane-major, batch per lane
-  std::vector<uint32_t> book_;    // a book not wholly loaded, zeros where not
+  PackedMemory<uint8_t> asram_;  // one copy per activation vector
+  uint32_t lanes_ = 0;           // accumulator lanes held
+  std::vector<u128> acc_;        // lane-major, batch per lane
+  std::vector<uint32_t> book_;   // a book not wholly loaded, zeros where not
   std::vector<int32_t> host_act_;
   std::vector<int> act_exp_;
 };

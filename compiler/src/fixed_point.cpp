@@ -36,14 +36,14 @@ unsigned bit_length(u128 v) {
 
 }  // namespace
 
-FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts,
-                                  const HifFormat& hif, unsigned act_bits) {
+FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts, const HifFormat& hif,
+                                  unsigned act_bits) {
   FixedPointLayer fp;
   const OutlierCsr& o = l.outliers;
   const bool has_outliers = !o.row_ptr.empty();
   const uint32_t K = l.cols;
-  const uint32_t chunk = std::max<uint32_t>(
-      1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, K))));
+  const uint32_t chunk =
+      std::max<uint32_t>(1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, K))));
   std::vector<float> dense(size_t(chunk) * K);
   auto merged = [&](uint32_t j, const float* row) {
     return row[o.col[j]] + half_to_float(o.val[j]);  // the golden decode's one rounding
@@ -62,8 +62,8 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
         if (j < j1 && o.col[j] == k) {
           const float m = merged(j, row);
           if (!std::isfinite(m))
-            fail_input("", l.name, -1, "outlier at row " + std::to_string(r) + ", column " +
-                                           std::to_string(k) + " overflows fp32");
+            fail_input("", l.name, -1,
+                       "outlier at row " + std::to_string(r) + ", column " + std::to_string(k) + " overflows fp32");
           e.add(m);
           ++j;
         } else {
@@ -90,14 +90,13 @@ FixedPointLayer fixed_point_layer(const QuantizedLayer& l, const LayerLuts& luts
           // Ew covers the merged weights (as the golden GEMV's does), not the
           // dense value an outlier replaces, which the engine still decodes.
           if (!fits_at(row[o.col[j]], fp.weight_exp))
-            fail_input("", l.name, -1, "the dense weight under the outlier at row " + std::to_string(r) +
-                                           ", column " + std::to_string(o.col[j]) +
-                                           " does not fit 63 bits at the weight exponent");
-          const __int128 d = __int128(weight_to_int(merged(j, row), fp.weight_exp)) -
-                             weight_to_int(row[o.col[j]], fp.weight_exp);
+            fail_input("", l.name, -1,
+                       "the dense weight under the outlier at row " + std::to_string(r) + ", column " +
+                           std::to_string(o.col[j]) + " does not fit 63 bits at the weight exponent");
+          const __int128 d =
+              __int128(weight_to_int(merged(j, row), fp.weight_exp)) - weight_to_int(row[o.col[j]], fp.weight_exp);
           if (d > INT64_MAX || d < -INT64_MAX)
-            fail_input("", l.name, -1, "outlier correction at row " + std::to_string(r) +
-                                           " exceeds 63 bits");
+            fail_input("", l.name, -1, "outlier correction at row " + std::to_string(r) + " exceeds 63 bits");
           fp.outlier_delta[j] = int64_t(d);
           sum += magnitude(int64_t(d));
         }

@@ -153,12 +153,15 @@ std::string systemverilog_package() {
   const char* const fns[] = {"meta_record_bytes", "meta_scale_offset", "meta_has_scale", "meta_has_id"};
   for (int fn = 0; fn < 4; ++fn) {
     const bool flag = fn >= 2;
-    std::snprintf(buf, sizeof buf, "  function automatic logic [%u:0] %s(input logic [1:0] format);\n    case (format)\n",
+    std::snprintf(buf, sizeof buf,
+                  "  function automatic logic [%u:0] %s(input logic [1:0] format);\n    case (format)\n",
                   flag ? 0u : 2u, fns[fn]);
     s += buf;
     for (uint32_t f = 0; f < 4; ++f) {
-      const uint32_t v = fn == 0 ? meta_record_bytes(f) : fn == 1 ? meta_scale_offset(f)
-                                                         : fn == 2 ? uint32_t(meta_has_scale(f)) : uint32_t(meta_has_id(f));
+      const uint32_t v = fn == 0   ? meta_record_bytes(f)
+                         : fn == 1 ? meta_scale_offset(f)
+                         : fn == 2 ? uint32_t(meta_has_scale(f))
+                                   : uint32_t(meta_has_id(f));
       std::snprintf(buf, sizeof buf, "      2'd%u: return %u'd%u;\n", f, flag ? 1u : 3u, v);
       s += buf;
     }

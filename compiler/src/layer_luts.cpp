@@ -54,8 +54,7 @@ LayerLuts layer_lut_values(const QuantizedLayer& l) {
       t.select = BookSelect::kFixed;
       t.values.resize(256);
       for (unsigned i = 0; i < 256; ++i)
-        t.values[i] = e4m3_is_nan(uint8_t(i)) ? 0.0f
-                                              : std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);
+        t.values[i] = e4m3_is_nan(uint8_t(i)) ? 0.0f : std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);
       break;
     case Scheme::kSop:
       // 2^layer_scale_exp lives in the books, so the block scale is the bare
@@ -76,8 +75,7 @@ LayerLuts lower_layer_luts(const QuantizedLayer& l, const HifFormat& hif) {
   LayerLuts t = layer_lut_values(l);
   const size_t nbooks = t.values.size() / t.entries;
   t.books.resize(nbooks);
-  for (size_t b = 0; b < nbooks; ++b)
-    t.books[b] = encode_hif_book(t.values.data() + b * t.entries, t.entries, hif);
+  for (size_t b = 0; b < nbooks; ++b) t.books[b] = encode_hif_book(t.values.data() + b * t.entries, t.entries, hif);
   return t;
 }
 
@@ -107,8 +105,8 @@ uint16_t group_scale(const QuantizedLayer& l, uint32_t row, uint32_t g) {
   return 0x3c00;  // 1.0
 }
 
-void hif_decode_rows(const QuantizedLayer& l, const LayerLuts& t, const HifFormat& hif, uint32_t r0,
-                     uint32_t n, float* out, bool with_outliers) {
+void hif_decode_rows(const QuantizedLayer& l, const LayerLuts& t, const HifFormat& hif, uint32_t r0, uint32_t n,
+                     float* out, bool with_outliers) {
   const uint32_t K = l.cols;
   const uint32_t gpr = std::max(1u, l.groups_per_row());
   // Decoded book values, once per book: the words are shared by many groups.
@@ -129,8 +127,7 @@ void hif_decode_rows(const QuantizedLayer& l, const LayerLuts& t, const HifForma
       for (uint32_t k = g * t.group; k < k1; ++k) out[size_t(i) * K + k] = book[codes[k]] * s;
     }
     if (o.row_ptr.empty() || !with_outliers) continue;
-    for (uint32_t j = o.row_ptr[r]; j < o.row_ptr[r + 1]; ++j)
-      row[o.col[j]] = row[o.col[j]] + half_to_float(o.val[j]);
+    for (uint32_t j = o.row_ptr[r]; j < o.row_ptr[r + 1]; ++j) row[o.col[j]] = row[o.col[j]] + half_to_float(o.val[j]);
   }
 }
 
@@ -149,7 +146,8 @@ HifErrorReport measure_hif_error(const QuantizedLayer& l, const LayerLuts& t, co
       rep.changed_entries +=
           hif_value(hif, t.books[b].words[i], t.books[b].base) != double(t.values[b * t.entries + i]);
   rep.total_entries = uint64_t(t.books.size()) * t.entries;
-  const uint32_t chunk = std::max<uint32_t>(1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, l.cols))));
+  const uint32_t chunk =
+      std::max<uint32_t>(1, uint32_t(std::min<uint64_t>(l.rows, (uint64_t(1) << 20) / std::max(1u, l.cols))));
   std::vector<float> ref(size_t(chunk) * l.cols), got(size_t(chunk) * l.cols);
   double sig = 0, noise = 0;
   for (uint32_t r = 0; r < l.rows; r += chunk) {
@@ -164,8 +162,7 @@ HifErrorReport measure_hif_error(const QuantizedLayer& l, const LayerLuts& t, co
     }
   }
   rep.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity()
-                           : (sig == 0 ? -std::numeric_limits<double>::infinity()
-                                       : 10 * std::log10(sig / noise));
+                           : (sig == 0 ? -std::numeric_limits<double>::infinity() : 10 * std::log10(sig / noise));
   return rep;
 }
 

@@ -32,8 +32,8 @@ std::string program_listing(const Program& p) {
   std::string s;
   char buf[256];
   const ProgramMeta& m = p.meta;
-  std::snprintf(buf, sizeof buf, "; lutp version 1, layer '%s', %s, %u x %u, %u-bit codes, group %u\n",
-                m.layer.c_str(), scheme_name(m.scheme), m.rows, m.cols, m.bits, m.group);
+  std::snprintf(buf, sizeof buf, "; lutp version 1, layer '%s', %s, %u x %u, %u-bit codes, group %u\n", m.layer.c_str(),
+                scheme_name(m.scheme), m.rows, m.cols, m.bits, m.group);
   s += buf;
   std::snprintf(buf, sizeof buf,
                 "; arch 0x%016llx: %u lanes, LUT %u x %u words, HIF mant %u shift %u, act %u bits, acc %u bits\n",
@@ -43,10 +43,11 @@ std::string program_listing(const Program& p) {
   std::snprintf(buf, sizeof buf, "; tiles of %u x %u, weight_exp %d, accumulator needs %u bits\n", m.tile_rows,
                 m.tile_cols, m.weight_exp, m.acc_bits_needed);
   s += buf;
-  std::snprintf(buf, sizeof buf, "; segments: INDICES %zu, META %zu, OUTLIERS %zu bytes\n",
-                p.segments[1].size(), p.segments[2].size(), p.segments[3].size());
+  std::snprintf(buf, sizeof buf, "; segments: INDICES %zu, META %zu, OUTLIERS %zu bytes\n", p.segments[1].size(),
+                p.segments[2].size(), p.segments[3].size());
   s += buf;
-  s += "lut image (" + std::to_string(p.lut_image.size()) + " records; word = sign mant >> shift, value = mant * 2^(base - shift))\n";
+  s += "lut image (" + std::to_string(p.lut_image.size()) +
+       " records; word = sign mant >> shift, value = mant * 2^(base - shift))\n";
   const HifFormat hif = p.hif();
   for (size_t i = 0; i < p.lut_image.size(); ++i) {
     const LutRecord& r = p.lut_image[i];

@@ -22,8 +22,7 @@ constexpr uint32_t tag(const char (&s)[5]) {
   return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
          uint32_t(uint8_t(s[3])) << 24;
 }
-constexpr uint32_t kTagMeta = tag("META"), kTagLut = tag("LUTI"), kTagSegs = tag("SEGS"),
-                   kTagCode = tag("INST");
+constexpr uint32_t kTagMeta = tag("META"), kTagLut = tag("LUTI"), kTagSegs = tag("SEGS"), kTagCode = tag("INST");
 constexpr uint32_t kSectionOrder[] = {kTagMeta, kTagLut, kTagSegs, kTagCode};
 constexpr uint32_t kMaxNameBytes = 4096;
 constexpr uint32_t kMaxArchTextBytes = 1 << 16;
@@ -47,13 +46,11 @@ class Reader {
  public:
   Reader(const uint8_t* d, size_t n, size_t base, const std::string& origin)
       : d_(d), n_(n), base_(base), origin_(origin) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    fail_input(origin_, "", (long long)(base_ + pos_), what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { fail_input(origin_, "", (long long)(base_ + pos_), what); }
   void need(uint64_t k, const char* what) const {
     if (k > n_ - pos_)
-      fail(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " +
-           std::to_string(n_ - pos_) + " left");
+      fail(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " + std::to_string(n_ - pos_) +
+           " left");
   }
   uint64_t le(int k, const char* what) {
     need(k, what);
@@ -203,7 +200,8 @@ void parse_lut(Reader& r, Program& p) {
 
 void parse_segs(Reader& r, Program& p) {
   const uint32_t n = r.u32("segment count");
-  if (n != isa::kSegmentCount) r.fail("segment count " + std::to_string(n) + ", expected " + std::to_string(isa::kSegmentCount));
+  if (n != isa::kSegmentCount)
+    r.fail("segment count " + std::to_string(n) + ", expected " + std::to_string(isa::kSegmentCount));
   for (uint32_t s = 0; s < n; ++s) {
     const uint32_t code = r.u32("segment code");
     if (code != s) r.fail("segment " + std::to_string(s) + " has code " + std::to_string(code));
@@ -253,8 +251,7 @@ Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin) {
   try {
     Reader r(data, n, 0, origin);
     const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
-    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic))
-      fail_input(origin, "", 0, "not a .lutp file (bad magic)");
+    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic)) fail_input(origin, "", 0, "not a .lutp file (bad magic)");
     const uint32_t version = r.u32("version");
     if (version != kLutpVersion)
       r.fail("unsupported .lutp version " + std::to_string(version) + " (this build reads " +
@@ -299,7 +296,8 @@ LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig&
     const uint64_t len = r.u64("section length");
     const size_t at = r.abs();
     const uint8_t* payload = r.take(len, "section payload");
-    if (r.u32("section CRC") != crc32(payload, size_t(len))) fail_input(origin, "", (long long)at, "section CRC mismatch");
+    if (r.u32("section CRC") != crc32(payload, size_t(len)))
+      fail_input(origin, "", (long long)at, "section CRC mismatch");
     Reader s(payload, size_t(len), at, origin);
     parse_meta(s, p);
     out.tail = r.pos();
@@ -351,8 +349,7 @@ Program read_lutp(const std::string& path, const ArchConfig& expected) {
   if (p.arch_hash != arch_hash(expected)) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "compiled for arch hash 0x%016llx, but arch '%s' has 0x%016llx",
-                  (unsigned long long)p.arch_hash, expected.name.c_str(),
-                  (unsigned long long)arch_hash(expected));
+                  (unsigned long long)p.arch_hash, expected.name.c_str(), (unsigned long long)arch_hash(expected));
     fail_input(path, p.meta.layer, -1, std::string(buf) + "; recompile with lutc compile --arch");
   }
   return p;

@@ -91,13 +91,10 @@ MemoryFootprint memory_footprint(const Program& p) {
       case isa::Op::OUTLIER:
         f.weight_sram.add(a[F::OUTLIER::addr], uint64_t(a[F::OUTLIER::count]) * kOutlierRecordBytes);
         break;
-      case isa::Op::STORE:
-        f.lanes = std::max(f.lanes, a[F::STORE::rows]);
-        break;
+      case isa::Op::STORE: f.lanes = std::max(f.lanes, a[F::STORE::rows]); break;
       case isa::Op::LUT_LOAD:  // LUT words are counted from the image, not the code
       case isa::Op::SYNC:
-      case isa::Op::END:
-        break;
+      case isa::Op::END: break;
     }
   }
   return f;

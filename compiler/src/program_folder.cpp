@@ -22,8 +22,8 @@ constexpr char kFormat[] = "lutc.programs/1";
 void write_program_manifest(const std::string& path, const ProgramManifest& m) {
   json programs = json::array();
   for (size_t i = 0; i < m.layers.size(); ++i) programs.push_back({{"layer", m.layers[i]}, {"file", m.files[i]}});
-  const json j = {{"format", kFormat}, {"model", m.model}, {"xfp", m.xfp}, {"arch", m.arch},
-                  {"programs", programs}, {"listings", m.listings}};
+  const json j = {{"format", kFormat}, {"model", m.model},     {"xfp", m.xfp},
+                  {"arch", m.arch},    {"programs", programs}, {"listings", m.listings}};
   // Names come from the .xfp: replace what is not UTF-8 rather than fail after the compile.
   const std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   AtomicFile f(path);
@@ -39,7 +39,8 @@ bool read_program_manifest(const std::string& dir, ProgramManifest* m) {
   if (!f) throw Error(ExitCode::kIo, "cannot open '" + path + "'");
   try {
     const json j = json::parse(f);
-    if (j.value("format", "") != kFormat) throw Error(ExitCode::kBadInput, "'" + path + "' is not a lutc program manifest");
+    if (j.value("format", "") != kFormat)
+      throw Error(ExitCode::kBadInput, "'" + path + "' is not a lutc program manifest");
     *m = ProgramManifest{};
     m->model = j.at("model").get<std::string>();
     m->xfp = j.value("xfp", "");
@@ -71,8 +72,8 @@ std::vector<std::string> program_folder_files(const std::string& dir) {
                                              "mix two models (compile into a fresh folder, or name the files)");
     for (const std::string& f : listed)
       if (!std::binary_search(found.begin(), found.end(), f))
-        throw Error(ExitCode::kBadInput, "folder '" + dir + "': '" + f + "', listed in its " + kProgramManifestName +
-                                             ", is missing");
+        throw Error(ExitCode::kBadInput,
+                    "folder '" + dir + "': '" + f + "', listed in its " + kProgramManifestName + ", is missing");
     found = m.files;  // the .xfp's layer order: the decode step's order
   }
   std::vector<std::string> paths;

@@ -49,15 +49,15 @@ class Verifier {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    const std::string where = at_ < p_.code.size() ? "instruction " + std::to_string(at_) + " (" +
-                                                         isa::op_info(p_.code[at_].op).name + "): "
-                                                   : "";
+    const std::string where =
+        at_ < p_.code.size() ? "instruction " + std::to_string(at_) + " (" + isa::op_info(p_.code[at_].op).name + "): "
+                             : "";
     fail_input(origin_, p_.meta.layer, -1, where + what);
   }
   void range(const char* what, uint64_t first, uint64_t len, uint64_t limit) const {
     if (first > limit || len > limit - first)
-      fail(std::string(what) + " [" + std::to_string(first) + ", " + std::to_string(first + len) +
-           ") outside [0, " + std::to_string(limit) + ")");
+      fail(std::string(what) + " [" + std::to_string(first) + ", " + std::to_string(first + len) + ") outside [0, " +
+           std::to_string(limit) + ")");
   }
 
   void check_meta() {
@@ -192,7 +192,7 @@ class Verifier {
   int book_select_ = 0, meta_ = 0;
   bool weight_exp_set_ = false;
   std::vector<std::pair<uint64_t, uint64_t>> stores_;  // [first, end) output rows of each STORE
-  uint32_t max_col_end_ = 0;  // one past the last column any DECODE_MAC reads
+  uint32_t max_col_end_ = 0;                           // one past the last column any DECODE_MAC reads
 };
 
 }  // namespace

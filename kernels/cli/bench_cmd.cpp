@@ -52,7 +52,6 @@ constexpr const char* kUsage =
     "Example: lutc bench --synthetic 11008x4096 --threads 1,2 --path f32,i8\n"
     "         lutc bench --gpu --synthetic 11008x4096 --batch 4";
 
-
 template <class T, class F>
 std::vector<T> parse_list(const std::string& flag, const std::string& s, F parse_one) {
   std::vector<T> out;
@@ -161,7 +160,7 @@ nlohmann::json bench_layer(const QuantizedLayer& l, const Options& o) {
       j["rows"] = l.rows;
       j["cols"] = l.cols;
       j["bits"] = l.bits;
-      j["bpw"] = effective_bpw(l);  // every stored bit, as info and quantize report it
+      j["bpw"] = effective_bpw(l);                                   // every stored bit, as info and quantize report it
       j["stream_bpw"] = 8.0 * double(bytes) / double(l.elements());  // what the kernel reads
       j["packed_memory_bytes"] = first.memory_bytes();
       j["path"] = kernels::path_name(path);
@@ -190,10 +189,9 @@ nlohmann::json bench_layer(const QuantizedLayer& l, const Options& o) {
   return results;
 }
 
-
 void print_table(const nlohmann::json& rows) {
-  std::printf("%-28s %-9s %5s %-5s %3s %5s %10s %11s %8s %9s %7s %8s\n", "layer", "scheme", "bpw", "path", "thr", "batch",
-              "time_ms", "Gweights/s", "GB/s", "readGB/s", "%read", "xEigen");
+  std::printf("%-28s %-9s %5s %-5s %3s %5s %10s %11s %8s %9s %7s %8s\n", "layer", "scheme", "bpw", "path", "thr",
+              "batch", "time_ms", "Gweights/s", "GB/s", "readGB/s", "%read", "xEigen");
   for (const auto& j : rows)
     std::printf("%-28s %-9s %5.2f %-5s %3u %5u %10.3f %11.2f %8.2f %9.2f %6.1f%% %8.2f\n",
                 j["layer"].get<std::string>().substr(0, 28).c_str(), j["scheme"].get<std::string>().c_str(),
@@ -234,7 +232,8 @@ int run_on_gpu(int argc, char** argv) {
 int run_bench(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (is_gpu_flag(argv[i])) return run_on_gpu(argc, argv);
-  std::string xfp, synthetic, scheme_s = "int4.g128", sop_format, threads_s = "1", paths_s = "exact,f32,i8", isa_s, layer_filter;
+  std::string xfp, synthetic, scheme_s = "int4.g128", sop_format, threads_s = "1", paths_s = "exact,f32,i8", isa_s,
+                              layer_filter;
   unsigned bits = 4, group = 128;
   Options o;
   bool json = false;
@@ -259,7 +258,8 @@ int run_bench(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  if (xfp.empty() == synthetic.empty()) throw Error(ExitCode::kUsage, "give exactly one of --cpu X.xfp or --synthetic NxK (or --gpu, see --help)");
+  if (xfp.empty() == synthetic.empty())
+    throw Error(ExitCode::kUsage, "give exactly one of --cpu X.xfp or --synthetic NxK (or --gpu, see --help)");
   check_range("batch", o.batch, 1, 4096);
   check_range("repeat", o.repeat, 1, 1000);
   check_range("copies", o.copies, 0, 4096);
@@ -275,14 +275,16 @@ int run_bench(int argc, char** argv) {
     return p;
   });
   if (!isa_s.empty()) {
-    if (!kernels::parse_isa(isa_s, &o.isa)) throw Error(ExitCode::kUsage, "--isa: '" + isa_s + "' (portable, avx2, avx512)");
+    if (!kernels::parse_isa(isa_s, &o.isa))
+      throw Error(ExitCode::kUsage, "--isa: '" + isa_s + "' (portable, avx2, avx512)");
     if (!kernels::isa_available(o.isa)) throw Error(ExitCode::kUsage, "--isa " + isa_s + ": not available on this CPU");
   }
 
   std::vector<QuantizedLayer> layers;
   if (!synthetic.empty()) {
     Scheme scheme;
-    if (!parse_scheme(scheme_s, &scheme)) throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
+    if (!parse_scheme(scheme_s, &scheme))
+      throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
     layers.push_back(synthetic_bench_layer(synthetic, scheme, bits, group, sop_format));
   } else {
     XfpFile f = read_xfp(xfp);
@@ -302,7 +304,8 @@ int run_bench(int argc, char** argv) {
   return 0;
 }
 
-const RegisterCommand kRegister({"bench", "CPU decode-GEMV throughput vs read bandwidth and an Eigen fp32 GEMV", run_bench});
+const RegisterCommand kRegister({"bench", "CPU decode-GEMV throughput vs read bandwidth and an Eigen fp32 GEMV",
+                                 run_bench});
 
 }  // namespace
 }  // namespace lutc::cli

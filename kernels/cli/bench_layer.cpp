@@ -34,7 +34,8 @@ QuantizedLayer synthetic_bench_layer(const std::string& shape, Scheme scheme, un
     return quantize_sop(name, Role::kOther, w.data(), spec.rows, spec.cols, so);
   }
   if (!is_xfp(scheme))
-    throw Error(ExitCode::kUsage, std::string("--scheme ") + scheme_name(scheme) + " is not supported by the benchmarks");
+    throw Error(ExitCode::kUsage,
+                std::string("--scheme ") + scheme_name(scheme) + " is not supported by the benchmarks");
   XfpOptions o;
   o.mode = scheme;
   o.bits = bits;

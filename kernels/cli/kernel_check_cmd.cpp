@@ -35,10 +35,9 @@ int run_kernel_check(int argc, char** argv) {
   uint64_t seed = 1;
   bool json = false;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "batch", po::value(&batch)->default_value(1), "activation vectors per GEMV (1..64)")(
-      "seed", po::value(&seed)->default_value(1), "activation seed")(
-      "json", po::bool_switch(&json), "print JSON");
+  opts.add_options()("input", po::value(&in)->required(), ".xfp file")("batch", po::value(&batch)->default_value(1),
+                                                                       "activation vectors per GEMV (1..64)")(
+      "seed", po::value(&seed)->default_value(1), "activation seed")("json", po::bool_switch(&json), "print JSON");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
@@ -50,7 +49,9 @@ int run_kernel_check(int argc, char** argv) {
   unsigned mismatches = 0;
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
-  if (!json) std::printf("%-44s %-9s %-8s %-8s %-8s %11s %11s\n", "layer", "scheme", "isa", "decode", "exact", "f32 NMSE", "i8 NMSE");
+  if (!json)
+    std::printf("%-44s %-9s %-8s %-8s %-8s %11s %11s\n", "layer", "scheme", "isa", "decode", "exact", "f32 NMSE",
+                "i8 NMSE");
   for (const auto& layer : f.layers) {
     const kernels::PackedLayer packed = kernels::pack_layer(layer);
     const size_t n = size_t(layer.rows) * layer.cols;
@@ -72,8 +73,10 @@ int run_kernel_check(int argc, char** argv) {
       const bool dec_ok = std::memcmp(got_w.data(), want_w.data(), 4 * n) == 0;
       const bool gemv_ok = std::memcmp(got_y.data(), want_y.data(), 4 * got_y.size()) == 0;
       mismatches += !dec_ok + !gemv_ok;
-      nlohmann::json j = {{"layer", layer.name}, {"scheme", scheme_name(layer.scheme)},
-                          {"isa", kernels::isa_name(isa)}, {"decode_bit_identical", dec_ok},
+      nlohmann::json j = {{"layer", layer.name},
+                          {"scheme", scheme_name(layer.scheme)},
+                          {"isa", kernels::isa_name(isa)},
+                          {"decode_bit_identical", dec_ok},
                           {"gemv_exact_bit_identical", gemv_ok}};
       double e32 = NAN, e8 = NAN;
       std::vector<float> fast(want_y.size(), NAN);
@@ -100,7 +103,9 @@ int run_kernel_check(int argc, char** argv) {
   } else {
     std::printf("%s: %u mismatches over %zu layer x isa checks\n", in.c_str(), mismatches, layers.size());
   }
-  if (mismatches) throw Error(ExitCode::kInternal, in + ": " + std::to_string(mismatches) + " kernel results differ from the golden reference");
+  if (mismatches)
+    throw Error(ExitCode::kInternal,
+                in + ": " + std::to_string(mismatches) + " kernel results differ from the golden reference");
   return 0;
 }
 

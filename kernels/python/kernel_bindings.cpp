@@ -30,8 +30,10 @@ FloatOut kernel_gemv(const PyLayer& l, const FloatIn& xin, const std::string& pa
     kernels::ThreadPool pool(std::max(1u, std::thread::hardware_concurrency()));
     kernels::RunOptions ro;
     ro.pool = &pool;
-    if (path == kernels::Path::kExact) kernels::gemv_exact(packed, x.data, x.batch, GemvConfig{}, y.data(), ro);
-    else kernels::gemv_fast(path, packed, x.data, x.batch, y.data(), ro);
+    if (path == kernels::Path::kExact)
+      kernels::gemv_exact(packed, x.data, x.batch, GemvConfig{}, y.data(), ro);
+    else
+      kernels::gemv_fast(path, packed, x.data, x.batch, y.data(), ro);
   }
   return outputs(std::move(y), x, l.layer->rows);
 }

@@ -56,15 +56,15 @@ int run_act_stats(int argc, char** argv) {
   Args a;
   MemoryOptions mem;
   po::options_description opts("options");
-  opts.add_options()
-      ("model", po::value(&a.model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
-      ("output,o", po::value(&a.out)->required(), "output .safetensors (written atomically)")
-      ("prompts", po::value(&a.prompts)->default_value(8), "number of fixed prompts (lm-eval's)")
-      ("tokens", po::value(&a.tokens)->default_value(64), "tokens generated per prompt")
-      ("seed", po::value(&a.seed), "sample the continuations with this seed instead of greedy decoding")
-      ("tokens-file", po::value(&a.tokens_file), "token ids to run instead: one sequence per line")
-      ("json", po::bool_switch(&a.json), "print the summary as JSON instead of a table")
-      ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
+  opts.add_options()("model", po::value(&a.model)->required(),
+                     "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
+      "output,o", po::value(&a.out)->required(), "output .safetensors (written atomically)")(
+      "prompts", po::value(&a.prompts)->default_value(8), "number of fixed prompts (lm-eval's)")(
+      "tokens", po::value(&a.tokens)->default_value(64), "tokens generated per prompt")(
+      "seed", po::value(&a.seed), "sample the continuations with this seed instead of greedy decoding")(
+      "tokens-file", po::value(&a.tokens_file), "token ids to run instead: one sequence per line")(
+      "json", po::bool_switch(&a.json), "print the summary as JSON instead of a table")(
+      "quiet,q", po::bool_switch(&a.quiet), "no progress bar");
   mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -116,7 +116,8 @@ int run_act_stats(int argc, char** argv) {
   std::vector<std::vector<int32_t>> greedy;
   if (streaming && !prompts.empty() && !have_seed) greedy = greedy_generate_batch(m, prompts, a.tokens);
   uint64_t total_positions = 0;
-  for (size_t i = 0; i < n_seq; ++i) total_positions += prompts.empty() ? sequences[i].size() : prompts[i].size() + a.tokens;
+  for (size_t i = 0; i < n_seq; ++i)
+    total_positions += prompts.empty() ? sequences[i].size() : prompts[i].size() + a.tokens;
   const bool long_run = double(total_positions) * double(weights_per_token) * (prompts.empty() ? 1 : 2) > 2e9;
   ActivationStatsCollector stats;
   {
@@ -143,13 +144,12 @@ int run_act_stats(int argc, char** argv) {
   uint64_t positions = 0;
   for (const auto& l : stats.layers()) positions = std::max(positions, l.positions);
 
-  std::map<std::string, std::string> meta = {
-      {"producer", "lutc act-stats"},
-      {"statistic", "E[x^2] per input column of each projection, F32 [K]"},
-      {"model", a.model},
-      {"text", text},
-      {"sequences", std::to_string(n_seq)},
-      {"positions", std::to_string(positions)}};
+  std::map<std::string, std::string> meta = {{"producer", "lutc act-stats"},
+                                             {"statistic", "E[x^2] per input column of each projection, F32 [K]"},
+                                             {"model", a.model},
+                                             {"text", text},
+                                             {"sequences", std::to_string(n_seq)},
+                                             {"positions", std::to_string(positions)}};
   if (prompts.size()) {
     meta["prompts"] = std::to_string(a.prompts);
     meta["tokens"] = std::to_string(a.tokens);
@@ -164,10 +164,16 @@ int run_act_stats(int argc, char** argv) {
   for (const auto& [name, s] : m.shapes())
     if (s.second > 1 && !stats.find(name)) unreached.push_back(name);
 
-  nlohmann::json j = {{"model", a.model}, {"output", a.out}, {"text", text}, {"sequences", n_seq},
+  nlohmann::json j = {{"model", a.model},
+                      {"output", a.out},
+                      {"text", text},
+                      {"sequences", n_seq},
                       {"memory", mem.report(streaming, in_memory)},
-                      {"positions", positions}, {"tensors", written}, {"seconds", seconds},
-                      {"tied_classifier", lc.tied_classifier}, {"without_statistics", unreached}};
+                      {"positions", positions},
+                      {"tensors", written},
+                      {"seconds", seconds},
+                      {"tied_classifier", lc.tied_classifier},
+                      {"without_statistics", unreached}};
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : stats.layers()) {
     const std::vector<double> e = stats.mean_sq(l);
@@ -177,36 +183,41 @@ int run_act_stats(int argc, char** argv) {
       mx = std::max(mx, v);
     }
     if (!e.empty()) mean /= double(e.size());
-    layers.push_back({{"name", l.name}, {"k", l.sum_sq.size()}, {"positions", l.positions}, {"mean", mean},
-                      {"max", mx}, {"max_over_mean", mean > 0 ? mx / mean : 0.0}});
+    layers.push_back({{"name", l.name},
+                      {"k", l.sum_sq.size()},
+                      {"positions", l.positions},
+                      {"mean", mean},
+                      {"max", mx},
+                      {"max_over_mean", mean > 0 ? mx / mean : 0.0}});
   }
   j["layers"] = layers;
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("act-stats: %s (dim %u, %u layers, vocab %u%s), %zu sequences, %llu positions\n", a.model.c_str(),
-              lc.dim, lc.n_layers, lc.vocab_size, lc.moe() ? ", MoE" : "", n_seq, (unsigned long long)positions);
+  std::printf("act-stats: %s (dim %u, %u layers, vocab %u%s), %zu sequences, %llu positions\n", a.model.c_str(), lc.dim,
+              lc.n_layers, lc.vocab_size, lc.moe() ? ", MoE" : "", n_seq, (unsigned long long)positions);
   std::printf("text: %s\n", text.c_str());
   std::printf("%s\n", mem.line(streaming, in_memory).c_str());
   std::printf("%-48s %6s %10s %12s %12s %9s\n", "projection weight", "K", "positions", "mean E[x^2]", "max E[x^2]",
               "max/mean");
   for (const auto& l : layers) {
     const std::string name = l["name"];
-    std::printf("%-48s %6llu %10llu %12.4g %12.4g %9.2f%s\n", name.c_str(),
-                (unsigned long long)l["k"].get<uint64_t>(), (unsigned long long)l["positions"].get<uint64_t>(),
-                l["mean"].get<double>(), l["max"].get<double>(), l["max_over_mean"].get<double>(),
+    std::printf("%-48s %6llu %10llu %12.4g %12.4g %9.2f%s\n", name.c_str(), (unsigned long long)l["k"].get<uint64_t>(),
+                (unsigned long long)l["positions"].get<uint64_t>(), l["mean"].get<double>(), l["max"].get<double>(),
+                l["max_over_mean"].get<double>(),
                 lc.tied_classifier && name == "model.embed_tokens.weight" ? "  (tied classifier input)" : "");
   }
   for (const auto& name : unreached)
     std::printf("note: %s multiplies no observed input (%s): no statistics, ACos falls back to plain cosine\n",
                 name.c_str(), name == "model.embed_tokens.weight" ? "an embedding lookup" : "never reached");
-  std::printf("wrote %s: %zu tensors, %llu positions, %.2f s\n", a.out.c_str(), written,
-              (unsigned long long)positions, seconds);
+  std::printf("wrote %s: %zu tensors, %llu positions, %.2f s\n", a.out.c_str(), written, (unsigned long long)positions,
+              seconds);
   return 0;
 }
 
-const RegisterCommand kRegister({"act-stats", "E[x^2] of every projection's input from a forward pass (SOP --act-stats)",
+const RegisterCommand kRegister({"act-stats",
+                                 "E[x^2] of every projection's input from a forward pass (SOP --act-stats)",
                                  run_act_stats});
 
 }  // namespace

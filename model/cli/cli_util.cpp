@@ -90,7 +90,8 @@ std::string folder_of(const std::string& path) {
 // with symbolic links resolved where they exist.
 bool lies_within(const std::string& inner, const std::string& outer) {
   std::error_code ec;
-  const fs::path in = fs::weakly_canonical(fs::absolute(inner, ec), ec), out = fs::weakly_canonical(fs::absolute(outer, ec), ec);
+  const fs::path in = fs::weakly_canonical(fs::absolute(inner, ec), ec),
+                 out = fs::weakly_canonical(fs::absolute(outer, ec), ec);
   auto i = in.begin();
   for (auto o = out.begin(); o != out.end(); ++o, ++i) {
     if (o->empty()) continue;  // a trailing separator
@@ -109,8 +110,7 @@ void check_output_file(const std::string& path, const std::string& flag, const s
   check_name_lengths(path, flag);
   const std::string dir = folder_of(path);
   const fs::file_status st = fs::status(dir, ec);
-  if (!fs::exists(st))
-    throw Error(ExitCode::kIo, flag + " '" + path + "': the folder '" + dir + "' does not exist");
+  if (!fs::exists(st)) throw Error(ExitCode::kIo, flag + " '" + path + "': the folder '" + dir + "' does not exist");
   if (!fs::is_directory(st)) throw Error(ExitCode::kIo, flag + " '" + path + "': '" + dir + "' is not a folder");
   check_can_create_in(dir, path);
   refuse_output_over_input(path, flag, inputs);
@@ -217,7 +217,9 @@ uint64_t MemoryOptions::budget_bytes() const {
 }
 
 nlohmann::json MemoryOptions::report(bool streaming, uint64_t in_memory_bytes) const {
-  return {{"streaming", streaming}, {"stream", stream}, {"memory_budget_bytes", budget_bytes()},
+  return {{"streaming", streaming},
+          {"stream", stream},
+          {"memory_budget_bytes", budget_bytes()},
           {"in_memory_bytes", in_memory_bytes}};
 }
 

@@ -2,8 +2,8 @@
 // Small pieces every subcommand shares: option parsing with a uniform --help,
 // range checks that name the flag, and atomic JSON output.
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -62,7 +62,8 @@ void write_json_file(const std::string& path, const nlohmann::json& j);
 // destructor puts stdout back, so an error leaves stdout empty.
 class JsonStdout {
  public:
-  static constexpr const char* kHelp = "print a JSON summary on stdout (the human output goes to stderr; docs/reports.md)";
+  static constexpr const char* kHelp =
+      "print a JSON summary on stdout (the human output goes to stderr; docs/reports.md)";
   explicit JsonStdout(bool on);
   ~JsonStdout();
   JsonStdout(const JsonStdout&) = delete;
@@ -89,7 +90,7 @@ struct MemoryOptions {
   std::string stream = "auto";
   double max_memory_gb = 0;  // 0: default_memory_budget()
   void add_to(po::options_description& opts);
-  StreamChoice choice() const;   // Error(kUsage) for another --stream value
+  StreamChoice choice() const;  // Error(kUsage) for another --stream value
   uint64_t budget_bytes() const;
   // {"streaming", "memory_budget_bytes", "in_memory_bytes"} for JSON reports.
   nlohmann::json report(bool streaming, uint64_t in_memory_bytes) const;

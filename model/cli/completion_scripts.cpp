@@ -68,7 +68,9 @@ std::string bash_completion(const std::vector<CommandTable>& tables) {
       "  fi\n"
       "  COMPREPLY=()\n"
       "  if (( COMP_CWORD == 1 )); then\n"
-      "    COMPREPLY=( $(compgen -W \"" + join(names, " ") + " --help --version\" -- \"$cur\") )\n"
+      "    COMPREPLY=( $(compgen -W \"" +
+      join(names, " ") +
+      " --help --version\" -- \"$cur\") )\n"
       "    return 0\n"
       "  fi\n"
       "  local flags= operands=  # operands: empty (none), files, or the words to offer\n"
@@ -97,19 +99,18 @@ std::string bash_completion(const std::vector<CommandTable>& tables) {
     if (!number.empty()) s += "        " + join(number, "|") + ") return 0 ;;  # a number\n";
     s += "      esac ;;\n";
   }
-  s +=
-      "    *) return 0 ;;\n"
-      "  esac\n"
-      "  if [[ $cur == -* || -z $operands ]]; then\n"
-      "    COMPREPLY=( $(compgen -W \"$flags\" -- \"$cur\") )\n"
-      "  elif [[ $operands == files ]]; then\n"
-      "    _lutc_files\n"
-      "  else\n"
-      "    COMPREPLY=( $(compgen -W \"$operands\" -- \"$cur\") )\n"
-      "  fi\n"
-      "  return 0\n"
-      "}\n"
-      "complete -F _lutc lutc\n";
+  s += "    *) return 0 ;;\n"
+       "  esac\n"
+       "  if [[ $cur == -* || -z $operands ]]; then\n"
+       "    COMPREPLY=( $(compgen -W \"$flags\" -- \"$cur\") )\n"
+       "  elif [[ $operands == files ]]; then\n"
+       "    _lutc_files\n"
+       "  else\n"
+       "    COMPREPLY=( $(compgen -W \"$operands\" -- \"$cur\") )\n"
+       "  fi\n"
+       "  return 0\n"
+       "}\n"
+       "complete -F _lutc lutc\n";
   return s;
 }
 
@@ -147,33 +148,30 @@ std::string zsh_completion(const std::vector<CommandTable>& tables) {
       specs.push_back("'*:file:_files'");
     s += zsh_function(t.name) + "() {\n  _arguments -s -S \\\n    " + join(specs, " \\\n    ") + "\n}\n\n";
   }
-  s +=
-      "_lutc() {\n"
-      "  local -a commands\n"
-      "  commands=(\n";
+  s += "_lutc() {\n"
+       "  local -a commands\n"
+       "  commands=(\n";
   for (const auto& t : tables) s += "    '" + t.name + ":" + single_quoted(t.summary) + "'\n";
-  s +=
-      "    '--help:list the commands'\n"
-      "    '--version:print the version'\n"
-      "  )\n"
-      "  if (( CURRENT == 2 )); then\n"
-      "    _describe -t commands 'lutc command' commands\n"
-      "    return\n"
-      "  fi\n"
-      "  local cmd=${words[2]}\n"
-      "  shift words\n"
-      "  (( CURRENT-- ))\n"
-      "  case $cmd in\n";
+  s += "    '--help:list the commands'\n"
+       "    '--version:print the version'\n"
+       "  )\n"
+       "  if (( CURRENT == 2 )); then\n"
+       "    _describe -t commands 'lutc command' commands\n"
+       "    return\n"
+       "  fi\n"
+       "  local cmd=${words[2]}\n"
+       "  shift words\n"
+       "  (( CURRENT-- ))\n"
+       "  case $cmd in\n";
   for (const auto& t : tables) s += "    " + t.name + ") " + zsh_function(t.name) + " ;;\n";
-  s +=
-      "  esac\n"
-      "}\n\n"
-      "# Autoloaded from fpath, or sourced: `source <(lutc completion zsh)`.\n"
-      "if [[ ${funcstack[1]} == _lutc ]]; then\n"
-      "  _lutc \"$@\"\n"
-      "else\n"
-      "  compdef _lutc lutc\n"
-      "fi\n";
+  s += "  esac\n"
+       "}\n\n"
+       "# Autoloaded from fpath, or sourced: `source <(lutc completion zsh)`.\n"
+       "if [[ ${funcstack[1]} == _lutc ]]; then\n"
+       "  _lutc \"$@\"\n"
+       "else\n"
+       "  compdef _lutc lutc\n"
+       "fi\n";
   return s;
 }
 

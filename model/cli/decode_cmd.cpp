@@ -32,18 +32,19 @@ int run_decode(int argc, char** argv) {
   std::string in, out;
   bool json = false;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "output,o", po::value(&out)->required(), "output .safetensors (written atomically)")(
+  opts.add_options()("input", po::value(&in)->required(), ".xfp file")("output,o", po::value(&out)->required(),
+                                                                       "output .safetensors (written atomically)")(
       "json", po::bool_switch(&json), JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv,
-                          "usage: lutc decode X.xfp -o Y.safetensors [--json]\n\nWrites the golden decode (docs/numerics.md) "
-                          "of every layer as fp32, kept tensors in their stored dtype and each alias as a copy of "
-                          "its target, one record at a time.\n--json prints {input, tensors: [{name, dtype, shape, "
-                          "from}], files_written} on stdout (docs/reports.md).",
-                          opts, pos, vm))
+  if (!parse_command_line(
+          argc, argv,
+          "usage: lutc decode X.xfp -o Y.safetensors [--json]\n\nWrites the golden decode (docs/numerics.md) "
+          "of every layer as fp32, kept tensors in their stored dtype and each alias as a copy of "
+          "its target, one record at a time.\n--json prints {input, tensors: [{name, dtype, shape, "
+          "from}], files_written} on stdout (docs/reports.md).",
+          opts, pos, vm))
     return 0;
   check_output_file(out, "-o", {in});
   JsonStdout json_out(json);
@@ -64,8 +65,12 @@ int run_decode(int argc, char** argv) {
   nlohmann::json tensors = nlohmann::json::array();
   for (size_t i = 0; i < recs.size(); ++i) {
     const XfpRecordKind k = recs[i].kind;
-    tensors.push_back({{"name", entries[i].name}, {"dtype", dtype_name(entries[i].dtype)}, {"shape", entries[i].shape},
-                       {"from", k == XfpRecordKind::kLayer ? "decoded" : k == XfpRecordKind::kKept ? "kept" : "alias"}});
+    tensors.push_back({{"name", entries[i].name},
+                       {"dtype", dtype_name(entries[i].dtype)},
+                       {"shape", entries[i].shape},
+                       {"from", k == XfpRecordKind::kLayer  ? "decoded"
+                                : k == XfpRecordKind::kKept ? "kept"
+                                                            : "alias"}});
   }
   json_out.emit({{"input", in}, {"tensors", tensors}, {"files_written", nlohmann::json::array({out})}});
   return 0;

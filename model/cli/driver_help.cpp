@@ -29,8 +29,7 @@ std::string driver_help() {
   }
   s += "\nexit codes:";
   const auto& docs = exit_code_docs();
-  for (size_t i = 0; i < docs.size(); ++i)
-    s += (i ? ", " : " ") + std::to_string(docs[i].code) + " " + docs[i].meaning;
+  for (size_t i = 0; i < docs.size(); ++i) s += (i ? ", " : " ") + std::to_string(docs[i].code) + " " + docs[i].meaning;
   return s + "\n";
 }
 

@@ -12,7 +12,9 @@ namespace lutc::cli {
 #endif
 inline constexpr const char* kVersion = LUTC_VERSION;
 
-inline constexpr const char* kTagline = "LUT-decode quantization of LLM weights: quantize, compile to LUT-SRAM programs, simulate (SystemC, RTL), run on CPU and GPU kernels, explore designs.";
+inline constexpr const char* kTagline =
+    "LUT-decode quantization of LLM weights: quantize, compile to LUT-SRAM programs, simulate (SystemC, RTL), run on "
+    "CPU and GPU kernels, explore designs.";
 
 struct ExitCodeDoc {
   int code;

@@ -62,9 +62,8 @@ uint64_t parse_size(const std::string& text) {
   }
   std::string unit = text.substr(used);
   for (char& c : unit) c = char(std::toupper(static_cast<unsigned char>(c)));
-  const std::pair<const char*, double> units[] = {{"", 1},       {"B", 1},       {"KB", 1e3},  {"MB", 1e6},
-                                                  {"GB", 1e9},   {"KIB", 1024.}, {"MIB", 1048576.},
-                                                  {"GIB", 1073741824.}};
+  const std::pair<const char*, double> units[] = {{"", 1},     {"B", 1},       {"KB", 1e3},       {"MB", 1e6},
+                                                  {"GB", 1e9}, {"KIB", 1024.}, {"MIB", 1048576.}, {"GIB", 1073741824.}};
   for (const auto& [name, scale] : units)
     if (used && unit == name && v * scale >= 1 && v * scale < 1e18) return uint64_t(v * scale);
   throw Error(ExitCode::kUsage, "--max-shard-size '" + text + "' is not a size (bytes, or e.g. 500MB, 5GB, 2GiB)");
@@ -94,13 +93,16 @@ nlohmann::json to_json(const ExportReport& r, DType dtype) {
 }
 
 void print_report(const ExportReport& r, DType dtype) {
-  std::printf("wrote %s: %llu tensors (%llu golden-decoded as %s, %llu copied from the source), %zu shard%s, "
-              "%.3f MB\n",
-              r.output.c_str(), (unsigned long long)r.tensors, (unsigned long long)r.decoded, torch_dtype_name(dtype),
-              (unsigned long long)r.copied, r.shards.size(), r.shards.size() == 1 ? "" : "s", double(r.total_bytes) / 1e6);
+  std::printf(
+      "wrote %s: %llu tensors (%llu golden-decoded as %s, %llu copied from the source), %zu shard%s, "
+      "%.3f MB\n",
+      r.output.c_str(), (unsigned long long)r.tensors, (unsigned long long)r.decoded, torch_dtype_name(dtype),
+      (unsigned long long)r.copied, r.shards.size(), r.shards.size() == 1 ? "" : "s", double(r.total_bytes) / 1e6);
   if (r.qk_permuted)
-    std::printf("q/k: permuted q_proj/k_proj rows from llama2.c's interleaved RoPE layout to Hugging Face rotate-half\n");
-  if (r.config_synthesized) std::printf("config.json: synthesized (LlamaForCausalLM) from the source's hyper-parameters\n");
+    std::printf(
+        "q/k: permuted q_proj/k_proj rows from llama2.c's interleaved RoPE layout to Hugging Face rotate-half\n");
+  if (r.config_synthesized)
+    std::printf("config.json: synthesized (LlamaForCausalLM) from the source's hyper-parameters\n");
   if (r.lm_head_dropped) std::printf("lm_head.weight: not written (tied to model.embed_tokens.weight)\n");
   std::string side;
   for (const std::string& f : r.side_files) side += (side.empty() ? "" : ", ") + f;
@@ -130,13 +132,14 @@ int run_export(int argc, char** argv) {
       "dtype", po::value(&dtype)->default_value("bf16"), "bf16 | fp16 | fp32: dtype of the decoded matrices")(
       "max-shard-size", po::value(&shard_size), "at most this many tensor bytes per shard (e.g. 5GB)")(
       "force", po::bool_switch(&o.force), "replace an existing non-empty output folder")(
-      "json", po::bool_switch(&json), "print the report as JSON")(
-      "quiet,q", po::bool_switch(&quiet), "no progress bar");
+      "json", po::bool_switch(&json), "print the report as JSON")("quiet,q", po::bool_switch(&quiet),
+                                                                  "no progress bar");
   po::positional_options_description pos;
   pos.add("xfp", 1);
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  if (!parse_export_dtype(dtype, &o.dtype)) throw Error(ExitCode::kUsage, "--dtype '" + dtype + "': bf16, fp16 or fp32");
+  if (!parse_export_dtype(dtype, &o.dtype))
+    throw Error(ExitCode::kUsage, "--dtype '" + dtype + "': bf16, fp16 or fp32");
   if (!shard_size.empty()) o.max_shard_bytes = parse_size(shard_size);
   check_output_folder(o.output, "-o", {o.xfp, o.source});
 
@@ -149,8 +152,10 @@ int run_export(int argc, char** argv) {
   };
   const ExportReport r = export_hf_folder(o);
   if (progress) progress->finish();
-  if (json) std::cout << to_json(r, o.dtype).dump(2) << "\n";
-  else print_report(r, o.dtype);
+  if (json)
+    std::cout << to_json(r, o.dtype).dump(2) << "\n";
+  else
+    print_report(r, o.dtype);
   return 0;
 }
 

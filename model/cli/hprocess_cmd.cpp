@@ -32,11 +32,11 @@ const char* kUsage =
     "Exit code 5 when no sensible point fits.";
 
 void print_point(std::FILE* out, size_t i, const HprocessPoint& p, int chosen) {
-  std::fprintf(out, "%3zu %-13s %9.6g %9.6g %10.1f %10.1f %9.1f %7.3f %9.5f %6.3f %8.3f %6.1f %-4s %-4s %3u/%-3u %6.2f%s\n", i,
-               p.step.c_str(), p.floor_strict, p.floor_lazy, p.need_bytes / 1024.0, p.model_bytes / 1024.0,
-               p.peak_transient / 1024.0, p.bpw, p.lm.kl, p.lm.top1, p.lm.ppl, p.lm.greedy_match,
-               p.fits ? "yes" : "no", p.garbage ? "yes" : "no", p.quantized, p.cache_hits, p.seconds,
-               int(i) == chosen ? "  <= chosen" : "");
+  std::fprintf(out,
+               "%3zu %-13s %9.6g %9.6g %10.1f %10.1f %9.1f %7.3f %9.5f %6.3f %8.3f %6.1f %-4s %-4s %3u/%-3u %6.2f%s\n",
+               i, p.step.c_str(), p.floor_strict, p.floor_lazy, p.need_bytes / 1024.0, p.model_bytes / 1024.0,
+               p.peak_transient / 1024.0, p.bpw, p.lm.kl, p.lm.top1, p.lm.ppl, p.lm.greedy_match, p.fits ? "yes" : "no",
+               p.garbage ? "yes" : "no", p.quantized, p.cache_hits, p.seconds, int(i) == chosen ? "  <= chosen" : "");
 }
 
 void print_header(std::FILE* out) {
@@ -46,11 +46,19 @@ void print_header(std::FILE* out) {
 }
 
 nlohmann::json point_json(const HprocessPoint& p) {
-  return {{"step", p.step},           {"floor_strict", p.floor_strict},   {"floor_lazy", p.floor_lazy},
-          {"model_bytes", p.model_bytes}, {"peak_transient_bytes", p.peak_transient},
-          {"need_bytes", p.need_bytes}, {"bpw", p.bpw},                    {"fits", p.fits},
-          {"garbage", p.garbage},     {"lm", to_json(p.lm)},               {"tensors_quantized", p.quantized},
-          {"cache_hits", p.cache_hits}, {"seconds", p.seconds}};
+  return {{"step", p.step},
+          {"floor_strict", p.floor_strict},
+          {"floor_lazy", p.floor_lazy},
+          {"model_bytes", p.model_bytes},
+          {"peak_transient_bytes", p.peak_transient},
+          {"need_bytes", p.need_bytes},
+          {"bpw", p.bpw},
+          {"fits", p.fits},
+          {"garbage", p.garbage},
+          {"lm", to_json(p.lm)},
+          {"tensors_quantized", p.quantized},
+          {"cache_hits", p.cache_hits},
+          {"seconds", p.seconds}};
 }
 
 int run_hprocess(int argc, char** argv) {
@@ -62,27 +70,30 @@ int run_hprocess(int argc, char** argv) {
   std::string mode;
   MemoryOptions mem;
   po::options_description opts("options");
-  opts.add_options()
-      ("model", po::value(&model), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")
-      ("budget-bytes", po::value(&o.budget_bytes), "memory budget in bytes (model + quantize-on-load working set)")
-      ("budget-frac", po::value(&budget_frac), "memory budget as a fraction of the fp16 model size")
-      ("loader-budget-bytes", po::value(&o.loader_budget_bytes), "check the quantize-on-load working set against this separate budget; the model bytes alone against --budget-bytes")
-      ("floor-strict", po::value(&o.floor_strict)->default_value(0.999), "starting per-row cosine floor: attention, shared experts, dense")
-      ("floor-lazy", po::value(&o.floor_lazy)->default_value(0.995), "starting per-row cosine floor: routed experts")
-      ("lazy-min", po::value(&o.lazy_min)->default_value(0.9), "the lazy floor relaxes alone down to here before strict moves")
-      ("floor-min", po::value(&o.floor_min)->default_value(0.5), "no floor goes below this")
-      ("bisect", po::value(&o.bisect_steps)->default_value(3), "bisection steps at the fitting edge")
-      ("kl-max", po::value(&kl_max), "garbage when mean KL(p_fp32 || p_q) exceeds this (nats; default 0.1)")
-      ("top1-min", po::value(&top1_min), "garbage when top-1 agreement is below this (replaces --kl-max)")
-      ("prompts", po::value(&o.bench.prompts)->default_value(8), "bench prompts")
-      ("steps", po::value(&o.bench.steps)->default_value(64), "bench tokens per prompt")
-      ("mode", po::value(&mode)->default_value("xfp"), "xfp|xfp.v2: xfp picks v2 or v2a per tensor, xfp.v2 only v2")
-      ("threads", po::value(&o.threads)->default_value(1), "quantizer threads")
-      ("json", po::bool_switch(&json), "print JSON instead of a table")
-      ("plot", po::value(&plot), "write a gnuplot SVG of bytes and KL against the floors")
-      ("output,o", po::value(&out), "write the chosen point's layers as .xfp")
-      ("make-moe-synth", po::value(&synth_out), "write the synthetic Qwen-MoE-shaped model here and exit")
-      ("seed", po::value(&seed)->default_value(1), "seed for --make-moe-synth");
+  opts.add_options()("model", po::value(&model),
+                     "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
+      "budget-bytes", po::value(&o.budget_bytes), "memory budget in bytes (model + quantize-on-load working set)")(
+      "budget-frac", po::value(&budget_frac), "memory budget as a fraction of the fp16 model size")(
+      "loader-budget-bytes", po::value(&o.loader_budget_bytes),
+      "check the quantize-on-load working set against this separate budget; the model bytes alone against "
+      "--budget-bytes")("floor-strict", po::value(&o.floor_strict)->default_value(0.999),
+                        "starting per-row cosine floor: attention, shared experts, dense")(
+      "floor-lazy", po::value(&o.floor_lazy)->default_value(0.995), "starting per-row cosine floor: routed experts")(
+      "lazy-min", po::value(&o.lazy_min)->default_value(0.9),
+      "the lazy floor relaxes alone down to here before strict moves")(
+      "floor-min", po::value(&o.floor_min)->default_value(0.5), "no floor goes below this")(
+      "bisect", po::value(&o.bisect_steps)->default_value(3), "bisection steps at the fitting edge")(
+      "kl-max", po::value(&kl_max), "garbage when mean KL(p_fp32 || p_q) exceeds this (nats; default 0.1)")(
+      "top1-min", po::value(&top1_min), "garbage when top-1 agreement is below this (replaces --kl-max)")(
+      "prompts", po::value(&o.bench.prompts)->default_value(8), "bench prompts")(
+      "steps", po::value(&o.bench.steps)->default_value(64), "bench tokens per prompt")(
+      "mode", po::value(&mode)->default_value("xfp"), "xfp|xfp.v2: xfp picks v2 or v2a per tensor, xfp.v2 only v2")(
+      "threads", po::value(&o.threads)->default_value(1), "quantizer threads")("json", po::bool_switch(&json),
+                                                                               "print JSON instead of a table")(
+      "plot", po::value(&plot), "write a gnuplot SVG of bytes and KL against the floors")(
+      "output,o", po::value(&out), "write the chosen point's layers as .xfp")(
+      "make-moe-synth", po::value(&synth_out), "write the synthetic Qwen-MoE-shaped model here and exit")(
+      "seed", po::value(&seed)->default_value(1), "seed for --make-moe-synth");
   mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -175,15 +186,19 @@ int run_hprocess(int argc, char** argv) {
     if (r.chosen >= 0) {
       const HprocessPoint& c = r.trajectory[size_t(r.chosen)];
       const uint64_t counted = o.loader_budget_bytes ? c.model_bytes : c.need_bytes;
-      std::printf("chosen: strict %.6g, lazy %.6g: %llu bytes %s of %llu (%.1f%% of fp16), working set %llu, %.3f bpw, "
-                  "KL %.5f, top-1 %.4f\n",
-                  c.floor_strict, c.floor_lazy, (unsigned long long)counted, o.loader_budget_bytes ? "model" : "needed",
-                  (unsigned long long)o.budget_bytes, 100.0 * double(counted) / double(r.fp16_bytes),
-                  (unsigned long long)c.peak_transient, c.bpw, c.lm.kl, c.lm.top1);
+      std::printf(
+          "chosen: strict %.6g, lazy %.6g: %llu bytes %s of %llu (%.1f%% of fp16), working set %llu, %.3f bpw, "
+          "KL %.5f, top-1 %.4f\n",
+          c.floor_strict, c.floor_lazy, (unsigned long long)counted, o.loader_budget_bytes ? "model" : "needed",
+          (unsigned long long)o.budget_bytes, 100.0 * double(counted) / double(r.fp16_bytes),
+          (unsigned long long)c.peak_transient, c.bpw, c.lm.kl, c.lm.top1);
       for (const auto& rs : r.chosen_roles)
         std::printf("  role %-14s floor %.6g  %3u tensors  %.3f bpw\n", rs.role.c_str(), rs.floor, rs.tensors, rs.bpw);
     }
-    std::printf("wall time %.2f s%s\n", r.seconds, plot.empty() ? "" : plotted ? (", plot " + plot).c_str() : ", no gnuplot: plot skipped");
+    std::printf("wall time %.2f s%s\n", r.seconds,
+                plot.empty() ? ""
+                : plotted    ? (", plot " + plot).c_str()
+                             : ", no gnuplot: plot skipped");
   }
   return r.chosen >= 0 ? 0 : int(ExitCode::kQuality);
 }

@@ -40,8 +40,12 @@ int weight_file_info(const std::string& in, bool json) {
     nlohmann::json j = {{"file", in}, {"format", w->format()}, {"metadata", w->metadata()}};
     j["tensors"] = nlohmann::json::array();
     for (const TensorInfo& t : w->tensors()) {
-      j["tensors"].push_back({{"name", t.name}, {"type", t.type_name()}, {"shape", t.shape}, {"offset", t.offset},
-                              {"bytes", t.nbytes}, {"readable", dtype_is_weight(t.dtype)}});
+      j["tensors"].push_back({{"name", t.name},
+                              {"type", t.type_name()},
+                              {"shape", t.shape},
+                              {"offset", t.offset},
+                              {"bytes", t.nbytes},
+                              {"readable", dtype_is_weight(t.dtype)}});
     }
     std::cout << json_text(j);
     return 0;
@@ -64,22 +68,25 @@ int run_info(int argc, char** argv) {
   std::string in;
   bool json = false, no_verify = false;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp or weight file")(
-      "json", po::bool_switch(&json), "print JSON instead of a table")(
+  opts.add_options()("input", po::value(&in)->required(), ".xfp or weight file")("json", po::bool_switch(&json),
+                                                                                 "print JSON instead of a table")(
       "no-verify", po::bool_switch(&no_verify), "list from the index alone, without checking every record's CRCs");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv,
-                          "usage: lutc info FILE [--json] [--no-verify]\n\nLists the records of an .xfp container from its "
-                          "index. Every record is then read once, one at a time, to check its CRCs and contents "
-                          "(memory holds one record; --no-verify skips this). Per layer: role, shape, scheme, "
-                          "bits, outliers, stored bits and effective bpw (header, index and aliases amortized), and the floor and worst-row cosine "
-                          "the quantizer recorded (not with --no-verify); kept tensors (dtype, shape, bytes) "
-                          "and aliases (name -> target) after the table.\n"
-                          "For a weight file (safetensors, GGUF, llama2.c, a Hugging Face folder) lists its metadata and tensors: name, type,\n"
-                          "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
-                          opts, pos, vm))
+  if (!parse_command_line(
+          argc, argv,
+          "usage: lutc info FILE [--json] [--no-verify]\n\nLists the records of an .xfp container from its "
+          "index. Every record is then read once, one at a time, to check its CRCs and contents "
+          "(memory holds one record; --no-verify skips this). Per layer: role, shape, scheme, "
+          "bits, outliers, stored bits and effective bpw (header, index and aliases amortized), and the floor and "
+          "worst-row cosine "
+          "the quantizer recorded (not with --no-verify); kept tensors (dtype, shape, bytes) "
+          "and aliases (name -> target) after the table.\n"
+          "For a weight file (safetensors, GGUF, llama2.c, a Hugging Face folder) lists its metadata and tensors: "
+          "name, type,\n"
+          "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
+          opts, pos, vm))
     return 0;
   if (!looks_like_xfp(in)) return weight_file_info(in, json);
   const XfpReader r(in);
@@ -110,8 +117,8 @@ int run_info(int argc, char** argv) {
     j["metadata"] = r.metadata();
     j["kept"] = nlohmann::json::array();
     for (const auto* e : kept)
-      j["kept"].push_back({{"name", e->name}, {"dtype", dtype_name(e->dtype)}, {"shape", e->shape},
-                           {"stored_bits", e->stored_bits()}});
+      j["kept"].push_back(
+          {{"name", e->name}, {"dtype", dtype_name(e->dtype)}, {"shape", e->shape}, {"stored_bits", e->stored_bits()}});
     j["aliases"] = nlohmann::json::array();
     for (const auto* e : aliases) j["aliases"].push_back({{"name", e->name}, {"target", e->target}});
     std::cout << json_text(j);
@@ -123,10 +130,10 @@ int run_info(int argc, char** argv) {
   print_report_table(stdout, rows, t);
   if (!rows.empty())
     std::printf("%s\n", no_verify ? "(-: --no-verify reads no record, so nothing the quantizer recorded is shown; "
-                                     "SQNR and cos need the original weights: lutc eval FILE --ref WEIGHTS)"
-                                   : "(cos min and floor: as the quantizer recorded them, - where it recorded none "
-                                     "(fixed-width XFP, SOP, baselines); SQNR and cos mean need the original weights: "
-                                     "lutc eval FILE --ref WEIGHTS)");
+                                    "SQNR and cos need the original weights: lutc eval FILE --ref WEIGHTS)"
+                                  : "(cos min and floor: as the quantizer recorded them, - where it recorded none "
+                                    "(fixed-width XFP, SOP, baselines); SQNR and cos mean need the original weights: "
+                                    "lutc eval FILE --ref WEIGHTS)");
   if (!kept.empty()) std::printf("kept tensors (source precision, not LUT-decoded):\n");
   for (const auto* e : kept)
     std::printf("  %-40s %-5s %-16s %llu bytes stored\n", e->name.c_str(), dtype_name(e->dtype),

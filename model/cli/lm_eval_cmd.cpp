@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli_util.h"
 #include "command.h"
 #include "lutc/model/error.h"
-#include "lutc/model/lm_metrics.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/lm_metrics.h"
 #include "lutc/model/npy.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
@@ -142,7 +142,8 @@ int run_lm_eval(int argc, char** argv) {
   LmBenchConfig cfg;
   MemoryOptions mem;
   po::options_description opts("options");
-  opts.add_options()("model", po::value(&model)->required(), "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
+  opts.add_options()("model", po::value(&model)->required(),
+                     "model weights (Hugging Face folder, .safetensors, index.json or llama2.c .bin)")(
       "xfp", po::value(&xfp), "quantized layers to decode into the model (else fp32 is scored against itself)")(
       "json", po::bool_switch(&json), "print JSON instead of a table")(
       "prompts", po::value(&cfg.prompts)->default_value(8), "number of fixed prompts")(
@@ -187,9 +188,11 @@ int run_lm_eval(int argc, char** argv) {
   // NaN compares false against every gate, so a broken reference would
   // score as a pass; it is refused before the model under test is run.
   if (!std::isfinite(ref.self_ppl) || !std::isfinite(ref.self_top_prob))
-    throw Error(ExitCode::kBadInput, "model '" + model + "': the fp32 forward pass gives non-finite logits (a weight "
-                "that is inf or NaN, or large enough to overflow float32 arithmetic, e.g. FLT_MAX); "
-                "no metric can be computed against it");
+    throw Error(ExitCode::kBadInput,
+                "model '" + model +
+                    "': the fp32 forward pass gives non-finite logits (a weight "
+                    "that is inf or NaN, or large enough to overflow float32 arithmetic, e.g. FLT_MAX); "
+                    "no metric can be computed against it");
   std::unique_ptr<LlamaModel> q_model;
   if (!xfp.empty()) {
     ref_model.reset();
@@ -216,9 +219,12 @@ int run_lm_eval(int argc, char** argv) {
   if (do_bench) j["bench"] = bench(q, cfg.prompts, cfg.steps);
   const auto refuse_non_finite = [&] {
     if (!m.finite())
-      throw Error(ExitCode::kBadInput, "'" + (xfp.empty() ? model : xfp) + "': the model under test gives non-finite "
-                  "logits, so its metrics are NaN or inf (printed above); a decoded weight is inf or NaN or overflows "
-                  "float32 arithmetic");
+      throw Error(
+          ExitCode::kBadInput,
+          "'" + (xfp.empty() ? model : xfp) +
+              "': the model under test gives non-finite "
+              "logits, so its metrics are NaN or inf (printed above); a decoded weight is inf or NaN or overflows "
+              "float32 arithmetic");
   };
   if (json) {
     std::cout << j.dump(2) << "\n";
@@ -226,23 +232,26 @@ int run_lm_eval(int argc, char** argv) {
     return 0;
   }
   std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors decoded from the .xfp\n",
-              model.c_str(), lc.dim, lc.n_layers, lc.n_heads, lc.n_kv_heads, lc.vocab_size,
-              lc.moe() ? ", MoE" : "", xfp.empty() ? "" : " with ", xfp.c_str(), replaced);
+              model.c_str(), lc.dim, lc.n_layers, lc.n_heads, lc.n_kv_heads, lc.vocab_size, lc.moe() ? ", MoE" : "",
+              xfp.empty() ? "" : " with ", xfp.c_str(), replaced);
   std::printf("%s\n", mem.line(streaming, in_memory).c_str());
   std::printf("fp32 on its own greedy text: ppl %.4f, mean greedy-token prob %.4f, distinct-2 %.3f, repeat-4 %.3f\n",
               ref.self_ppl, ref.self_top_prob, ref.distinct2, ref.repeat4);
   std::printf("%-34s %s\n", "positions scored", std::to_string(m.positions).c_str());
-  std::printf("%-34s %.6f nats (reverse %.6f, worst position %.4f)\n", "KL(p_fp32 || p_q)", m.kl, m.kl_reverse, m.kl_max);
+  std::printf("%-34s %.6f nats (reverse %.6f, worst position %.4f)\n", "KL(p_fp32 || p_q)", m.kl, m.kl_reverse,
+              m.kl_max);
   std::printf("%-34s %.4f\n", "top-1 agreement", m.top1);
   std::printf("%-34s %.4f (fp32: %.4f)\n", "perplexity on fp32 text", m.ppl, m.ppl_fp32);
-  std::printf("%-34s mean %.2f, min %u of %u\n", "greedy prefix match (tokens)", m.greedy_match, m.greedy_match_min, cfg.steps);
+  std::printf("%-34s mean %.2f, min %u of %u\n", "greedy prefix match (tokens)", m.greedy_match, m.greedy_match_min,
+              cfg.steps);
   std::printf("%-34s distinct-2 %.3f, repeat-4 %.3f\n", "own greedy text", m.distinct2, m.repeat4);
   if (do_bench && streaming) {
     const auto& b = j["bench"];
-    std::printf("bench (streaming): %.3g tokens/s over %u prompts together (%.3f s per position), "
-                "%.3f s per token for one prompt alone\n",
-                b["decode_tokens_per_s"].get<double>(), cfg.prompts, b["seconds_per_position_batched"].get<double>(),
-                b["seconds_per_token_single_prompt"].get<double>());
+    std::printf(
+        "bench (streaming): %.3g tokens/s over %u prompts together (%.3f s per position), "
+        "%.3f s per token for one prompt alone\n",
+        b["decode_tokens_per_s"].get<double>(), cfg.prompts, b["seconds_per_position_batched"].get<double>(),
+        b["seconds_per_token_single_prompt"].get<double>());
   } else if (do_bench) {
     const auto& b = j["bench"];
     std::printf("bench: %.0f tokens/s decode, %.0f tokens/s GEMV-only (%.3g weights/s), ratio %.3f\n",

@@ -11,13 +11,12 @@
 #include "command.h"
 #include "driver_help.h"
 #include "lutc/model/error.h"
-#include "lutc/model/suggest.h"
 #include "lutc/model/exit_class.h"
+#include "lutc/model/suggest.h"
 #include "lutc/model/temp_paths.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
-      !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     std::fputs(lutc::cli::driver_help().c_str(), stdout);
     return argc < 2 ? int(lutc::ExitCode::kUsage) : 0;
   }
@@ -36,8 +35,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "lutc %s: error: %s\n", name.c_str(), e.what());
       return int(e.code());
     } catch (const boost::program_options::error& e) {
-      std::fprintf(stderr, "lutc %s: error: %s (see lutc %s --help)\n", name.c_str(), e.what(),
-                   name.c_str());
+      std::fprintf(stderr, "lutc %s: error: %s (see lutc %s --help)\n", name.c_str(), e.what(), name.c_str());
       return int(lutc::ExitCode::kUsage);
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "lutc %s: error: out of memory\n", name.c_str());

@@ -24,7 +24,8 @@ std::string roff(const std::string& text) {
     } else {
       const int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
       unsigned cp = c & (0x3F >> extra);
-      for (int k = 0; k < extra && i + 1 < text.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[++i]) & 0x3F);
+      for (int k = 0; k < extra && i + 1 < text.size(); ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(text[++i]) & 0x3F);
       char buf[16];
       std::snprintf(buf, sizeof buf, "\\[u%04X]", cp);
       out += buf;

@@ -92,8 +92,7 @@ std::vector<CommandTable> option_tables() {
       char* argv[] = {a0.data(), a1.data(), nullptr};
       c.run(2, argv);
     }
-    if (!cap.seen)
-      throw Error(ExitCode::kInternal, "command '" + c.name + "' returned before reading its options");
+    if (!cap.seen) throw Error(ExitCode::kInternal, "command '" + c.name + "' returned before reading its options");
     out.push_back(std::move(t));
   }
   return out;

@@ -17,10 +17,10 @@ struct OptionInfo {
   std::string long_name;   // "output"
   std::string short_name;  // "o", or empty
   ValueKind value = ValueKind::kNone;
-  bool value_optional = false;  // implicit_value: the flag alone is valid
-  bool repeatable = false;      // composing or multitoken
+  bool value_optional = false;       // implicit_value: the flag alone is valid
+  bool repeatable = false;           // composing or multitoken
   std::vector<std::string> choices;  // from a description starting "a|b|c: "
-  std::string parameter;    // "arg (=auto)", as --help prints it
+  std::string parameter;             // "arg (=auto)", as --help prints it
   std::string description;
 };
 
@@ -29,7 +29,7 @@ struct CommandTable {
   std::string summary;  // the line `lutc --help` shows
   std::string usage;    // the text above the options in `lutc NAME --help`
   std::vector<OptionInfo> options;
-  bool takes_operands = false;  // positional arguments
+  bool takes_operands = false;               // positional arguments
   std::vector<std::string> operand_choices;  // the positional option's choices; else operands are files
 };
 

@@ -46,8 +46,7 @@ void Progress::finish() {
 
 void Progress::draw(bool final_line) {
   if (!enabled_) return;
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   const double frac = double(done_) / double(total_);
   const int width = 30;
   const int filled = int(frac * width + 0.5);
@@ -58,8 +57,8 @@ void Progress::draw(bool final_line) {
   std::string label = label_;
   if (label.size() > 40) label = "..." + label.substr(label.size() - 37);
   if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s elapsed, ETA %s  %s", what_.c_str(), bar.c_str(),
-                 int(frac * 100), format_seconds(elapsed).c_str(), eta.c_str(), label.c_str());
+    std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s elapsed, ETA %s  %s", what_.c_str(), bar.c_str(), int(frac * 100),
+                 format_seconds(elapsed).c_str(), eta.c_str(), label.c_str());
     if (final_line) std::fputc('\n', stderr);
   } else {
     std::fprintf(stderr, "%s %3d%% (%s elapsed, ETA %s) %s\n", what_.c_str(), int(frac * 100),

@@ -84,8 +84,8 @@ void print_fates(const std::vector<TensorPlan>& plan) {
 nlohmann::json fates_json(const std::vector<TensorPlan>& plan) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& p : plan) {
-    nlohmann::json j = {{"name", p.name}, {"source", p.source}, {"fate", fate_name(p.fate)},
-                        {"dtype", p.dtype}, {"shape", p.shape}, {"reason", p.reason}};
+    nlohmann::json j = {{"name", p.name},   {"source", p.source}, {"fate", fate_name(p.fate)},
+                        {"dtype", p.dtype}, {"shape", p.shape},   {"reason", p.reason}};
     if (p.expert >= 0) j["expert"] = p.expert;
     if (!p.alias_of.empty()) j["alias_of"] = p.alias_of;
     arr.push_back(std::move(j));
@@ -99,29 +99,35 @@ int run_quantize(int argc, char** argv) {
   std::string scheme_help = "xfp|" + scheme_names() + ": quantization scheme (xfp: the mode chosen per layer)";
   for (size_t p; (p = scheme_help.find(", ")) != std::string::npos;) scheme_help.replace(p, 2, "|");
   po::options_description opts("options");
-  opts.add_options()
-      ("input", po::value(&a.in)->required(), "input model (folder, index, file) or synth:... spec")
-      ("output,o", po::value(&a.out)->required(), "output .xfp file (written atomically)")
-      ("scheme", po::value(&a.q.scheme)->default_value("xfp"), scheme_help.c_str())
-      ("floor-strict", po::value(&a.q.floor_strict)->default_value(0.99), "per-row cosine floor: attention, shared experts, dense roles")
-      ("floor-lazy", po::value(&a.q.floor_lazy)->default_value(0.98), "per-row cosine floor: routed experts")
-      ("bits", po::value(&a.q.bits)->default_value(0), "XFP index bits (2,3,4,5,6,8); 0 = chosen per layer by the floors")
-      ("group", po::value(&a.q.group)->default_value(0), "xfp.v2 codebook group along K; 0 = whole row")
-      ("outliers", po::value(&a.q.outliers)->default_value(-1), "XFP fp16 outlier fraction; <0 = searched")
-      ("sop-format", po::value(&a.q.sop_format), "SOP format (docs/sop.md), or a comma-separated candidate list with --budget-bpw")
-      ("budget-bpw", po::value(&a.q.budget_bpw)->default_value(0), "SOP: model-wide bpw budget, one candidate format per layer (knapsack)")
-      ("act-stats", po::value(&a.q.act_stats), "SOP: safetensors of E[x^2] per input column, one vector per layer name (ACos)")
-      ("tensors", po::value(&a.tensors), "only tensors whose name matches this regex (the rest are excluded)")
-      ("keep", po::value(&a.keep), "keep tensors whose name matches this regex in source precision")
-      ("quantize-embeddings", po::bool_switch(&a.quantize_embeddings), "quantize embedding tables too (kept by default)")
-      ("role", po::value(&a.q.role_overrides)->composing(), "REGEX=ROLE, overrides the default role rules (repeatable)")
-      ("threads,j", po::value(&a.q.threads)->default_value(0), "worker threads; 0 = all cores (output is the same for any number)")
-      ("max-memory-gb", po::value(&a.q.max_memory_gb)->default_value(1.5),
-       "tensors are quantized side by side only while their estimated working memory fits this; a larger one runs alone")
-      ("report", po::value(&a.report), "also write the report as JSON here")
-      ("json", po::bool_switch(&a.json), JsonStdout::kHelp)
-      ("fail-on-floor", po::bool_switch(&a.fail_on_floor), "exit 5 when any layer misses its floor")
-      ("quiet,q", po::bool_switch(&a.quiet), "no progress bar");
+  opts.add_options()("input", po::value(&a.in)->required(), "input model (folder, index, file) or synth:... spec")(
+      "output,o", po::value(&a.out)->required(), "output .xfp file (written atomically)")(
+      "scheme", po::value(&a.q.scheme)->default_value("xfp"), scheme_help.c_str())(
+      "floor-strict", po::value(&a.q.floor_strict)->default_value(0.99),
+      "per-row cosine floor: attention, shared experts, dense roles")(
+      "floor-lazy", po::value(&a.q.floor_lazy)->default_value(0.98), "per-row cosine floor: routed experts")(
+      "bits", po::value(&a.q.bits)->default_value(0),
+      "XFP index bits (2,3,4,5,6,8); 0 = chosen per layer by the floors")(
+      "group", po::value(&a.q.group)->default_value(0), "xfp.v2 codebook group along K; 0 = whole row")(
+      "outliers", po::value(&a.q.outliers)->default_value(-1), "XFP fp16 outlier fraction; <0 = searched")(
+      "sop-format", po::value(&a.q.sop_format),
+      "SOP format (docs/sop.md), or a comma-separated candidate list with --budget-bpw")(
+      "budget-bpw", po::value(&a.q.budget_bpw)->default_value(0),
+      "SOP: model-wide bpw budget, one candidate format per layer (knapsack)")(
+      "act-stats", po::value(&a.q.act_stats),
+      "SOP: safetensors of E[x^2] per input column, one vector per layer name (ACos)")(
+      "tensors", po::value(&a.tensors), "only tensors whose name matches this regex (the rest are excluded)")(
+      "keep", po::value(&a.keep), "keep tensors whose name matches this regex in source precision")(
+      "quantize-embeddings", po::bool_switch(&a.quantize_embeddings),
+      "quantize embedding tables too (kept by default)")("role", po::value(&a.q.role_overrides)->composing(),
+                                                         "REGEX=ROLE, overrides the default role rules (repeatable)")(
+      "threads,j", po::value(&a.q.threads)->default_value(0),
+      "worker threads; 0 = all cores (output is the same for any number)")(
+      "max-memory-gb", po::value(&a.q.max_memory_gb)->default_value(1.5),
+      "tensors are quantized side by side only while their estimated working memory fits this; a larger one runs "
+      "alone")("report", po::value(&a.report), "also write the report as JSON here")(
+      "json", po::bool_switch(&a.json), JsonStdout::kHelp)("fail-on-floor", po::bool_switch(&a.fail_on_floor),
+                                                           "exit 5 when any layer misses its floor")(
+      "quiet,q", po::bool_switch(&a.quiet), "no progress bar");
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;

@@ -42,10 +42,14 @@ int write_model_folder(const std::string& out, const std::string& model, unsigne
   o.shards = shards;
   o.seed = seed;
   o.threads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  if (dtype == "bf16") o.dtype = DType::kBF16;
-  else if (dtype == "f16") o.dtype = DType::kF16;
-  else if (dtype == "f32") o.dtype = DType::kF32;
-  else throw Error(ExitCode::kUsage, "--dtype '" + dtype + "' is not one of bf16, f16, f32");
+  if (dtype == "bf16")
+    o.dtype = DType::kBF16;
+  else if (dtype == "f16")
+    o.dtype = DType::kF16;
+  else if (dtype == "f32")
+    o.dtype = DType::kF32;
+  else
+    throw Error(ExitCode::kUsage, "--dtype '" + dtype + "' is not one of bf16, f16, f32");
   if (layers > o.shape->layers)
     throw Error(ExitCode::kUsage, "--layers " + std::to_string(layers) + ": " + model + " has " +
                                       std::to_string(o.shape->layers) + " layers");
@@ -70,17 +74,16 @@ int run_synth(int argc, char** argv) {
   uint64_t seed = 1;
   bool quiet = false, describe = false;
   po::options_description opts("options");
-  opts.add_options()
-      ("output,o", po::value(&out), "output .safetensors (fp32), or a new folder with --model")
-      ("spec", po::value(&spec)->default_value("synth:default"), "synth:default | synth:NxK[,NxK...][@SEED]")
-      ("model", po::value(&model), "write a Hugging Face folder of this model's shapes")
-      ("layers", po::value(&layers)->default_value(0), "with --model: only the first N layers (0 = all)")
-      ("shards", po::value(&shards)->default_value(1), "with --model: safetensors shards (1..1000)")
-      ("dtype", po::value(&dtype)->default_value("bf16"), "bf16|f16|f32: with --model, the element type")
-      ("seed", po::value(&seed)->default_value(1), "with --model: the seed")
-      ("threads,j", po::value(&threads)->default_value(0), "with --model: threads (0 = all cores; same bytes for any)")
-      ("describe", po::bool_switch(&describe), "with --model: print the shape's sizes as JSON and write nothing")
-      ("quiet,q", po::bool_switch(&quiet), "no progress bar");
+  opts.add_options()("output,o", po::value(&out), "output .safetensors (fp32), or a new folder with --model")(
+      "spec", po::value(&spec)->default_value("synth:default"), "synth:default | synth:NxK[,NxK...][@SEED]")(
+      "model", po::value(&model), "write a Hugging Face folder of this model's shapes")(
+      "layers", po::value(&layers)->default_value(0), "with --model: only the first N layers (0 = all)")(
+      "shards", po::value(&shards)->default_value(1), "with --model: safetensors shards (1..1000)")(
+      "dtype", po::value(&dtype)->default_value("bf16"), "bf16|f16|f32: with --model, the element type")(
+      "seed", po::value(&seed)->default_value(1), "with --model: the seed")(
+      "threads,j", po::value(&threads)->default_value(0), "with --model: threads (0 = all cores; same bytes for any)")(
+      "describe", po::bool_switch(&describe), "with --model: print the shape's sizes as JSON and write nothing")(
+      "quiet,q", po::bool_switch(&quiet), "no progress bar");
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_command_line(argc, argv, usage_text(), opts, pos, vm)) return 0;
@@ -97,8 +100,10 @@ int run_synth(int argc, char** argv) {
     return 0;
   }
   if (out.empty()) throw Error(ExitCode::kUsage, "-o is required (a file, or a new folder with --model)");
-  if (vm.count("model")) check_output_folder(out, "-o", {});
-  else check_output_file(out, "-o", {});
+  if (vm.count("model"))
+    check_output_folder(out, "-o", {});
+  else
+    check_output_file(out, "-o", {});
   if (vm.count("model")) {
     check_range("threads", threads, 0, 1024);
     return write_model_folder(out, model, layers, shards, dtype, seed, threads, quiet);

@@ -25,11 +25,13 @@ namespace lutc::python {
 Activations activations(const FloatIn& x, uint32_t cols, const std::string& layer) {
   Activations a;
   if (x.ndim() != 1 && x.ndim() != 2)
-    fail_input("", layer, -1, "activations must be 1-D (cols) or 2-D (batch x cols), got " + std::to_string(x.ndim()) + "-D");
+    fail_input("", layer, -1,
+               "activations must be 1-D (cols) or 2-D (batch x cols), got " + std::to_string(x.ndim()) + "-D");
   const size_t last = x.shape(x.ndim() - 1);
   if (last != cols)
-    fail_input("", layer, -1, "activation vectors have " + std::to_string(last) + " elements, the layer has " +
-                                  std::to_string(cols) + " columns");
+    fail_input("", layer, -1,
+               "activation vectors have " + std::to_string(last) + " elements, the layer has " + std::to_string(cols) +
+                   " columns");
   const size_t batch = x.ndim() == 1 ? 1 : x.shape(0);
   if (batch == 0 || batch > (1u << 20)) fail_input("", layer, -1, "batch must be 1 .. 2^20");
   a.data = x.data();
@@ -115,9 +117,12 @@ struct PyModel {
   void write(const std::string& path) const {
     XfpWriter w(path, metadata);
     for (const auto& r : records) {
-      if (r.kind == XfpRecordKind::kLayer) w.append(*r.layer->layer);
-      else if (r.kind == XfpRecordKind::kKept) w.append_kept(r.kept);
-      else w.append_alias(r.alias);
+      if (r.kind == XfpRecordKind::kLayer)
+        w.append(*r.layer->layer);
+      else if (r.kind == XfpRecordKind::kKept)
+        w.append_kept(r.kept);
+      else
+        w.append_alias(r.alias);
     }
     w.commit();
   }
@@ -132,8 +137,8 @@ std::shared_ptr<PyModel> run_pipeline(const MatrixSource& src, const QuantizeSet
     PyRecord rec;
     rec.kind = r.kind;
     if (r.kind == XfpRecordKind::kLayer)
-      rec.layer = std::make_shared<PyLayer>(PyLayer{std::make_shared<const QuantizedLayer>(std::move(r.layer)),
-                                                    std::move(r.report)});
+      rec.layer = std::make_shared<PyLayer>(
+          PyLayer{std::make_shared<const QuantizedLayer>(std::move(r.layer)), std::move(r.report)});
     rec.kept = std::move(r.kept);
     rec.alias = std::move(r.alias);
     m->records.push_back(std::move(rec));
@@ -164,7 +169,8 @@ std::shared_ptr<PyModel> quantize_file(const std::string& path, const QuantizeSe
   return run_pipeline(*src, s);
 }
 
-std::shared_ptr<PyModel> quantize_arrays(const std::string& spec, const std::vector<std::pair<std::string, FloatIn>>& in,
+std::shared_ptr<PyModel> quantize_arrays(const std::string& spec,
+                                         const std::vector<std::pair<std::string, FloatIn>>& in,
                                          const QuantizeSettings& s) {
   std::vector<ArrayMatrix> arrays;
   for (const auto& [name, a] : in) {
@@ -243,11 +249,13 @@ void bind_model(nb::module_& m) {
       .def_prop_ro("group", [](const PyLayer& l) { return l.layer->group; })
       .def_prop_ro("outliers", [](const PyLayer& l) { return l.layer->outliers.count(); })
       .def_prop_ro("stored_bits", [](const PyLayer& l) { return l.report.stored_bits; })
-      .def_prop_ro("bpw", [](const PyLayer& l) { return l.report.bpw; },
-                   "effective bits per weight: every stored bit of the layer's record / (rows * cols)")
+      .def_prop_ro(
+          "bpw", [](const PyLayer& l) { return l.report.bpw; },
+          "effective bits per weight: every stored bit of the layer's record / (rows * cols)")
       .def_prop_ro("params", [](const PyLayer& l) { return l.layer->params; })
-      .def_prop_ro("report", [](const PyLayer& l) { return to_python(layer_report(l)); },
-                   "the layer's row of the quantize report (docs/reports.md keys)")
+      .def_prop_ro(
+          "report", [](const PyLayer& l) { return to_python(layer_report(l)); },
+          "the layer's row of the quantize report (docs/reports.md keys)")
       .def("decode", &decode, "The golden decode W_hat (rows x cols float32).")
       .def("__repr__", [](const PyLayer& l) {
         char b[64];
@@ -257,63 +265,81 @@ void bind_model(nb::module_& m) {
       });
 
   nb::class_<PyModel>(m, "QuantizedModel", "Every record of an .xfp, in file order, held in memory.")
-      .def_prop_ro("names", [](const PyModel& p) {
-        std::vector<std::string> v;
-        for (const auto& r : p.records)
-          if (r.layer) v.push_back(r.layer->layer->name);
-        return v;
-      }, "the quantized layers' names, in file order")
-      .def_prop_ro("layers", [](const PyModel& p) {
-        std::vector<std::shared_ptr<PyLayer>> v;
-        for (const auto& r : p.records)
-          if (r.layer) v.push_back(r.layer);
-        return v;
-      })
-      .def_prop_ro("kept", [](const PyModel& p) {
-        std::vector<std::string> v;
-        for (const auto& r : p.records)
-          if (r.kind == XfpRecordKind::kKept) v.push_back(r.kept.name);
-        return v;
-      }, "names of the tensors stored in source precision")
-      .def_prop_ro("aliases", [](const PyModel& p) {
-        std::map<std::string, std::string> v;
-        for (const auto& r : p.records)
-          if (r.kind == XfpRecordKind::kAlias) v[r.alias.name] = r.alias.target;
-        return v;
-      })
+      .def_prop_ro(
+          "names",
+          [](const PyModel& p) {
+            std::vector<std::string> v;
+            for (const auto& r : p.records)
+              if (r.layer) v.push_back(r.layer->layer->name);
+            return v;
+          },
+          "the quantized layers' names, in file order")
+      .def_prop_ro("layers",
+                   [](const PyModel& p) {
+                     std::vector<std::shared_ptr<PyLayer>> v;
+                     for (const auto& r : p.records)
+                       if (r.layer) v.push_back(r.layer);
+                     return v;
+                   })
+      .def_prop_ro(
+          "kept",
+          [](const PyModel& p) {
+            std::vector<std::string> v;
+            for (const auto& r : p.records)
+              if (r.kind == XfpRecordKind::kKept) v.push_back(r.kept.name);
+            return v;
+          },
+          "names of the tensors stored in source precision")
+      .def_prop_ro("aliases",
+                   [](const PyModel& p) {
+                     std::map<std::string, std::string> v;
+                     for (const auto& r : p.records)
+                       if (r.kind == XfpRecordKind::kAlias) v[r.alias.name] = r.alias.target;
+                     return v;
+                   })
       .def_prop_ro("metadata", [](const PyModel& p) { return p.metadata; })
-      .def_prop_ro("bpw", [](const PyModel& p) { return p.totals.bpw; },
-                   "effective bpw over all layers, file header, index and aliases amortized")
-      .def_prop_ro("report", [](const PyModel& p) { return to_python(report_json(p.rows(), p.totals)); },
-                   "the quality report `lutc quantize --report` writes: per-layer rows and totals")
+      .def_prop_ro(
+          "bpw", [](const PyModel& p) { return p.totals.bpw; },
+          "effective bpw over all layers, file header, index and aliases amortized")
+      .def_prop_ro(
+          "report", [](const PyModel& p) { return to_python(report_json(p.rows(), p.totals)); },
+          "the quality report `lutc quantize --report` writes: per-layer rows and totals")
       .def("__len__", [](const PyModel& p) { return p.rows().size(); })
-      .def("__repr__", [](const PyModel& p) {
-        char b[64];
-        std::snprintf(b, sizeof b, "%.4g", p.totals.bpw);
-        return "<lutc.QuantizedModel " + std::to_string(p.rows().size()) + " layers, " +
-               std::to_string(p.records.size() - p.rows().size()) + " other records, " + b + " bpw>";
-      })
-      .def("decode", [](const PyModel& p, const std::optional<std::string>& name) -> nb::object {
-        if (name) return nb::cast(decode(*p.layer_record(*name).layer));
-        std::vector<const PyLayer*> layers;
-        for (const auto& r : p.records)
-          if (r.layer) layers.push_back(r.layer.get());
-        if (layers.size() == 1) return nb::cast(decode(*layers[0]));
-        nb::dict d;
-        for (const PyLayer* l : layers) d[nb::str(l->layer->name.c_str())] = decode(*l);
-        return d;
-      }, nb::arg("name") = nb::none(),
-         "The golden decode: of layer `name`, of the only layer, or a dict name -> array of every layer.")
+      .def("__repr__",
+           [](const PyModel& p) {
+             char b[64];
+             std::snprintf(b, sizeof b, "%.4g", p.totals.bpw);
+             return "<lutc.QuantizedModel " + std::to_string(p.rows().size()) + " layers, " +
+                    std::to_string(p.records.size() - p.rows().size()) + " other records, " + b + " bpw>";
+           })
+      .def(
+          "decode",
+          [](const PyModel& p, const std::optional<std::string>& name) -> nb::object {
+            if (name) return nb::cast(decode(*p.layer_record(*name).layer));
+            std::vector<const PyLayer*> layers;
+            for (const auto& r : p.records)
+              if (r.layer) layers.push_back(r.layer.get());
+            if (layers.size() == 1) return nb::cast(decode(*layers[0]));
+            nb::dict d;
+            for (const PyLayer* l : layers) d[nb::str(l->layer->name.c_str())] = decode(*l);
+            return d;
+          },
+          nb::arg("name") = nb::none(),
+          "The golden decode: of layer `name`, of the only layer, or a dict name -> array of every layer.")
       .def("__getitem__", [](const PyModel& p, const std::string& name) { return p.layer_record(name).layer; })
-      .def("__contains__", [](const PyModel& p, const std::string& name) {
-        for (const auto& r : p.records)
-          if (r.layer && r.layer->layer->name == name) return true;
-        return false;
-      })
-      .def("write", [](const PyModel& p, const std::filesystem::path& path) {
-        nb::gil_scoped_release unlocked;
-        p.write(path.string());
-      }, nb::arg("path"), "Writes the .xfp (atomically: a temp file renamed into place).");
+      .def("__contains__",
+           [](const PyModel& p, const std::string& name) {
+             for (const auto& r : p.records)
+               if (r.layer && r.layer->layer->name == name) return true;
+             return false;
+           })
+      .def(
+          "write",
+          [](const PyModel& p, const std::filesystem::path& path) {
+            nb::gil_scoped_release unlocked;
+            p.write(path.string());
+          },
+          nb::arg("path"), "Writes the .xfp (atomically: a temp file renamed into place).");
 
   m.def("_quantize_file", &quantize_file, nb::arg("path"), nb::arg("settings"), nb::arg("tensors").none(),
         nb::arg("keep").none(), nb::arg("quantize_embeddings"));

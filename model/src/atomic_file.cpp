@@ -43,8 +43,7 @@ void check_target_folder(const std::string& path, bool replace) {
   std::error_code ec;
   const fs::file_status st = fs::symlink_status(path, ec);
   if (ec || !fs::exists(st)) return;
-  if (!fs::is_directory(st))
-    throw Error(ExitCode::kUsage, "output '" + path + "' exists and is not a folder");
+  if (!fs::is_directory(st)) throw Error(ExitCode::kUsage, "output '" + path + "' exists and is not a folder");
   if (!replace && !fs::is_empty(path, ec))
     throw Error(ExitCode::kUsage, "output folder '" + path + "' exists and is not empty (--force replaces it)");
 }
@@ -95,8 +94,7 @@ void AtomicFile::write(const void* data, size_t n) {
   if (!f_) throw Error(ExitCode::kInternal, "write to '" + path_ + "' after commit");
   if (n == 0) return;
   if (std::fwrite(data, 1, n, f_) != n) {
-    throw Error(ExitCode::kIo, "cannot write '" + path_ + "' (temp file '" + tmp_ +
-                                   "'): " + std::strerror(errno));
+    throw Error(ExitCode::kIo, "cannot write '" + path_ + "' (temp file '" + tmp_ + "'): " + std::strerror(errno));
   }
   written_ += n;
 }
@@ -141,7 +139,8 @@ AtomicFolder::AtomicFolder(const std::string& path, bool replace) : path_(path),
   for (unsigned attempt = 0; attempt < 16 && tmp_.empty(); ++attempt) {
     const std::string tmp = temp_path_beside(path_, /*hidden=*/true, attempt);
     live_.set(tmp, /*folder=*/true);
-    if (::mkdir(tmp.c_str(), 0700) == 0) tmp_ = tmp;
+    if (::mkdir(tmp.c_str(), 0700) == 0)
+      tmp_ = tmp;
     else if (errno != EEXIST) {
       const int err = errno;
       live_.release();
@@ -216,11 +215,11 @@ void refuse_output_over_input(const std::string& output, const std::string& flag
     if (std::filesystem::is_directory(input, ec)) {
       for (const auto& e : std::filesystem::directory_iterator(input, ec))
         if (same(e.path().string()))
-          throw Error(ExitCode::kUsage, flag + " '" + output + "' is '" + e.path().string() + "' of the input folder '" +
-                                            input + "': refusing to overwrite an input");
+          throw Error(ExitCode::kUsage, flag + " '" + output + "' is '" + e.path().string() +
+                                            "' of the input folder '" + input + "': refusing to overwrite an input");
     } else if (same(input)) {
-      throw Error(ExitCode::kUsage,
-                  flag + " '" + output + "' is the input '" + input + "' (the same file): refusing to overwrite an input");
+      throw Error(ExitCode::kUsage, flag + " '" + output + "' is the input '" + input +
+                                        "' (the same file): refusing to overwrite an input");
     }
   }
 }

@@ -16,9 +16,7 @@ namespace {
 
 // An fp16 scale that never rounds to infinity: clipping the largest values
 // beats turning a whole group into NaN/Inf.
-uint16_t finite_half(double v) {
-  return float_to_half(float(std::min(v, double(kHalfMax))));
-}
+uint16_t finite_half(double v) { return float_to_half(float(std::min(v, double(kHalfMax)))); }
 
 void quantize_int4(QuantizedLayer& l, const float* w, std::vector<uint8_t>& q) {
   l.bits = 4;
@@ -110,22 +108,20 @@ void quantize_fp8(QuantizedLayer& l, const float* w, std::vector<uint8_t>& q) {
 
 }  // namespace
 
-bool is_baseline(Scheme s) {
-  return s == Scheme::kInt4G128 || s == Scheme::kNf4B64 || s == Scheme::kFp8E4M3;
-}
+bool is_baseline(Scheme s) { return s == Scheme::kInt4G128 || s == Scheme::kNf4B64 || s == Scheme::kFp8E4M3; }
 bool is_xfp(Scheme s) { return s == Scheme::kXfpV2 || s == Scheme::kXfpV2a; }
 
-QuantizedLayer quantize_baseline(Scheme scheme, const std::string& name, Role role, const float* w,
-                                 uint32_t rows, uint32_t cols) {
+QuantizedLayer quantize_baseline(Scheme scheme, const std::string& name, Role role, const float* w, uint32_t rows,
+                                 uint32_t cols) {
   if (!is_baseline(scheme))
-    throw Error(ExitCode::kUsage, std::string("scheme ") + scheme_name(scheme) +
-                                      " is not a baseline (int4.g128, nf4.b64, fp8.e4m3)");
+    throw Error(ExitCode::kUsage,
+                std::string("scheme ") + scheme_name(scheme) + " is not a baseline (int4.g128, nf4.b64, fp8.e4m3)");
   if (rows == 0 || cols == 0) fail_input("", name, -1, "empty matrix");
   for (uint64_t i = 0; i < uint64_t(rows) * cols; ++i)
     if (!std::isfinite(w[i]))
-      fail_input("", name, -1,
-                 "weight at row " + std::to_string(i / cols) + ", column " +
-                     std::to_string(i % cols) + " is not finite");
+      fail_input(
+          "", name, -1,
+          "weight at row " + std::to_string(i / cols) + ", column " + std::to_string(i % cols) + " is not finite");
   QuantizedLayer l;
   l.name = name;
   l.role = role;

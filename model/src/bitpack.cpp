@@ -13,8 +13,7 @@ void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* 
   const unsigned mask = (1u << bits) - 1u;
   if (bits == 4) {
     const uint64_t pairs = count / 2;
-    for (uint64_t i = 0; i < pairs; ++i)
-      out[i] = uint8_t((codes[2 * i] & 15) | (codes[2 * i + 1] & 15) << 4);
+    for (uint64_t i = 0; i < pairs; ++i) out[i] = uint8_t((codes[2 * i] & 15) | (codes[2 * i + 1] & 15) << 4);
     if (count & 1) out[pairs] = uint8_t(codes[count - 1] & 15);
     return;
   }
@@ -41,8 +40,7 @@ void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* 
   }
 }
 
-void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsigned bits,
-                    uint8_t* out) {
+void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsigned bits, uint8_t* out) {
   if (bits == 8) {
     std::memcpy(out, packed + first, size_t(count));
     return;

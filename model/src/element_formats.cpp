@@ -50,8 +50,8 @@ uint8_t double_to_e4m3(double v) {
     code = int(std::nearbyint(a * 512.0));
   } else {
     int e2;
-    std::frexp(a, &e2);  // a in [2^(e2-1), 2^e2)
-    const int e = e2 - 1;  // -6..8
+    std::frexp(a, &e2);                                 // a in [2^(e2-1), 2^e2)
+    const int e = e2 - 1;                               // -6..8
     int m = int(std::nearbyint(std::ldexp(a, 3 - e)));  // 8..16
     int be = e + 7;
     if (m == 16) {

@@ -38,8 +38,7 @@ void check_range(const std::string& flag, double v, double lo, double hi) {
                 "--" + flag + " " + shortest(v) + " is out of range [" + shortest(lo) + ", " + shortest(hi) + "]");
 }
 
-std::string located(const std::string& file, const std::string& layer, long long offset,
-                    const std::string& what) {
+std::string located(const std::string& file, const std::string& layer, long long offset, const std::string& what) {
   std::string s;
   if (!file.empty()) s += "file '" + printable(file) + "'";
   if (!layer.empty()) s += (s.empty() ? "" : ", ") + std::string("layer '") + printable(layer) + "'";
@@ -47,8 +46,7 @@ std::string located(const std::string& file, const std::string& layer, long long
   return s.empty() ? what : s + ": " + what;
 }
 
-void fail_input(const std::string& file, const std::string& layer, long long offset,
-                const std::string& what) {
+void fail_input(const std::string& file, const std::string& layer, long long offset, const std::string& what) {
   throw Error(ExitCode::kBadInput, located(file, layer, offset, what));
 }
 

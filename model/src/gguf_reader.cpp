@@ -97,16 +97,16 @@ struct ValueType {
 };
 enum : uint32_t { kU8, kI8, kU16, kI16, kU32, kI32, kF32, kBool, kString, kArray, kU64, kI64, kF64 };
 constexpr ValueType kValueTypes[] = {
-    {kU8, "UINT8", 1},   {kI8, "INT8", 1},       {kU16, "UINT16", 2}, {kI16, "INT16", 2}, {kU32, "UINT32", 4},
-    {kI32, "INT32", 4},  {kF32, "FLOAT32", 4},   {kBool, "BOOL", 1},  {kString, "STRING", 0},
-    {kArray, "ARRAY", 0}, {kU64, "UINT64", 8},  {kI64, "INT64", 8},  {kF64, "FLOAT64", 8},
+    {kU8, "UINT8", 1},   {kI8, "INT8", 1},     {kU16, "UINT16", 2},  {kI16, "INT16", 2},     {kU32, "UINT32", 4},
+    {kI32, "INT32", 4},  {kF32, "FLOAT32", 4}, {kBool, "BOOL", 1},   {kString, "STRING", 0}, {kArray, "ARRAY", 0},
+    {kU64, "UINT64", 8}, {kI64, "INT64", 8},   {kF64, "FLOAT64", 8},
 };
 
-constexpr uint64_t kMaxNameBytes = 65535;         // keys and tensor names (the spec caps keys at 65535)
-constexpr uint64_t kMaxStringBytes = 64ull << 20;  // a value string (chat templates are ~10 KB)
-constexpr int kMaxArrayDepth = 8;                  // nested arrays; deeper is a corrupt or hostile file
-constexpr uint64_t kMaxKeptElements = 256;         // arrays larger than this stay out of metadata()
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;        // empty key, type, one-byte value
+constexpr uint64_t kMaxNameBytes = 65535;                    // keys and tensor names (the spec caps keys at 65535)
+constexpr uint64_t kMaxStringBytes = 64ull << 20;            // a value string (chat templates are ~10 KB)
+constexpr int kMaxArrayDepth = 8;                            // nested arrays; deeper is a corrupt or hostile file
+constexpr uint64_t kMaxKeptElements = 256;                   // arrays larger than this stay out of metadata()
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims 1, one ne, type, offset
 
 // Reads the header region front to back; every read checks the bytes left.
@@ -177,11 +177,17 @@ struct Scalar {
 Scalar read_scalar(Cursor& c, uint32_t type, const std::string& what) {
   const uint64_t at = c.pos();
   switch (type) {
-    case kU8: case kU16: case kU32: case kU64: {
+    case kU8:
+    case kU16:
+    case kU32:
+    case kU64: {
       const uint64_t v = c.le(int(kValueTypes[type].size), what);
       return {std::to_string(v), json(v)};
     }
-    case kI8: case kI16: case kI32: case kI64: {
+    case kI8:
+    case kI16:
+    case kI32:
+    case kI64: {
       const int bits = int(kValueTypes[type].size) * 8;
       const uint64_t u = c.le(bits / 8, what);
       const int64_t v = bits == 64 ? int64_t(u) : int64_t(u << (64 - bits)) >> (64 - bits);

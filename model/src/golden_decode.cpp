@@ -23,8 +23,8 @@ namespace {
 void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   auto fail = [&](const std::string& what) { fail_input("", l.name, -1, what); };
   if (uint64_t(r0) + n > l.rows)
-    fail("rows [" + std::to_string(r0) + ", " + std::to_string(uint64_t(r0) + n) +
-         ") outside the layer's " + std::to_string(l.rows) + " rows");
+    fail("rows [" + std::to_string(r0) + ", " + std::to_string(uint64_t(r0) + n) + ") outside the layer's " +
+         std::to_string(l.rows) + " rows");
   if (!valid_index_bits(l.bits)) fail("invalid index width");
   const SchemeTraits* traits = find_scheme_traits(l.scheme);
   if (!traits) fail("unknown scheme code " + std::to_string(int(l.scheme)));
@@ -38,17 +38,13 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   switch (l.scheme) {
     case Scheme::kXfpV2: ok = l.group > 0 && l.codebooks.size() == groups * entries; break;
     case Scheme::kXfpV2a:
-      ok = l.group > 0 && l.codebooks.size() == kV2aLibrarySize * entries &&
-           l.group_ids.size() == groups;
+      ok = l.group > 0 && l.codebooks.size() == kV2aLibrarySize * entries && l.group_ids.size() == groups;
       for (uint64_t i = g0; ok && i < g1; ++i) ok = l.group_ids[i] < kV2aLibrarySize;
       break;
     case Scheme::kInt4G128:
-      ok = l.group > 0 && l.group_scales.size() == groups &&
-           l.group_zeros.size() == groups;
+      ok = l.group > 0 && l.group_scales.size() == groups && l.group_zeros.size() == groups;
       break;
-    case Scheme::kNf4B64:
-      ok = l.group > 0 && l.codebooks.size() == 16 && l.group_scales.size() == groups;
-      break;
+    case Scheme::kNf4B64: ok = l.group > 0 && l.codebooks.size() == 16 && l.group_scales.size() == groups; break;
     case Scheme::kFp8E4M3: break;
     case Scheme::kSop:
       ok = l.group > 0 && sop_scale_mant_ok(l.sop_scale_mant_bits) &&
@@ -60,8 +56,7 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
   if (!ok) fail(std::string(scheme_name(l.scheme)) + ": metadata sizes do not match the shape");
   const OutlierCsr& o = l.outliers;
   if (!o.row_ptr.empty()) {
-    if (o.row_ptr.size() != uint64_t(l.rows) + 1 || o.col.size() != o.val.size() ||
-        o.row_ptr[l.rows] != o.col.size())
+    if (o.row_ptr.size() != uint64_t(l.rows) + 1 || o.col.size() != o.val.size() || o.row_ptr[l.rows] != o.col.size())
       fail("outlier CSR sizes do not match");
     for (uint32_t r = r0; r < r0 + n; ++r) {
       if (o.row_ptr[r] > o.row_ptr[r + 1]) fail("outlier row_ptr decreases");
@@ -72,8 +67,8 @@ void check_decodable(const QuantizedLayer& l, uint32_t r0, uint32_t n) {
 }
 
 // Dense decode of one row into out[0..cols).
-void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>& codes,
-                      std::vector<float>& table, float* out) {
+void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>& codes, std::vector<float>& table,
+                      float* out) {
   const uint32_t K = l.cols;
   unpack_indices(l.indices.data(), uint64_t(r) * K, K, l.bits, codes.data());
   const uint32_t entries = 1u << l.bits;
@@ -116,8 +111,8 @@ void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>&
       if (table.size() < book_entries) table.resize(book_entries);
       for (size_t i = 0; i < book_entries; ++i) table[i] = half_to_float(l.codebooks[i]);
       for (uint32_t g = 0; g < gpr; ++g) {
-        const SopScaleCode sc = unpack_sop_scale(l.block_scales[size_t(r) * gpr + g],
-                                                 l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
+        const SopScaleCode sc = unpack_sop_scale(l.block_scales[size_t(r) * gpr + g], l.sop_scale_mant_bits,
+                                                 l.sop_paired, l.sop_scale_signed);
         // Exact: a <= 5-bit significand times a power of two inside the fp32 normal range.
         float sv = std::ldexp(ue_value(sc.magnitude, l.sop_scale_mant_bits), l.layer_scale_exp);
         if (sc.sign) sv = -sv;
@@ -129,8 +124,7 @@ void decode_row_dense(const QuantizedLayer& l, uint32_t r, std::vector<uint8_t>&
       break;
     }
     case Scheme::kFp8E4M3:
-      for (unsigned i = 0; i < 256; ++i)
-        table[i] = std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);
+      for (unsigned i = 0; i < 256; ++i) table[i] = std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp);
       for (uint32_t k = 0; k < K; ++k) out[k] = table[codes[k]];
       break;
     default: break;

@@ -33,8 +33,7 @@ uint64_t shift_rne(uint64_t m, int d) {
 
 void check_act_bits(unsigned act_bits) {
   if (act_bits != 8 && act_bits != 16)
-    throw Error(ExitCode::kBadInput,
-                "act_bits " + std::to_string(act_bits) + " not supported (8 or 16)");
+    throw Error(ExitCode::kBadInput, "act_bits " + std::to_string(act_bits) + " not supported (8 or 16)");
 }
 
 void check_weights(const float* w, uint32_t rows, uint32_t cols, uint32_t r0, WeightExponent* e) {
@@ -42,8 +41,8 @@ void check_weights(const float* w, uint32_t rows, uint32_t cols, uint32_t r0, We
     for (uint32_t k = 0; k < cols; ++k) {
       const float v = w[size_t(r) * cols + k];
       if (!std::isfinite(v))
-        throw Error(ExitCode::kBadInput, "golden GEMV: weight at row " + std::to_string(r0 + r) +
-                                             ", column " + std::to_string(k) + " is not finite");
+        throw Error(ExitCode::kBadInput, "golden GEMV: weight at row " + std::to_string(r0 + r) + ", column " +
+                                             std::to_string(k) + " is not finite");
       e->add(v);
     }
 }
@@ -58,14 +57,13 @@ Activations quantize_batch(const float* x, uint32_t cols, uint32_t batch, unsign
   act.a.resize(size_t(batch) * cols);
   act.exp.resize(batch);
   for (uint32_t m = 0; m < batch; ++m)
-    act.exp[m] = quantize_activations(x + size_t(m) * cols, cols, act_bits,
-                                      act.a.data() + size_t(m) * cols);
+    act.exp[m] = quantize_activations(x + size_t(m) * cols, cols, act_bits, act.a.data() + size_t(m) * cols);
   return act;
 }
 
 // y[m][r0 + i] for the n rows in w (n x cols fp32).
-void gemv_rows(const float* w, uint32_t r0, uint32_t n, uint32_t rows, uint32_t cols, int ew,
-               const Activations& act, uint32_t batch, float* y) {
+void gemv_rows(const float* w, uint32_t r0, uint32_t n, uint32_t rows, uint32_t cols, int ew, const Activations& act,
+               uint32_t batch, float* y) {
   std::vector<int64_t> wi(cols);
   for (uint32_t i = 0; i < n; ++i) {
     const float* row = w + size_t(i) * cols;
@@ -86,12 +84,10 @@ int quantize_activations(const float* x, uint32_t cols, unsigned act_bits, int32
   float amax = 0;
   for (uint32_t k = 0; k < cols; ++k) {
     if (!std::isfinite(x[k]))
-      throw Error(ExitCode::kBadInput,
-                  "golden GEMV: activation " + std::to_string(k) + " is not finite");
+      throw Error(ExitCode::kBadInput, "golden GEMV: activation " + std::to_string(k) + " is not finite");
     const float b = bf16_to_float(float_to_bf16(x[k]));
     if (!std::isfinite(b))
-      throw Error(ExitCode::kBadInput,
-                  "golden GEMV: activation " + std::to_string(k) + " overflows bf16");
+      throw Error(ExitCode::kBadInput, "golden GEMV: activation " + std::to_string(k) + " overflows bf16");
     amax = std::max(amax, std::fabs(b));
   }
   if (amax == 0) {
@@ -109,7 +105,7 @@ int quantize_activations(const float* x, uint32_t cols, unsigned act_bits, int32
       continue;
     }
     int ex;
-    const float m = std::frexp(std::fabs(b), &ex);   // |b| = m * 2^ex, m in [0.5, 1)
+    const float m = std::frexp(std::fabs(b), &ex);    // |b| = m * 2^ex, m in [0.5, 1)
     const uint64_t sig = uint64_t(std::ldexp(m, 8));  // the 8 significant bits of bf16
     // |b| * 2^-ea = sig * 2^(ex - 8 - ea), rounded half to even on the integer grid.
     const int64_t q = int64_t(shift_rne(sig, ea - (ex - 8)));
@@ -152,9 +148,9 @@ float scaled_int128_to_float(__int128 acc, int exp2) {
   const bool neg = acc < 0;
   const u128 mag = neg ? u128(0) - u128(acc) : u128(acc);
   const int lead = leading_bit(mag);
-  const long long top = (long long)lead + exp2;                   // exponent of the leading bit
-  const long long unit = std::max<long long>(top - 23, -149);     // exponent of the last kept bit
-  const long long drop = unit - exp2;                             // bits rounded away
+  const long long top = (long long)lead + exp2;                // exponent of the leading bit
+  const long long unit = std::max<long long>(top - 23, -149);  // exponent of the last kept bit
+  const long long drop = unit - exp2;                          // bits rounded away
   u128 q;
   if (drop <= 0) {
     q = mag << -drop;  // exact, fewer than 25 bits
@@ -185,8 +181,8 @@ float scaled_int128_to_float(__int128 acc, int exp2) {
   return f;
 }
 
-void golden_gemv_weights(const float* w, uint32_t rows, uint32_t cols, const float* x,
-                         uint32_t batch, const GemvConfig& cfg, float* y) {
+void golden_gemv_weights(const float* w, uint32_t rows, uint32_t cols, const float* x, uint32_t batch,
+                         const GemvConfig& cfg, float* y) {
   check_act_bits(cfg.act_bits);
   WeightExponent e;
   check_weights(w, rows, cols, 0, &e);
@@ -194,15 +190,14 @@ void golden_gemv_weights(const float* w, uint32_t rows, uint32_t cols, const flo
   gemv_rows(w, 0, rows, rows, cols, e.ew(), act, batch, y);
 }
 
-void golden_gemv(const QuantizedLayer& layer, const float* x, uint32_t batch,
-                 const GemvConfig& cfg, float* y) {
+void golden_gemv(const QuantizedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg, float* y) {
   check_act_bits(cfg.act_bits);
   const Activations act = quantize_batch(x, layer.cols, batch, cfg.act_bits);
   // Two passes over row chunks: the weight exponent needs the whole matrix,
   // and decoding twice keeps memory at one chunk instead of the whole layer.
   const uint64_t chunk_elems = uint64_t(1) << 22;  // 16 MiB of fp32 per chunk
-  const uint32_t chunk = uint32_t(
-      std::max<uint64_t>(1, std::min<uint64_t>(layer.rows, chunk_elems / std::max(1u, layer.cols))));
+  const uint32_t chunk =
+      uint32_t(std::max<uint64_t>(1, std::min<uint64_t>(layer.rows, chunk_elems / std::max(1u, layer.cols))));
   std::vector<float> w(size_t(chunk) * layer.cols);
   WeightExponent e;
   for (uint32_t r = 0; r < layer.rows; r += chunk) {

@@ -92,12 +92,8 @@ class ConfigReader {
     }
     switch (k.type) {
       case Type::kSize:
-      case Type::kCount:
-        c.*k.u32 = u32(k.name, *v, k.type == Type::kSize);
-        return;
-      case Type::kReal:
-        c.*k.real = positive(k.name, *v);
-        return;
+      case Type::kCount: c.*k.u32 = u32(k.name, *v, k.type == Type::kSize); return;
+      case Type::kReal: c.*k.real = positive(k.name, *v); return;
       case Type::kBool:
         if (!v->is_boolean()) bad(k.name, *v, "true or false");
         c.*k.flag = v->get<bool>();
@@ -155,7 +151,8 @@ void read_rope_scaling(const ConfigReader& r, LlamaConfig& c) {
     const json* o = s.get("original_max_position_embeddings");
     if (!o) r.fail("rope_scaling 'llama3' needs 'original_max_position_embeddings'");
     out.original_max_pos = r.u32("rope_scaling.original_max_position_embeddings", *o, true);
-    if (!(out.high_freq_factor > out.low_freq_factor)) r.fail("rope_scaling: high_freq_factor must exceed low_freq_factor");
+    if (!(out.high_freq_factor > out.low_freq_factor))
+      r.fail("rope_scaling: high_freq_factor must exceed low_freq_factor");
   } else {
     r.fail("rope_scaling type '" + type + "' is not supported (supported: linear, llama3)");
   }
@@ -222,7 +219,8 @@ LlamaConfig llama_config_from_hf(const std::string& text, const std::string& pat
     }
     if (c.n_experts_per_tok == 0 || c.n_experts_per_tok > c.n_experts)
       r.fail("num_experts_per_tok must be in 1.." + std::to_string(c.n_experts));
-    if (c.moe_hidden_dim == 0) r.fail(fam->mlp == Mlp::kMixtral ? "'intermediate_size' is missing" : "'moe_intermediate_size' is missing");
+    if (c.moe_hidden_dim == 0)
+      r.fail(fam->mlp == Mlp::kMixtral ? "'intermediate_size' is missing" : "'moe_intermediate_size' is missing");
   } else if (c.hidden_dim == 0) {
     r.fail("'intermediate_size' is missing");
   }
@@ -232,7 +230,8 @@ LlamaConfig llama_config_from_hf(const std::string& text, const std::string& pat
   if (fam->window_clamps) {
     if (const json* w = r.get("sliding_window")) c.seq_len = std::min(c.seq_len, r.u32("sliding_window", *w, true));
   }
-  if (!c.head_dim && c.dim % c.n_heads) r.fail("hidden_size is not a multiple of num_attention_heads (and no head_dim)");
+  if (!c.head_dim && c.dim % c.n_heads)
+    r.fail("hidden_size is not a multiple of num_attention_heads (and no head_dim)");
   if (c.n_heads % c.n_kv_heads) r.fail("num_attention_heads is not a multiple of num_key_value_heads");
   if (c.head_size() % 2) r.fail("head size is odd (RoPE needs pairs)");
   c.unsupported = unsupported(r, *fam, c);

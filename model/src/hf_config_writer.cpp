@@ -35,10 +35,14 @@ const char* torch_dtype_name(DType dtype) {
 }
 
 bool parse_export_dtype(const std::string& name, DType* out) {
-  if (name == "bf16") *out = DType::kBF16;
-  else if (name == "fp16") *out = DType::kF16;
-  else if (name == "fp32") *out = DType::kF32;
-  else return false;
+  if (name == "bf16")
+    *out = DType::kBF16;
+  else if (name == "fp16")
+    *out = DType::kF16;
+  else if (name == "fp32")
+    *out = DType::kF32;
+  else
+    return false;
   return true;
 }
 

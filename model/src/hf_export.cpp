@@ -22,10 +22,16 @@ namespace lutc {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& hf_side_files() {
-  static const std::vector<std::string> names = {
-      "config.json",          "generation_config.json",  "tokenizer.json", "tokenizer.model",
-      "tokenizer_config.json", "special_tokens_map.json", "vocab.json",     "merges.txt",
-      "vocab.txt",            "added_tokens.json"};
+  static const std::vector<std::string> names = {"config.json",
+                                                 "generation_config.json",
+                                                 "tokenizer.json",
+                                                 "tokenizer.model",
+                                                 "tokenizer_config.json",
+                                                 "special_tokens_map.json",
+                                                 "vocab.json",
+                                                 "merges.txt",
+                                                 "vocab.txt",
+                                                 "added_tokens.json"};
   return names;
 }
 
@@ -39,8 +45,8 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 // q/k projections (weights and biases) are the tensors whose rows RoPE pairs up.
 bool is_rope_rows(const std::string& name) {
-  for (const char* t : {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.q_proj.bias",
-                        "self_attn.k_proj.bias"})
+  for (const char* t :
+       {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.q_proj.bias", "self_attn.k_proj.bias"})
     if (ends_with(name, t)) return true;
   return false;
 }
@@ -132,13 +138,13 @@ class Exporter {
             not_from_source(slice, "expert " + std::to_string(e) + " of '" + t.name + "' is not a layer of the .xfp");
           }
           if (recs[j].shape != std::vector<uint64_t>{t.shape[1], t.shape[2]})
-            not_from_source(slice, "layer shape " + shape_text(recs[j].shape) + " differs from a slice of " +
-                                       shape_text(t.shape));
+            not_from_source(
+                slice, "layer shape " + shape_text(recs[j].shape) + " differs from a slice of " + shape_text(t.shape));
           out.layers.push_back(j);
         }
       }
-      if (const size_t k = xfp_.find(t.name); out.layers.empty() && k < recs.size() &&
-                                              recs[k].kind == XfpRecordKind::kKept) {
+      if (const size_t k = xfp_.find(t.name);
+          out.layers.empty() && k < recs.size() && recs[k].kind == XfpRecordKind::kKept) {
         if (recs[k].shape != t.shape || recs[k].dtype != t.dtype)
           not_from_source(t.name, std::string("kept tensor ") + dtype_name(recs[k].dtype) + " " +
                                       shape_text(recs[k].shape) + " differs from " + dtype_name(t.dtype) + " " +
@@ -157,8 +163,8 @@ class Exporter {
       tensors_.push_back(out);
     }
     if (!unused.empty())
-      not_from_source(*unused.begin(), "no tensor of this name (" + std::to_string(unused.size()) +
-                                           " .xfp records unmatched)");
+      not_from_source(*unused.begin(),
+                      "no tensor of this name (" + std::to_string(unused.size()) + " .xfp records unmatched)");
     for (const OutTensor& t : tensors_) total_elements_ += t.src->elements();
     assign_shards();
   }
@@ -255,9 +261,12 @@ class Exporter {
                        "decoded value " + std::to_string(v) + " at row " + std::to_string(r0 + i / l.cols) +
                            ", column " + std::to_string(i % l.cols) +
                            " is beyond fp16's range (65504): export with --dtype bf16 or fp32");
-          if (t.dtype == DType::kBF16) std::memcpy(&bytes[at], &b, 2);
-          else if (t.dtype == DType::kF16) std::memcpy(&bytes[at], &h, 2);
-          else std::memcpy(&bytes[at], &v, 4);
+          if (t.dtype == DType::kBF16)
+            std::memcpy(&bytes[at], &b, 2);
+          else if (t.dtype == DType::kF16)
+            std::memcpy(&bytes[at], &h, 2);
+          else
+            std::memcpy(&bytes[at], &v, 4);
         }
       }
       sr.values += l.elements();

@@ -32,7 +32,8 @@ void rope_rows_interleaved_to_half(const float* in, float* out, uint64_t rows, u
 void rope_row_bytes_interleaved_to_half(const uint8_t* in, uint8_t* out, uint64_t rows, uint64_t row_bytes,
                                         uint32_t head_size) {
   check(rows, head_size);
-  for (uint64_t r = 0; r < rows; ++r) std::memcpy(out + to_half(r, head_size) * row_bytes, in + r * row_bytes, row_bytes);
+  for (uint64_t r = 0; r < rows; ++r)
+    std::memcpy(out + to_half(r, head_size) * row_bytes, in + r * row_bytes, row_bytes);
 }
 
 void rope_rows_half_to_interleaved(const float* in, float* out, uint64_t rows, uint64_t cols, uint32_t head_size) {

@@ -16,9 +16,9 @@ Hprocess::Hprocess(const std::string& model_path, const HprocessOptions& opt) : 
   cfg_ = llama_config_from(*file_);
   const auto weights = std::make_shared<const FileWeights>(file_);
   in_memory_bytes_ = 3 * weights->fp32_bytes();
-  streaming_ = choose_residency(opt_.stream, in_memory_bytes_,
-                                opt_.max_memory_bytes ? opt_.max_memory_bytes : default_memory_budget()) ==
-               Residency::kStream;
+  streaming_ =
+      choose_residency(opt_.stream, in_memory_bytes_,
+                       opt_.max_memory_bytes ? opt_.max_memory_bytes : default_memory_budget()) == Residency::kStream;
   if (streaming_) {
     fp32_model_ = std::make_unique<LlamaModel>(cfg_, weights);
   } else {
@@ -107,7 +107,8 @@ HprocessPoint Hprocess::evaluate(double floor_strict, double floor_lazy, const s
   p.need_bytes = p.model_bytes + p.peak_transient;
   p.bpw = double(bits + 8 * header) / double(elements);
   if (opt_.loader_budget_bytes)
-    p.fits = (opt_.budget_bytes == 0 || p.model_bytes <= opt_.budget_bytes) && p.peak_transient <= opt_.loader_budget_bytes;
+    p.fits =
+        (opt_.budget_bytes == 0 || p.model_bytes <= opt_.budget_bytes) && p.peak_transient <= opt_.loader_budget_bytes;
   else
     p.fits = opt_.budget_bytes == 0 || p.need_bytes <= opt_.budget_bytes;
   if (streaming_) {

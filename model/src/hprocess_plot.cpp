@@ -2,12 +2,12 @@
 // (right axis, log scale) for each candidate, labelled by its floors. gnuplot
 // renders it; the data and script go to a temp dir, the SVG is renamed into
 // place so a failed render leaves nothing half-written.
+#include <unistd.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
-#include <algorithm>
 
 #include "lutc/model/error.h"
 #include "lutc/model/hprocess.h"
@@ -37,8 +37,9 @@ bool plot_trajectory_svg(const HprocessResult& r, uint64_t budget_bytes, const s
       << "set xlabel 'candidate (strict/lazy floor)'\nset ylabel 'bytes needed (KiB)'\n"
       << "set y2label 'KL(p_{fp32} || p_q), nats'\nset logscale y2\nset ytics nomirror\nset y2tics\n"
       << "set xtics rotate by -45\nset key top right\nset grid\n";
-    if (budget_bytes) g << "set arrow from graph 0, first " << double(budget_bytes) / 1024
-                        << " to graph 1, first " << double(budget_bytes) / 1024 << " nohead dt 2 lc rgb 'red'\n";
+    if (budget_bytes)
+      g << "set arrow from graph 0, first " << double(budget_bytes) / 1024 << " to graph 1, first "
+        << double(budget_bytes) / 1024 << " nohead dt 2 lc rgb 'red'\n";
     g << "plot '" << (dir / "t.dat").string() << "' using 1:2:xtic(4) with linespoints title 'bytes needed', "
       << "'' using 1:3 axes x1y2 with linespoints title 'KL', "
       << "'' using 1:($5 > 0 ? $2 : 1/0) with points pt 7 ps 2 title 'chosen'\n";

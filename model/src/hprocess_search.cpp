@@ -12,9 +12,7 @@
 namespace lutc {
 namespace {
 
-bool any_lazy(const std::vector<Role>& roles) {
-  return std::any_of(roles.begin(), roles.end(), role_uses_lazy_floor);
-}
+bool any_lazy(const std::vector<Role>& roles) { return std::any_of(roles.begin(), roles.end(), role_uses_lazy_floor); }
 
 }  // namespace
 
@@ -95,7 +93,8 @@ HprocessResult Hprocess::run(const HprocessLog& log) {
       continue;
     }
     const HprocessPoint& c = r.trajectory[size_t(r.chosen)];
-    if (std::make_tuple(p.need_bytes, p.floor_strict, p.floor_lazy) > std::make_tuple(c.need_bytes, c.floor_strict, c.floor_lazy))
+    if (std::make_tuple(p.need_bytes, p.floor_strict, p.floor_lazy) >
+        std::make_tuple(c.need_bytes, c.floor_strict, c.floor_lazy))
       r.chosen = int(i);
   }
   bool any_fit = false;

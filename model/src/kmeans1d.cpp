@@ -159,8 +159,7 @@ void lloyd(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned
 // region and too few in another. One move fixes that: merge the adjacent pair
 // that costs least to merge and spend the freed center on the best 2-split
 // elsewhere, when the split gains more than the merge loses; then Lloyd again.
-void split_merge(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned rounds,
-                 unsigned iters) {
+void split_merge(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, unsigned rounds, unsigned iters) {
   if (k < 3) return;
   uint32_t split[kMaxCenters + 1];
   std::vector<Split> best(k);
@@ -171,8 +170,8 @@ void split_merge(const Run& r, uint32_t a, uint32_t b, unsigned k, double* c, un
     double merge_cost = std::numeric_limits<double>::infinity();
     unsigned mj = 0;
     for (unsigned j = 0; j + 1 < k; ++j) {
-      const double cost = r.sse(split[j], split[j + 2]) - r.sse(split[j], split[j + 1]) -
-                          r.sse(split[j + 1], split[j + 2]);
+      const double cost =
+          r.sse(split[j], split[j + 2]) - r.sse(split[j], split[j + 1]) - r.sse(split[j + 1], split[j + 2]);
       if (cost < merge_cost) merge_cost = cost, mj = j;
     }
     Split top{0, 0, 0, 0.0};
@@ -234,8 +233,7 @@ double sse_nearest(const Run& r, uint32_t a, uint32_t b, const double* c, unsign
   return e > 0 ? e : 0;
 }
 
-double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansConfig& cfg,
-                double* c) {
+double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansConfig& cfg, double* c) {
   if (b <= a) {
     pad(c, 0, k);
     return 0;
@@ -248,8 +246,7 @@ double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansCo
   if (cfg.exact_max_n && b - a <= cfg.exact_max_n) return kmeans1d_exact(r, a, b, k, c);
   if (cfg.init == KmeansInit::kAtomDp && k <= cfg.atom_dp_max_k)
     return kmeans1d_atoms(r, a, b, k, cfg.atoms_per_center, cfg.max_iters, c);
-  unsigned m = cfg.init == KmeansInit::kQuantile ? quantile_init(r, a, b, k, c)
-                                                 : greedy_split_init(r, a, b, k, c);
+  unsigned m = cfg.init == KmeansInit::kQuantile ? quantile_init(r, a, b, k, c) : greedy_split_init(r, a, b, k, c);
   lloyd(r, a, b, m, c, cfg.max_iters);
   if (m == k) split_merge(r, a, b, k, c, cfg.split_merge_rounds, cfg.max_iters);
   pad(c, m, k);
@@ -387,8 +384,8 @@ double kmeans1d_exact(const Run& r, uint32_t a, uint32_t b, unsigned k, double* 
   return sse_nearest(r, a, b, c, k);
 }
 
-double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned atoms_per_center,
-                      unsigned iters, double* c) {
+double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned atoms_per_center, unsigned iters,
+                      double* c) {
   const unsigned d = distinct_fill(r, a, b, k, c);
   if (b <= a || d <= k) {
     pad(c, b > a ? d : 0, k);

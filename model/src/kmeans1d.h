@@ -56,16 +56,15 @@ constexpr unsigned kMaxCenters = 256;
 // Fits k centers (k <= kMaxCenters) to the values [a, b) of the run. Writes k
 // ascending centers; when the range has fewer than k distinct values, the
 // surplus centers repeat the largest one. Returns the SSE.
-double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansConfig& cfg,
-                double* centers);
+double kmeans1d(const Run& r, uint32_t a, uint32_t b, unsigned k, const KmeansConfig& cfg, double* centers);
 
 // Exact optimum by dynamic programming with divide-and-conquer over the
 // monotone split points, O(k n log n). Same output contract as kmeans1d.
 double kmeans1d_exact(const Run& r, uint32_t a, uint32_t b, unsigned k, double* centers);
 
 // The atom DP of KmeansInit::kAtomDp on its own.
-double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned atoms_per_center,
-                      unsigned iters, double* centers);
+double kmeans1d_atoms(const Run& r, uint32_t a, uint32_t b, unsigned k, unsigned atoms_per_center, unsigned iters,
+                      double* centers);
 
 // The plain O(k n^2) dynamic program, assuming nothing about split points;
 // the reference the tests hold the others to.

@@ -3,13 +3,13 @@
 #include <cmath>
 #include <string>
 
+#include "layer_check.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/element_formats.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/sop_scale.h"
 #include "lutc/model/suggest.h"
-#include "layer_check.h"
 
 namespace lutc {
 namespace {
@@ -29,8 +29,7 @@ bool half_is_finite(uint16_t h) { return (h & 0x7c00u) != 0x7c00u; }
 
 class Checker {
  public:
-  Checker(const QuantizedLayer& l, const std::string& file, long long offset)
-      : l_(l), file_(file), offset_(offset) {}
+  Checker(const QuantizedLayer& l, const std::string& file, long long offset) : l_(l), file_(file), offset_(offset) {}
   [[noreturn]] void fail(const std::string& what) const {
     fail_input(file_, l_.name, offset_, std::string(scheme_name(l_.scheme)) + ": " + what);
   }
@@ -39,13 +38,11 @@ class Checker {
   }
   void count(const char* field, size_t have, uint64_t want) const {
     if (have != want)
-      fail(std::string(field) + " has " + std::to_string(have) + " entries, expected " +
-           std::to_string(want));
+      fail(std::string(field) + " has " + std::to_string(have) + " entries, expected " + std::to_string(want));
   }
   void finite_halves(const char* field, const std::vector<uint16_t>& v) const {
     for (size_t i = 0; i < v.size(); ++i)
-      if (!half_is_finite(v[i]))
-        fail(std::string(field) + "[" + std::to_string(i) + "] is not finite");
+      if (!half_is_finite(v[i])) fail(std::string(field) + "[" + std::to_string(i) + "] is not finite");
   }
 
  private:
@@ -63,16 +60,15 @@ void check_outliers(const QuantizedLayer& l, const Checker& c) {
   c.count("outlier row_ptr", o.row_ptr.size(), uint64_t(l.rows) + 1);
   c.require(o.row_ptr[0] == 0, "outlier row_ptr[0] is " + std::to_string(o.row_ptr[0]) + ", not 0");
   for (uint32_t r = 0; r < l.rows; ++r)
-    if (o.row_ptr[r + 1] < o.row_ptr[r])
-      c.fail("outlier row_ptr decreases at row " + std::to_string(r));
+    if (o.row_ptr[r + 1] < o.row_ptr[r]) c.fail("outlier row_ptr decreases at row " + std::to_string(r));
   const uint64_t nnz = o.row_ptr[l.rows];
   c.count("outlier col", o.col.size(), nnz);
   c.count("outlier val", o.val.size(), nnz);
   for (uint32_t r = 0; r < l.rows; ++r) {
     for (uint32_t i = o.row_ptr[r]; i < o.row_ptr[r + 1]; ++i) {
       if (o.col[i] >= l.cols)
-        c.fail("outlier at row " + std::to_string(r) + " has column " + std::to_string(o.col[i]) +
-               " >= cols " + std::to_string(l.cols));
+        c.fail("outlier at row " + std::to_string(r) + " has column " + std::to_string(o.col[i]) + " >= cols " +
+               std::to_string(l.cols));
       if (i > o.row_ptr[r] && o.col[i] <= o.col[i - 1])
         c.fail("outlier columns not strictly increasing in row " + std::to_string(r));
     }
@@ -154,11 +150,9 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
   if (l.name.empty()) fail_input(file, "", offset, "layer has an empty name");
   const SchemeTraits* traits = find_scheme_traits(l.scheme);
   c.require(traits != nullptr, "unknown scheme code " + std::to_string(int(l.scheme)));
-  c.require(l.rows > 0 && l.cols > 0, "empty shape " + std::to_string(l.rows) + "x" +
-                                          std::to_string(l.cols));
+  c.require(l.rows > 0 && l.cols > 0, "empty shape " + std::to_string(l.rows) + "x" + std::to_string(l.cols));
   c.require(l.elements() <= kMaxElements, "more than 2^48 elements");
-  c.require(valid_index_bits(l.bits), "index width " + std::to_string(l.bits) +
-                                          " not in {2,3,4,5,6,8}");
+  c.require(valid_index_bits(l.bits), "index width " + std::to_string(l.bits) + " not in {2,3,4,5,6,8}");
   check_against_traits(l, *traits, c);
   check_index_stream(l, c);
   check_outliers(l, c);
@@ -168,8 +162,7 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
 
   switch (l.scheme) {
     case Scheme::kXfpV2:
-      c.require(l.group >= 1 && l.group <= l.cols,
-                "group " + std::to_string(l.group) + " not in 1..cols");
+      c.require(l.group >= 1 && l.group <= l.cols, "group " + std::to_string(l.group) + " not in 1..cols");
       c.count("codebooks", l.codebooks.size(), groups * entries);
       c.finite_halves("codebooks", l.codebooks);
       break;
@@ -203,11 +196,9 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
     case Scheme::kFp8E4M3: {
       c.require(l.layer_scale_exp >= kMinLayerScaleExp && l.layer_scale_exp <= kMaxLayerScaleExp,
                 "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
-                    std::to_string(kMinLayerScaleExp) + ", " + std::to_string(kMaxLayerScaleExp) +
-                    "]");
+                    std::to_string(kMinLayerScaleExp) + ", " + std::to_string(kMaxLayerScaleExp) + "]");
       for (size_t i = 0; i < l.indices.size(); ++i)
-        if (e4m3_is_nan(l.indices[i]))
-          c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
+        if (e4m3_is_nan(l.indices[i])) c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
       break;
     }
     case Scheme::kSop: {
@@ -217,16 +208,15 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
                     std::to_string(kSopScaleMantMin) + ".." + std::to_string(kSopScaleMantMax));
       c.require(l.layer_scale_exp >= kSopMinLayerScaleExp && l.layer_scale_exp <= kSopMaxLayerScaleExp,
                 "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
-                    std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) +
-                    "]");
+                    std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) + "]");
       c.count("codebooks", l.codebooks.size(), (l.sop_paired ? 2 : 1) * entries);
       c.finite_halves("codebooks", l.codebooks);
       c.count("block_scales", l.block_scales.size(), groups);
       const unsigned w = l.sop_scale_code_bits();
       for (size_t i = 0; i < l.block_scales.size(); ++i)
         if (l.block_scales[i] >> w)
-          c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) +
-                 " does not fit " + std::to_string(w) + " bits");
+          c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) + " does not fit " +
+                 std::to_string(w) + " bits");
       break;
     }
   }

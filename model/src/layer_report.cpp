@@ -13,8 +13,8 @@ namespace lutc {
 namespace {
 
 // The stored facts a report row shows, wherever they were read from.
-LayerReport stored_facts(const std::string& name, Role role, uint32_t rows, uint32_t cols, Scheme scheme,
-                         unsigned bits, uint32_t group, uint64_t outliers, uint64_t stored) {
+LayerReport stored_facts(const std::string& name, Role role, uint32_t rows, uint32_t cols, Scheme scheme, unsigned bits,
+                         uint32_t group, uint64_t outliers, uint64_t stored) {
   LayerReport r;
   r.name = name;
   r.role = role_name(role);
@@ -116,18 +116,17 @@ namespace {
 std::string shape_of(const LayerReport& r) { return std::to_string(r.rows) + "x" + std::to_string(r.cols); }
 }  // namespace
 
-void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
-                        const ReportTotals& totals) {
+void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows, const ReportTotals& totals) {
   size_t wname = 5;
   for (const auto& r : rows) wname = std::max(wname, r.name.size());
   wname = std::min<size_t>(wname, 56);
-  std::fprintf(out, "%-*s %-13s %-11s %-9s %4s %8s %7s %8s %9s %9s %s\n", int(wname), "layer", "role",
-               "shape", "scheme", "bits", "outlier%", "bpw", "SQNR dB", "cos min", "cos mean", "floor");
+  std::fprintf(out, "%-*s %-13s %-11s %-9s %4s %8s %7s %8s %9s %9s %s\n", int(wname), "layer", "role", "shape",
+               "scheme", "bits", "outlier%", "bpw", "SQNR dB", "cos min", "cos mean", "floor");
   for (const auto& r : rows) {
     std::string name = r.name.size() > wname ? "..." + r.name.substr(r.name.size() - wname + 3) : r.name;
     std::fprintf(out, "%-*s %-13s %-11s %-9s %4u %8.3f %7.3f", int(wname), name.c_str(), r.role.c_str(),
-                 shape_of(r).c_str(), r.scheme.c_str(), r.bits,
-                 100.0 * double(r.outliers) / (double(r.rows) * r.cols), r.bpw);
+                 shape_of(r).c_str(), r.scheme.c_str(), r.bits, 100.0 * double(r.outliers) / (double(r.rows) * r.cols),
+                 r.bpw);
     if (!r.has_quality) {
       // No reference: SQNR and cos mean are unknown; cos min and the floor
       // are what the quantizer recorded, when it did.
@@ -145,16 +144,18 @@ void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
       std::fprintf(out, " %8.2f %9.5f %9.5f", r.quality.sqnr_db, r.quality.cos_min, r.quality.cos_mean);
       if (r.floor > 0) {
         std::fprintf(out, " %.4f %s", r.floor, r.floor_met ? "met" : "MISSED");
-        if (!r.floor_met) std::fprintf(out, " (%u rows below, worst row %u)", r.quality.rows_below_floor, r.quality.worst_row);
+        if (!r.floor_met)
+          std::fprintf(out, " (%u rows below, worst row %u)", r.quality.rows_below_floor, r.quality.worst_row);
       }
       if (r.quality.dead_rows) std::fprintf(out, " [%u dead rows]", r.quality.dead_rows);
       if (r.quality.tiny_rows) std::fprintf(out, " [%u tiny rows]", r.quality.tiny_rows);
     }
     std::fputc('\n', out);
   }
-  std::fprintf(out, "total: %zu layers, %llu weights, %.4f effective bpw (%llu stored bits, headers included), %llu outliers",
-               rows.size(), static_cast<unsigned long long>(totals.elements), totals.bpw,
-               static_cast<unsigned long long>(totals.stored_bits), static_cast<unsigned long long>(totals.outliers));
+  std::fprintf(
+      out, "total: %zu layers, %llu weights, %.4f effective bpw (%llu stored bits, headers included), %llu outliers",
+      rows.size(), static_cast<unsigned long long>(totals.elements), totals.bpw,
+      static_cast<unsigned long long>(totals.stored_bits), static_cast<unsigned long long>(totals.outliers));
   if (!rows.empty() && rows.front().has_quality)
     std::fprintf(out, ", SQNR %.2f dB, cos min %.5f, floors missed %u", totals.sqnr_db, totals.cos_min,
                  totals.floors_missed);
@@ -162,12 +163,15 @@ void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
 }
 
 nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTotals& totals) {
-  auto finite = [](double v) -> nlohmann::json { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  auto finite = [](double v) -> nlohmann::json {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& r : rows) {
-    nlohmann::json j = {{"name", r.name}, {"role", r.role}, {"rows", r.rows}, {"cols", r.cols},
-                        {"scheme", r.scheme}, {"bits", r.bits}, {"group", r.group},
-                        {"outliers", r.outliers}, {"stored_bits", r.stored_bits}, {"bpw", r.bpw}};
+    nlohmann::json j = {{"name", r.name},   {"role", r.role},         {"rows", r.rows},
+                        {"cols", r.cols},   {"scheme", r.scheme},     {"bits", r.bits},
+                        {"group", r.group}, {"outliers", r.outliers}, {"stored_bits", r.stored_bits},
+                        {"bpw", r.bpw}};
     if (r.has_quality) {
       j["sqnr_db"] = finite(r.quality.sqnr_db);
       j["nmse"] = finite(r.quality.nmse);
@@ -188,8 +192,11 @@ nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTot
     }
     layers.push_back(std::move(j));
   }
-  nlohmann::json t = {{"layers", rows.size()}, {"elements", totals.elements}, {"stored_bits", totals.stored_bits},
-                      {"bpw", totals.bpw}, {"outliers", totals.outliers}};
+  nlohmann::json t = {{"layers", rows.size()},
+                      {"elements", totals.elements},
+                      {"stored_bits", totals.stored_bits},
+                      {"bpw", totals.bpw},
+                      {"outliers", totals.outliers}};
   if (!rows.empty() && rows.front().has_quality) {
     t["sqnr_db"] = finite(totals.sqnr_db);
     t["cos_min"] = totals.cos_min;

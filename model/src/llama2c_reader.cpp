@@ -88,11 +88,10 @@ Llama2cLayout layout_of(const Llama2cHeader& h) {
   const uint64_t dim = uint64_t(h.dim), hidden = uint64_t(h.hidden_dim), kv = h.kv_dim();
   const uint64_t layers = uint64_t(h.n_layers);
   Llama2cLayout l;
-  l.per_layer = {{"input_layernorm", {dim}},           {"self_attn.q_proj", {dim, dim}},
-                 {"self_attn.k_proj", {kv, dim}},      {"self_attn.v_proj", {kv, dim}},
-                 {"self_attn.o_proj", {dim, dim}},     {"mlp.gate_proj", {hidden, dim}},
-                 {"mlp.down_proj", {dim, hidden}},     {"mlp.up_proj", {hidden, dim}},
-                 {"post_attention_layernorm", {dim}}};
+  l.per_layer = {
+      {"input_layernorm", {dim}},       {"self_attn.q_proj", {dim, dim}}, {"self_attn.k_proj", {kv, dim}},
+      {"self_attn.v_proj", {kv, dim}},  {"self_attn.o_proj", {dim, dim}}, {"mlp.gate_proj", {hidden, dim}},
+      {"mlp.down_proj", {dim, hidden}}, {"mlp.up_proj", {hidden, dim}},   {"post_attention_layernorm", {dim}}};
   // File order: rms_att, wq, wk, wv, wo, rms_ffn, w1 (gate), w2 (down), w3 (up).
   const int file_order[] = {0, 1, 2, 3, 4, 8, 5, 6, 7};
   FileCursor cursor;
@@ -127,13 +126,15 @@ void WeightFileParsers::parse_llama2c(WeightFile& w, uint32_t file_index) {
   const MappedFile& m = map(w, file_index);
   const std::string& file = m.path();
   if (m.size() < kHeaderBytes) {
-    fail_input(file, "", 0, "not a safetensors file, and too small for a llama2.c header (" +
-                                std::to_string(m.size()) + " bytes, need 28)");
+    fail_input(file, "", 0,
+               "not a safetensors file, and too small for a llama2.c header (" + std::to_string(m.size()) +
+                   " bytes, need 28)");
   }
   const Llama2cHeader h = Llama2cHeader::load(m.data());
   const std::string problem = header_problem(h);
   if (!problem.empty()) {
-    fail_input(file, "", 0, "not a safetensors file, and not a valid llama2.c header (" + problem + "): " + h.describe());
+    fail_input(file, "", 0,
+               "not a safetensors file, and not a valid llama2.c header (" + problem + "): " + h.describe());
   }
   const Llama2cLayout l = layout_of(h);
   if (l.end != m.size()) {

@@ -57,7 +57,8 @@ size_t ActivationStatsCollector::write(const std::string& path,
     if (l.positions == 0) continue;
     tensors.push_back({l.name, {uint64_t(l.sum_sq.size())}, values[v++].data()});
   }
-  if (tensors.empty()) throw Error(ExitCode::kBadInput, "no projection was observed: nothing to write to '" + path + "'");
+  if (tensors.empty())
+    throw Error(ExitCode::kBadInput, "no projection was observed: nothing to write to '" + path + "'");
   write_safetensors(path, tensors, metadata);
   return tensors.size();
 }
@@ -69,7 +70,8 @@ std::vector<std::vector<int32_t>> read_token_file(const std::string& path, uint3
   std::string line;
   long long line_no = 0;
   const auto where = [&](const std::string& token) {
-    return "tokens file '" + path + "', line " + std::to_string(line_no) + (token.empty() ? "" : ", token '" + token + "'");
+    return "tokens file '" + path + "', line " + std::to_string(line_no) +
+           (token.empty() ? "" : ", token '" + token + "'");
   };
   while (std::getline(f, line)) {
     ++line_no;
@@ -83,8 +85,8 @@ std::vector<std::vector<int32_t>> read_token_file(const std::string& path, uint3
       if (end == w.c_str() || *end != '\0' || errno == ERANGE)
         throw Error(ExitCode::kBadInput, where(w) + ": not an integer token id");
       if (id < 0 || id >= (long long)vocab)
-        throw Error(ExitCode::kBadInput, where(w) + ": token id outside the model's vocabulary [0, " +
-                                             std::to_string(vocab) + ")");
+        throw Error(ExitCode::kBadInput,
+                    where(w) + ": token id outside the model's vocabulary [0, " + std::to_string(vocab) + ")");
       seq.push_back(int32_t(id));
     }
     if (seq.empty()) continue;

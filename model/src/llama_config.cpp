@@ -67,8 +67,9 @@ LlamaConfig llama_config_from(const WeightFile& file) {
   c.vocab_size = m.u32("vocab_size");
   c.seq_len = m.u32("seq_len");
   if (c.seq_len > kMaxSeqLen)
-    fail_input(file.path(), "", -1, "metadata 'seq_len' = " + std::to_string(c.seq_len) + " is more than " +
-                                        std::to_string(kMaxSeqLen) + " (2^24) positions");
+    fail_input(file.path(), "", -1,
+               "metadata 'seq_len' = " + std::to_string(c.seq_len) + " is more than " + std::to_string(kMaxSeqLen) +
+                   " (2^24) positions");
   // llama2.c names it shared_classifier, the converted safetensors tied_embeddings;
   // without either, an lm_head tensor decides.
   const bool has_head = file.find("lm_head.weight") != nullptr;
@@ -76,9 +77,12 @@ LlamaConfig llama_config_from(const WeightFile& file) {
   c.rope_theta = m.real("rope_theta", 10000.f);
   c.rms_eps = m.real("rms_norm_eps", 1e-5f);
   if (const std::string* s = m.get("rope_layout", false)) {
-    if (*s == "interleaved") c.rope_layout = RopeLayout::kInterleaved;
-    else if (*s == "half") c.rope_layout = RopeLayout::kHalf;
-    else m.bad("rope_layout", *s, "interleaved or half");
+    if (*s == "interleaved")
+      c.rope_layout = RopeLayout::kInterleaved;
+    else if (*s == "half")
+      c.rope_layout = RopeLayout::kHalf;
+    else
+      m.bad("rope_layout", *s, "interleaved or half");
   }
   c.n_experts = m.u32("n_experts", false, 0);
   if (c.moe()) {

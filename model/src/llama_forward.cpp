@@ -120,8 +120,8 @@ namespace {
 void refuse_unsupported(const LlamaConfig& cfg) {
   if (!cfg.unsupported.empty()) {
     throw Error(ExitCode::kBadInput, "the reference forward pass cannot run this model" +
-                                         (cfg.model_type.empty() ? std::string() : " (" + cfg.model_type + ")") +
-                                         ": " + cfg.unsupported);
+                                         (cfg.model_type.empty() ? std::string() : " (" + cfg.model_type + ")") + ": " +
+                                         cfg.unsupported);
   }
 }
 }  // namespace
@@ -367,8 +367,8 @@ std::vector<Eigen::VectorXf> LlamaModel::step_batch(const std::vector<int32_t>& 
 RowMatrix LlamaModel::forward_all(const std::vector<int32_t>& tokens, ProjectionObserver* obs) const {
   const Eigen::Index T = Eigen::Index(tokens.size());
   if (T == 0 || uint64_t(T) > cfg_.seq_len)
-    throw Error(ExitCode::kBadInput, "sequence length " + std::to_string(T) + " is outside 1.." +
-                                         std::to_string(cfg_.seq_len));
+    throw Error(ExitCode::kBadInput,
+                "sequence length " + std::to_string(T) + " is outside 1.." + std::to_string(cfg_.seq_len));
   const uint32_t hs = cfg_.head_size(), group = cfg_.n_heads / cfg_.n_kv_heads;
   for (Eigen::Index t = 0; t < T; ++t)
     if (tokens[t] < 0 || uint32_t(tokens[t]) >= cfg_.vocab_size)

@@ -149,10 +149,17 @@ LmMetrics evaluate_lm(const LlamaModel& q, const LmReference& ref) {
 }
 
 nlohmann::json to_json(const LmMetrics& m) {
-  return {{"positions", m.positions},       {"kl_fp32_q", m.kl},          {"kl_q_fp32", m.kl_reverse},
-          {"kl_max", m.kl_max},             {"top1_agreement", m.top1},   {"ppl_q_on_fp32_text", m.ppl},
-          {"ppl_fp32_on_fp32_text", m.ppl_fp32}, {"greedy_match_mean", m.greedy_match},
-          {"greedy_match_min", m.greedy_match_min}, {"distinct2", m.distinct2}, {"repeat4", m.repeat4}};
+  return {{"positions", m.positions},
+          {"kl_fp32_q", m.kl},
+          {"kl_q_fp32", m.kl_reverse},
+          {"kl_max", m.kl_max},
+          {"top1_agreement", m.top1},
+          {"ppl_q_on_fp32_text", m.ppl},
+          {"ppl_fp32_on_fp32_text", m.ppl_fp32},
+          {"greedy_match_mean", m.greedy_match},
+          {"greedy_match_min", m.greedy_match_min},
+          {"distinct2", m.distinct2},
+          {"repeat4", m.repeat4}};
 }
 
 }  // namespace lutc

@@ -11,12 +11,13 @@ namespace lutc {
 namespace {
 
 [[noreturn]] void bad_spec(const std::string& spec, const std::string& why) {
-  throw Error(ExitCode::kUsage, "input '" + spec + "': " + why +
-                                    " (expected a weight file, synth:default or synth:NxK[,NxK...][@SEED])");
+  throw Error(ExitCode::kUsage,
+              "input '" + spec + "': " + why + " (expected a weight file, synth:default or synth:NxK[,NxK...][@SEED])");
 }
 
 uint64_t parse_uint(const std::string& spec, const std::string& s, uint64_t max) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) bad_spec(spec, "'" + s + "' is not a number");
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+    bad_spec(spec, "'" + s + "' is not a number");
   if (s.size() > 19) bad_spec(spec, "'" + s + "' is too large");
   const uint64_t v = std::stoull(s);
   if (v == 0 || v > max) bad_spec(spec, "'" + s + "' is out of range 1.." + std::to_string(max));
@@ -123,8 +124,10 @@ void MatrixSource::load_into(const MatrixEntry& m, std::vector<float>* w) const 
     if (!t) throw Error(ExitCode::kInternal, "tensor '" + m.source + "' vanished from " + spec_);
     w->resize(size_t(m.rows) * m.cols);
     // A stacked [experts, rows, cols] tensor reads as experts rows of rows*cols.
-    if (m.expert >= 0) file_->read_rows(*t, uint64_t(m.expert), 1, w->data());
-    else file_->read_rows(*t, 0, m.rows, w->data());
+    if (m.expert >= 0)
+      file_->read_rows(*t, uint64_t(m.expert), 1, w->data());
+    else
+      file_->read_rows(*t, 0, m.rows, w->data());
     return;
   }
   size_t i = 0;

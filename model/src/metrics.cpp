@@ -20,7 +20,7 @@ constexpr float kTinyBelow = 6.103515625e-05f;          // 2^-14
 // report) gets bit-identical cosines from the same order.
 struct RowSums {
   double ab = 0, aa = 0, bb = 0, ee = 0;  // ee = sum (a - b)^2
-  float amax = 0;                          // max |a|
+  float amax = 0;                         // max |a|
 };
 
 constexpr unsigned kLanes = 4;
@@ -54,7 +54,7 @@ RowSums row_sums(const float* a, const float* b, uint32_t cols) {
     std::memcpy(&xa, a + k, sizeof xa);
     std::memcpy(&ya, b + k, sizeof ya);
     const V4f m = V4f(V4i(xa) & abs_mask);  // |x|
-    vmx = m > vmx ? m : vmx;                 // branch-free max, no libm call
+    vmx = m > vmx ? m : vmx;                // branch-free max, no libm call
     V2d x0, x1, y0, y1;
     widen(xa, &x0, &x1);
     widen(ya, &y0, &y1);
@@ -121,9 +121,7 @@ bool row_is_tiny(const float* row, uint32_t cols) {
   return m >= kDeadBelow && m < kTinyBelow;
 }
 
-double row_cosine(const float* a, const float* b, uint32_t cols) {
-  return cosine_of(row_sums(a, b, cols));
-}
+double row_cosine(const float* a, const float* b, uint32_t cols) { return cosine_of(row_sums(a, b, cols)); }
 
 std::vector<double> row_cosines(const float* w, const float* w_hat, uint32_t rows, uint32_t cols) {
   std::vector<double> c(rows, 1.0);
@@ -176,8 +174,7 @@ QualityStats QualityAccumulator::finish() const {
   return q;
 }
 
-QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols,
-                             double floor) {
+QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols, double floor) {
   QualityAccumulator acc(cols, floor);
   acc.add_rows(w, w_hat, rows);
   return acc.finish();

@@ -79,10 +79,11 @@ uint64_t model_weights(const ModelShape& m, uint32_t layers) {
 nlohmann::json hf_config(const ModelShape& m, uint32_t layers) {
   const bool llama_like = m.model_type == std::string("llama");
   nlohmann::json c = {
-      {"architectures", {m.experts ? "MixtralForCausalLM"
-                         : llama_like ? "LlamaForCausalLM"
-                         : m.model_type == std::string("qwen2") ? "Qwen2ForCausalLM"
-                                                                 : "MistralForCausalLM"}},
+      {"architectures",
+       {m.experts                              ? "MixtralForCausalLM"
+        : llama_like                           ? "LlamaForCausalLM"
+        : m.model_type == std::string("qwen2") ? "Qwen2ForCausalLM"
+                                               : "MistralForCausalLM"}},
       {"model_type", m.model_type},
       {"hidden_size", m.hidden},
       {"intermediate_size", m.intermediate},

@@ -23,8 +23,10 @@ constexpr uint64_t kMaxElements = uint64_t(1) << 34;
 
 std::vector<uint8_t> header_bytes(const std::string& descr, const std::vector<uint64_t>& shape) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
-  if (shape.size() == 1) dict += std::to_string(shape[0]) + ",";
-  else dict += std::to_string(shape[0]) + ", " + std::to_string(shape[1]);
+  if (shape.size() == 1)
+    dict += std::to_string(shape[0]) + ",";
+  else
+    dict += std::to_string(shape[0]) + ", " + std::to_string(shape[1]);
   dict += "), }";
   // Pad with spaces so that data starts at a multiple of 64, newline last.
   size_t total = 10 + dict.size() + 1;
@@ -39,8 +41,8 @@ std::vector<uint8_t> header_bytes(const std::string& descr, const std::vector<ui
   return out;
 }
 
-void write_any(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape,
-               const void* data, size_t elem_bytes) {
+void write_any(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape, const void* data,
+               size_t elem_bytes) {
   if (shape.empty() || shape.size() > 2) throw Error(ExitCode::kBadInput, "write_npy '" + path + "': 1-D or 2-D only");
   uint64_t n = 1;
   for (uint64_t d : shape) n *= d;
@@ -81,8 +83,10 @@ class HeaderParser {
         d->have_descr = true;
       } else if (key == "fortran_order") {
         if (d->have_order) return "repeated 'fortran_order'";
-        if (word("True")) d->fortran = true;
-        else if (!word("False")) return "'fortran_order' is not True or False";
+        if (word("True"))
+          d->fortran = true;
+        else if (!word("False"))
+          return "'fortran_order' is not True or False";
         d->have_order = true;
       } else if (key == "shape") {
         if (d->have_shape) return "repeated 'shape'";
@@ -177,15 +181,18 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
   NpyArray a;
   const std::string& descr = hd.descr;
   int esize_in = 4;
-  if (descr == "<f4") a.from_bf16 = false;
-  else if (descr == "<u2") a.from_bf16 = true, esize_in = 2;
-  else if (descr == "<f8") esize_in = 8;  // numpy's default float
-  else fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
+  if (descr == "<f4")
+    a.from_bf16 = false;
+  else if (descr == "<u2")
+    a.from_bf16 = true, esize_in = 2;
+  else if (descr == "<f8")
+    esize_in = 8;  // numpy's default float
+  else
+    fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
   if (hd.fortran) fail(long(hstart), "fortran_order arrays are not supported");
   a.shape = hd.shape;
   const std::string dims = a.shape_text();
-  if (a.shape.empty() || a.shape.size() > 2)
-    fail(long(hstart), "shape " + dims + " is not 1-D or 2-D");
+  if (a.shape.empty() || a.shape.size() > 2) fail(long(hstart), "shape " + dims + " is not 1-D or 2-D");
   uint64_t count = 1;
   for (uint64_t d : a.shape) {
     if (d == 0) fail(long(hstart), "shape " + dims + " has a zero dimension");
@@ -196,12 +203,11 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
   const size_t data_at = hstart + hlen;
   const uint64_t esize = uint64_t(esize_in);
   if (n - data_at < count * esize)
-    fail(long(n), "truncated: shape " + dims + " needs " + std::to_string(count * esize) +
-                      " data bytes from offset " + std::to_string(data_at) + ", the file ends after " +
-                      std::to_string(n - data_at));
+    fail(long(n), "truncated: shape " + dims + " needs " + std::to_string(count * esize) + " data bytes from offset " +
+                      std::to_string(data_at) + ", the file ends after " + std::to_string(n - data_at));
   if (n - data_at > count * esize)
-    fail(long(data_at + count * esize), std::to_string(n - data_at - count * esize) +
-                                            " bytes after the data that shape " + dims + " holds");
+    fail(long(data_at + count * esize),
+         std::to_string(n - data_at - count * esize) + " bytes after the data that shape " + dims + " holds");
   a.data_offset = data_at;
   a.elem_bytes = uint32_t(esize);
   a.data.resize(size_t(count));

@@ -81,7 +81,8 @@ inline double uniform(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53
 inline uint64_t below(std::mt19937_64& g, uint64_t n) {
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t v;
-  do v = g(); while (v >= limit);
+  do v = g();
+  while (v >= limit);
   return v % n;
 }
 

@@ -104,7 +104,8 @@ QuantizePipeline::QuantizePipeline(const QuantizeSettings& settings, const Matri
   check_quantize_settings(s_);
   if (src_.matrices().empty())
     throw Error(ExitCode::kBadInput, "input '" + src_.spec() + "': no 2-D tensor to quantize (" +
-                                         (src_.file() ? fate_summary(src_.plan()) : std::string("none selected")) + ")");
+                                         (src_.file() ? fate_summary(src_.plan()) : std::string("none selected")) +
+                                         ")");
   threads_ = s_.threads ? s_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (const auto& spec : s_.role_overrides) rules_.add_override(spec);
   if (s_.scheme != "sop") return;
@@ -116,7 +117,8 @@ QuantizePipeline::QuantizePipeline(const QuantizeSettings& settings, const Matri
   } else {
     *log += "selection metric: plain cosine (no --act-stats given; ACos falls back to cosine)\n";
   }
-  if (s_.budget_bpw > 0 && !src_.matrices().empty()) *log += plan_sop_budget(s_.budget_bpw, src_, rules_, threads_, sop_);
+  if (s_.budget_bpw > 0 && !src_.matrices().empty())
+    *log += plan_sop_budget(s_.budget_bpw, src_, rules_, threads_, sop_);
 }
 
 QuantizedRecord QuantizePipeline::quantize(const MatrixEntry& m) const {
@@ -137,15 +139,17 @@ void QuantizePipeline::run(const std::function<void(QuantizedRecord&&)>& sink) c
   // Records in input order: matrices from the pool, kept tensors and aliases
   // as their turn comes, so the file layout follows the input.
   struct Item {
-    const TensorPlan* plan = nullptr;    // kept/alias rows
+    const TensorPlan* plan = nullptr;     // kept/alias rows
     const MatrixEntry* matrix = nullptr;  // quantized rows
   };
   std::vector<Item> items;
   if (src_.file()) {
     size_t mi = 0;
     for (const auto& p : src_.plan()) {
-      if (p.fate == TensorFate::kQuantize) items.push_back({nullptr, &src_.matrices()[mi++]});
-      else if (p.fate == TensorFate::kKeep || p.fate == TensorFate::kAlias) items.push_back({&p, nullptr});
+      if (p.fate == TensorFate::kQuantize)
+        items.push_back({nullptr, &src_.matrices()[mi++]});
+      else if (p.fate == TensorFate::kKeep || p.fate == TensorFate::kAlias)
+        items.push_back({&p, nullptr});
     }
   } else {
     for (const auto& m : src_.matrices()) items.push_back({nullptr, &m});

@@ -46,7 +46,7 @@ std::vector<SopFormat> parse_sop_formats(const std::string& spec, double budget_
 // Each candidate is scored on at most 256 evenly spaced rows (exact bits,
 // ACos error scaled to the whole matrix).
 std::string plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules& rules, unsigned threads,
-                     SopContext& sc) {
+                            SopContext& sc) {
   const auto& ms = src.matrices();
   std::vector<std::vector<KnapsackItem>> groups(ms.size());
   uint64_t elements = 0;
@@ -99,8 +99,8 @@ std::string plan_sop_budget(double budget_bpw, const MatrixSource& src, const Ro
   return line;
 }
 
-QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role,
-                                   const std::vector<float>& w, std::string* log) {
+QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role, const std::vector<float>& w,
+                                   std::string* log) {
   const auto act = act_for(sc, m, log);
   SopOptions o;
   o.format = sc.plan.empty() ? sc.formats.front() : sc.plan.at(m.name);
@@ -109,8 +109,8 @@ QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, R
   QuantizedLayer q = quantize_sop(m.name, role, w.data(), m.rows, m.cols, o, &ch);
   char line[512];
   std::snprintf(line, sizeof line, "sop: %-28s %-30s %s min %.6f mean %.6f, codebook b in %.1f%% of blocks\n",
-                m.name.c_str(), ch.format.name().c_str(), ch.act_weighted ? "ACos" : "cos", ch.acos_min,
-                ch.acos_mean, 100 * ch.sel_b_fraction);
+                m.name.c_str(), ch.format.name().c_str(), ch.act_weighted ? "ACos" : "cos", ch.acos_min, ch.acos_mean,
+                100 * ch.sel_b_fraction);
   *log += line;
   return q;
 }

@@ -10,9 +10,9 @@ struct RoleEntry {
   const char* name;
 };
 constexpr RoleEntry kRoles[] = {
-    {Role::kAttention, "attention"}, {Role::kSharedExpert, "shared_expert"},
+    {Role::kAttention, "attention"},        {Role::kSharedExpert, "shared_expert"},
     {Role::kRoutedExpert, "routed_expert"}, {Role::kMlp, "mlp"},
-    {Role::kEmbedding, "embedding"}, {Role::kOther, "other"},
+    {Role::kEmbedding, "embedding"},        {Role::kOther, "other"},
 };
 
 std::string role_list() {

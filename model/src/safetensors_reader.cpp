@@ -40,7 +40,8 @@ class HeaderParser {
     if (sh == e.end() || !sh->is_array()) fail(name, "missing or non-array 'shape'");
     uint64_t elements = 1;
     for (const json& d : *sh) {
-      if (!d.is_number_unsigned()) fail(name, "shape " + sh->dump() + " has an entry that is not a non-negative integer");
+      if (!d.is_number_unsigned())
+        fail(name, "shape " + sh->dump() + " has an entry that is not a non-negative integer");
       const uint64_t v = d.get<uint64_t>();
       // Room for the widest dtype (8 bytes) times the element count.
       if (v != 0 && elements > std::numeric_limits<uint64_t>::max() / 8 / v) {
@@ -119,8 +120,9 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
 
   const uint64_t n = load_le64(p);
   if (n > size - 8) {
-    fail_input(file, "", 0, "safetensors header length " + std::to_string(n) + " runs past the end of the file (" +
-                                std::to_string(size) + " bytes)");
+    fail_input(file, "", 0,
+               "safetensors header length " + std::to_string(n) + " runs past the end of the file (" +
+                   std::to_string(size) + " bytes)");
   }
   if (n > kMaxHeaderBytes) fail_input(file, "", 0, "absurd safetensors header length " + std::to_string(n));
   if (n < 2) fail_input(file, "", 0, "safetensors header length " + std::to_string(n) + " is too short for JSON");

@@ -9,8 +9,7 @@
 namespace lutc {
 namespace {
 
-uint64_t byte_count(const std::string& name, DType dtype, const std::vector<uint64_t>& shape,
-                    const std::string& path) {
+uint64_t byte_count(const std::string& name, DType dtype, const std::vector<uint64_t>& shape, const std::string& path) {
   uint64_t e = dtype_size(dtype);
   for (uint64_t d : shape) {
     if (d != 0 && e > (uint64_t(1) << 61) / d) {
@@ -69,9 +68,9 @@ void SafetensorsStreamWriter::write_next(const void* data, uint64_t nbytes) {
     throw Error(ExitCode::kInternal, located(s_->path, "", -1, "more tensors written than declared"));
   const auto& [name, want] = s_->sizes[s_->next];
   if (nbytes != want)
-    throw Error(ExitCode::kInternal, located(s_->path, name, -1,
-                                             std::to_string(nbytes) + " bytes given, " + std::to_string(want) +
-                                                 " declared"));
+    throw Error(
+        ExitCode::kInternal,
+        located(s_->path, name, -1, std::to_string(nbytes) + " bytes given, " + std::to_string(want) + " declared"));
   if (nbytes && !data) throw Error(ExitCode::kInternal, located(s_->path, name, -1, "tensor has no data"));
   s_->out.write(data, size_t(nbytes));
   ++s_->next;
@@ -79,8 +78,8 @@ void SafetensorsStreamWriter::write_next(const void* data, uint64_t nbytes) {
 
 void SafetensorsStreamWriter::commit() {
   if (s_->next != s_->sizes.size())
-    throw Error(ExitCode::kInternal, located(s_->path, "", -1,
-                                             std::to_string(s_->sizes.size() - s_->next) + " tensors not written"));
+    throw Error(ExitCode::kInternal,
+                located(s_->path, "", -1, std::to_string(s_->sizes.size() - s_->next) + " tensors not written"));
   s_->out.commit();
 }
 

@@ -29,8 +29,8 @@ std::unique_ptr<std::vector<double>> ActStats::find(const std::string& layer, ui
     std::string shape;
     for (uint64_t d : t->shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
     fail_input(path_, layer, -1,
-               "activation statistics have shape [" + shape + "], expected a vector of " +
-                   std::to_string(cols) + " values (the layer's input width K)");
+               "activation statistics have shape [" + shape + "], expected a vector of " + std::to_string(cols) +
+                   " values (the layer's input width K)");
   }
   const std::vector<float> v = impl_->file->read_all(*t);  // rejects NaN/Inf, naming the tensor
   auto out = std::make_unique<std::vector<double>>(v.begin(), v.end());
@@ -41,8 +41,9 @@ std::unique_ptr<std::vector<double>> ActStats::find(const std::string& layer, ui
       // The element's own bytes when the tensor is stored plainly in one file.
       const size_t es = dtype_size(t->dtype);
       const long long at = es && impl_->file->files().size() == 1 ? (long long)(t->offset + k * es) : -1;
-      fail_input(path_, layer, at, "activation statistic E[x^2] at column " + std::to_string(k) + " is " +
-                                       std::to_string(x) + " (must be finite and >= 0)");
+      fail_input(path_, layer, at,
+                 "activation statistic E[x^2] at column " + std::to_string(k) + " is " + std::to_string(x) +
+                     " (must be finite and >= 0)");
     }
     sum += x;
   }

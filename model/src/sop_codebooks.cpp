@@ -28,9 +28,9 @@ constexpr CodebookEntry kCodebooks[] = {
 // BOF4 for B = 16, produced by derive_bof4(16, 1 << 20, 1) (6 decimals; the
 // codebook is these rounded to fp16; sop_codebook_test re-derives it).
 // Ascending; -1, 0, +1 pinned.
-constexpr float kBof4Levels[16] = {
-    -1.0f,     -0.784573f, -0.613227f, -0.468005f, -0.339081f, -0.220784f, -0.108705f, 0.0f,
-    0.094770f, 0.191697f,  0.292920f,  0.400694f,  0.518687f,  0.651715f,  0.807639f,  1.0f};
+constexpr float kBof4Levels[16] = {-1.0f,      -0.784573f, -0.613227f, -0.468005f, -0.339081f, -0.220784f,
+                                   -0.108705f, 0.0f,       0.094770f,  0.191697f,  0.292920f,  0.400694f,
+                                   0.518687f,  0.651715f,  0.807639f,  1.0f};
 
 std::vector<uint16_t> halves(const std::vector<double>& v) {
   std::vector<uint16_t> h;
@@ -126,9 +126,9 @@ std::vector<uint16_t> sop_fixed_codebook(SopCodebook c) {
   return halves(v);
 }
 
-std::vector<double> lloyd_levels(const std::vector<float>& values, const std::vector<float>& weights,
-                                 unsigned levels, const std::vector<double>& init,
-                                 const std::vector<double>& pinned, unsigned iterations) {
+std::vector<double> lloyd_levels(const std::vector<float>& values, const std::vector<float>& weights, unsigned levels,
+                                 const std::vector<double>& init, const std::vector<double>& pinned,
+                                 unsigned iterations) {
   // A histogram makes every iteration O(bins * levels) however many values there are.
   constexpr unsigned kBins = 4096;
   std::vector<double> bw(kBins, 0), bwu(kBins, 0);

@@ -169,8 +169,7 @@ void nearest_sorted(const PreparedCodebook& cb, const float* t, uint32_t n, int3
   count_search(cb, t, n, j);
 }
 
-BlockEncoder::BlockEncoder(const SopFormat& f, const PreparedCodebook* a, const PreparedCodebook* b,
-                           int layer_exp)
+BlockEncoder::BlockEncoder(const SopFormat& f, const PreparedCodebook* a, const PreparedCodebook* b, int layer_exp)
     : f_(f), cb_{a, b}, exp_(layer_exp) {
   const unsigned M = f_.scale_mant_bits, codes = ue_code_count(M);
   exp_scale_ = std::ldexp(1.0, -exp_);

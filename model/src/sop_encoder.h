@@ -13,13 +13,13 @@ constexpr uint32_t kMaxBlock = 64;  // the largest SOP block
 
 // A codebook ready for nearest-value search.
 struct PreparedCodebook {
-  std::vector<uint16_t> fp16;         // code order, as stored
-  std::vector<float> sorted;          // distinct values, ascending
-  std::vector<uint8_t> sorted_code;   // a code for each sorted value
-  std::vector<float> mid;             // midpoints between sorted neighbours
-  double pos_max = 0;                 // largest positive value (0 if none)
-  double neg_max = 0;                 // largest |negative| value (0 if none)
-  bool symmetric = false;             // negating it gives the same set: the sign bit buys nothing
+  std::vector<uint16_t> fp16;        // code order, as stored
+  std::vector<float> sorted;         // distinct values, ascending
+  std::vector<uint8_t> sorted_code;  // a code for each sorted value
+  std::vector<float> mid;            // midpoints between sorted neighbours
+  double pos_max = 0;                // largest positive value (0 if none)
+  double neg_max = 0;                // largest |negative| value (0 if none)
+  bool symmetric = false;            // negating it gives the same set: the sign bit buys nothing
 
   // Fast search (docs/sop.md "Implementation and speed"). The nearest sorted
   // value of t is sorted[j] with j = #{i : mid[i] < t}. Up to kCountMids
@@ -61,11 +61,11 @@ class BlockEncoder {
  private:
   const SopFormat f_;
   const PreparedCodebook* cb_[2];
-  int exp_;                   // in [-100, 100] (choose_layer_exp)
-  double exp_scale_;          // 2^-exp
-  std::vector<double> ue_;    // ue_value(code)
-  std::vector<float> sv_;     // ue_value(code) * 2^exp, the decoder's scale
-  std::vector<double> inv_;   // 1 / sv_
+  int exp_;                  // in [-100, 100] (choose_layer_exp)
+  double exp_scale_;         // 2^-exp
+  std::vector<double> ue_;   // ue_value(code)
+  std::vector<float> sv_;    // ue_value(code) * 2^exp, the decoder's scale
+  std::vector<double> inv_;  // 1 / sv_
 };
 
 // The count-th largest of v (1 <= count <= v.size()), every value >= 0 (not

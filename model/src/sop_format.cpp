@@ -51,8 +51,8 @@ std::string SopFormat::name() const {
     elem = "pair(auto)";
   else if (paired)
     elem = std::string("pair(") + sop_codebook_name(a) + "," + sop_codebook_name(b) + ")";
-  std::string s = elem + "." + (scale_signed ? "s" : "") + "ue4m" + std::to_string(scale_mant_bits) +
-                  ".b" + std::to_string(block);
+  std::string s =
+      elem + "." + (scale_signed ? "s" : "") + "ue4m" + std::to_string(scale_mant_bits) + ".b" + std::to_string(block);
   if (outlier_pct > 0) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "+o%g", outlier_pct);
@@ -108,8 +108,7 @@ SopFormat parse_sop_format(const std::string& s) {
     bad(s, "unknown scale '" + parts[1] + "' (ue4m4, ue4m3, ue4m2, or s-prefixed for a sign bit)");
   f.scale_mant_bits = unsigned(sc[4] - '0');
   const std::string& bl = parts[2];
-  if (bl.size() < 2 || bl[0] != 'b' || bl.find_first_not_of("0123456789", 1) != std::string::npos ||
-      bl.size() > 4)
+  if (bl.size() < 2 || bl[0] != 'b' || bl.find_first_not_of("0123456789", 1) != std::string::npos || bl.size() > 4)
     bad(s, "block '" + bl + "' is not bB");
   f.block = uint32_t(std::atoi(bl.c_str() + 1));
   if (!sop_block_ok(f.block)) bad(s, "block size " + bl.substr(1) + " not in " + kSopBlocksText);
@@ -118,21 +117,36 @@ SopFormat parse_sop_format(const std::string& s) {
 
 std::vector<SopFormat> sop_named_points() {
   std::vector<SopFormat> v;
-  for (const char* n :
-       {"e2m1.ue4m4.b32", "pair(auto).ue4m3.b32", "e2m1.ue4m3.b16", "nf4.ue4m4.b16", "bof4.ue4m4.b16",
-        "split87.sue4m3.b16", "sh4.ue4m4.b16", "int4.ue4m4.b16", "dd4.ue4m4.b16", "pair(nf4,dd4).ue4m3.b16",
-        "pair(split87,dd4).sue4m2.b16", "pair(auto).ue4m3.b16", "pair(nf4,dd4).ue4m4.b16",
-        "pair(nf4,dd4).sue4m4.b16", "e2m1.ue4m3.b8", "nf4.ue4m4.b8", "pair(nf4,dd4).ue4m3.b8",
-        "e2m3.ue4m4.b64", "e2m3.ue4m4.b32", "int6.ue4m4.b16", "e2m3.ue4m4.b16"})
+  for (const char* n : {"e2m1.ue4m4.b32",
+                        "pair(auto).ue4m3.b32",
+                        "e2m1.ue4m3.b16",
+                        "nf4.ue4m4.b16",
+                        "bof4.ue4m4.b16",
+                        "split87.sue4m3.b16",
+                        "sh4.ue4m4.b16",
+                        "int4.ue4m4.b16",
+                        "dd4.ue4m4.b16",
+                        "pair(nf4,dd4).ue4m3.b16",
+                        "pair(split87,dd4).sue4m2.b16",
+                        "pair(auto).ue4m3.b16",
+                        "pair(nf4,dd4).ue4m4.b16",
+                        "pair(nf4,dd4).sue4m4.b16",
+                        "e2m1.ue4m3.b8",
+                        "nf4.ue4m4.b8",
+                        "pair(nf4,dd4).ue4m3.b8",
+                        "e2m3.ue4m4.b64",
+                        "e2m3.ue4m4.b32",
+                        "int6.ue4m4.b16",
+                        "e2m3.ue4m4.b16"})
     v.push_back(parse_sop_format(n));
   return v;
 }
 
 std::vector<SopFormat> sop_knapsack_ladder() {
   std::vector<SopFormat> v;
-  for (const char* n : {"pair(nf4,dd4).ue4m3.b64", "pair(nf4,dd4).ue4m3.b32", "pair(nf4,dd4).ue4m3.b32+o0.5", "pair(nf4,dd4).ue4m3.b16",
-                        "pair(nf4,dd4).ue4m3.b16+o0.5", "pair(nf4,dd4).ue4m3.b8", "pair(nf4,dd4).ue4m3.b8+o0.5",
-                        "e2m3.ue4m4.b64", "e2m3.ue4m4.b32", "e2m3.ue4m4.b16"})
+  for (const char* n : {"pair(nf4,dd4).ue4m3.b64", "pair(nf4,dd4).ue4m3.b32", "pair(nf4,dd4).ue4m3.b32+o0.5",
+                        "pair(nf4,dd4).ue4m3.b16", "pair(nf4,dd4).ue4m3.b16+o0.5", "pair(nf4,dd4).ue4m3.b8",
+                        "pair(nf4,dd4).ue4m3.b8+o0.5", "e2m3.ue4m4.b64", "e2m3.ue4m4.b32", "e2m3.ue4m4.b16"})
     v.push_back(parse_sop_format(n));
   return v;
 }

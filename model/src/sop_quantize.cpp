@@ -201,13 +201,11 @@ void add_outliers(QuantizedLayer& l, const Matrix& m, uint64_t count) {
 }
 
 // One fixed (or fixed x DD4) format over the whole matrix.
-QuantizedLayer quantize_fixed(const std::string& name, Role role, const Matrix& m, const SopFormat& f,
-                              double* sel_b) {
-  std::vector<uint16_t> book_a = sop_codebook_is_dynamic(f.a) ? learn_dd4(m, f.block, nullptr)
-                                                              : sop_fixed_codebook(f.a);
+QuantizedLayer quantize_fixed(const std::string& name, Role role, const Matrix& m, const SopFormat& f, double* sel_b) {
+  std::vector<uint16_t> book_a =
+      sop_codebook_is_dynamic(f.a) ? learn_dd4(m, f.block, nullptr) : sop_fixed_codebook(f.a);
   std::vector<uint16_t> book_b;
-  if (f.paired)
-    book_b = sop_codebook_is_dynamic(f.b) ? learn_dd4(m, f.block, nullptr) : sop_fixed_codebook(f.b);
+  if (f.paired) book_b = sop_codebook_is_dynamic(f.b) ? learn_dd4(m, f.block, nullptr) : sop_fixed_codebook(f.b);
   PreparedCodebook pa = sop::prepare_codebook(book_a), pb;
   if (f.paired) pb = sop::prepare_codebook(book_b);
   Encoded e = encode_all(m, f, pa, f.paired ? &pb : nullptr);
@@ -314,11 +312,13 @@ QuantizedLayer quantize_sop(const std::string& name, Role role, const float* w, 
   if (rows == 0 || cols == 0) fail_input("", name, -1, "empty matrix");
   for (uint64_t i = 0; i < uint64_t(rows) * cols; ++i)
     if (!std::isfinite(w[i]))
-      fail_input("", name, -1, "weight at row " + std::to_string(i / cols) + ", column " +
-                                   std::to_string(i % cols) + " is not finite");
+      fail_input(
+          "", name, -1,
+          "weight at row " + std::to_string(i / cols) + ", column " + std::to_string(i % cols) + " is not finite");
   if (opt.act && opt.act->size() != cols)
-    fail_input("", name, -1, "activation statistics have " + std::to_string(opt.act->size()) +
-                                 " values, the layer has " + std::to_string(cols) + " columns");
+    fail_input("", name, -1,
+               "activation statistics have " + std::to_string(opt.act->size()) + " values, the layer has " +
+                   std::to_string(cols) + " columns");
   const Matrix m{w, rows, cols, opt.act ? opt.act->data() : nullptr};
   SopFormat f = opt.format;
   unsigned tried = 1;

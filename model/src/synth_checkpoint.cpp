@@ -123,8 +123,8 @@ uint64_t write_synth_checkpoint(const SynthCheckpointOptions& o) {
       if (shard_of[i] != k) continue;
       members.push_back(i);
       const uint64_t b = bytes_of(tensors[i]);
-      header[tensors[i].name] = {{"dtype", dtype_name(o.dtype)}, {"shape", tensors[i].shape},
-                                 {"data_offsets", {offset, offset + b}}};
+      header[tensors[i].name] = {
+          {"dtype", dtype_name(o.dtype)}, {"shape", tensors[i].shape}, {"data_offsets", {offset, offset + b}}};
       offset += b;
       weight_map[tensors[i].name] = shard_name(k, o.shards);
     }

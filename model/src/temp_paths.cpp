@@ -98,7 +98,7 @@ void remove_tree_in_handler(int dirfd, const char* name, int depth) {
 
 // ---- live children: the processes a terminating signal is passed on to ----
 
-constexpr int kChildSlots = 256;  // explore runs at most --jobs children at once
+constexpr int kChildSlots = 256;           // explore runs at most --jobs children at once
 std::atomic<int> g_children[kChildSlots];  // 0 = free, else a child's pid
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler reads the child slots");
 
@@ -112,8 +112,10 @@ void signal_live_children_in_handler(int sig) {
 void remove_live_temps_in_handler() {
   for (Slot& s : g_slots) {
     const int state = s.state.load(std::memory_order_acquire);
-    if (state == kFile) ::unlink(s.path);
-    else if (state == kFolder) remove_tree_in_handler(AT_FDCWD, s.path, 0);
+    if (state == kFile)
+      ::unlink(s.path);
+    else if (state == kFolder)
+      remove_tree_in_handler(AT_FDCWD, s.path, 0);
   }
 }
 

@@ -158,8 +158,8 @@ std::string fate_summary(const std::vector<TensorPlan>& plan) {
   size_t n[5] = {};
   for (const auto& p : plan) ++n[size_t(p.fate)];
   std::string s;
-  for (TensorFate f : {TensorFate::kQuantize, TensorFate::kKeep, TensorFate::kAlias, TensorFate::kRefuse,
-                       TensorFate::kExcluded})
+  for (TensorFate f :
+       {TensorFate::kQuantize, TensorFate::kKeep, TensorFate::kAlias, TensorFate::kRefuse, TensorFate::kExcluded})
     if (n[size_t(f)]) s += (s.empty() ? "" : ", ") + std::to_string(n[size_t(f)]) + " " + fate_name(f);
   return s.empty() ? "no tensors" : s;
 }

@@ -5,10 +5,10 @@
 // shards, and picks up config.json beside the weights.
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -77,8 +77,9 @@ std::string read_capped(const std::string& path, uint64_t cap, const char* what)
   const std::streamoff size = f.tellg();
   if (size < 0) throw Error(ExitCode::kIo, "cannot read '" + path + "'");
   if (uint64_t(size) > cap) {
-    fail_input(path, "", -1, std::string(what) + " is " + std::to_string(size) + " bytes, more than the " +
-                                 std::to_string(cap) + " accepted");
+    fail_input(path, "", -1,
+               std::string(what) + " is " + std::to_string(size) + " bytes, more than the " + std::to_string(cap) +
+                   " accepted");
   }
   std::string text(size_t(size), '\0');
   f.seekg(0);
@@ -185,7 +186,8 @@ void open_sharded(WeightFile& w, const std::string& index_path) {
   for (const std::string& shard : ix.shards) {
     const std::string path = join(dir, shard);
     const Kind k = kind_of(path);
-    if (k == Kind::kMissing) fail_input(index_path, "", -1, "shard '" + shard + "' named by weight_map does not exist in " + dir);
+    if (k == Kind::kMissing)
+      fail_input(index_path, "", -1, "shard '" + shard + "' named by weight_map does not exist in " + dir);
     if (k != Kind::kFile) fail_input(index_path, "", -1, "shard '" + path + "' is not a regular file");
     const uint32_t f = WeightFileParsers::add_map(w, path);
     if (std::string(WeightFileParsers::parse_single(w, f)) != "safetensors")
@@ -196,7 +198,8 @@ void open_sharded(WeightFile& w, const std::string& index_path) {
   for (const TensorInfo& t : WeightFileParsers::tensors(w)) {
     const auto [it, fresh] = found.emplace(t.name, t.file);
     if (!fresh) {
-      fail_input(index_path, t.name, -1, "tensor is in two shards: " + w.files()[it->second] + " and " + w.files()[t.file]);
+      fail_input(index_path, t.name, -1,
+                 "tensor is in two shards: " + w.files()[it->second] + " and " + w.files()[t.file]);
     }
     if (ix.tensors.find(t.name) == ix.tensors.end()) {
       fail_input(w.files()[t.file], t.name, static_cast<long long>(t.offset),
@@ -223,14 +226,15 @@ std::string open_single(WeightFile& w, const std::string& path) {
 void refuse_folder_without_safetensors(const std::string& dir) {
   std::vector<std::string> pickles;
   for (const std::string& e : list_dir(dir)) {
-    const bool pt = ends_with(e, ".pt") || ends_with(e, ".pth") ||
-                    (e.rfind("pytorch_model", 0) == 0 && ends_with(e, ".bin"));
+    const bool pt =
+        ends_with(e, ".pt") || ends_with(e, ".pth") || (e.rfind("pytorch_model", 0) == 0 && ends_with(e, ".bin"));
     if (pt) pickles.push_back(e);
   }
   if (!pickles.empty()) {
-    fail_input(dir, "", -1, "holds PyTorch checkpoints (" + pickles.front() +
-                                ") but no safetensors: convert it to safetensors (model.safetensors, or shards with " +
-                                kIndexName + ")");
+    fail_input(dir, "", -1,
+               "holds PyTorch checkpoints (" + pickles.front() +
+                   ") but no safetensors: convert it to safetensors (model.safetensors, or shards with " + kIndexName +
+                   ")");
   }
   throw Error(ExitCode::kUsage, "folder '" + dir + "' has neither " + kIndexName + " nor model.safetensors");
 }

@@ -26,14 +26,12 @@ struct DTypeInfo {
   bool weight;  // read_rows converts it to fp32
 };
 constexpr DTypeInfo kDTypes[] = {
-    {DType::kF32, "F32", 4, true},        {DType::kF16, "F16", 2, true},
-    {DType::kBF16, "BF16", 2, true},      {DType::kF64, "F64", 8, true},
-    {DType::kI64, "I64", 8, false},       {DType::kI32, "I32", 4, false},
-    {DType::kI16, "I16", 2, false},       {DType::kI8, "I8", 1, false},
-    {DType::kU64, "U64", 8, false},       {DType::kU32, "U32", 4, false},
-    {DType::kU16, "U16", 2, false},       {DType::kU8, "U8", 1, false},
-    {DType::kBool, "BOOL", 1, false},     {DType::kF8E4M3, "F8_E4M3", 1, false},
-    {DType::kF8E5M2, "F8_E5M2", 1, false}, {DType::kOpaque, "OPAQUE", 0, false},
+    {DType::kF32, "F32", 4, true},        {DType::kF16, "F16", 2, true},         {DType::kBF16, "BF16", 2, true},
+    {DType::kF64, "F64", 8, true},        {DType::kI64, "I64", 8, false},        {DType::kI32, "I32", 4, false},
+    {DType::kI16, "I16", 2, false},       {DType::kI8, "I8", 1, false},          {DType::kU64, "U64", 8, false},
+    {DType::kU32, "U32", 4, false},       {DType::kU16, "U16", 2, false},        {DType::kU8, "U8", 1, false},
+    {DType::kBool, "BOOL", 1, false},     {DType::kF8E4M3, "F8_E4M3", 1, false}, {DType::kF8E5M2, "F8_E5M2", 1, false},
+    {DType::kOpaque, "OPAQUE", 0, false},
 };
 const DTypeInfo& info(DType d) {
   for (const auto& i : kDTypes)
@@ -97,9 +95,7 @@ namespace {
 
 void convert(const uint8_t* src, DType dtype, uint64_t count, float* out) {
   switch (dtype) {
-    case DType::kF32:
-      std::memcpy(out, src, size_t(count) * 4);
-      return;
+    case DType::kF32: std::memcpy(out, src, size_t(count) * 4); return;
     case DType::kF16:
       for (uint64_t i = 0; i < count; ++i) {
         uint16_t h;
@@ -121,13 +117,13 @@ void convert(const uint8_t* src, DType dtype, uint64_t count, float* out) {
         double d;
         std::memcpy(&d, src + 8 * i, 8);
         const float inf = std::numeric_limits<float>::infinity();
-        out[i] = std::isnan(d) ? std::numeric_limits<float>::quiet_NaN()
+        out[i] = std::isnan(d)                                       ? std::numeric_limits<float>::quiet_NaN()
                  : std::fabs(d) <= std::numeric_limits<float>::max() ? float(d)
-                 : d > 0 ? inf : -inf;
+                 : d > 0                                             ? inf
+                                                                     : -inf;
       }
       return;
-    default:
-      return;  // read_rows converts weight dtypes only
+    default: return;  // read_rows converts weight dtypes only
   }
 }
 
@@ -142,10 +138,9 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
   const MappedFile& map = *maps_[t.file];
   const std::string& path = files_[t.file];
   if (r0 > rows || n > rows - r0) {
-    throw Error(ExitCode::kInternal,
-                located(path, t.name, -1,
-                        "rows [" + std::to_string(r0) + ", " + std::to_string(r0 + n) +
-                            ") requested from a tensor of " + std::to_string(rows) + " rows"));
+    throw Error(ExitCode::kInternal, located(path, t.name, -1,
+                                             "rows [" + std::to_string(r0) + ", " + std::to_string(r0 + n) +
+                                                 ") requested from a tensor of " + std::to_string(rows) + " rows"));
   }
   if (t.dtype == DType::kOpaque) {
     fail_input(path_, t.name, static_cast<long long>(t.offset),

@@ -38,8 +38,7 @@ Score score_range(const Run& r, uint32_t lo, uint32_t hi, const double* e, unsig
   return s;
 }
 
-void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned k,
-                  uint8_t* row_codes) {
+void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned k, uint8_t* row_codes) {
   uint32_t a = 0;
   for (unsigned j = 0; j < k && a < r.n; ++j) {
     const uint32_t b = j + 1 < k ? r.upper(a, r.n, 0.5 * (e[j] + e[j + 1])) : r.n;
@@ -48,8 +47,7 @@ void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned 
   }
 }
 
-void assign_codes_by_value(const float* x, uint32_t n, const double* e, unsigned k,
-                           uint8_t* codes) {
+void assign_codes_by_value(const float* x, uint32_t n, const double* e, unsigned k, uint8_t* codes) {
   // assign_codes puts a value v in cluster j when t[j-1] < v <= t[j] for the
   // midpoints t[j] = (e[j] + e[j+1]) / 2 in double: the code is the count of
   // midpoints below v (they ascend with e). For a float v, v > t exactly when

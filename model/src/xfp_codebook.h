@@ -23,8 +23,7 @@ struct Score {
 Score score_range(const Run& r, uint32_t lo, uint32_t hi, const double* e, unsigned k);
 
 // Code of every value of the run: codes[perm[i] - col0] = nearest entry.
-void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned k,
-                  uint8_t* row_codes);
+void assign_codes(const Run& r, const uint32_t* perm, const double* e, unsigned k, uint8_t* row_codes);
 
 // The same codes from the values themselves, in column order (no sorted run
 // or permutation needed): code = how many of the k - 1 midpoints lie below the

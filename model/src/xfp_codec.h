@@ -65,8 +65,7 @@ class Sink {
 // corrupt length can never drive an allocation.
 class Cursor {
  public:
-  Cursor(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file,
-         const std::string& record)
+  Cursor(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file, const std::string& record)
       : d_(data), pos_(pos), end_(end), file_(file), record_(record) {}
 
   [[noreturn]] void fail(uint64_t at, const std::string& what) const {
@@ -82,8 +81,8 @@ class Cursor {
 
   void need(uint64_t n, const char* what) const {
     if (n > remaining())
-      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) +
-                     " bytes, only " + std::to_string(remaining()) + " remain");
+      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, only " +
+                     std::to_string(remaining()) + " remain");
   }
   const uint8_t* take(uint64_t n, const char* what) {
     need(n, what);

@@ -9,9 +9,8 @@
 
 namespace lutc::xfp {
 
-void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const float* wrow,
-                const Trims& t, const uint16_t* const* group_cb, unsigned k, uint8_t* codes_row,
-                RowOutliers* out) {
+void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const float* wrow, const Trims& t,
+                const uint16_t* const* group_cb, unsigned k, uint8_t* codes_row, RowOutliers* out) {
   double e[kMaxCenters];
   out->col.clear();
   out->val.clear();
@@ -39,8 +38,8 @@ void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const floa
   }
 }
 
-void decode_row(const uint8_t* codes_row, uint32_t cols, uint32_t group,
-                const uint16_t* const* group_cb, const RowOutliers& o, float* out) {
+void decode_row(const uint8_t* codes_row, uint32_t cols, uint32_t group, const uint16_t* const* group_cb,
+                const RowOutliers& o, float* out) {
   for (uint32_t c = 0; c < cols; ++c) out[c] = half_to_float(group_cb[c / group][codes_row[c]]);
   for (size_t i = 0; i < o.col.size(); ++i) out[o.col[i]] = out[o.col[i]] + half_to_float(o.val[i]);
 }
@@ -53,9 +52,8 @@ void xfp_reconstruct_rows(const QuantizedLayer& L, uint32_t r0, uint32_t n, floa
     for (uint32_t c = 0; c < L.cols; ++c) {
       const uint32_t g = c / L.group;
       const unsigned code = get_index(L.indices.data(), uint64_t(r) * L.cols + c, L.bits);
-      const uint16_t* cb = L.scheme == Scheme::kXfpV2a
-                               ? L.codebooks.data() + size_t(L.group_ids[size_t(r) * G + g]) * k
-                               : L.codebooks.data() + (size_t(r) * G + g) * k;
+      const uint16_t* cb = L.scheme == Scheme::kXfpV2a ? L.codebooks.data() + size_t(L.group_ids[size_t(r) * G + g]) * k
+                                                       : L.codebooks.data() + (size_t(r) * G + g) * k;
       o[c] = half_to_float(cb[code]);
     }
     if (L.outliers.row_ptr.empty()) continue;
@@ -64,8 +62,7 @@ void xfp_reconstruct_rows(const QuantizedLayer& L, uint32_t r0, uint32_t n, floa
   }
 }
 
-uint64_t xfp_cost_bits(Scheme mode, uint32_t rows, uint32_t cols, unsigned bits, uint32_t group,
-                       uint64_t outliers) {
+uint64_t xfp_cost_bits(Scheme mode, uint32_t rows, uint32_t cols, unsigned bits, uint32_t group, uint64_t outliers) {
   // Mirrors the container's sections (docs/xfp-format.md): each has 16 bytes
   // of framing (tag, length, CRC). The layer header is the same for every
   // candidate and left out.

@@ -16,20 +16,18 @@ struct RowOutliers {
 };
 
 // group_cb[g] points at group g's 2^b fp16 entries (ascending).
-void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const float* wrow,
-                const Trims& t, const uint16_t* const* group_cb, unsigned k, uint8_t* codes_row,
-                RowOutliers* out);
+void encode_row(const SortedMatrix& m, const RowRuns& rr, uint32_t r, const float* wrow, const Trims& t,
+                const uint16_t* const* group_cb, unsigned k, uint8_t* codes_row, RowOutliers* out);
 
 // Dense decode of one row from unpacked codes, plus its outliers.
-void decode_row(const uint8_t* codes_row, uint32_t cols, uint32_t group,
-                const uint16_t* const* group_cb, const RowOutliers& o, float* out);
+void decode_row(const uint8_t* codes_row, uint32_t cols, uint32_t group, const uint16_t* const* group_cb,
+                const RowOutliers& o, float* out);
 
 // W_hat of rows [r0, r0 + n) from a finished xfp layer (packed form).
 void xfp_reconstruct_rows(const QuantizedLayer& layer, uint32_t r0, uint32_t n, float* out);
 
 // Stored bits of an xfp layer of this shape (indices, codebooks, group ids,
 // outlier CSR); the one place the search's cost model lives.
-uint64_t xfp_cost_bits(Scheme mode, uint32_t rows, uint32_t cols, unsigned bits, uint32_t group,
-                       uint64_t outliers);
+uint64_t xfp_cost_bits(Scheme mode, uint32_t rows, uint32_t cols, unsigned bits, uint32_t group, uint64_t outliers);
 
 }  // namespace lutc::xfp

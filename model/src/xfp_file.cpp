@@ -23,9 +23,8 @@ constexpr unsigned kGroupIdBits = 5;                  // 32 library codebooks
 // unchanged by them.
 enum Section : unsigned { kIndx, kCbks, kGids, kGscl, kGzro, kSopd, kBscl, kOutl, kSectionCount };
 constexpr char kTags[kSectionCount][5] = {"INDX", "CBKS", "GIDS", "GSCL", "GZRO", "SOPD", "BSCL", "OUTL"};
-constexpr const char* kSectionNames[kSectionCount] = {
-    "indices", "codebooks", "group ids", "group scales", "group zeros", "sop scale format",
-    "block scales", "outliers"};
+constexpr const char* kSectionNames[kSectionCount] = {"indices",     "codebooks",        "group ids",    "group scales",
+                                                      "group zeros", "sop scale format", "block scales", "outliers"};
 constexpr uint64_t kSopdBytes = 4;  // version, mantissa bits, flags, reserved
 constexpr uint8_t kSopdVersion = 1;
 constexpr uint8_t kSopdSigned = 1, kSopdPaired = 2;
@@ -77,8 +76,7 @@ uint64_t section_payload_bytes(const QuantizedLayer& l, Section s) {
     case kBscl: return packed_bytes(l.block_scales.size(), l.sop_scale_code_bits());
     case kOutl:
       if (l.outliers.row_ptr.empty()) return 0;
-      return 4 * uint64_t(l.outliers.row_ptr.size()) +
-             uint64_t(l.outliers.col.size()) * outlier_col_bytes(l.cols) +
+      return 4 * uint64_t(l.outliers.row_ptr.size()) + uint64_t(l.outliers.col.size()) * outlier_col_bytes(l.cols) +
              2 * uint64_t(l.outliers.val.size());
     default: return 0;
   }
@@ -188,8 +186,7 @@ void read_header(Cursor& c, QuantizedLayer& l) {
   read_strings(c, l.params, "parameter");
 }
 
-void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const uint8_t* p,
-                  uint64_t n) {
+void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const uint8_t* p, uint64_t n) {
   const std::string name = std::string("section ") + kTags[s] + " (" + kSectionNames[s] + ")";
   switch (s) {
     case kIndx: l.indices.assign(p, p + n); return;
@@ -204,8 +201,8 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
     case kGids: {
       const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
       if (n != packed_bytes(count, kGroupIdBits))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) +
-                       " 5-bit ids need " + std::to_string(packed_bytes(count, kGroupIdBits)));
+        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " 5-bit ids need " +
+                       std::to_string(packed_bytes(count, kGroupIdBits)));
       const unsigned used = unsigned((count * kGroupIdBits) % 8);
       if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
       l.group_ids.resize(size_t(count));
@@ -216,10 +213,8 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
       if (l.scheme != Scheme::kSop) c.fail(at, name + " in a " + scheme_name(l.scheme) + " layer");
       if (n != kSopdBytes) c.fail(at, name + ": " + std::to_string(n) + " bytes, expected 4");
       if (p[0] != kSopdVersion) c.fail(at, name + ": unsupported version " + std::to_string(p[0]));
-      if (p[1] < 2 || p[1] > 4)
-        c.fail(at, name + ": scale mantissa bits " + std::to_string(p[1]) + " not in 2..4");
-      if ((p[2] & ~(kSopdSigned | kSopdPaired)) || p[3])
-        c.fail(at, name + ": unknown flag bits");
+      if (p[1] < 2 || p[1] > 4) c.fail(at, name + ": scale mantissa bits " + std::to_string(p[1]) + " not in 2..4");
+      if ((p[2] & ~(kSopdSigned | kSopdPaired)) || p[3]) c.fail(at, name + ": unknown flag bits");
       l.sop_scale_mant_bits = p[1];
       l.sop_scale_signed = p[2] & kSopdSigned;
       l.sop_paired = p[2] & kSopdPaired;
@@ -231,8 +226,8 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
       const unsigned w = l.sop_scale_code_bits();
       const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
       if (l.group == 0 || n != packed_bytes(count, w))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " " +
-                       std::to_string(w) + "-bit codes need " + std::to_string(packed_bytes(count, w)));
+        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " " + std::to_string(w) +
+                       "-bit codes need " + std::to_string(packed_bytes(count, w)));
       const unsigned used = unsigned((count * w) % 8);
       if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
       unpack_wide(p, count, w, l.block_scales);
@@ -241,25 +236,24 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
     case kOutl: {
       const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
       if (n < ptr_bytes)
-        c.fail(at, name + ": " + std::to_string(n) + " bytes cannot hold " +
-                       std::to_string(uint64_t(l.rows) + 1) + " row pointers");
+        c.fail(at, name + ": " + std::to_string(n) + " bytes cannot hold " + std::to_string(uint64_t(l.rows) + 1) +
+                       " row pointers");
       const uint64_t nnz = uint64_t(p[ptr_bytes - 4]) | uint64_t(p[ptr_bytes - 3]) << 8 |
                            uint64_t(p[ptr_bytes - 2]) << 16 | uint64_t(p[ptr_bytes - 1]) << 24;
       const unsigned cw = outlier_col_bytes(l.cols);
       if (n != ptr_bytes + nnz * (cw + 2))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, but " + std::to_string(nnz) +
-                       " entries need " + std::to_string(ptr_bytes + nnz * (cw + 2)));
+        c.fail(at, name + ": " + std::to_string(n) + " bytes, but " + std::to_string(nnz) + " entries need " +
+                       std::to_string(ptr_bytes + nnz * (cw + 2)));
       OutlierCsr& o = l.outliers;
       o.row_ptr.resize(size_t(l.rows) + 1);
       for (size_t i = 0; i < o.row_ptr.size(); ++i)
-        o.row_ptr[i] = uint32_t(p[4 * i]) | uint32_t(p[4 * i + 1]) << 8 |
-                       uint32_t(p[4 * i + 2]) << 16 | uint32_t(p[4 * i + 3]) << 24;
+        o.row_ptr[i] = uint32_t(p[4 * i]) | uint32_t(p[4 * i + 1]) << 8 | uint32_t(p[4 * i + 2]) << 16 |
+                       uint32_t(p[4 * i + 3]) << 24;
       const uint8_t* q = p + ptr_bytes;
       o.col.resize(size_t(nnz));
       for (size_t i = 0; i < o.col.size(); ++i, q += cw)
         o.col[i] = cw == 2 ? uint32_t(q[0] | q[1] << 8)
-                           : uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 |
-                                 uint32_t(q[3]) << 24;
+                           : uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
       o.val = read_halves(q, 2 * nnz);
       return;
     }
@@ -270,8 +264,8 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
 // The record framing and the layer header, shared by the full read and the
 // version 1 index scan: returns the cursor over the record body, placed at the
 // section count, with `l` holding the header fields.
-Cursor open_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file,
-                   const std::string& label, QuantizedLayer& l) {
+Cursor open_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std::string& file, const std::string& label,
+                   QuantizedLayer& l) {
   const uint64_t record_at = pos;
   Cursor outer(data, pos, size, file, label);
   const uint64_t len = outer.u64("record length");
@@ -292,9 +286,8 @@ Cursor open_record(const uint8_t* data, uint64_t size, uint64_t& pos, const std:
   Cursor h(data, c.pos(), c.pos() + hlen, file, c.layer());
   read_header(h, l);
   if (h.remaining())
-    h.fail(h.pos(), "layer header length " + std::to_string(hlen) + " (at offset " +
-                        std::to_string(hlen_at) + ") leaves " + std::to_string(h.remaining()) +
-                        " bytes unparsed");
+    h.fail(h.pos(), "layer header length " + std::to_string(hlen) + " (at offset " + std::to_string(hlen_at) +
+                        ") leaves " + std::to_string(h.remaining()) + " bytes unparsed");
   c.set_layer(l.name);
   c.take(uint64_t(hlen) + 4, "header");
   return c;
@@ -332,8 +325,8 @@ SectionHead section_head(Cursor& c, int& last) {
   const uint64_t n = c.u64("section length");
   if (n == 0) c.fail(at, name + " is empty (empty sections are omitted)");
   if (n > c.remaining() || c.remaining() - n < 4)
-    c.fail(at + 4, name + " length " + std::to_string(n) + " runs past the record (" +
-                       std::to_string(c.remaining()) + " bytes remain)");
+    c.fail(at + 4, name + " length " + std::to_string(n) + " runs past the record (" + std::to_string(c.remaining()) +
+                       " bytes remain)");
   return {Section(s), name, at, n};
 }
 
@@ -382,12 +375,11 @@ QuantizedLayer read_layer_record(const uint8_t* data, uint64_t size, uint64_t& p
     const uint32_t sum = c.u32("section CRC");
     const uint32_t computed = crc32(p, size_t(sh.n));
     if (sum != computed)
-      c.fail(sum_at, sh.name + " CRC mismatch (stored " + std::to_string(sum) + ", computed " +
-                         std::to_string(computed) + ")");
+      c.fail(sum_at,
+             sh.name + " CRC mismatch (stored " + std::to_string(sum) + ", computed " + std::to_string(computed) + ")");
     read_section(c, l, sh.s, payload_at, p, sh.n);
   }
-  if (c.remaining())
-    c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
+  if (c.remaining()) c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
   validate_at(l, file, (long long)record_at);
   return l;
 }
@@ -408,8 +400,7 @@ XfpRecordInfo scan_layer_record(const uint8_t* data, uint64_t size, uint64_t& po
     const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
     if (sh.s == kOutl && sh.n >= ptr_bytes) outliers = get_u32(p + ptr_bytes - 4);
   }
-  if (c.remaining())
-    c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
+  if (c.remaining()) c.fail(c.pos(), std::to_string(c.remaining()) + " bytes after the last section of the record");
   XfpRecordInfo e = layer_index_entry(l);
   e.offset = record_at;
   e.length = pos - record_at;
@@ -430,8 +421,7 @@ std::vector<uint8_t> file_header_v1(const std::map<std::string, std::string>& me
 }
 
 void write_xfp_v1(const std::string& path, const XfpFile& f) {
-  if (!f.kept.empty() || !f.aliases.empty())
-    throw Error(ExitCode::kInternal, "version 1 .xfp files hold layers only");
+  if (!f.kept.empty() || !f.aliases.empty()) throw Error(ExitCode::kInternal, "version 1 .xfp files hold layers only");
   AtomicFile out(path);
   const std::vector<uint8_t> header = file_header_v1(f.metadata, uint32_t(f.layers.size()));
   out.write(header.data(), header.size());

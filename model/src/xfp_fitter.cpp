@@ -101,8 +101,7 @@ Score V2aFitter::fit_group(uint32_t g, const Run& run, uint32_t lo, uint32_t hi)
     ranked_[g] = 1;
   }
   Score best;
-  const uint32_t id =
-      scorer_.best(run, ranks_.data() + size_t(g) * scorer_.ranks_size(), lo, hi, &best);
+  const uint32_t id = scorer_.best(run, ranks_.data() + size_t(g) * scorer_.ranks_size(), lo, hi, &best);
   ids_[g] = uint8_t(id);
   cb_ptr_[g] = lib_.data() + size_t(id) * k_;
   return best;

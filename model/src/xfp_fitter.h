@@ -88,9 +88,7 @@ class V2aFitter : public RowFitter {
 // Builds the v2a library for `bits` from the rows' groups (outliers per row
 // given by counts; dead rows skipped). When reserve_zero, the last codebook
 // is all zeros for dead rows and all-zero groups.
-std::vector<uint16_t> build_v2a_library(const SortedMatrix& m, unsigned bits,
-                                        const std::vector<uint32_t>& counts,
-                                        const std::vector<uint8_t>& live, bool reserve_zero,
-                                        unsigned threads);
+std::vector<uint16_t> build_v2a_library(const SortedMatrix& m, unsigned bits, const std::vector<uint32_t>& counts,
+                                        const std::vector<uint8_t>& live, bool reserve_zero, unsigned threads);
 
 }  // namespace lutc::xfp

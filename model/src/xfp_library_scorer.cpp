@@ -66,8 +66,7 @@ void LibraryScorer::rank(const Run& run, uint32_t* ranks) const {
   }
 }
 
-uint32_t LibraryScorer::best(const Run& run, const uint32_t* ranks, uint32_t lo, uint32_t hi,
-                             Score* score) const {
+uint32_t LibraryScorer::best(const Run& run, const uint32_t* ranks, uint32_t lo, uint32_t hi, Score* score) const {
   const unsigned per = k_ - 1;
   const double* s1 = run.s1;
   // SSE = sumsq(lo, hi) + sum_j (e_j^2 n_j - 2 e_j S1_j); the first term is

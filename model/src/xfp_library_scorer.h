@@ -31,8 +31,7 @@ class LibraryScorer {
 
   // The codebook with the lowest SSE over [lo, hi) (ties: lower id), given
   // the run's ranks; *score gets its exact score (as score_range computes).
-  uint32_t best(const Run& run, const uint32_t* ranks, uint32_t lo, uint32_t hi,
-                Score* score) const;
+  uint32_t best(const Run& run, const uint32_t* ranks, uint32_t lo, uint32_t hi, Score* score) const;
 
   const double* codebook(uint32_t l) const { return values_.data() + size_t(l) * k_; }
 

@@ -31,12 +31,10 @@ struct XfpReader::State {
     fail_input(path, record, (long long)at, what);
   }
   void add(XfpRecordInfo e, uint64_t at) {
-    if (!by_name.emplace(e.name, records.size()).second)
-      fail(e.name, at, "duplicate record name '" + e.name + "'");
+    if (!by_name.emplace(e.name, records.size()).second) fail(e.name, at, "duplicate record name '" + e.name + "'");
     if (e.kind == XfpRecordKind::kAlias) {
       const auto t = by_name.find(e.target);
-      if (t == by_name.end() || t->second >= records.size() ||
-          records[t->second].kind == XfpRecordKind::kAlias)
+      if (t == by_name.end() || t->second >= records.size() || records[t->second].kind == XfpRecordKind::kAlias)
         fail(e.name, at, "alias target '" + e.target + "' is not an earlier layer or kept tensor");
     }
     layers += e.kind == XfpRecordKind::kLayer;
@@ -45,14 +43,15 @@ struct XfpReader::State {
   // A shape in the index must fit the record it describes, so that a lister
   // (lutc info, decode's output header) never trusts an absurd size.
   void check_entry_size(const XfpRecordInfo& e, uint64_t at) const {
-    if (e.kind == XfpRecordKind::kLayer && (e.rows == 0 || e.cols == 0 || uint64_t(e.rows) * e.cols > (uint64_t(1) << 48)))
+    if (e.kind == XfpRecordKind::kLayer &&
+        (e.rows == 0 || e.cols == 0 || uint64_t(e.rows) * e.cols > (uint64_t(1) << 48)))
       fail(e.name, at, "absurd layer shape " + std::to_string(e.rows) + "x" + std::to_string(e.cols) + " in the index");
     if (e.kind != XfpRecordKind::kKept) return;
     uint64_t n = dtype_size(e.dtype);
     for (uint64_t d : e.shape) {
       if (d == 0 || d > e.length / n)
-        fail(e.name, at, "kept tensor shape in the index cannot fit in its record of " + std::to_string(e.length) +
-                             " bytes");
+        fail(e.name, at,
+             "kept tensor shape in the index cannot fit in its record of " + std::to_string(e.length) + " bytes");
       n *= d;
     }
   }
@@ -69,8 +68,8 @@ void XfpReader::State::open_v1(Cursor& c) {
   const uint64_t crc_at = c.pos();
   if (c.u32("file header CRC") != crc32(data(), size_t(crc_at))) c.fail(crc_at, "file header CRC mismatch");
   if (uint64_t(count) * min_layer_record_bytes() > c.remaining())
-    c.fail(count_at, "layer count " + std::to_string(count) + " cannot fit in the " +
-                         std::to_string(c.remaining()) + " bytes that remain");
+    c.fail(count_at, "layer count " + std::to_string(count) + " cannot fit in the " + std::to_string(c.remaining()) +
+                         " bytes that remain");
   overhead = c.pos();
   uint64_t pos = c.pos();
   records.reserve(count);
@@ -78,8 +77,7 @@ void XfpReader::State::open_v1(Cursor& c) {
     const uint64_t at = pos;
     add(scan_layer_record(data(), size(), pos, path, "#" + std::to_string(i)), at);
   }
-  if (pos != size())
-    fail("", pos, std::to_string(size() - pos) + " bytes of trailing data after the last layer");
+  if (pos != size()) fail("", pos, std::to_string(size() - pos) + " bytes of trailing data after the last layer");
 }
 
 // Version 2: trailer -> footer (index) -> header; the records must tile the
@@ -87,8 +85,7 @@ void XfpReader::State::open_v1(Cursor& c) {
 void XfpReader::State::open_v2() {
   const uint64_t min_header = 8 + 2 + 2 + 4 + 4;
   const uint64_t min_footer = 4 + 4 + 4;
-  if (size() < min_header + min_footer + kTrailerBytes ||
-      std::memcmp(data() + size() - 8, kTrailerMagic, 8) != 0)
+  if (size() < min_header + min_footer + kTrailerBytes || std::memcmp(data() + size() - 8, kTrailerMagic, 8) != 0)
     fail("", size() >= 8 ? size() - 8 : 0,
          "no index: the writer was interrupted? (a version 2 file must end with the index trailer)");
   const uint64_t trailer_at = size() - kTrailerBytes;
@@ -123,24 +120,26 @@ void XfpReader::State::open_v2() {
     entries.set_layer("index entry #" + std::to_string(i));
     XfpRecordInfo e = read_index_entry(entries);
     if (e.offset != expect || e.length < 8 || e.length > footer_at - e.offset)
-      fail(e.name, at, "index entry places the record at [" + std::to_string(e.offset) + ", +" +
-                           std::to_string(e.length) + "), but records tile [" + std::to_string(expect) +
-                           ", " + std::to_string(footer_at) + ")");
+      fail(e.name, at,
+           "index entry places the record at [" + std::to_string(e.offset) + ", +" + std::to_string(e.length) +
+               "), but records tile [" + std::to_string(expect) + ", " + std::to_string(footer_at) + ")");
     check_entry_size(e, at);
     expect += e.length;
     if (e.kind != XfpRecordKind::kAlias) in_records += e.length;
     add(std::move(e), at);
   }
-  if (entries.remaining()) entries.fail(entries.pos(), std::to_string(entries.remaining()) + " bytes after the last index entry");
+  if (entries.remaining())
+    entries.fail(entries.pos(), std::to_string(entries.remaining()) + " bytes after the last index entry");
   if (expect != footer_at)
-    fail("", expect, "records end at " + std::to_string(expect) + " but the index starts at " + std::to_string(footer_at));
+    fail("", expect,
+         "records end at " + std::to_string(expect) + " but the index starts at " + std::to_string(footer_at));
   overhead = size() - in_records;
 }
 
 const XfpRecordInfo& XfpReader::State::entry(size_t i, XfpRecordKind kind) const {
   if (i >= records.size() || records[i].kind != kind)
-    throw Error(ExitCode::kInternal, "'" + path + "': record " + std::to_string(i) + " is not a " +
-                                         record_kind_name(kind) + " record");
+    throw Error(ExitCode::kInternal,
+                "'" + path + "': record " + std::to_string(i) + " is not a " + record_kind_name(kind) + " record");
   return records[i];
 }
 
@@ -157,8 +156,10 @@ XfpReader::XfpReader(const std::string& path) : s_(std::make_unique<State>()) {
     c.fail(8, "unsupported version " + std::to_string(s_->version) + " (this reader reads 1 and 2)");
   const uint16_t flags = c.u16("flags");
   if (flags != 0) c.fail(10, "unsupported flags " + std::to_string(flags));
-  if (s_->version == kVersion1) s_->open_v1(c);
-  else s_->open_v2();
+  if (s_->version == kVersion1)
+    s_->open_v1(c);
+  else
+    s_->open_v2();
   s_->map->release(0, s_->size());
 }
 
@@ -197,8 +198,8 @@ QuantizedLayer XfpReader::read_layer(size_t i) const {
   // The index bounds the record: it cannot reach into the next one.
   QuantizedLayer l = read_layer_record(s_->data(), e.offset + e.length, pos, s_->path, e.name);
   if (pos != e.offset + e.length)
-    s_->fail(e.name, e.offset, "record is " + std::to_string(pos - e.offset) + " bytes, the index says " +
-                                   std::to_string(e.length));
+    s_->fail(e.name, e.offset,
+             "record is " + std::to_string(pos - e.offset) + " bytes, the index says " + std::to_string(e.length));
   if (l.name != e.name || l.role != e.role || l.rows != e.rows || l.cols != e.cols || l.scheme != e.scheme ||
       l.bits != e.bits || l.group != e.group || l.outliers.count() != e.outliers)
     s_->fail(e.name, e.offset, "layer record '" + l.name + "' disagrees with its index entry");

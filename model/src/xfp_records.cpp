@@ -31,8 +31,7 @@ struct KeptDType {
   DType dtype;
   uint8_t code;
 };
-constexpr KeptDType kKeptDTypes[] = {
-    {DType::kF32, 0}, {DType::kF16, 1}, {DType::kBF16, 2}, {DType::kF64, 3}};
+constexpr KeptDType kKeptDTypes[] = {{DType::kF32, 0}, {DType::kF16, 1}, {DType::kBF16, 2}, {DType::kF64, 3}};
 constexpr unsigned kMaxRank = 4;
 
 uint8_t dtype_code(DType d) {
@@ -124,9 +123,8 @@ KeptTensor read_kept_record(const uint8_t* data, uint64_t size, uint64_t pos, co
   if (rank < 1 || rank > kMaxRank) h.fail(rank_at, "rank " + std::to_string(rank) + " is not 1..4");
   for (unsigned i = 0; i < rank; ++i) t.shape.push_back(h.u64("dimension"));
   if (h.remaining())
-    h.fail(h.pos(), "kept tensor header length " + std::to_string(hlen) + " (at offset " +
-                        std::to_string(hlen_at) + ") leaves " + std::to_string(h.remaining()) +
-                        " bytes unparsed");
+    h.fail(h.pos(), "kept tensor header length " + std::to_string(hlen) + " (at offset " + std::to_string(hlen_at) +
+                        ") leaves " + std::to_string(h.remaining()) + " bytes unparsed");
   c.take(uint64_t(hlen) + 4, "header");
 
   const uint64_t n_at = c.pos();

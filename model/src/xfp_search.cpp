@@ -78,17 +78,17 @@ struct Context {
   uint32_t rows = 0, cols = 0;
   XfpOptions opt;
   unsigned threads = 1;
-  bool searching = false;       // floors drive the search (bits = 0)
-  double floor = 0;             // the layer's floor (0 when bits are fixed)
+  bool searching = false;         // floors drive the search (bits = 0)
+  double floor = 0;               // the layer's floor (0 when bits are fixed)
   std::vector<double> row_floor;  // per row; < 0 for dead rows
   std::vector<uint8_t> live;
   uint32_t dead = 0, tiny = 0;
-  bool zero_groups = false;     // any dead row or all-zero group of 128
+  bool zero_groups = false;  // any dead row or all-zero group of 128
   std::vector<uint32_t> ladder;
-  int fixed_count = -1;         // outliers per row when the fraction is fixed
+  int fixed_count = -1;  // outliers per row when the fraction is fixed
   KmeansConfig kcfg;
   std::unique_ptr<SortedMatrix> sorted[2];  // v2, v2a
-  std::vector<uint32_t> hard_rows;  // rows that missed their floor in some pass
+  std::vector<uint32_t> hard_rows;          // rows that missed their floor in some pass
   void note_hard_row(uint32_t r) {
     if (std::find(hard_rows.begin(), hard_rows.end(), r) == hard_rows.end()) hard_rows.push_back(r);
   }
@@ -97,8 +97,7 @@ struct Context {
   uint32_t layer_group(Scheme s) const { return s == Scheme::kXfpV2a ? kV2aGroup : v2_group(); }
   const SortedMatrix& sorted_for(Scheme s) {
     const int i = s == Scheme::kXfpV2a ? 1 : 0;
-    if (!sorted[i]) sorted[i] = std::make_unique<SortedMatrix>(
-                        sort_matrix(w, rows, cols, layer_group(s), threads));
+    if (!sorted[i]) sorted[i] = std::make_unique<SortedMatrix>(sort_matrix(w, rows, cols, layer_group(s), threads));
     return *sorted[i];
   }
   uint64_t cost(Scheme s, unsigned b, uint64_t outliers) const {
@@ -250,8 +249,8 @@ bool v2a_out_of_reach(Context& ctx, unsigned bits) {
 
 // Also the input check that needs the values: a non-finite weight is an
 // error naming its row and column, found in the pass over the row maxima.
-Context make_context(const std::string& name, const float* w, uint32_t rows, uint32_t cols,
-                     Role role, const XfpOptions& opt) {
+Context make_context(const std::string& name, const float* w, uint32_t rows, uint32_t cols, Role role,
+                     const XfpOptions& opt) {
   Context ctx;
   ctx.w = w;
   ctx.rows = rows;
@@ -278,9 +277,9 @@ Context make_context(const std::string& name, const float* w, uint32_t rows, uin
       if (non_finite) {
         for (uint32_t c = g0;; ++c)
           if (!std::isfinite(row[c]))
-            throw Error(ExitCode::kBadInput,
-                        located("", name, -1, "quantize_xfp: non-finite weight at row " +
-                                                  std::to_string(r) + ", column " + std::to_string(c)));
+            throw Error(ExitCode::kBadInput, located("", name, -1,
+                                                     "quantize_xfp: non-finite weight at row " + std::to_string(r) +
+                                                         ", column " + std::to_string(c)));
       }
       if (!(gmax >= kDeadBelow)) ctx.zero_groups = true;
       row_max = gmax > row_max ? gmax : row_max;
@@ -327,8 +326,8 @@ std::string fmt(double v) {
 
 }  // namespace
 
-QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows,
-                            uint32_t cols, const XfpOptions& opt, XfpChoice* choice) {
+QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows, uint32_t cols,
+                            const XfpOptions& opt, XfpChoice* choice) {
   check_input(name, rows, cols, opt);
   Context ctx = make_context(name, w, rows, cols, role, opt);
   std::vector<Scheme> modes{opt.mode};
@@ -362,8 +361,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       if (single) {  // nothing to choose between: encode straight away
         p.counts.assign(rows, ctx.fixed_count > 0 ? uint32_t(ctx.fixed_count) : 0);
         if (s == Scheme::kXfpV2a)
-          p.library = build_v2a_library(ctx.sorted_for(s), b, p.counts, ctx.live, ctx.zero_groups,
-                                        ctx.threads);
+          p.library = build_v2a_library(ctx.sorted_for(s), b, p.counts, ctx.live, ctx.zero_groups, ctx.threads);
         p.feasible = true;
       } else if (s == Scheme::kXfpV2a && v2a_out_of_reach(ctx, b)) {
         p.feasible = false;  // what its pass would find, without building a library
@@ -371,8 +369,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
         run_pass(ctx, p, best.feasible ? best.cost : std::numeric_limits<uint64_t>::max(), true);
       }
       ++tried;
-      if (p.feasible &&
-          (!best.feasible || p.cost < best.cost || (p.cost == best.cost && order(p) < order(best))))
+      if (p.feasible && (!best.feasible || p.cost < best.cost || (p.cost == best.cost && order(p) < order(best))))
         best = std::move(p);
     }
     if (s != modes.back()) ctx.sorted[s == Scheme::kXfpV2a ? 1 : 0].reset();
@@ -466,14 +463,12 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
         if (next == ctx.ladder.end()) break;
         count = *next;
       }
-      if (pack_rows)
-        pack_indices(crow, cols, L.bits, L.indices.data() + uint64_t(r) * cols * L.bits / 8);
+      if (pack_rows) pack_indices(crow, cols, L.bits, L.indices.data() + uint64_t(r) * cols * L.bits / 8);
       for (uint32_t g = 0; g < G; ++g) {
         if (best.mode == Scheme::kXfpV2a) {
           L.group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(*f).group_id(g);
         } else {
-          std::copy(f->group_cb()[g], f->group_cb()[g] + k,
-                    L.codebooks.begin() + (size_t(r) * G + g) * k);
+          std::copy(f->group_cb()[g], f->group_cb()[g] + k, L.codebooks.begin() + (size_t(r) * G + g) * k);
         }
       }
     }
@@ -511,9 +506,8 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   L.params["floor_met"] = c.floor_met ? "1" : "0";
   if (!c.floor_met) L.params["shortfall"] = fmt(c.shortfall);
   if (ctx.searching || opt.auto_mode) L.params["cos_min"] = fmt(cos_min);
-  L.params["outlier_rule"] =
-      ctx.fixed_count >= 0 ? "median-distance/fixed " + fmt(opt.outlier_fraction)
-                           : (ctx.searching ? std::string(kOutlierRule) : std::string("none"));
+  L.params["outlier_rule"] = ctx.fixed_count >= 0 ? "median-distance/fixed " + fmt(opt.outlier_fraction)
+                                                  : (ctx.searching ? std::string(kOutlierRule) : std::string("none"));
   L.params["configs_tried"] = std::to_string(tried);
   L.params["dead_rows"] = std::to_string(ctx.dead);
   L.params["tiny_rows"] = std::to_string(ctx.tiny);

@@ -125,9 +125,8 @@ void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm) {
   thread_local std::vector<uint64_t> ia, ib;
   ia.resize(n);
   ib.resize(n);
-  const uint64_t* s = radix_sort<uint64_t>(n, ia.data(), ib.data(), [x](uint32_t i) {
-    return (uint64_t(sort_key(x[i])) << 32) | i;
-  });
+  const uint64_t* s =
+      radix_sort<uint64_t>(n, ia.data(), ib.data(), [x](uint32_t i) { return (uint64_t(sort_key(x[i])) << 32) | i; });
   for (uint32_t i = 0; i < n; ++i) {
     v[i] = key_value(uint32_t(s[i] >> 32));
     perm[i] = uint32_t(s[i]);
@@ -268,8 +267,7 @@ void sort_row(const float* row, uint32_t r, SortedMatrix* m) {
   }
 }
 
-SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
-                         unsigned threads) {
+SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group, unsigned threads) {
   SortedMatrix m = sorted_matrix_storage(rows, cols, group);
   parallel_rows(rows, threads, [&](uint32_t r0, uint32_t r1) {
     for (uint32_t r = r0; r < r1; ++r) sort_row(w + size_t(r) * cols, r, &m);

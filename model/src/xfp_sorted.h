@@ -18,21 +18,18 @@ void sort_values(const float* x, uint32_t n, float* v);
 
 struct SortedMatrix {
   uint32_t rows = 0, cols = 0, group = 0, groups = 0;  // group = cols for whole rows
-  std::vector<float> v;        // rows x cols; each (row, group) sorted ascending
-  std::vector<uint32_t> perm;  // column (within the row) of each v; empty: values only
-  std::vector<float> median;   // per row, of all its values
+  std::vector<float> v;                                // rows x cols; each (row, group) sorted ascending
+  std::vector<uint32_t> perm;                          // column (within the row) of each v; empty: values only
+  std::vector<float> median;                           // per row, of all its values
 
   uint32_t group_len(uint32_t g) const { return g + 1 < groups ? group : cols - g * group; }
-  const float* group_values(uint32_t r, uint32_t g) const {
-    return v.data() + size_t(r) * cols + size_t(g) * group;
-  }
+  const float* group_values(uint32_t r, uint32_t g) const { return v.data() + size_t(r) * cols + size_t(g) * group; }
   const uint32_t* group_perm(uint32_t r, uint32_t g) const {
     return perm.data() + size_t(r) * cols + size_t(g) * group;
   }
 };
 
-SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group,
-                         unsigned threads);
+SortedMatrix sort_matrix(const float* w, uint32_t rows, uint32_t cols, uint32_t group, unsigned threads);
 
 // Storage for `rows` rows, unsorted; sort_row fills one. A one-row matrix lets
 // a single-pass encode sort, fit and encode a row at a time instead of

@@ -31,8 +31,7 @@ double distance(const Sample& s, const double* lib, unsigned k) {
   return d;
 }
 
-std::vector<Sample> sample_groups(const SortedMatrix& m, unsigned k,
-                                  const std::vector<uint32_t>& counts,
+std::vector<Sample> sample_groups(const SortedMatrix& m, unsigned k, const std::vector<uint32_t>& counts,
                                   const std::vector<uint8_t>& live) {
   uint64_t total = 0;
   for (uint32_t r = 0; r < m.rows; ++r) total += live[r] ? m.groups : 0;
@@ -135,9 +134,8 @@ constexpr uint64_t kRefineGroups = 32768;
 
 // One Lloyd round over the layer: every visited group takes its best
 // codebook, every library entry becomes the mean of the values that decode to it.
-void refine_on_layer(const SortedMatrix& m, unsigned k, uint32_t L,
-                     const std::vector<uint32_t>& counts, const std::vector<uint8_t>& live,
-                     unsigned threads, std::vector<double>& lib) {
+void refine_on_layer(const SortedMatrix& m, unsigned k, uint32_t L, const std::vector<uint32_t>& counts,
+                     const std::vector<uint8_t>& live, unsigned threads, std::vector<double>& lib) {
   const LibraryScorer scorer(lib.data(), L, k);
   uint64_t live_groups = 0;
   for (uint32_t r = 0; r < m.rows; ++r) live_groups += live[r] ? m.groups : 0;
@@ -185,15 +183,12 @@ void refine_on_layer(const SortedMatrix& m, unsigned k, uint32_t L,
 
 }  // namespace
 
-std::vector<uint16_t> build_v2a_library(const SortedMatrix& m, unsigned bits,
-                                        const std::vector<uint32_t>& counts,
-                                        const std::vector<uint8_t>& live, bool reserve_zero,
-                                        unsigned threads) {
+std::vector<uint16_t> build_v2a_library(const SortedMatrix& m, unsigned bits, const std::vector<uint32_t>& counts,
+                                        const std::vector<uint8_t>& live, bool reserve_zero, unsigned threads) {
   const unsigned k = 1u << bits;
   const uint32_t L = kV2aLibrarySize - (reserve_zero ? 1 : 0);
   std::vector<double> lib = cluster_codebooks(sample_groups(m, k, counts, live), k, L);
-  for (unsigned round = 0; round < kLayerRounds; ++round)
-    refine_on_layer(m, k, L, counts, live, threads, lib);
+  for (unsigned round = 0; round < kLayerRounds; ++round) refine_on_layer(m, k, L, counts, live, threads, lib);
   std::vector<uint16_t> out(size_t(kV2aLibrarySize) * k, 0);  // the reserved codebook stays 0
   round_codebook(lib.data(), L * k, out.data());
   return out;

@@ -127,7 +127,7 @@ void write_xfp(const std::string& path, const XfpFile& f) {
 
 uint64_t file_header_bytes(const XfpFile& f) {
   uint64_t n = 8 + 2 + 2 + 4 + strings_bytes(f.metadata) + 4;  // header
-  n += 4 + 4 + 4 + kTrailerBytes;                               // index framing, trailer
+  n += 4 + 4 + 4 + kTrailerBytes;                              // index framing, trailer
   std::vector<uint8_t> buf;
   auto entry = [&](const XfpRecordInfo& e) {
     buf.clear();

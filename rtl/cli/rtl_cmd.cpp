@@ -17,8 +17,8 @@ int run_rtl_cmd(int argc, char** argv) {
   po::options_description opts("options");
   opts.add_options()("input", po::value(&in)->required(), ".lutp file")(
       "x", po::value(&xpath)->required(), "activations .npy: cols or batch x cols, float32, float64 or bf16 as uint16")(
-      "output,o", po::value(&out), "output .npy (float32, rows or batch x rows)")(
-      "report", po::value(&report), "engine stats JSON (docs/stats.md)")(
+      "output,o", po::value(&out), "output .npy (float32, rows or batch x rows)")("report", po::value(&report),
+                                                                                  "engine stats JSON (docs/stats.md)")(
       "wave", po::value(&wave), "FST waveform of the first vector's run (slow; only when asked)")(
       "issue-log", po::value(&issue_log),
       "CSV of the first vector's accept cycle per instruction (layer,pc,op,cycle), as `lutc sim --issue-log`")(
@@ -68,8 +68,7 @@ int run_rtl_cmd(int argc, char** argv) {
   return 0;
 }
 
-const RegisterCommand kRegister({"rtl", "run a .lutp on the verilated RTL engine (cycles, bit-exact y)",
-                                 run_rtl_cmd});
+const RegisterCommand kRegister({"rtl", "run a .lutp on the verilated RTL engine (cycles, bit-exact y)", run_rtl_cmd});
 
 }  // namespace
 }  // namespace lutc::cli

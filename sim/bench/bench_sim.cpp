@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
     return 0;
   });
   const double wall = seconds_since(t0);
-  std::printf("%s: %zu layer(s), %llu simulated cycles (bottleneck %s), %.3f s wall, %.1f M cycles/s\n",
-              mode.c_str(), layers, (unsigned long long)r.total.cycles, r.total.bottleneck.c_str(), wall,
+  std::printf("%s: %zu layer(s), %llu simulated cycles (bottleneck %s), %.3f s wall, %.1f M cycles/s\n", mode.c_str(),
+              layers, (unsigned long long)r.total.cycles, r.total.bottleneck.c_str(), wall,
               double(r.total.cycles) / wall * 1e-6);
   return 0;
 }

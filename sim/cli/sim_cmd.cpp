@@ -6,11 +6,11 @@
 
 #include "cli_util.h"
 #include "command.h"
+#include "lutc/compiler/issue_log.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/compiler/program_folder.h"
 #include "lutc/model/error.h"
 #include "lutc/model/npy.h"
-#include "lutc/compiler/issue_log.h"
 #include "lutc/sim/report.h"
 #include "lutc/sim/simulate.h"
 #include "vectors_io.h"
@@ -79,16 +79,16 @@ int run_sim(int argc, char** argv) {
   sim::SimOptions defaults;
   po::options_description opts("options");
   opts.add_options()("input", po::value(&inputs)->required(), ".lutp files or directories")(
-      "x", po::value(&xpath), "activations .npy (cols or batch x cols, float32, float64 or bf16 as uint16): functional run")(
+      "x", po::value(&xpath),
+      "activations .npy (cols or batch x cols, float32, float64 or bf16 as uint16): functional run")(
       "output,o", po::value(&out), "output y .npy (float32, rows or batch x rows); needs --x")(
-      "report", po::value(&report), "stats JSON (docs/stats.md)")(
-      "trace", po::value(&trace), "Chrome/Perfetto trace-event JSON")(
+      "report", po::value(&report), "stats JSON (docs/stats.md)")("trace", po::value(&trace),
+                                                                  "Chrome/Perfetto trace-event JSON")(
       "issue-log", po::value(&issue_log), "CSV of each instruction's accept cycle (layer,pc,op,cycle)")(
       "batch", po::value(&batch)->default_value(1), "activation vectors for a timing-only run")(
       "arch", po::value(&arch_path), "refuse programs not compiled for this arch .ini")(
       "dram-burst", po::value(&burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
-      "dram-outstanding", po::value(&outstanding)->default_value(defaults.dram_outstanding),
-      "DRAM requests in flight")(
+      "dram-outstanding", po::value(&outstanding)->default_value(defaults.dram_outstanding), "DRAM requests in flight")(
       "json", po::bool_switch(&json), JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", -1);
@@ -111,7 +111,7 @@ int run_sim(int argc, char** argv) {
   if (!xpath.empty() && paths.size() != 1)
     throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
   auto first = std::make_shared<const Program>(arch_path.empty() ? read_lutp(paths[0])
-                                                                  : read_lutp(paths[0], load_arch(arch_path)));
+                                                                 : read_lutp(paths[0], load_arch(arch_path)));
   ArchConfig arch = first->arch;
   arch.name = arch_name(arch_path, paths[0], first->arch);
 
@@ -167,7 +167,8 @@ int run_sim(int argc, char** argv) {
   return 0;
 }
 
-const RegisterCommand kRegister({"sim", "run .lutp programs on the SystemC cycle model: cycles, energy, trace", run_sim});
+const RegisterCommand kRegister({"sim", "run .lutp programs on the SystemC cycle model: cycles, energy, trace",
+                                 run_sim});
 
 }  // namespace
 }  // namespace lutc::cli

@@ -10,9 +10,9 @@
 #include "lutc/model/golden.h"
 #include "lutc/sim/cycle_model.h"
 #include "lutc/sim/sim_time.h"
-#include "lutc/spec/chunk_groups.h"
 #include "lutc/sim/unit_guard.h"
 #include "lutc/spec/book_select.h"
+#include "lutc/spec/chunk_groups.h"
 
 namespace lutc::sim {
 
@@ -73,7 +73,8 @@ void Controller::thread() {
       if (ctx_.functional) {
         for (uint32_t r = 0; r < ctx_.program->meta.rows; ++r)
           if (!ctx_.row_stored[r])
-            fail_input("", ctx_.program->meta.layer, -1, "sim: program ended without storing output row " + std::to_string(r));
+            fail_input("", ctx_.program->meta.layer, -1,
+                       "sim: program ended without storing output row " + std::to_string(r));
       }
       w.end = now_cycles();
       w.actions_after = log_.actions;
@@ -87,7 +88,8 @@ void Controller::begin_layer(uint32_t index) {
   SimLayer& layer = layers_[index];
   std::shared_ptr<const Program> p = layer.load();
   if (p->arch_hash != ctx_.arch_hash)
-    fail_input("", p->meta.layer, -1, "sim: the program was compiled for another arch (hash mismatch with the first layer's)");
+    fail_input("", p->meta.layer, -1,
+               "sim: the program was compiled for another arch (hash mismatch with the first layer's)");
   ctx_.program = p;
   ctx_.layer_index = index;
   if (on_program_) on_program_(*p);
@@ -151,9 +153,7 @@ void Controller::execute(const isa::Instruction& in) {
   const Program& p = *ctx_.program;
   const auto& f = in.f;
   switch (in.op) {
-    case isa::Op::CFG:
-      regs_[f[F::CFG::reg]] = int32_t(f[F::CFG::value]);
-      break;
+    case isa::Op::CFG: regs_[f[F::CFG::reg]] = int32_t(f[F::CFG::value]); break;
     case isa::Op::LUT_LOAD: {
       accept_when_idle({lanes_idle(), outliers_idle()});
       uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
@@ -205,8 +205,8 @@ void Controller::execute(const isa::Instruction& in) {
       ComputeCommand c{++issued_outliers_, in, regs_, {}};
       if (issued_stores_) c.after.push_back({progress_.writeback, issued_stores_});
       const uint32_t addr = f[F::OUTLIER::addr];
-      note_read(Space::kWeightSram, addr, addr + uint64_t(f[F::OUTLIER::count]) * kOutlierRecordBytes, progress_.outliers,
-                c.seq);
+      note_read(Space::kWeightSram, addr, addr + uint64_t(f[F::OUTLIER::count]) * kOutlierRecordBytes,
+                progress_.outliers, c.seq);
       // Outlier columns lie in the chunk the tile's DECODE_MAC read.
       note_read(Space::kActSram, last_act_.first, last_act_.second, progress_.outliers, c.seq);
       outliers.write(c);
@@ -224,12 +224,8 @@ void Controller::execute(const isa::Instruction& in) {
       log_.busy(Unit::kController, start, now_cycles(), "STORE");
       break;
     }
-    case isa::Op::SYNC:
-      sync(f[F::SYNC::mask]);
-      break;
-    case isa::Op::END:
-      drain();
-      break;
+    case isa::Op::SYNC: sync(f[F::SYNC::mask]); break;
+    case isa::Op::END: drain(); break;
   }
 }
 
@@ -261,8 +257,11 @@ void Controller::sync(uint32_t mask) {
 }
 
 void Controller::drain() {
-  accept_when_idle({{progress_.dma_segments, issued_segments_}, {progress_.dma_luts, issued_luts_}, lanes_idle(),
-                    outliers_idle(), {progress_.writeback, issued_stores_}});
+  accept_when_idle({{progress_.dma_segments, issued_segments_},
+                    {progress_.dma_luts, issued_luts_},
+                    lanes_idle(),
+                    outliers_idle(),
+                    {progress_.writeback, issued_stores_}});
 }
 
 }  // namespace lutc::sim

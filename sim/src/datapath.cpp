@@ -28,8 +28,8 @@ void integer_weights(const uint32_t* words, uint32_t entries, int base, const Hi
   for (uint32_t c = 0; c < entries; ++c) {
     const HifFields h = hif_unpack(hif, words[c]);
     // trunc(mant * 2^(base - shift + s.exp - Ew)), toward zero.
-    const WeightInt w = weight_int_from_parts(h.negative != s.negative, uint64_t(h.mant) * s.mant,
-                                              base - int(h.shift) + s.exp - ew);
+    const WeightInt w =
+        weight_int_from_parts(h.negative != s.negative, uint64_t(h.mant) * s.mant, base - int(h.shift) + s.exp - ew);
     if (!w.fits) fail_input("", layer, -1, "sim: a weight does not fit 63 bits at Ew");
     out[c] = w.value;
   }

@@ -55,7 +55,8 @@ void DecodeLanes::thread() {
       const double end = now_cycles();
       std::string label;
       if (log_.keeps_labels())
-        label = "DECODE_MAC " + std::to_string(rows) + "x" + std::to_string(cols) + " k0=" + std::to_string(c.insn.f[D::k0]);
+        label = "DECODE_MAC " + std::to_string(rows) + "x" + std::to_string(cols) +
+                " k0=" + std::to_string(c.insn.f[D::k0]);
       // Lanes compute on conflict-free steps; the LUT serves every step, so
       // bank conflicts show as LUT time beyond the lanes' (and as lane stall).
       const double useful = end - tm.conflict_cycles;
@@ -78,8 +79,8 @@ void DecodeLanes::resolve_books(const ComputeCommand& c, uint32_t groups) {
   const uint32_t slots = ctx_.program->lut_slots();
   if (select == int(BookSelect::kById) && !meta_has_id(mf))
     fail_input("", ctx_.program->meta.layer, -1, "sim: BOOK_SELECT by id without ids in the metadata");
-  const uint8_t* records = select == int(BookSelect::kById) ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb)
-                                                            : nullptr;
+  const uint8_t* records =
+      select == int(BookSelect::kById) ? weight_sram->span(0, meta, uint64_t(rows) * groups * mb) : nullptr;
   slots_.resize(size_t(rows) * groups);
   for (uint32_t r = 0; r < rows; ++r) {
     for (uint32_t g = 0; g < groups; ++g) {

@@ -57,9 +57,11 @@ void OutlierUnit::apply(const ComputeCommand& c) {
     const uint8_t* rec = records + size_t(i) * kOutlierRecordBytes;
     const OutlierRecord o = read_outlier_record(rec);
     const uint32_t row = o.row, col = o.col;
-    if (row >= p.arch.lanes) fail_input("", p.meta.layer, -1, "sim: outlier record row " + std::to_string(row) + " >= lanes");
+    if (row >= p.arch.lanes)
+      fail_input("", p.meta.layer, -1, "sim: outlier record row " + std::to_string(row) + " >= lanes");
     if (uint64_t(act) + (uint64_t(col) + 1) * ab > p.arch.act_sram_bytes())
-      fail_input("", p.meta.layer, -1, "sim: outlier record column " + std::to_string(col) + " outside the activation SRAM");
+      fail_input("", p.meta.layer, -1,
+                 "sim: outlier record column " + std::to_string(col) + " outside the activation SRAM");
     u128* acc = accumulators->lane(row);
     if (!acc) continue;  // a lane no DECODE_MAC or STORE uses: never read
     // The column comes from the record: its bytes may lie where no DMA wrote

@@ -29,17 +29,16 @@ std::string layer_table(const SimResult& r) {
   char* line = buf.data();
   const size_t cap = buf.size();
   out += "arch: " + r.total.arch + "\n";
-  std::snprintf(line, cap, "%-*s %13s %12s %11s %8s %12s %9s\n", w, "layer", "shape", "cycles", "bottleneck",
-                "DRAM %", "energy uJ", "pJ/w");
+  std::snprintf(line, cap, "%-*s %13s %12s %11s %8s %12s %9s\n", w, "layer", "shape", "cycles", "bottleneck", "DRAM %",
+                "energy uJ", "pJ/w");
   out += line;
   auto row = [&](const EngineStats& s, const std::string& shape) {
-    std::snprintf(line, cap, "%-*s %13s %12llu %11s %8.1f %12.3f %9.3f\n", w, s.layer.c_str(),
-                  shape.c_str(), (unsigned long long)s.cycles, s.bottleneck.c_str(), 100 * s.dram_bw_fraction,
+    std::snprintf(line, cap, "%-*s %13s %12llu %11s %8.1f %12.3f %9.3f\n", w, s.layer.c_str(), shape.c_str(),
+                  (unsigned long long)s.cycles, s.bottleneck.c_str(), 100 * s.dram_bw_fraction,
                   s.energy.total_pj * 1e-6, s.pj_per_weight);
     out += line;
   };
-  for (const LayerResult& l : r.layers)
-    row(l.stats, std::to_string(l.stats.rows) + "x" + std::to_string(l.stats.cols));
+  for (const LayerResult& l : r.layers) row(l.stats, std::to_string(l.stats.rows) + "x" + std::to_string(l.stats.cols));
   if (r.layers.size() > 1) row(r.total, "total");
   std::snprintf(line, cap, "%llu cycles = %.6g s at the arch clock: %.3g tokens/s; DRAM %.3g GB/s\n",
                 (unsigned long long)r.total.cycles, r.total.seconds, r.total.tokens_per_s,
@@ -102,7 +101,8 @@ void write_trace(const std::string& path, const SimResult& r, double clock_mhz) 
                       {"dur", double(p.end - p.start) * us},
                       {"args", std::move(args)}});
   };
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "lutc engine (" + r.total.arch + ")"}}}});
+  events.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "lutc engine (" + r.total.arch + ")"}}}});
 
   // Tracks: tid 0.. for the layers' lanes, then each unit's lanes in unit order.
   unsigned next_tid = 0;

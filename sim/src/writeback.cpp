@@ -27,7 +27,9 @@ void Writeback::thread() {
       const double start = now_cycles();
       sc_core::wait(cycles(double(rows) * ctx_.batch));
       log_.busy(Unit::kWriteback, start, now_cycles(), "STORE",
-                log_.keeps_labels() ? "STORE rows " + std::to_string(c.insn.f[isa::fields::STORE::row0]) + "+" + std::to_string(rows) : "");
+                log_.keeps_labels()
+                    ? "STORE rows " + std::to_string(c.insn.f[isa::fields::STORE::row0]) + "+" + std::to_string(rows)
+                    : "");
       log_.busy(Unit::kAccumulator, start, start + double(rows) * ctx_.batch, "drain");
       retired.retire(c.seq);
     }

@@ -32,8 +32,8 @@ double seconds_of(void (*fn)()) {
 }
 
 void run_baseline() {
-  auto l = lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention,
-                                   matrix().data(), kRows, kCols);
+  auto l =
+      lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention, matrix().data(), kRows, kCols);
   benchmark::DoNotOptimize(l.indices.data());
 }
 

@@ -65,8 +65,8 @@ Seconds time_of(F&& f) {
 
 Seconds int4_seconds() {
   return time_of([] {
-    auto l = lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention, matrix().data(),
-                                     kRows, kCols);
+    auto l = lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention, matrix().data(), kRows,
+                                     kCols);
     benchmark::DoNotOptimize(l.indices.data());
   });
 }

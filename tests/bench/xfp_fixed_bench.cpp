@@ -48,8 +48,7 @@ Times best_of_three(Fn fn) {
     const double c0 = thread_cpu_s();
     const auto t0 = std::chrono::steady_clock::now();
     fn();
-    best.wall = std::min(best.wall,
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best.wall = std::min(best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     best.cpu = std::min(best.cpu, thread_cpu_s() - c0);
   }
   return best;
@@ -58,8 +57,7 @@ Times best_of_three(Fn fn) {
 Times int4_times(uint32_t rows, uint32_t cols) {
   const auto& w = matrix(rows, cols);
   return best_of_three([&] {
-    auto l = lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention, w.data(),
-                                     rows, cols);
+    auto l = lutc::quantize_baseline(lutc::Scheme::kInt4G128, "bench", lutc::Role::kAttention, w.data(), rows, cols);
     benchmark::DoNotOptimize(l.indices.data());
   });
 }
@@ -102,9 +100,17 @@ void BM_XfpV2Bits4(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_Int4G128)->Args({4096, 4096})->Args({11008, 4096})->Iterations(1)->UseManualTime()
+BENCHMARK(BM_Int4G128)
+    ->Args({4096, 4096})
+    ->Args({11008, 4096})
+    ->Iterations(1)
+    ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_XfpV2Bits4)->Args({4096, 4096})->Args({11008, 4096})->Iterations(1)->UseManualTime()
+BENCHMARK(BM_XfpV2Bits4)
+    ->Args({4096, 4096})
+    ->Args({11008, 4096})
+    ->Iterations(1)
+    ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

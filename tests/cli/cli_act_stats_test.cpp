@@ -50,8 +50,9 @@ TEST(CliActStats, Stories260kStatisticsDriveQuantizeByAcos) {
   if (!require_file(model)) return;
   const std::string dir = temp_dir(), stats = dir + "/s.safetensors";
   const unsigned prompts = 1 + unsigned(rng() % 4), tokens = 1 + unsigned(rng() % 40);
-  std::vector<std::string> args = {"act-stats", model, "-o", stats, "--prompts", std::to_string(prompts),
-                                   "--tokens", std::to_string(tokens), "--json"};
+  std::vector<std::string> args = {
+      "act-stats", model, "-o", stats, "--prompts", std::to_string(prompts), "--tokens", std::to_string(tokens),
+      "--json"};
   if (rng() % 2) args.insert(args.end(), {"--seed", std::to_string(rng() % 1000)});
   RunResult r = run_lutc(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -128,7 +129,10 @@ TEST(CliActStats, BadFlagsAreUsageErrorsAndWriteNothing) {
   if (!require_file(model)) return;
   const std::string dir = temp_dir(), out = dir + "/s.safetensors";
   std::ofstream(dir + "/t.txt") << "1 2 3\n";
-  struct Case { std::vector<std::string> args; const char* says; };
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
   const std::vector<Case> cases = {
       {{"--prompts", "0"}, "--prompts"},
       {{"--tokens", "0"}, "--tokens"},
@@ -166,7 +170,11 @@ TEST(CliActStats, BadInputsExitWithTheirCodeAndWriteNothing) {
     text += "\n";
   }
   const size_t cut = 1 + rng() % (text.size() - 1);
-  struct Case { std::string name, content; int code; std::string says; };
+  struct Case {
+    std::string name, content;
+    int code;
+    std::string says;
+  };
   const std::vector<Case> cases = {
       {"empty.txt", "", 3, "no token"},
       {"cut_garbage.txt", text.substr(0, cut) + "\x01\x02", 3, "not an integer"},

@@ -61,12 +61,16 @@ TEST(CliBadInput, OutputOverAnInputIsRefusedAndTheInputSurvives) {
     return std::vector<char>(std::istreambuf_iterator<char>(f), {});
   };
   const auto w_before = bytes(w), q_before = bytes(dir + "/q.xfp");
-  struct Case { std::vector<std::string> args; const char* says; };
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
   const std::vector<Case> cases = {
       {{"quantize", w, "-o", dir + "/./w.safetensors", "--scheme", "int4.g128"}, "overwrite an input"},
       {{"quantize", dir, "-o", w, "--scheme", "int4.g128"}, "input folder"},
       {{"quantize", w, "-o", dir + "/r.xfp", "--report", dir + "/../" + fs::path(dir).filename().string() + "/r.xfp",
-        "--scheme", "int4.g128"}, "same file"},
+        "--scheme", "int4.g128"},
+       "same file"},
       {{"decode", dir + "/q.xfp", "-o", dir + "/q_link.xfp"}, "overwrite an input"},
   };
   for (const auto& c : cases) {
@@ -89,7 +93,10 @@ TEST(CliBadInput, UnknownFlagIsAUsageError) {
 
 TEST(CliBadInput, AbsurdValuesNameTheFlag) {
   const std::string dir = temp_dir();
-  struct Case { std::vector<std::string> args; const char* flag; };
+  struct Case {
+    std::vector<std::string> args;
+    const char* flag;
+  };
   const std::vector<Case> cases = {
       {{"--bits", "7"}, "--bits"},
       {{"--floor-strict", "1.5"}, "--floor-strict"},
@@ -157,7 +164,8 @@ TEST(CliBadInput, NonFiniteWeightsNameTheTensorAndLeaveNoOutput) {
     std::vector<float> v(8 * 16, 0.25f);
     v[fresh_seed() % v.size()] = bad;
     write_tiny_safetensors(dir + "/bad.safetensors", v, 8, 16);
-    RunResult r = run_lutc({"quantize", dir + "/bad.safetensors", "-o", dir + "/x.xfp", "-q", "--report", dir + "/r.json"});
+    RunResult r =
+        run_lutc({"quantize", dir + "/bad.safetensors", "-o", dir + "/x.xfp", "-q", "--report", dir + "/r.json"});
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_NE(r.err.find("w.weight"), std::string::npos) << r.err;
     expect_no_outputs(dir, {"bad.safetensors"});
@@ -170,10 +178,10 @@ TEST(CliBadInput, CorruptXfpIsRejectedByEveryReader) {
   ASSERT_EQ(q.exit_code, 0) << q.err;
   const uint64_t size = fs::file_size(dir + "/ok.xfp");
   copy_prefix(dir + "/ok.xfp", dir + "/cut.xfp", size - 5);
-  for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {"info", dir + "/cut.xfp"},
-           {"decode", dir + "/cut.xfp", "-o", dir + "/d.safetensors"},
-           {"eval", dir + "/cut.xfp", "--ref", "synth:32x96@7"}}) {
+  for (const auto& cmd :
+       std::vector<std::vector<std::string>>{{"info", dir + "/cut.xfp"},
+                                             {"decode", dir + "/cut.xfp", "-o", dir + "/d.safetensors"},
+                                             {"eval", dir + "/cut.xfp", "--ref", "synth:32x96@7"}}) {
     RunResult r = run_lutc(cmd);
     EXPECT_EQ(r.exit_code, 3) << cmd[0] << ": " << r.err;
     EXPECT_NE(r.err.find("cut.xfp"), std::string::npos) << r.err;

@@ -43,11 +43,11 @@ TEST(BenchGpuCli, HelpMentionsGpu) {
 
 TEST(BenchGpuCli, CpuOnlyFlagsAndBadValuesAreUsageErrors) {
   // Refused before any device is looked for, in every build.
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"bench", "--gpu", "--synthetic", "8x8", "--threads", "2"},
-           {"bench", "--gpu", "--synthetic", "8x8", "--batch", "17"},
-           {"bench", "--gpu", "x.xfp", "--cpu", "y.xfp"},
-           {"bench", "--gpu"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"bench", "--gpu", "--synthetic", "8x8", "--threads", "2"},
+                                             {"bench", "--gpu", "--synthetic", "8x8", "--batch", "17"},
+                                             {"bench", "--gpu", "x.xfp", "--cpu", "y.xfp"},
+                                             {"bench", "--gpu"}}) {
     const RunResult r = run_lutc(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find("error"), std::string::npos) << r.err;

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <random>
 
-#include "lutc/model/npy.h"
 #include "example_inputs.h"
+#include "lutc/model/npy.h"
 #include "run_lutc.h"
 #include "test_data.h"
 
@@ -34,9 +34,11 @@ TEST(CliCompiler, ExecutorMatchesGoldenGemvForEachSchemeAndArch) {
     for (const std::string a : {"default", "edge"}) {
       RunResult c = run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch(a), "-o", dir + "/l.lutp"});
       ASSERT_EQ(c.exit_code, 0) << scheme << " " << a << ": " << c.err;
-      RunResult r = run_lutc({"run", dir + "/l.lutp", "--engine", "exec", "--x", dir + "/x.npy", "-o", dir + "/y_exec.npy"});
+      RunResult r =
+          run_lutc({"run", dir + "/l.lutp", "--engine", "exec", "--x", dir + "/x.npy", "-o", dir + "/y_exec.npy"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      RunResult g = run_lutc({"gemv", dir + "/l.xfp", "--arch", example_arch(a), "--x", dir + "/x.npy", "-o", dir + "/y_gold.npy"});
+      RunResult g = run_lutc(
+          {"gemv", dir + "/l.xfp", "--arch", example_arch(a), "--x", dir + "/x.npy", "-o", dir + "/y_gold.npy"});
       ASSERT_EQ(g.exit_code, 0) << g.err;
       SCOPED_TRACE(scheme + " on " + a);
       expect_same_y(dir + "/y_exec.npy", dir + "/y_gold.npy");
@@ -49,7 +51,8 @@ TEST(CliCompiler, ProgramIsRefusedOnAnotherArch) {
   ASSERT_EQ(run_lutc({"quantize", "synth:16x64@5", "--bits", "4", "-o", dir + "/l.xfp", "-q"}).exit_code, 0);
   ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch("edge"), "-o", dir + "/l.lutp"}).exit_code, 0);
   write_random_x(dir + "/x.npy", 1, 64, 9);
-  RunResult r = run_lutc({"run", dir + "/l.lutp", "--x", dir + "/x.npy", "-o", dir + "/y.npy", "--arch", example_arch("default")});
+  RunResult r = run_lutc(
+      {"run", dir + "/l.lutp", "--x", dir + "/x.npy", "-o", dir + "/y.npy", "--arch", example_arch("default")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("l.lutp"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/y.npy"));
@@ -65,7 +68,8 @@ TEST(CliCompiler, BadActivationsNameTheFileAndTheOffset) {
   const uint64_t cols = 16 + rng() % 100, batch = 2;
   const std::string spec = "synth:8x" + std::to_string(cols) + "@" + std::to_string(seed % 100000 + 1);
   ASSERT_EQ(run_lutc({"quantize", spec, "--bits", "4", "-o", dir + "/l.xfp", "-q"}).exit_code, 0);
-  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch("default"), "-o", dir + "/l.lutp"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"compile", dir + "/l.xfp", "--arch", example_arch("default"), "-o", dir + "/l.lutp"}).exit_code,
+            0);
 
   write_random_x(dir + "/wide.npy", batch, cols + 1, seed);
   std::vector<float> x(batch * cols, 0.25f);
@@ -103,15 +107,18 @@ TEST(CliCompiler, BadActivationsNameTheFileAndTheOffset) {
       return r.err;
     };
     const std::string wide = run_with("wide.npy");
-    EXPECT_NE(wide.find("(" + std::to_string(batch) + ", " + std::to_string(cols + 1) + ")"), std::string::npos) << wide;
+    EXPECT_NE(wide.find("(" + std::to_string(batch) + ", " + std::to_string(cols + 1) + ")"), std::string::npos)
+        << wide;
     EXPECT_NE(wide.find("expected shape (" + std::to_string(cols) + ",) or (batch, " + std::to_string(cols) + ")"),
-              std::string::npos) << wide;
+              std::string::npos)
+        << wide;
     for (const NonFinite& v : values) {
       const std::string m = run_with(std::string(v.name) + ".npy");
       EXPECT_NE(m.find("offset " + std::to_string(bad_at)), std::string::npos) << m;
       EXPECT_NE(m.find("element " + std::to_string(bad) + " (vector " + std::to_string(bad / cols) + ", column " +
                        std::to_string(bad % cols) + ") " + v.said),
-                std::string::npos) << m;
+                std::string::npos)
+          << m;
     }
     const std::string cut = run_with("cut.npy");
     EXPECT_NE(cut.find("truncated"), std::string::npos) << cut;

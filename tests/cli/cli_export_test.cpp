@@ -15,15 +15,14 @@
 #include "lutc/model/npy.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"
-#include "run_lutc.h"
 #include "rope_oracle.h"
+#include "run_lutc.h"
 #include "test_data.h"
 
 namespace lutc::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 std::vector<uint8_t> bf16_bytes(const std::vector<float>& v) {
   std::vector<uint8_t> out(2 * v.size());

@@ -6,8 +6,8 @@
 
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -53,8 +53,8 @@ TEST(CliFullModel, FolderAndSingleFileGiveTheSameXfpBytesForAnyThreadCount) {
   write_safetensors(single, tensors);
 
   std::mt19937_64 rng(fresh_seed());
-  const std::vector<std::string> schemes[] = {{"--scheme", "xfp"}, {"--scheme", "int4.g128"},
-                                              {"--scheme", "sop", "--budget-bpw", "5"}};
+  const std::vector<std::string> schemes[] = {
+      {"--scheme", "xfp"}, {"--scheme", "int4.g128"}, {"--scheme", "sop", "--budget-bpw", "5"}};
   const auto& scheme = schemes[rng() % 3];
   auto quantize = [&](const std::string& in, const std::string& out, const char* threads) {
     std::vector<std::string> a = {"quantize", in, "-o", out, "-q", "--threads", threads};
@@ -129,7 +129,8 @@ TEST(CliFullModel, StackedExpertsF64AndInt8TensorsAppearWithTheirFates) {
   nlohmann::ordered_json header;
   std::vector<uint8_t> data;
   for (const T& t : ts) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
     data.insert(data.end(), t.bytes.begin(), t.bytes.end());
   }
   const std::string text = header.dump();

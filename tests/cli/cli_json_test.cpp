@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lutc/model/npy.h"
 #include "example_inputs.h"
+#include "lutc/model/npy.h"
 #include "run_lutc.h"
 #include "test_data.h"
 
@@ -53,8 +53,8 @@ class CliJson : public ::testing::Test {
 };
 
 TEST_F(CliJson, QuantizeJsonIsTheReportAndNamesItsFiles) {
-  const RunResult r = run_lutc({"quantize", spec_, "--scheme", "xfp.v2", "--bits", "4", "-o", dir_ + "/m.xfp", "--report",
-                                dir_ + "/r.json", "-q", "--json"});
+  const RunResult r = run_lutc({"quantize", spec_, "--scheme", "xfp.v2", "--bits", "4", "-o", dir_ + "/m.xfp",
+                                "--report", dir_ + "/r.json", "-q", "--json"});
   const json j = parse_stdout(r);
   expect_files_exist(j);
   EXPECT_EQ(j["files_written"], json::array({dir_ + "/m.xfp", dir_ + "/r.json"}));
@@ -71,12 +71,13 @@ TEST_F(CliJson, QuantizeJsonIsTheReportAndNamesItsFiles) {
 }
 
 TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
-  ASSERT_EQ(run_lutc({"quantize", spec_, "--bits", "4", "--scheme", "xfp.v2", "-o", dir_ + "/m.xfp", "-q"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"quantize", spec_, "--bits", "4", "--scheme", "xfp.v2", "-o", dir_ + "/m.xfp", "-q"}).exit_code,
+            0);
   // compile: the table's rows, one per layer, each file written.
   const RunResult human = run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/h"});
   ASSERT_EQ(human.exit_code, 0) << human.err;
-  const json c = parse_stdout(run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/p",
-                                        "--listing", "--json"}));
+  const json c = parse_stdout(
+      run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/p", "--listing", "--json"}));
   expect_files_exist(c);
   ASSERT_EQ(c["layers"].size(), 2u);
   EXPECT_EQ(c["files_written"].size(), 5u);  // two programs, two listings, programs.json
@@ -105,8 +106,8 @@ TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
             std::string::npos)
       << run_h.out;
   // gemv
-  const json g = parse_stdout(run_lutc({"gemv", dir_ + "/m.xfp", "--layer", layer, "--arch", example_arch("edge"), "--x",
-                                        dir_ + "/x.npy", "-o", dir_ + "/yg.npy", "--json"}));
+  const json g = parse_stdout(run_lutc({"gemv", dir_ + "/m.xfp", "--layer", layer, "--arch", example_arch("edge"),
+                                        "--x", dir_ + "/x.npy", "-o", dir_ + "/yg.npy", "--json"}));
   expect_files_exist(g);
   EXPECT_EQ(g["layer"], layer);
   EXPECT_EQ(g["batch"], batch);
@@ -123,7 +124,8 @@ TEST_F(CliJson, CompileRunGemvAndDecodeJsonMatchTheirHumanOutput) {
 TEST_F(CliJson, SimAndRtlJsonAreTheirStatsReports) {
   const bool sim = has_command("sim"), rtl = has_command("rtl");
   if (!sim && !rtl) GTEST_SKIP() << "this lutc has neither `sim` nor `rtl`";
-  ASSERT_EQ(run_lutc({"quantize", spec_, "--scheme", "xfp.v2", "--bits", "4", "-o", dir_ + "/m.xfp", "-q"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"quantize", spec_, "--scheme", "xfp.v2", "--bits", "4", "-o", dir_ + "/m.xfp", "-q"}).exit_code,
+            0);
   ASSERT_EQ(run_lutc({"compile", dir_ + "/m.xfp", "--arch", example_arch("edge"), "-o", dir_ + "/p"}).exit_code, 0);
   write_random_x(dir_ + "/x.npy", 1, 64, seed_);
   std::vector<std::string> programs;

@@ -27,7 +27,8 @@ std::string write_with_flt_max(const std::string& src, const std::string& path, 
     data.push_back(w->read_all(t));
     if (t.name.find(".layers.") != std::string::npos && t.shape.size() == 2) matrices.push_back(data.size() - 1);
   }
-  for (size_t i = 0; i < data.size(); ++i) tensors.push_back({w->tensors()[i].name, w->tensors()[i].shape, data[i].data()});
+  for (size_t i = 0; i < data.size(); ++i)
+    tensors.push_back({w->tensors()[i].name, w->tensors()[i].shape, data[i].data()});
   const size_t pick = matrices.at(rng() % matrices.size());
   for (float& v : data[pick]) v = FLT_MAX;
   write_safetensors(path, tensors, w->metadata());

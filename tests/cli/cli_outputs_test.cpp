@@ -222,8 +222,8 @@ TEST(CliOutputs, ALaterRunRemovesStaleTempsOfKilledRuns) {
     t[1] = t[0];
     ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), t, 0), 0);
   }
-  const RunResult r = run_lutc({"quantize", "synth:8x32@" + std::to_string(rng() % 1000 + 1), "--scheme",
-                                "int4.g128", "-o", dir + "/m.xfp", "-q"});
+  const RunResult r = run_lutc({"quantize", "synth:8x32@" + std::to_string(rng() % 1000 + 1), "--scheme", "int4.g128",
+                                "-o", dir + "/m.xfp", "-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(stale_file));
   EXPECT_FALSE(fs::exists(stale_folder));
@@ -273,7 +273,9 @@ void expect_interrupted_run_leaves_nothing(int sig, uint64_t seed) {
   EXPECT_EQ(files_in(dir), std::vector<std::string>{});
 }
 
-TEST(CliOutputs, SigintDuringQuantizeLeavesNoTemp) { expect_interrupted_run_leaves_nothing(SIGINT, fresh_seed() % 100000 + 1); }
+TEST(CliOutputs, SigintDuringQuantizeLeavesNoTemp) {
+  expect_interrupted_run_leaves_nothing(SIGINT, fresh_seed() % 100000 + 1);
+}
 TEST(CliOutputs, SigtermDuringQuantizeLeavesNoTemp) {
   expect_interrupted_run_leaves_nothing(SIGTERM, fresh_seed() % 100000 + 1);
 }

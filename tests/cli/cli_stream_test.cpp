@@ -94,8 +94,8 @@ TEST(CliStream, HprocessReportsItsMode) {
   const std::string bin = shared_data("stories260K/stories260K.bin");
   if (!require_file(bin)) return;
   for (int on = 0; on < 2; ++on) {
-    const RunResult r = run_lutc({"hprocess", bin, "--budget-frac", "0.5", "--prompts", "2", "--steps", "8",
-                                  "--json", "--stream", on ? "on" : "off"});
+    const RunResult r = run_lutc({"hprocess", bin, "--budget-frac", "0.5", "--prompts", "2", "--steps", "8", "--json",
+                                  "--stream", on ? "on" : "off"});
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 5) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out)["memory"]["streaming"].get<bool>(), on == 1);
   }

@@ -25,7 +25,8 @@ nlohmann::json parse_json_file(const std::string& path) {
 TEST(CliHelp, ListsEveryCommandAndExplainsQuantize) {
   RunResult r = run_lutc({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* c : {"quantize", "info", "decode", "eval", "synth"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  for (const char* c : {"quantize", "info", "decode", "eval", "synth"})
+    EXPECT_NE(r.out.find(c), std::string::npos) << c;
   r = run_lutc({"quantize", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--floor-strict"), std::string::npos);
@@ -41,8 +42,8 @@ TEST(CliRoundTrip, Stories260kXfpAutoMeetsFloorsAndAllViewsAgree) {
   if (!require_file(in)) return;
   const std::string dir = temp_dir();
   const std::string xfp = dir + "/s.xfp", report = dir + "/r.json", dec = dir + "/d.safetensors";
-  RunResult q = run_lutc({"quantize", in, "--scheme", "xfp", "--floor-strict", "0.99", "--floor-lazy", "0.98",
-                          "-o", xfp, "--report", report, "--quiet"});
+  RunResult q = run_lutc({"quantize", in, "--scheme", "xfp", "--floor-strict", "0.99", "--floor-lazy", "0.98", "-o",
+                          xfp, "--report", report, "--quiet"});
   ASSERT_EQ(q.exit_code, 0) << q.err;
   const nlohmann::json rep = parse_json_file(report);
   ASSERT_GT(rep["layers"].size(), 30u);
@@ -95,7 +96,8 @@ TEST(CliRoundTrip, WholeModelWithKeptTensorsAndAliases) {
   const std::string dir = temp_dir();
   const std::string q = dir + "/q.xfp", xfp = dir + "/m.xfp", dec = dir + "/d.safetensors";
   // Layer 0 quantized; every norm and the embedding table kept by quantize itself.
-  RunResult r = run_lutc({"quantize", in, "--scheme", "int4.g128", "--tensors", "layers\\.0\\.|embed|norm", "-o", q, "-q"});
+  RunResult r =
+      run_lutc({"quantize", in, "--scheme", "int4.g128", "--tensors", "layers\\.0\\.|embed|norm", "-o", q, "-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   XfpFile f = read_xfp(q);
   auto src = WeightFile::open(in);
@@ -133,8 +135,8 @@ TEST(CliRoundTrip, WholeModelWithKeptTensorsAndAliases) {
 
   r = run_lutc({"compile", xfp, "-o", dir + "/progs"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("skipped " + std::to_string(f.kept.size() + 1) + " kept tensors and aliases"),
-            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skipped " + std::to_string(f.kept.size() + 1) + " kept tensors and aliases"), std::string::npos)
+      << r.out;
   size_t programs = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir + "/progs")) programs += e.path().extension() == ".lutp";
   EXPECT_EQ(programs, f.layers.size());
@@ -153,10 +155,12 @@ TEST(CliBaselines, EveryBaselineQuantizesRealWeightsAtItsNominalRate) {
   const std::string dir = temp_dir();
   // Nominal bits per weight of each baseline on rows that are a multiple of
   // its group; per-layer headers add a little on these small matrices.
-  const std::vector<std::pair<std::string, double>> schemes = {{"int4.g128", 4.25}, {"nf4.b64", 4.25}, {"fp8.e4m3", 8.0}};
+  const std::vector<std::pair<std::string, double>> schemes = {
+      {"int4.g128", 4.25}, {"nf4.b64", 4.25}, {"fp8.e4m3", 8.0}};
   for (const auto& [scheme, nominal] : schemes) {
     const std::string out = dir + "/" + scheme + ".json";
-    RunResult r = run_lutc({"quantize", in, "--scheme", scheme, "-o", dir + "/" + scheme + ".xfp", "--report", out, "-q"});
+    RunResult r =
+        run_lutc({"quantize", in, "--scheme", scheme, "-o", dir + "/" + scheme + ".xfp", "--report", out, "-q"});
     ASSERT_EQ(r.exit_code, 0) << scheme << ": " << r.err;
     const nlohmann::json j = parse_json_file(out);
     EXPECT_GE(j["total"]["bpw"].get<double>(), nominal) << scheme;
@@ -181,8 +185,9 @@ TEST(CliKernelCheck, EverySchemeIsBitIdenticalOnEveryIsaLevel) {
   const std::string dir = temp_dir();
   const std::string spec = "synth:24x300,5x77@" + std::to_string(seed);
   const std::vector<std::vector<std::string>> schemes = {
-      {"--scheme", "xfp"}, {"--scheme", "xfp.v2a", "--bits", "3"}, {"--scheme", "int4.g128"},
-      {"--scheme", "nf4.b64"}, {"--scheme", "fp8.e4m3"}, {"--scheme", "sop", "--sop-format", "pair(nf4,dd4).sue4m4.b16+o1"}};
+      {"--scheme", "xfp"},       {"--scheme", "xfp.v2a", "--bits", "3"},
+      {"--scheme", "int4.g128"}, {"--scheme", "nf4.b64"},
+      {"--scheme", "fp8.e4m3"},  {"--scheme", "sop", "--sop-format", "pair(nf4,dd4).sue4m4.b16+o1"}};
   for (const auto& s : schemes) {
     std::vector<std::string> q = {"quantize", spec, "-o", dir + "/k.xfp", "-q"};
     q.insert(q.end(), s.begin(), s.end());
@@ -208,8 +213,10 @@ TEST(CliQualityColumns, InfoShowsRecordedFloorsAndEvalReportsTheRealFloor) {
   if (!require_file(in)) return;
   const std::string dir = temp_dir();
   const std::string xfp = dir + "/s.xfp", report = dir + "/r.json", base = dir + "/b.xfp";
-  ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "xfp.v2", "--floor-strict", "0.99", "--floor-lazy", "0.98", "-o",
-                      xfp, "--report", report, "--quiet"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "xfp.v2", "--floor-strict", "0.99", "--floor-lazy", "0.98", "-o", xfp,
+                      "--report", report, "--quiet"})
+                .exit_code,
+            0);
   ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "int4.g128", "-o", base, "--quiet"}).exit_code, 0);
   const nlohmann::json rep = parse_json_file(report);
 

@@ -38,7 +38,8 @@ void BM_Compile(benchmark::State& st) {
   st.counters["program_bytes"] = double(bytes);
   st.counters["xfp_bytes"] = double(lutc::stored_bits(l) / 8);
   st.counters["program_per_xfp"] = double(bytes) / double(lutc::stored_bits(l) / 8);
-  st.counters["weights_per_s"] = benchmark::Counter(double(l.elements()), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["weights_per_s"] =
+      benchmark::Counter(double(l.elements()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 BENCHMARK(BM_Compile)

@@ -16,8 +16,8 @@ std::vector<float> random_weights(uint32_t rows, uint32_t cols, std::mt19937_64&
   return w;
 }
 
-QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const float* w, uint32_t rows,
-                                 uint32_t cols, uint32_t v2_group) {
+QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const float* w, uint32_t rows, uint32_t cols,
+                                 uint32_t v2_group) {
   if (is_baseline(scheme)) return quantize_baseline(scheme, name, Role::kOther, w, rows, cols);
   if (scheme == Scheme::kSop) return quantize_sop_for_test(kSopTestFormat, name, w, rows, cols);
   XfpOptions o;
@@ -28,8 +28,8 @@ QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const f
   return quantize_xfp(name, Role::kOther, w, rows, cols, o);
 }
 
-QuantizedLayer quantize_sop_for_test(const std::string& format, const std::string& name, const float* w,
-                                     uint32_t rows, uint32_t cols) {
+QuantizedLayer quantize_sop_for_test(const std::string& format, const std::string& name, const float* w, uint32_t rows,
+                                     uint32_t cols) {
   SopOptions o;
   o.format = parse_sop_format(format);
   return quantize_sop(name, Role::kOther, w, rows, cols, o);

@@ -16,13 +16,13 @@ namespace lutc::testing {
 std::vector<float> random_weights(uint32_t rows, uint32_t cols, std::mt19937_64& rng);
 // The layer for `scheme` (xfp.v2 with group, xfp.v2a, a baseline, or sop in
 // kSopTestFormat), with outliers for the XFP schemes and sop.
-QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const float* w, uint32_t rows,
-                                 uint32_t cols, uint32_t v2_group = 0);
+QuantizedLayer quantize_for_test(Scheme scheme, const std::string& name, const float* w, uint32_t rows, uint32_t cols,
+                                 uint32_t v2_group = 0);
 // Every SOP feature at once: a pair with the learned DD4 book (selection
 // bit), a signed scale, and outliers.
 inline const char kSopTestFormat[] = "pair(nf4,dd4).sue4m4.b16+o1";
-QuantizedLayer quantize_sop_for_test(const std::string& format, const std::string& name, const float* w,
-                                     uint32_t rows, uint32_t cols);
+QuantizedLayer quantize_sop_for_test(const std::string& format, const std::string& name, const float* w, uint32_t rows,
+                                     uint32_t cols);
 // default_arch() with the given "section.key=value" overrides applied.
 ArchConfig arch_with(const std::vector<std::string>& overrides);
 std::vector<Scheme> compiled_schemes();

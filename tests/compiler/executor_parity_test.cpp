@@ -10,7 +10,6 @@
 #include <random>
 
 #include "compiler_test_layers.h"
-#include "parity_check.h"
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/layer_luts.h"
@@ -19,6 +18,7 @@
 #include "lutc/model/golden.h"
 #include "lutc/model/quantize.h"
 #include "lutc/model/weights.h"
+#include "parity_check.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -51,9 +51,9 @@ TEST_P(ExecutorParity, ManySmallTilesEdgeArch) {
   // A tiny engine: few lanes, small LUT and SRAMs, 8-bit activations and a
   // lossy 9/4 HIF, so the layer splits into many double-buffered tiles.
   std::mt19937_64 rng(testing::fresh_seed());
-  const ArchConfig arch = arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9",
-                                     "hif.shift_bits=4", "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1",
-                                     "core.acc_bits=64"});
+  const ArchConfig arch =
+      arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9", "hif.shift_bits=4",
+                 "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1", "core.acc_bits=64"});
   const std::vector<float> w = random_weights(37, 700, rng);
   const QuantizedLayer l = quantize_for_test(GetParam(), "rand", w.data(), 37, 700, 128);
   CompileReport rep;
@@ -80,13 +80,12 @@ TEST_P(ExecutorParity, Stories260K) {
   EXPECT_GT(done, 0) << "no stories260K matrices matched";
 }
 
-INSTANTIATE_TEST_SUITE_P(AllSchemes, ExecutorParity, ::testing::ValuesIn(compiled_schemes()),
-                         [](const auto& info) {
-                           std::string n = scheme_name(info.param);
-                           for (char& c : n)
-                             if (c == '.') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllSchemes, ExecutorParity, ::testing::ValuesIn(compiled_schemes()), [](const auto& info) {
+  std::string n = scheme_name(info.param);
+  for (char& c : n)
+    if (c == '.') c = '_';
+  return n;
+});
 
 TEST(ExecutorParityEdge, AllZeroLayerAndZeroActivations) {
   QuantizedLayer l;

@@ -25,16 +25,16 @@ std::string upper(std::string_view s) {
 // the fields after the operands are unused.
 TEST(Isa, NamedOperandsMatchTheTableFields) {
   unsigned ops = 0;
-#define LUTC_OP(name, code, summary, ...)                                                  \
-  {                                                                                        \
-    const isa::OpInfo& info = isa::op_info(isa::Op::name);                                 \
-    const std::string list = #__VA_ARGS__;                                                 \
-    std::string rebuilt;                                                                   \
-    for (unsigned i = 0; i < isa::kFields && info.fields[i] != "-"; ++i)                   \
-      rebuilt += (i ? ", " : "") + std::string(info.fields[i]);                            \
-    EXPECT_EQ(rebuilt, list) << #name;                                                     \
-    EXPECT_EQ(unsigned(info.op), unsigned(code)) << #name;                                 \
-    ++ops;                                                                                 \
+#define LUTC_OP(name, code, summary, ...)                                \
+  {                                                                      \
+    const isa::OpInfo& info = isa::op_info(isa::Op::name);               \
+    const std::string list = #__VA_ARGS__;                               \
+    std::string rebuilt;                                                 \
+    for (unsigned i = 0; i < isa::kFields && info.fields[i] != "-"; ++i) \
+      rebuilt += (i ? ", " : "") + std::string(info.fields[i]);          \
+    EXPECT_EQ(rebuilt, list) << #name;                                   \
+    EXPECT_EQ(unsigned(info.op), unsigned(code)) << #name;               \
+    ++ops;                                                               \
   }
 #include "lutc/compiler/isa.def"
   EXPECT_EQ(ops, 8u);
@@ -94,14 +94,13 @@ TEST(Isa, SystemVerilogPackageCarriesTheTableAndTheMetaRule) {
   EXPECT_NE(sv.find("localparam int CFG_REGS = " + std::to_string(isa::kCfgRegCount) + ";"), std::string::npos);
   EXPECT_NE(sv.find("localparam int SYNC_DMA = 0;"), std::string::npos);
   EXPECT_NE(sv.find("localparam int SYNC_LUT = 1;"), std::string::npos);
-#define LUTC_OP(name, code, summary, ...)                                                            \
-  for (unsigned i = 0; i < isa::kFields; ++i) {                                                     \
-    const std::string_view f = isa::op_info(isa::Op::name).fields[i];                               \
-    if (f == "-") continue;                                                                         \
-    EXPECT_NE(sv.find("localparam int F_" #name "_" + upper(f) + " = " + std::to_string(i) + ";"), \
-              std::string::npos)                                                                    \
-        << #name << " " << f;                                                                       \
-  }                                                                                                 \
+#define LUTC_OP(name, code, summary, ...)                                                                             \
+  for (unsigned i = 0; i < isa::kFields; ++i) {                                                                       \
+    const std::string_view f = isa::op_info(isa::Op::name).fields[i];                                                 \
+    if (f == "-") continue;                                                                                           \
+    EXPECT_NE(sv.find("localparam int F_" #name "_" + upper(f) + " = " + std::to_string(i) + ";"), std::string::npos) \
+        << #name << " " << f;                                                                                         \
+  }                                                                                                                   \
   EXPECT_NE(sv.find("OP_" #name), std::string::npos);
 #include "lutc/compiler/isa.def"
   // Each metadata function's case arms are the spec's values.
@@ -109,7 +108,8 @@ TEST(Isa, SystemVerilogPackageCarriesTheTableAndTheMetaRule) {
     const auto arm = [&](const char* fn, unsigned width, uint32_t v) {
       const size_t at = sv.find(std::string("function automatic logic [") + (width == 1 ? "0" : "2") + ":0] " + fn);
       EXPECT_NE(at, std::string::npos) << fn;
-      const std::string want = "2'd" + std::to_string(f) + ": return " + std::to_string(width) + "'d" + std::to_string(v);
+      const std::string want =
+          "2'd" + std::to_string(f) + ": return " + std::to_string(width) + "'d" + std::to_string(v);
       const size_t hit = sv.find(want, at);
       EXPECT_LT(hit, sv.find("endfunction", at)) << fn << " " << want;
     };

@@ -12,8 +12,8 @@
 namespace lutc {
 namespace {
 
-const isa::Op kOps[] = {isa::Op::CFG, isa::Op::DMA_IN, isa::Op::LUT_LOAD, isa::Op::DECODE_MAC,
-                        isa::Op::OUTLIER, isa::Op::STORE, isa::Op::SYNC, isa::Op::END};
+const isa::Op kOps[] = {isa::Op::CFG,     isa::Op::DMA_IN, isa::Op::LUT_LOAD, isa::Op::DECODE_MAC,
+                        isa::Op::OUTLIER, isa::Op::STORE,  isa::Op::SYNC,     isa::Op::END};
 
 IssueLog random_log(std::mt19937_64& rng) {
   IssueLog log;

@@ -49,7 +49,9 @@ TEST(Listing, TinyXfpV2) {
   // Indices: row 0 codes 0,1,2,3 -> byte 0xe4, row 1 codes 3,2,1,0 -> 0x1b.
   const std::string want =
       "; lutp version 1, layer 'tiny', xfp.v2, 2 x 4, 2-bit codes, group 4\n"
-      "; arch " + hash_text(arch) + ": 2 lanes, LUT 2 x 8 words, HIF mant 11 shift 5, act 16 bits, acc 96 bits\n"
+      "; arch " +
+      hash_text(arch) +
+      ": 2 lanes, LUT 2 x 8 words, HIF mant 11 shift 5, act 16 bits, acc 96 bits\n"
       "; tiles of 2 x 4, weight_exp -3, accumulator needs 21 bits\n"
       "; segments: INDICES 2, META 0, OUTLIERS 0 bytes\n"
       "lut image (2 records; word = sign mant >> shift, value = mant * 2^(base - shift))\n"
@@ -108,20 +110,22 @@ TEST(Listing, TwoTilesDoubleBufferedNf4) {
             "CFG        GROUP = 64\n"
             "CFG        BOOK_SELECT = 0\n"
             "CFG        META = 2\n"
-            "CFG        WEIGHT_EXP = " + std::to_string(p.meta.weight_exp) + "\n"
-            "LUT_LOAD   first=0 count=1\n"
-            "DMA_IN     seg=INDICES src=0 dst=0 bytes=2\n"      // 3 codes x 4 bits
-            "DMA_IN     seg=META src=0 dst=8 bytes=2\n"         // one fp16 scale after 8-aligned indices
-            "DMA_IN     seg=ACT src=0 dst=0 bytes=6\n"          // 3 x 16-bit activations, once
-            "SYNC       mask=3\n"
-            "DMA_IN     seg=INDICES src=2 dst=131072 bytes=2\n"
-            "DMA_IN     seg=META src=2 dst=131080 bytes=2\n"
-            "DECODE_MAC rows=1 cols=3 k0=0 idx=0 meta=8 slot0=0 act=0\n"
-            "STORE      row0=0 rows=1\n"
-            "SYNC       mask=3\n"
-            "DECODE_MAC rows=1 cols=3 k0=0 idx=131072 meta=131080 slot0=0 act=0\n"
-            "STORE      row0=1 rows=1\n"
-            "END\n");
+            "CFG        WEIGHT_EXP = " +
+                std::to_string(p.meta.weight_exp) +
+                "\n"
+                "LUT_LOAD   first=0 count=1\n"
+                "DMA_IN     seg=INDICES src=0 dst=0 bytes=2\n"  // 3 codes x 4 bits
+                "DMA_IN     seg=META src=0 dst=8 bytes=2\n"     // one fp16 scale after 8-aligned indices
+                "DMA_IN     seg=ACT src=0 dst=0 bytes=6\n"      // 3 x 16-bit activations, once
+                "SYNC       mask=3\n"
+                "DMA_IN     seg=INDICES src=2 dst=131072 bytes=2\n"
+                "DMA_IN     seg=META src=2 dst=131080 bytes=2\n"
+                "DECODE_MAC rows=1 cols=3 k0=0 idx=0 meta=8 slot0=0 act=0\n"
+                "STORE      row0=0 rows=1\n"
+                "SYNC       mask=3\n"
+                "DECODE_MAC rows=1 cols=3 k0=0 idx=131072 meta=131080 slot0=0 act=0\n"
+                "STORE      row0=1 rows=1\n"
+                "END\n");
 }
 
 }  // namespace

@@ -139,7 +139,9 @@ TEST(LutpFile, OutOfRangeAddressesAndFields) {
   expect_bad(with([&](Program& q) { q.code[find(q, isa::Op::LUT_LOAD)].f[1] = 100; }), "LUT records");
   expect_bad(with([&](Program& q) { q.lut_image[0].bank = 99; }), "lut.banks");
   expect_bad(with([&](Program& q) { q.lut_image[0].words[0] = 1u << 20; }), "wider");
-  expect_bad(with([&](Program& q) { q.code[0] = isa::Instruction{isa::Op::CFG, {42, 0, 0, 0, 0, 0, 0}}; }),
+  expect_bad(with([&](Program& q) {
+               q.code[0] = isa::Instruction{isa::Op::CFG, {42, 0, 0, 0, 0, 0, 0}};
+             }),
              "unknown layer register");
   expect_bad(with([&](Program& q) { q.code.pop_back(); }), "END");
   expect_bad(with([&](Program& q) { q.arch_text += "x"; }), "embedded arch");

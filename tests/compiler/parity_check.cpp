@@ -48,8 +48,8 @@ void expect_parity(const QuantizedLayer& l, const ArchConfig& arch, uint32_t bat
   }
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_EQ(bits_of(got[i]), bits_of(want[i]))
-        << l.name << " " << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " batch " << batch
-        << " element " << i << ": executor " << got[i] << " golden " << want[i];
+        << l.name << " " << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " batch " << batch << " element "
+        << i << ": executor " << got[i] << " golden " << want[i];
 }
 
 }  // namespace lutc::testing

@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "compiler_test_layers.h"
-#include "parity_check.h"
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/compiler/memory_footprint.h"
 #include "lutc/model/error.h"
+#include "parity_check.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -63,15 +63,15 @@ TEST(ProgramMemory, HeaderColsPastWhatTheCodeReadsAreRefused) {
 
 TEST(ProgramMemory, CompiledProgramsStillVerifyForEveryScheme) {
   std::mt19937_64 rng(testing::fresh_seed());
-  const ArchConfig small = arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "sram.weight_kib=1",
-                                      "sram.act_kib=1"});
+  const ArchConfig small =
+      arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "sram.weight_kib=1", "sram.act_kib=1"});
   for (Scheme s : compiled_schemes()) {
     for (const ArchConfig& arch : {default_arch(), small}) {
       const uint32_t rows = 1 + rng() % 70, cols = 1 + rng() % 400;
       const std::vector<float> w = random_weights(rows, cols, rng);
-      const QuantizedLayer l = s == Scheme::kSop
-                                   ? testing::quantize_sop_for_test(testing::kSopTestFormat, "rand", w.data(), rows, cols)
-                                   : quantize_for_test(s, "rand", w.data(), rows, cols, 64);
+      const QuantizedLayer l =
+          s == Scheme::kSop ? testing::quantize_sop_for_test(testing::kSopTestFormat, "rand", w.data(), rows, cols)
+                            : quantize_for_test(s, "rand", w.data(), rows, cols, 64);
       const std::vector<uint8_t> b = serialize_lutp(compile_layer(l, arch));
       EXPECT_NO_THROW(parse_lutp(b.data(), b.size(), "legal.lutp")) << scheme_name(s) << " " << rows << "x" << cols;
     }

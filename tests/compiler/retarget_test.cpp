@@ -24,20 +24,33 @@ using R = ArchKeyRole;
 // Written out by hand on purpose: a key added to the arch table fails this
 // test until someone decides, by reading the compiler, which role it has.
 const std::map<std::string, ArchKeyRole> kExpectedRoles = {
-    {"core.lanes", R::kCode},           {"core.clock_mhz", R::kTiming},
-    {"core.acc_bits", R::kLimit},       {"lut.banks", R::kCode},
-    {"lut.ports", R::kTiming},          {"lut.bank_words", R::kCode},
-    {"hif.mant_bits", R::kCode},        {"hif.shift_bits", R::kCode},
-    {"act.bits", R::kCode},             {"sram.weight_kib", R::kCode},
-    {"sram.act_kib", R::kCode},         {"dram.bytes_per_cycle", R::kTiming},
-    {"dram.latency_cycles", R::kTiming}, {"dram.refresh_overhead", R::kTiming},
+    {"core.lanes", R::kCode},
+    {"core.clock_mhz", R::kTiming},
+    {"core.acc_bits", R::kLimit},
+    {"lut.banks", R::kCode},
+    {"lut.ports", R::kTiming},
+    {"lut.bank_words", R::kCode},
+    {"hif.mant_bits", R::kCode},
+    {"hif.shift_bits", R::kCode},
+    {"act.bits", R::kCode},
+    {"sram.weight_kib", R::kCode},
+    {"sram.act_kib", R::kCode},
+    {"dram.bytes_per_cycle", R::kTiming},
+    {"dram.latency_cycles", R::kTiming},
+    {"dram.refresh_overhead", R::kTiming},
     {"energy.dram_byte_pj", R::kTiming},
-    {"energy.sram_read_64b_8kib_pj", R::kTiming}, {"energy.sram_read_64b_32kib_pj", R::kTiming},
-    {"energy.sram_read_64b_1mib_pj", R::kTiming}, {"energy.sram_write_factor", R::kTiming},
-    {"energy.lut_read_pj", R::kTiming}, {"energy.mult_8b_pj", R::kTiming},
-    {"energy.mult_16b_pj", R::kTiming}, {"energy.add_32b_pj", R::kTiming},
-    {"energy.acc_add_pj", R::kTiming},  {"energy.outlier_op_pj", R::kTiming},
-    {"energy.leakage_pj_per_cycle", R::kTiming}, {"energy.node_scale", R::kTiming},
+    {"energy.sram_read_64b_8kib_pj", R::kTiming},
+    {"energy.sram_read_64b_32kib_pj", R::kTiming},
+    {"energy.sram_read_64b_1mib_pj", R::kTiming},
+    {"energy.sram_write_factor", R::kTiming},
+    {"energy.lut_read_pj", R::kTiming},
+    {"energy.mult_8b_pj", R::kTiming},
+    {"energy.mult_16b_pj", R::kTiming},
+    {"energy.add_32b_pj", R::kTiming},
+    {"energy.acc_add_pj", R::kTiming},
+    {"energy.outlier_op_pj", R::kTiming},
+    {"energy.leakage_pj_per_cycle", R::kTiming},
+    {"energy.node_scale", R::kTiming},
     {"energy.node_nm", R::kTiming},
 };
 
@@ -160,8 +173,8 @@ void expect_same_failure(const std::function<void()>& fresh, const std::function
 TEST(Retarget, GivesTheBytesOfAFreshCompileForRandomArchsWithTheSameCodeKey) {
   std::mt19937_64 rng(testing::fresh_seed());
   const std::vector<Case> cases = {
-      {Scheme::kXfpV2, 40, 300, 64}, {Scheme::kXfpV2, 17, 130, 0}, {Scheme::kXfpV2a, 40, 300, 0},
-      {Scheme::kInt4G128, 40, 300, 0}, {Scheme::kSop, 40, 304, 0},  {Scheme::kNf4B64, 24, 256, 0},
+      {Scheme::kXfpV2, 40, 300, 64},   {Scheme::kXfpV2, 17, 130, 0}, {Scheme::kXfpV2a, 40, 300, 0},
+      {Scheme::kInt4G128, 40, 300, 0}, {Scheme::kSop, 40, 304, 0},   {Scheme::kNf4B64, 24, 256, 0},
       {Scheme::kFp8E4M3, 24, 200, 0},
   };
   const std::vector<ArchKeyInfo> keys = arch_keys();
@@ -220,8 +233,9 @@ TEST(Retarget, ALayerTheCodeShapeCannotHoldFailsAlikeForEveryArchOfThatShape) {
   std::mt19937_64 rng(3);
   const std::vector<float> w = testing::random_weights(16, 256, rng);
   const QuantizedLayer l = testing::quantize_for_test(Scheme::kXfpV2, "blk.0.big", w.data(), 16, 256, 0);
-  const ArchConfig a = testing::arch_with({"lut.bank_words=8"}), b = testing::arch_with(
-      {"lut.bank_words=8", "dram.bytes_per_cycle=3.25", "core.clock_mhz=77", "core.acc_bits=33"});
+  const ArchConfig a = testing::arch_with({"lut.bank_words=8"}),
+                   b = testing::arch_with(
+                       {"lut.bank_words=8", "dram.bytes_per_cycle=3.25", "core.clock_mhz=77", "core.acc_bits=33"});
   expect_same_failure([&] { compile_layer_for_code(l, a); }, [&] { compile_layer(l, b); }, "LUT too small");
 }
 
@@ -238,8 +252,10 @@ TEST(Retarget, RefusesAnArchThatDiffersInACodeKeyAndNamesTheKey) {
     const ArchConfig other = with({}, k.key, other_value(k, defaults[i]));
     for (int form = 0; form < 2; ++form) {
       try {
-        if (form == 0) retarget(p, other);
-        else retarget_lutp(bytes, other, "x.lutp");
+        if (form == 0)
+          retarget(p, other);
+        else
+          retarget_lutp(bytes, other, "x.lutp");
         FAIL() << "re-targeted across " << k.key;
       } catch (const Error& e) {
         EXPECT_EQ(e.code(), ExitCode::kBadInput);

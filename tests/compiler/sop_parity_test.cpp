@@ -29,9 +29,8 @@ ArchConfig edge_arch() { return load_arch(std::string(LUTC_EXAMPLES_ARCH) + "/ed
 // A tiny engine that splits a layer into many double-buffered tiles, with a
 // lossy 9/4 HIF and 8-bit activations.
 ArchConfig many_tiles_arch() {
-  return testing::arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9",
-                             "hif.shift_bits=4", "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1",
-                             "core.acc_bits=64"});
+  return testing::arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9", "hif.shift_bits=4",
+                             "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1", "core.acc_bits=64"});
 }
 
 std::string test_name(const std::string& format) {
@@ -41,13 +40,13 @@ std::string test_name(const std::string& format) {
 }
 
 const char* const kFormats[] = {
-    "e2m3.ue4m4.b16",              // FP6 + UE4M4, the headline point
-    "e2m1.ue4m3.b16",              // NVFP4-like, 7-bit scale
-    "pair(nf4,dd4).sue4m4.b16",    // pair with the learned book, signed scale
-    "pair(nf4,dd4).ue4m3.b8",      // UE4M3+sel, blocks of 8
+    "e2m3.ue4m4.b16",            // FP6 + UE4M4, the headline point
+    "e2m1.ue4m3.b16",            // NVFP4-like, 7-bit scale
+    "pair(nf4,dd4).sue4m4.b16",  // pair with the learned book, signed scale
+    "pair(nf4,dd4).ue4m3.b8",    // UE4M3+sel, blocks of 8
     "pair(split87,dd4).sue4m2.b16",
-    "split87.sue4m3.b16",          // signed scale without a pair
-    "e2m1.ue4m3.b16+o1",           // outliers
+    "split87.sue4m3.b16",  // signed scale without a pair
+    "e2m1.ue4m3.b16+o1",   // outliers
     "pair(nf4,dd4).ue4m3.b32+o1",
     "e2m3.ue4m4.b64",
     "int6.ue4m4.b32",

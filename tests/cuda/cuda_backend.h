@@ -27,8 +27,8 @@ namespace kc = kernels::cuda;
 enum class CudaBackend { kEmulated, kDevice };
 inline void PrintTo(CudaBackend b, std::ostream* os) { *os << (b == CudaBackend::kDevice ? "device" : "emulated"); }
 
-#define REQUIRE_GPU()                                                                             \
-  do {                                                                                            \
+#define REQUIRE_GPU()                                                                           \
+  do {                                                                                          \
     if (!kc::gpu_available()) GTEST_SKIP() << "no CUDA device: GPU kernel checks not run here"; \
   } while (0)
 
@@ -49,8 +49,8 @@ inline ::testing::AssertionResult fast_within_bound(const QuantizedLayer& l, con
 
 inline void check_layer(const QuantizedLayer& l, uint64_t seed, CudaBackend backend,
                         std::vector<uint32_t> batches = {1, 3, 16}) {
-  SCOPED_TRACE(std::string(backend == CudaBackend::kDevice ? "device " : "emulated ") + scheme_name(l.scheme) +
-               " " + l.name + " " + std::to_string(l.rows) + "x" + std::to_string(l.cols) + " bits " +
+  SCOPED_TRACE(std::string(backend == CudaBackend::kDevice ? "device " : "emulated ") + scheme_name(l.scheme) + " " +
+               l.name + " " + std::to_string(l.rows) + "x" + std::to_string(l.cols) + " bits " +
                std::to_string(l.bits) + " group " + std::to_string(l.group));
   const kernels::PackedLayer p = kernels::pack_layer(l);
   const bool device = backend == CudaBackend::kDevice;

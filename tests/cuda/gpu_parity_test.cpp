@@ -68,7 +68,8 @@ TEST(CudaLayout, DenseLayoutStreamsNoGroupPadding) {
   const uint32_t rows = 16, cols = 1024;
   std::vector<float> w(size_t(rows) * cols);
   for (auto& v : w) v = normal(rng);
-  // sop: pack_layer's own layout has no padding (dense for b8/b16, none needed for b32 here); the GPU streams it as it is.
+  // sop: pack_layer's own layout has no padding (dense for b8/b16, none needed for b32 here); the GPU streams it as it
+  // is.
   for (const char* f : {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16", "nf4.ue4m2.b8", "e2m1.ue4m3.b32"}) {
     SCOPED_TRACE(f);
     const kernels::PackedLayer p = kernels::pack_layer(sop_layer(f, "dense", w.data(), rows, cols));

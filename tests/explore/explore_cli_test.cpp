@@ -97,7 +97,8 @@ TEST_F(ExploreCli, AnOutputPathWithAQuoteAndASpacePlotsAndTheCountIsWhatWasWritt
   }
   EXPECT_EQ(images, 6u);
   EXPECT_NE(r.out.find("(" + std::to_string(plots.size()) + " plots: " + std::to_string(images) + " image files"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_NE(slurp(out + "/report.html").find("<svg"), std::string::npos);
 }
 
@@ -213,8 +214,9 @@ TEST_F(ExploreCli, ShardsMergedEqualTheUnshardedRun) {
 }
 
 TEST_F(ExploreCli, AnArchTooSmallForTheLayerIsARecordedRowNotAFailure) {
-  write(sweep_, "[sweep]\nweights = synth:64x256@3\n[quant]\nscheme = xfp.v2\nbits = 4\n"
-                "[arch]\nlut.bank_words = 8, 2048\n");
+  write(sweep_,
+        "[sweep]\nweights = synth:64x256@3\n[quant]\nscheme = xfp.v2\nbits = 4\n"
+        "[arch]\nlut.bank_words = 8, 2048\n");
   const auto r = explore({sweep_, "--out", dir_ + "/inf"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto json = nlohmann::json::parse(slurp(dir_ + "/inf/results.json"));
@@ -286,9 +288,11 @@ TEST_F(ExploreCli, RunsOnTheSystemCModel) {
 
 TEST_F(ExploreCli, SharedCompilesOnTheSystemCModelGiveTheSameResults) {
   if (!lutc_has_sim()) GTEST_SKIP() << "this lutc has no `sim` command";
-  write(sweep_, "[sweep]\nweights = synth:64x256,96x256@3\n[quant]\nscheme = xfp.v2\nbits = 4\n"
-                "[arch]\ncore.lanes = 8, 16\ndram.bytes_per_cycle = 2, 64\ncore.clock_mhz = 500, 1000\n");
-  const auto off = run_lutc({"explore", "--quiet", sweep_, "--out", dir_ + "/off", "--jobs", "2", "--program-cache", "0"});
+  write(sweep_,
+        "[sweep]\nweights = synth:64x256,96x256@3\n[quant]\nscheme = xfp.v2\nbits = 4\n"
+        "[arch]\ncore.lanes = 8, 16\ndram.bytes_per_cycle = 2, 64\ncore.clock_mhz = 500, 1000\n");
+  const auto off =
+      run_lutc({"explore", "--quiet", sweep_, "--out", dir_ + "/off", "--jobs", "2", "--program-cache", "0"});
   ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
   const auto on = run_lutc({"explore", "--quiet", sweep_, "--out", dir_ + "/on", "--jobs", "2"});
   ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
@@ -297,7 +301,7 @@ TEST_F(ExploreCli, SharedCompilesOnTheSystemCModelGiveTheSameResults) {
   EXPECT_EQ(slurp(dir_ + "/off/results.json"), slurp(dir_ + "/on/results.json"));
   // The timing keys reached the model through the re-targeted programs.
   const auto p = nlohmann::json::parse(slurp(dir_ + "/on/results.json"))["points"];
-  EXPECT_NE(p[0]["cycles_per_token"], p[2]["cycles_per_token"]);  // 2 vs 64 bytes per cycle
+  EXPECT_NE(p[0]["cycles_per_token"], p[2]["cycles_per_token"]);    // 2 vs 64 bytes per cycle
   EXPECT_NE(p[0]["seconds_per_token"], p[1]["seconds_per_token"]);  // 500 vs 1000 MHz
 }
 

@@ -58,8 +58,9 @@ TEST(ExploreSignal, SigtermToTheParentAloneStopsTheChildItWaitsFor) {
   // seconds) that the child is still at work when the parent is signalled.
   std::ofstream(dir + "/slow.ini") << "[sweep]\nname = slow\nweights = synth:4096x11008@6\n"
                                       "[quant]\nscheme = xfp\n[arch]\ncore.lanes = 8\n";
-  const std::vector<std::string> argv = {LUTC_BINARY, "explore", "--quiet", "--engine-exe", LUTC_STAND_IN_ENGINE,
-                                         dir + "/slow.ini", "--out", dir + "/out", "--jobs", "1"};
+  const std::vector<std::string> argv = {
+      LUTC_BINARY,       "explore", "--quiet",    "--engine-exe", LUTC_STAND_IN_ENGINE,
+      dir + "/slow.ini", "--out",   dir + "/out", "--jobs",       "1"};
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

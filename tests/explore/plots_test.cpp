@@ -43,16 +43,25 @@ std::vector<json> random_rows(uint64_t seed) {
   std::vector<json> rows;
   for (const auto& [scheme, quant] : quants)
     for (const char* ov : {"core.lanes=16;hif.mant_bits=6", "core.lanes=64;hif.mant_bits=11"}) {
-      json r = {{"point", rows.size()}, {"status", "ok"}, {"scheme", scheme}, {"quant", quant}, {"arch", "default"},
-                {"arch_overrides", ov}, {"bpw", 3 + 2 * u(rng)}, {"sqnr_db", 10 + 15 * u(rng)},
-                {"quality_db", 10 + 15 * u(rng)}, {"tokens_per_s", 1e3 * (1 + 9 * u(rng))},
-                {"energy_pj_per_token", 1e6 * (1 + 4 * u(rng))}, {"pareto", int(rows.size() % 2 || u(rng) < 0.5)}};
+      json r = {{"point", rows.size()},
+                {"status", "ok"},
+                {"scheme", scheme},
+                {"quant", quant},
+                {"arch", "default"},
+                {"arch_overrides", ov},
+                {"bpw", 3 + 2 * u(rng)},
+                {"sqnr_db", 10 + 15 * u(rng)},
+                {"quality_db", 10 + 15 * u(rng)},
+                {"tokens_per_s", 1e3 * (1 + 9 * u(rng))},
+                {"energy_pj_per_token", 1e6 * (1 + 4 * u(rng))},
+                {"pareto", int(rows.size() % 2 || u(rng) < 0.5)}};
       for (const char* p : {"dram", "sram", "lut", "multiply", "accumulate", "outlier", "control", "leakage"})
         r[std::string("energy_") + p + "_pj"] = 1e5 * u(rng);
       rows.push_back(r);
     }
   // The same quant config at two archs has one bpw/SQNR (they come from the quantization).
-  for (size_t i = 1; i < rows.size(); i += 2) rows[i]["bpw"] = rows[i - 1]["bpw"], rows[i]["sqnr_db"] = rows[i - 1]["sqnr_db"];
+  for (size_t i = 1; i < rows.size(); i += 2)
+    rows[i]["bpw"] = rows[i - 1]["bpw"], rows[i]["sqnr_db"] = rows[i - 1]["sqnr_db"];
   return rows;
 }
 

@@ -32,8 +32,8 @@ TEST(ProgramCache, OneCompilePerCodeKeyWhateverTheWorkersAndTimingKeys) {
   for (int i = 0; i < 8; ++i)
     workers.emplace_back([&, i] {
       // Eight archs that differ only in DRAM bandwidth and clock.
-      const ArchConfig a = arch("[dram]\nbytes_per_cycle=" + std::to_string(8 + i) + "\n[core]\nclock_mhz=" +
-                                std::to_string(500 + i) + "\n");
+      const ArchConfig a = arch("[dram]\nbytes_per_cycle=" + std::to_string(8 + i) +
+                                "\n[core]\nclock_mhz=" + std::to_string(500 + i) + "\n");
       got[i] = cache.get("q", 0, l, a, /*wait=*/true);
     });
   for (auto& t : workers) t.join();

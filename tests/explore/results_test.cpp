@@ -18,8 +18,8 @@ json row(const char* status, double q, double e, double t) {
 }
 
 TEST(Pareto, KeepsOnlyUndominatedOkRows) {
-  std::vector<json> rows = {row("ok", 30, 100, 10), row("ok", 20, 100, 10),  // dominated by 0
-                            row("ok", 20, 50, 10),  row("ok", 10, 200, 50),
+  std::vector<json> rows = {row("ok", 30, 100, 10),         row("ok", 20, 100, 10),  // dominated by 0
+                            row("ok", 20, 50, 10),          row("ok", 10, 200, 50),
                             row("infeasible", 99, 1, 1000), row("ok", 30, 100, 10)};  // a tie with 0: both stay
   mark_pareto(rows);
   std::vector<int> flags;

@@ -63,9 +63,12 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if ((a == "--x" || a == "--report" || a == "--batch") && i + 1 < argc) {
       const std::string v = argv[++i];
-      if (a == "--x") xpath = v;
-      else if (a == "--report") report = v;
-      else batch = uint32_t(std::stoul(v));
+      if (a == "--x")
+        xpath = v;
+      else if (a == "--report")
+        report = v;
+      else
+        batch = uint32_t(std::stoul(v));
     } else {
       programs.push_back(a);
     }

@@ -135,7 +135,6 @@ TEST(Sweep, ErrorsNameFileAndKey) {
   }
 }
 
-
 // Relative paths in a sweep resolve beside the sweep file, whatever the
 // working directory; a copy whose neighbour is missing names both absolute
 // paths it tried and the folders they are relative to (exit class 4).
@@ -145,7 +144,8 @@ TEST(Sweep, RelativePathsResolveBesideTheSweepFileAndAMissingOneNamesWhatWasTrie
   const std::string lanes = std::to_string(8 * (1 + lutc::testing::fresh_seed() % 16));
   fs::create_directories(root / "a" / "arch");
   std::ofstream(root / "a" / "arch" / "small.ini") << "[core]\nlanes = " << lanes << "\n";
-  const std::string text = "[sweep]\nweights = synth:64x64\n[quant]\nscheme = int4.g128\n[arch]\nfile = arch/small.ini\n";
+  const std::string text =
+      "[sweep]\nweights = synth:64x64\n[quant]\nscheme = int4.g128\n[arch]\nfile = arch/small.ini\n";
   std::ofstream(root / "a" / "s.ini") << text;
   fs::create_directories(root / "b");
   std::ofstream(root / "b" / "s.ini") << text;
@@ -160,14 +160,16 @@ TEST(Sweep, RelativePathsResolveBesideTheSweepFileAndAMissingOneNamesWhatWasTrie
     const std::string m = e.what();
     EXPECT_EQ(e.code(), ExitCode::kIo) << m;
     EXPECT_NE(m.find("[arch] file 'arch/small.ini'"), std::string::npos) << m;
-    EXPECT_NE(m.find("'" + (root / "b" / "arch" / "small.ini").lexically_normal().string() + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'" + (root / "b" / "arch" / "small.ini").lexically_normal().string() + "'"), std::string::npos)
+        << m;
     EXPECT_NE(m.find("sweep file's folder '" + (root / "b").lexically_normal().string() + "'"), std::string::npos) << m;
-    EXPECT_NE(m.find("'" + (root / "arch" / "small.ini").lexically_normal().string() + "' (relative to the working directory"),
-              std::string::npos) << m;
+    EXPECT_NE(m.find("'" + (root / "arch" / "small.ini").lexically_normal().string() +
+                     "' (relative to the working directory"),
+              std::string::npos)
+        << m;
   }
   fs::current_path(was);
 }
-
 
 // A mistyped scheme, quant key or arch key names the closest known one.
 TEST(Sweep, MistypedNamesGetADidYouMean) {

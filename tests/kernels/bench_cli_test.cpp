@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include "lutc/model/xfp_file.h"
 #include "kernel_schemes.h"
+#include "lutc/model/xfp_file.h"
 #include "test_data.h"
 
 #include "run_lutc.h"
@@ -18,8 +18,8 @@ namespace lutc::testing {
 namespace {
 
 TEST(BenchCli, SyntheticJsonHasEveryPathAndField) {
-  const RunResult r = run_lutc({"bench", "--synthetic", "64x300", "--threads", "1,2", "--batch", "3", "--copies",
-                                "2", "--repeat", "1", "--json"});
+  const RunResult r = run_lutc({"bench", "--synthetic", "64x300", "--threads", "1,2", "--batch", "3", "--copies", "2",
+                                "--repeat", "1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 6u);  // 3 paths x 2 thread counts
@@ -46,13 +46,12 @@ TEST(BenchCli, HelpExplainsTheYardsticks) {
 }
 
 TEST(BenchCli, BadFlagsAreUsageErrors) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"bench"},
-           {"bench", "--synthetic", "12x"},
-           {"bench", "--synthetic", "8x8", "--cpu", "x.xfp"},
-           {"bench", "--synthetic", "8x8", "--path", "fast"},
-           {"bench", "--synthetic", "8x8", "--threads", "0"},
-           {"bench", "--synthetic", "8x8", "--isa", "sse9"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"bench"},
+                                                                {"bench", "--synthetic", "12x"},
+                                                                {"bench", "--synthetic", "8x8", "--cpu", "x.xfp"},
+                                                                {"bench", "--synthetic", "8x8", "--path", "fast"},
+                                                                {"bench", "--synthetic", "8x8", "--threads", "0"},
+                                                                {"bench", "--synthetic", "8x8", "--isa", "sse9"}}) {
     const RunResult r = run_lutc(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find("error"), std::string::npos);

@@ -40,8 +40,8 @@ void check_exact(const QuantizedLayer& l, std::mt19937_64& rng, kernels::ThreadP
         std::vector<float> want = poisoned(size_t(batch) * l.rows), got = poisoned(size_t(batch) * l.rows);
         golden_gemv(l, x.data(), batch, cfg, want.data());
         kernels::gemv_exact(p, x.data(), batch, cfg, got.data(), opt);
-        ASSERT_TRUE(same_bits(want, got, l.rows)) << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols
-                                                  << " b=" << int(l.bits) << " group " << l.group;
+        ASSERT_TRUE(same_bits(want, got, l.rows))
+            << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " b=" << int(l.bits) << " group " << l.group;
       }
   }
 }

@@ -98,9 +98,8 @@ void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what)
         std::printf("[ nmse     ] %-10s %-9s %dx%d b=%d batch %u %-8s %-3s %.3e (bound %.2e)\n", what,
                     scheme_name(l.scheme), int(l.rows), int(l.cols), int(l.bits), batch, kernels::isa_name(isa),
                     kernels::path_name(path), e, bound);
-        EXPECT_LT(e, bound)
-            << scheme_name(l.scheme) << " " << kernels::isa_name(isa) << " " << kernels::path_name(path) << " batch "
-            << batch;
+        EXPECT_LT(e, bound) << scheme_name(l.scheme) << " " << kernels::isa_name(isa) << " " << kernels::path_name(path)
+                            << " batch " << batch;
       }
   }
 }
@@ -146,8 +145,8 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
         // yardstick; any summation order over the row's terms meets this bound.
         EXPECT_TRUE(within_summation_bound(l, w_hat, x, batch, ref, y,
                                            [&](uint32_t outliers) { return p.padded_cols() + outliers; }))
-            << kernels::isa_name(isa) << " " << l.rows << "x" << l.cols << " b=" << int(l.bits) << " group "
-            << l.group << " batch " << batch;
+            << kernels::isa_name(isa) << " " << l.rows << "x" << l.cols << " b=" << int(l.bits) << " group " << l.group
+            << " batch " << batch;
       }
     }
   }

@@ -22,7 +22,7 @@ constexpr Scheme kKernelSchemes[] = {Scheme::kXfpV2,  Scheme::kXfpV2a,  Scheme::
 // outliers, the smallest and largest blocks, and 6-bit codes in both book
 // shapes the exact kernels tell apart (FP6 E2M3 sign-symmetric, INT6 not).
 inline const std::vector<std::string>& sop_test_formats() {
-  static const std::vector<std::string> f = {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16", "pair(nf4,dd4).sue4m4.b16+o1",
+  static const std::vector<std::string> f = {"e2m1.ue4m3.b16", "e2m3.ue4m4.b16",       "pair(nf4,dd4).sue4m4.b16+o1",
                                              "nf4.ue4m2.b8",   "int4.sue4m4.b64+o0.5", "e2m3.ue4m4.b8",
                                              "e2m3.ue4m4.b64", "int6.ue4m4.b16"};
   return f;

@@ -25,9 +25,7 @@ inline std::vector<kernels::Isa> available_isas() {
   return v;
 }
 
-inline std::vector<float> poisoned(size_t n) {
-  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
-}
+inline std::vector<float> poisoned(size_t n) { return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()); }
 
 inline uint32_t bits_of(float f) {
   uint32_t u;
@@ -48,8 +46,8 @@ inline ::testing::AssertionResult same_bits(const std::vector<float>& want, cons
   for (size_t i = 0; i < want.size(); ++i)
     if (bits_of(want[i]) != bits_of(got[i]))
       return ::testing::AssertionFailure()
-             << "first difference at [" << i / row_len << "][" << i % row_len << "]: golden " << want[i]
-             << " (" << hex_bits(want[i]) << "), kernel " << got[i] << " (" << hex_bits(got[i]) << ")";
+             << "first difference at [" << i / row_len << "][" << i % row_len << "]: golden " << want[i] << " ("
+             << hex_bits(want[i]) << "), kernel " << got[i] << " (" << hex_bits(got[i]) << ")";
   return ::testing::AssertionSuccess();
 }
 
@@ -120,8 +118,8 @@ template <class Depth>
       const double bound = d * u / (1 - d * u) * sum_abs + d * std::ldexp(1.0, -149);
       if (!std::isfinite(y[i]) || std::fabs(y[i] - ref[i]) > bound)
         return ::testing::AssertionFailure() << "output " << r << " of vector " << m << ": " << y[i] << " vs fp64 "
-                                             << ref[i] << ", error " << std::fabs(y[i] - ref[i]) << " > bound "
-                                             << bound << " (depth " << d << ", sum |terms| " << sum_abs << ")";
+                                             << ref[i] << ", error " << std::fabs(y[i] - ref[i]) << " > bound " << bound
+                                             << " (depth " << d << ", sum |terms| " << sum_abs << ")";
     }
   return ::testing::AssertionSuccess();
 }

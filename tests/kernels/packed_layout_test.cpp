@@ -9,9 +9,9 @@
 
 #include "kernel_schemes.h"
 #include "kernel_test_util.h"
-#include "test_data.h"
 #include "lutc/kernels/cpu/packed_layer.h"
 #include "lutc/model/bitpack.h"
+#include "test_data.h"
 
 namespace lutc::testing {
 namespace {
@@ -82,8 +82,8 @@ TEST(PackedLayout, DenseIndexBytesAreTheFormatsOwnBits) {
   std::vector<float> w(size_t(rows) * cols);
   std::normal_distribution<float> nd(0.0f, 0.02f);
   for (float& v : w) v = nd(rng);
-  for (const auto& [format, bits] : {std::pair<const char*, unsigned>{"e2m3.ue4m4.b16", 6},
-                                    {"e2m1.ue4m3.b16", 4}, {"nf4.ue4m2.b8", 4}}) {
+  for (const auto& [format, bits] :
+       {std::pair<const char*, unsigned>{"e2m3.ue4m4.b16", 6}, {"e2m1.ue4m3.b16", 4}, {"nf4.ue4m2.b8", 4}}) {
     const PackedLayer p = kernels::pack_layer(sop_layer(format, "synth", w.data(), rows, cols));
     EXPECT_TRUE(p.dense()) << format;
     EXPECT_EQ(p.indices.size() * 8, size_t(rows) * cols * bits) << format;

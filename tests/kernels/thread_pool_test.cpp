@@ -27,9 +27,10 @@ TEST(ThreadPool, EveryIndexOnceAcrossManyCalls) {
 
 TEST(ThreadPool, TaskExceptionReachesTheCaller) {
   kernels::ThreadPool pool(3);
-  EXPECT_THROW(pool.run(50, [](size_t i) {
-    if (i == 31) throw std::runtime_error("boom");
-  }),
+  EXPECT_THROW(pool.run(50,
+                        [](size_t i) {
+                          if (i == 31) throw std::runtime_error("boom");
+                        }),
                std::runtime_error);
   // Still usable afterwards.
   std::atomic<int> sum{0};

@@ -48,8 +48,8 @@ TEST(Baselines, GaussianSqnrInTheExpectedRanges) {
     const double q = sqnr(w, l);
     EXPECT_GT(q, c.lo) << scheme_name(c.s);
     EXPECT_LT(q, c.hi) << scheme_name(c.s);
-    std::printf("[ baseline ] %-10s gaussian %ux%u: %.2f dB, %.4f bpw\n", scheme_name(c.s), rows,
-                cols, q, effective_bpw(l));
+    std::printf("[ baseline ] %-10s gaussian %ux%u: %.2f dB, %.4f bpw\n", scheme_name(c.s), rows, cols, q,
+                effective_bpw(l));
     EXPECT_GT(effective_bpw(l), c.bpw_lo) << scheme_name(c.s);
     EXPECT_LT(effective_bpw(l), c.bpw_hi) << scheme_name(c.s);
     EXPECT_TRUE(l.outliers.row_ptr.empty());
@@ -105,8 +105,8 @@ TEST(Baselines, FieldsAndGrids) {
   // fp8: each element is the RNE of its scaled value.
   const auto wf = decode(f8);
   for (size_t i = 0; i < w.size(); ++i) {
-    const float want = std::ldexp(e4m3_to_float(double_to_e4m3(std::ldexp(double(w[i]), -f8.layer_scale_exp))),
-                                  f8.layer_scale_exp);
+    const float want =
+        std::ldexp(e4m3_to_float(double_to_e4m3(std::ldexp(double(w[i]), -f8.layer_scale_exp))), f8.layer_scale_exp);
     EXPECT_EQ(wf[i], want);
   }
 }
@@ -121,8 +121,8 @@ TEST(Baselines, EdgeCases) {
   // Constant, all-positive, huge and tiny groups stay finite and sensible.
   std::vector<float> w(rows * cols);
   for (uint32_t k = 0; k < cols; ++k) {
-    w[k] = 0.5f;                                   // constant row
-    w[cols + k] = 1e6f * float(k + 1);             // beyond fp16: scales saturate
+    w[k] = 0.5f;                                    // constant row
+    w[cols + k] = 1e6f * float(k + 1);              // beyond fp16: scales saturate
     w[2 * cols + k] = 1e-30f * float(int(k) - 60);  // below fp16 scales
   }
   for (Scheme s : kBaselines) {
@@ -130,9 +130,7 @@ TEST(Baselines, EdgeCases) {
     const auto d = decode(l);
     for (float v : d) EXPECT_TRUE(std::isfinite(v)) << scheme_name(s);
     // One fp8 scale serves the whole layer, so its constant row only survives alone.
-    const auto c = s == Scheme::kFp8E4M3
-                       ? decode(quantize_baseline(s, "c", Role::kOther, w.data(), 1, cols))
-                       : d;
+    const auto c = s == Scheme::kFp8E4M3 ? decode(quantize_baseline(s, "c", Role::kOther, w.data(), 1, cols)) : d;
     // int4: 0.5 = 15 * fp16(0.5/15) up to the scale's fp16 rounding.
     for (uint32_t k = 0; k < cols; ++k) EXPECT_NEAR(c[k], 0.5f, 0x1p-11f) << scheme_name(s);
   }
@@ -161,8 +159,8 @@ TEST(Baselines, Stories260K) {
     const auto w = file->read_all(t);
     const uint32_t rows = uint32_t(t.rows()), cols = uint32_t(t.cols());
     for (int i = 0; i < 3; ++i) {
-      auto l = quantize_baseline(kBaselines[i], t.name + "." + scheme_name(kBaselines[i]),
-                                 Role::kOther, w.data(), rows, cols);
+      auto l = quantize_baseline(kBaselines[i], t.name + "." + scheme_name(kBaselines[i]), Role::kOther, w.data(), rows,
+                                 cols);
       const double q = sqnr(w, l);
       sum_q[i] += q;
       // Trained weights are heavier-tailed than Gaussian; per-tensor floors.
@@ -173,8 +171,8 @@ TEST(Baselines, Stories260K) {
   }
   ASSERT_GT(n, 10);
   for (int i = 0; i < 3; ++i)
-    std::printf("[ baseline ] %-10s stories260K mean over %d matrices: %.2f dB\n",
-                scheme_name(kBaselines[i]), n, sum_q[i] / n);
+    std::printf("[ baseline ] %-10s stories260K mean over %d matrices: %.2f dB\n", scheme_name(kBaselines[i]), n,
+                sum_q[i] / n);
   EXPECT_GT(sum_q[0] / n, 18.0);
   EXPECT_GT(sum_q[1] / n, 18.0);
   EXPECT_GT(sum_q[2] / n, 30.0);

@@ -39,8 +39,7 @@ TEST(Bitpack, EveryWidthRoundTripsAgainstBitByBitReference) {
         ASSERT_EQ(get_index(packed.data(), i, bits), codes[i] & mask);
       }
       // Padding bits after the last code are zero.
-      for (uint64_t j = count * bits; j < packed.size() * 8; ++j)
-        ASSERT_EQ((packed[j / 8] >> (j % 8)) & 1, 0);
+      for (uint64_t j = count * bits; j < packed.size() * 8; ++j) ASSERT_EQ((packed[j / 8] >> (j % 8)) & 1, 0);
       if (count == 0) continue;
       const uint64_t first = rng() % count;
       const uint64_t n = rng() % (count - first + 1);

@@ -80,13 +80,13 @@ TEST(Fp16, RoundToNearestEvenMatchesReference) {
     probes.push_back(std::nextafter(m, 1e9f));
   }
   probes.push_back(65519.99609375f);
-  probes.push_back(65520.0f);  // tie between max and "inf": rounds to inf
+  probes.push_back(65520.0f);                  // tie between max and "inf": rounds to inf
   probes.push_back(2.98023223876953125e-08f);  // 2^-25: tie with 0
   probes.push_back(std::nextafter(2.98023223876953125e-08f, 1.0f));
   for (int i = 0; i < 2000000; ++i) {
     // Random floats concentrated on the half range, plus any bit pattern.
-    const float f = (i & 1) ? float_of(uint32_t(rng()))
-                            : std::ldexp(float(rng() >> 40) / float(1 << 24), int(rng() % 46) - 28);
+    const float f =
+        (i & 1) ? float_of(uint32_t(rng())) : std::ldexp(float(rng() >> 40) / float(1 << 24), int(rng() % 46) - 28);
     if (!std::isnan(f)) probes.push_back(f);
   }
   for (float p : probes) {
@@ -109,9 +109,8 @@ TEST(Fp16, Bf16RoundToNearestEven) {
     const uint32_t lo = u & 0xffff0000u;
     const double flo = double(float_of(lo));
     const uint32_t hi_bits = lo + 0x10000u;
-    const double fhi = (hi_bits & 0x7fffffffu) >= 0x7f800000u
-                           ? std::copysign(std::ldexp(1.0, 128), f)
-                           : double(float_of(hi_bits));
+    const double fhi =
+        (hi_bits & 0x7fffffffu) >= 0x7f800000u ? std::copysign(std::ldexp(1.0, 128), f) : double(float_of(hi_bits));
     const double dlo = std::fabs(double(f) - flo), dhi = std::fabs(fhi - double(f));
     uint16_t want = uint16_t(lo >> 16);
     if (dhi < dlo || (dhi == dlo && (want & 1))) want = uint16_t(hi_bits >> 16);

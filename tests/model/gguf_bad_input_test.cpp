@@ -17,7 +17,6 @@ namespace {
 
 using namespace lutc::testing;
 
-
 std::vector<uint8_t> u64_bytes(uint64_t v) {
   std::vector<uint8_t> b;
   append_le(b, v, 8);

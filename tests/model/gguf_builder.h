@@ -12,11 +12,32 @@ namespace lutc::testing {
 
 // ggml type ids and metadata value type ids from the GGUF spec.
 enum GgmlTypeId : uint32_t {
-  kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ8_0 = 8, kGgmlQ4_K = 12, kGgmlQ6_K = 14, kGgmlIQ4_XS = 23,
-  kGgmlI8 = 24, kGgmlF64 = 28, kGgmlBF16 = 30, kGgmlTQ1_0 = 34, kGgmlMXFP4 = 39,
+  kGgmlF32 = 0,
+  kGgmlF16 = 1,
+  kGgmlQ8_0 = 8,
+  kGgmlQ4_K = 12,
+  kGgmlQ6_K = 14,
+  kGgmlIQ4_XS = 23,
+  kGgmlI8 = 24,
+  kGgmlF64 = 28,
+  kGgmlBF16 = 30,
+  kGgmlTQ1_0 = 34,
+  kGgmlMXFP4 = 39,
 };
 enum GgufValueId : uint32_t {
-  kGvU8, kGvI8, kGvU16, kGvI16, kGvU32, kGvI32, kGvF32, kGvBool, kGvString, kGvArray, kGvU64, kGvI64, kGvF64,
+  kGvU8,
+  kGvI8,
+  kGvU16,
+  kGvI16,
+  kGvU32,
+  kGvI32,
+  kGvF32,
+  kGvBool,
+  kGvString,
+  kGvArray,
+  kGvU64,
+  kGvI64,
+  kGvF64,
 };
 
 inline std::vector<uint8_t> gguf_string(const std::string& s) {
@@ -29,9 +50,9 @@ inline std::vector<uint8_t> gguf_string(const std::string& s) {
 struct GgufTensorSpec {
   std::string name;
   uint32_t type = kGgmlF32;
-  std::vector<uint64_t> ne;   // ne[0] innermost
-  std::vector<uint8_t> data;  // the tensor's bytes
-  int64_t offset = -1;        // relative to the data section; -1: laid out in order, aligned
+  std::vector<uint64_t> ne;      // ne[0] innermost
+  std::vector<uint8_t> data;     // the tensor's bytes
+  int64_t offset = -1;           // relative to the data section; -1: laid out in order, aligned
   uint32_t n_dims_override = 0;  // nonzero: written instead of ne.size()
 };
 

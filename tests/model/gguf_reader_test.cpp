@@ -64,11 +64,17 @@ RandomValue random_scalar(std::mt19937_64& rng, uint32_t type) {
   if (type == kGvF64) u = (rng() & 0x800fffffffffffffull) | uint64_t(900 + rng() % 250) << 52;
   append_le(v.bytes, u, size);
   switch (type) {
-    case kGvU8: case kGvU16: case kGvU32: case kGvU64:
+    case kGvU8:
+    case kGvU16:
+    case kGvU32:
+    case kGvU64:
       v.text = std::to_string(u);
       v.value = u;
       break;
-    case kGvI8: case kGvI16: case kGvI32: case kGvI64: {
+    case kGvI8:
+    case kGvI16:
+    case kGvI32:
+    case kGvI64: {
       const int shift = 64 - 8 * size;
       const int64_t s = int64_t(u << shift) >> shift;
       v.text = std::to_string(s);
@@ -225,16 +231,17 @@ TEST(GgufReader, QuantizedAndIntegerTensorsAreListedAndRefusedByName) {
     const char* name;
     uint64_t block, bytes;
   };
-  const Case cases[] = {{kGgmlQ4_K, "Q4_K", 256, 144}, {kGgmlQ8_0, "Q8_0", 32, 34}, {kGgmlQ6_K, "Q6_K", 256, 210},
-                        {kGgmlIQ4_XS, "IQ4_XS", 256, 136}, {kGgmlTQ1_0, "TQ1_0", 256, 54},
-                        {kGgmlMXFP4, "MXFP4", 32, 17}};
+  const Case cases[] = {{kGgmlQ4_K, "Q4_K", 256, 144},  {kGgmlQ8_0, "Q8_0", 32, 34},
+                        {kGgmlQ6_K, "Q6_K", 256, 210},  {kGgmlIQ4_XS, "IQ4_XS", 256, 136},
+                        {kGgmlTQ1_0, "TQ1_0", 256, 54}, {kGgmlMXFP4, "MXFP4", 32, 17}};
   GgufSpec spec;
   spec.add_string("general.architecture", "llama");
   std::vector<uint64_t> cols;
   for (const Case& c : cases) {
     const uint64_t k = c.block * (1 + rng() % 3);
     cols.push_back(k);
-    spec.tensors.push_back({std::string("blk.0.") + c.name, c.id, {k, rows}, noise(rng, size_t(rows * k / c.block * c.bytes))});
+    spec.tensors.push_back(
+        {std::string("blk.0.") + c.name, c.id, {k, rows}, noise(rng, size_t(rows * k / c.block * c.bytes))});
   }
   const RawTensor i8 = random_tensor(rng, "i8", "F32", {rows, 8});  // its bytes, read as 4*rows*8 int8
   spec.tensors.push_back({"blk.0.int8", kGgmlI8, {32, rows}, i8.bytes});
@@ -296,9 +303,9 @@ TEST(GgufReader, MatrixSourceRefusesAQuantizedMatrixByName) {
 // Hugging Face Llama names to the names llama.cpp's converter writes.
 std::string gguf_name(const std::string& hf) {
   const std::pair<const char*, const char*> map[] = {
-      {"self_attn.q_proj", "attn_q"},  {"self_attn.k_proj", "attn_k"}, {"self_attn.v_proj", "attn_v"},
-      {"self_attn.o_proj", "attn_output"}, {"mlp.gate_proj", "ffn_gate"}, {"mlp.up_proj", "ffn_up"},
-      {"mlp.down_proj", "ffn_down"},   {"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"},
+      {"self_attn.q_proj", "attn_q"},      {"self_attn.k_proj", "attn_k"},   {"self_attn.v_proj", "attn_v"},
+      {"self_attn.o_proj", "attn_output"}, {"mlp.gate_proj", "ffn_gate"},    {"mlp.up_proj", "ffn_up"},
+      {"mlp.down_proj", "ffn_down"},       {"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"},
   };
   if (hf == "model.embed_tokens.weight") return "token_embd.weight";
   if (hf == "model.norm.weight") return "output_norm.weight";
@@ -336,7 +343,8 @@ TEST(GgufReader, Stories260KThroughAnF32GgufIsBitIdentical) {
     values.push_back(src->read_all(t));
     std::vector<uint8_t> bytes(values.back().size() * 4);
     std::memcpy(bytes.data(), values.back().data(), bytes.size());
-    spec.tensors.push_back({gguf_name(t.name), kGgmlF32, std::vector<uint64_t>(t.shape.rbegin(), t.shape.rend()), bytes});
+    spec.tensors.push_back(
+        {gguf_name(t.name), kGgmlF32, std::vector<uint64_t>(t.shape.rbegin(), t.shape.rend()), bytes});
   }
   const std::string path = write_gguf(spec, "stories260K.gguf");
 

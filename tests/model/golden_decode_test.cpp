@@ -46,8 +46,8 @@ std::vector<float> reference_decode(const QuantizedLayer& l) {
         case Scheme::kXfpV2a: v = half_to_float(l.codebooks[l.group_ids[g] * entries + q]); break;
         case Scheme::kInt4G128: {
           // Exact in double, and exact in fp32 by the significand argument.
-          const double d = double(half_to_float(l.group_scales[g])) *
-                           (double(q) - double(half_to_float(l.group_zeros[g])));
+          const double d =
+              double(half_to_float(l.group_scales[g])) * (double(q) - double(half_to_float(l.group_zeros[g])));
           v = float(d);
           EXPECT_EQ(double(v), d);
           break;
@@ -77,8 +77,7 @@ std::vector<float> reference_decode(const QuantizedLayer& l) {
 void expect_bits_equal(const std::vector<float>& a, const std::vector<float>& b, const char* what) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << what << " element " << i << ": " << a[i]
-                                                << " vs " << b[i];
+    ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << what << " element " << i << ": " << a[i] << " vs " << b[i];
 }
 
 TEST(GoldenDecode, EverySchemeMatchesTheFormula) {
@@ -99,8 +98,7 @@ TEST(GoldenDecode, EverySchemeMatchesTheFormula) {
       std::vector<float> part(size_t(n) * l.cols);
       golden_decode_rows(l, r0, n, part.data());
       expect_bits_equal(part,
-                        std::vector<float>(got.begin() + size_t(r0) * l.cols,
-                                           got.begin() + size_t(r0 + n) * l.cols),
+                        std::vector<float>(got.begin() + size_t(r0) * l.cols, got.begin() + size_t(r0 + n) * l.cols),
                         "row range");
     }
   }
@@ -135,8 +133,7 @@ TEST(GoldenDecode, Nf4TableIsThePublishedLevels) {
   EXPECT_EQ(nf4_level_fp16(0), float_to_half(-1.0f));
   EXPECT_EQ(nf4_level_fp16(7), 0);
   EXPECT_EQ(nf4_level_fp16(15), float_to_half(1.0f));
-  for (unsigned i = 1; i < 16; ++i)
-    EXPECT_LT(half_to_float(nf4_level_fp16(i - 1)), half_to_float(nf4_level_fp16(i)));
+  for (unsigned i = 1; i < 16; ++i) EXPECT_LT(half_to_float(nf4_level_fp16(i - 1)), half_to_float(nf4_level_fp16(i)));
 }
 
 // A layer whose fields do not fit its scheme (here an xfp.v2 layout relabelled

@@ -84,11 +84,11 @@ TEST(GoldenGemv, Int128RoundingMatchesReferences) {
       ASSERT_TRUE(same_bits(got, ld)) << "e " << e << " got " << got << " long double " << ld;
     }
   }
-  EXPECT_TRUE(same_bits(scaled_int128_to_float(1, -150), 0.0f));             // tie to even 0
-  EXPECT_TRUE(same_bits(scaled_int128_to_float(3, -150), 0x1p-148f));        // tie to even 2
+  EXPECT_TRUE(same_bits(scaled_int128_to_float(1, -150), 0.0f));       // tie to even 0
+  EXPECT_TRUE(same_bits(scaled_int128_to_float(3, -150), 0x1p-148f));  // tie to even 2
   EXPECT_TRUE(same_bits(scaled_int128_to_float(1, -149), 0x1p-149f));
   EXPECT_TRUE(same_bits(scaled_int128_to_float((1 << 24) - 1, 104), 0x1.fffffep127f));
-  EXPECT_TRUE(std::isinf(scaled_int128_to_float((1 << 25) - 1, 104)));        // rounds up to 2^128
+  EXPECT_TRUE(std::isinf(scaled_int128_to_float((1 << 25) - 1, 104)));  // rounds up to 2^128
   EXPECT_TRUE(same_bits(scaled_int128_to_float(-(1 << 24) - 1, 0), -16777216.0f));
   EXPECT_TRUE(same_bits(scaled_int128_to_float(-(1 << 24) - 3, 0), -16777220.0f));
 }
@@ -194,8 +194,8 @@ TEST(GoldenGemv, ActivationQuantizationRules) {
   // amax 255 < 2^8: ea = 8 - 7 = 1; 255/2 = 127.5 rounds to 128, clamps to 127.
   EXPECT_EQ(quantize_activations(x8, 4, 8, a), 1);
   EXPECT_EQ(a[0], 127);
-  EXPECT_EQ(a[1], 0);   // -0.5 ties to even 0
-  EXPECT_EQ(a[2], 0);   // 0.375 rounds to 0
+  EXPECT_EQ(a[1], 0);  // -0.5 ties to even 0
+  EXPECT_EQ(a[2], 0);  // 0.375 rounds to 0
   EXPECT_EQ(a[3], 0);
   const float x16[] = {1.0f, 3.0f, -0.5f, 1e-30f};
   EXPECT_EQ(quantize_activations(x16, 4, 16, a), 2 - 15);

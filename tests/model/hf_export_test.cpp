@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include "hf_folder_builder.h"
-#include "rope_oracle.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
@@ -27,6 +26,7 @@
 #include "lutc/model/sop.h"
 #include "lutc/model/tensor_fates.h"
 #include "lutc/model/xfp_file.h"
+#include "rope_oracle.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -36,8 +36,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::to_rotate_half;
 
-using Quantizer = std::function<QuantizedLayer(const std::string& name, const std::vector<float>& w, uint32_t rows,
-                                               uint32_t cols)>;
+using Quantizer =
+    std::function<QuantizedLayer(const std::string& name, const std::vector<float>& w, uint32_t rows, uint32_t cols)>;
 
 // An .xfp of the whole model, laid out as `lutc quantize` lays it out:
 // matrices quantized, vectors and embedding tables kept, a tied lm_head an alias.
@@ -75,10 +75,9 @@ bool is_qk(const std::string& n) {
   return n.find("self_attn.q_proj.") != std::string::npos || n.find("self_attn.k_proj.") != std::string::npos;
 }
 
-
 struct Expect {
   DType dtype = DType::kBF16;
-  bool permuted = false;       // q/k rows were interleaved in the source
+  bool permuted = false;  // q/k rows were interleaved in the source
   uint32_t head_size = 0;
   bool tied = true;
 };
@@ -289,12 +288,16 @@ std::string write_random_model(const std::string& path, uint64_t seed) {
   std::vector<std::pair<std::string, std::vector<uint64_t>>> shapes = {{"model.embed_tokens.weight", {vocab, dim}}};
   for (int l = 0; l < 2; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
-    for (auto [n, s] : std::vector<std::pair<std::string, std::vector<uint64_t>>>{
-             {"input_layernorm.weight", {dim}},     {"self_attn.q_proj.weight", {dim, dim}},
-             {"self_attn.k_proj.weight", {kv, dim}}, {"self_attn.v_proj.weight", {kv, dim}},
-             {"self_attn.o_proj.weight", {dim, dim}}, {"mlp.gate_proj.weight", {hidden, dim}},
-             {"mlp.down_proj.weight", {dim, hidden}}, {"mlp.up_proj.weight", {hidden, dim}},
-             {"post_attention_layernorm.weight", {dim}}})
+    for (auto [n, s] :
+         std::vector<std::pair<std::string, std::vector<uint64_t>>>{{"input_layernorm.weight", {dim}},
+                                                                    {"self_attn.q_proj.weight", {dim, dim}},
+                                                                    {"self_attn.k_proj.weight", {kv, dim}},
+                                                                    {"self_attn.v_proj.weight", {kv, dim}},
+                                                                    {"self_attn.o_proj.weight", {dim, dim}},
+                                                                    {"mlp.gate_proj.weight", {hidden, dim}},
+                                                                    {"mlp.down_proj.weight", {dim, hidden}},
+                                                                    {"mlp.up_proj.weight", {hidden, dim}},
+                                                                    {"post_attention_layernorm.weight", {dim}}})
       shapes.push_back({p + n, s});
   }
   // A stacked expert tensor, as MoE checkpoints store them: quantized per expert, exported whole.
@@ -311,8 +314,14 @@ std::string write_random_model(const std::string& path, uint64_t seed) {
   }
   for (size_t i = 0; i < shapes.size(); ++i) mats.push_back({shapes[i].first, shapes[i].second, data[i].data()});
   write_safetensors(path, mats,
-                    {{"dim", "32"}, {"hidden_dim", "48"}, {"n_layers", "2"}, {"n_heads", "4"}, {"n_kv_heads", "2"},
-                     {"vocab_size", "64"}, {"seq_len", "32"}, {"tied_embeddings", "false"}});
+                    {{"dim", "32"},
+                     {"hidden_dim", "48"},
+                     {"n_layers", "2"},
+                     {"n_heads", "4"},
+                     {"n_kv_heads", "2"},
+                     {"vocab_size", "64"},
+                     {"seq_len", "32"},
+                     {"tied_embeddings", "false"}});
   return path;
 }
 

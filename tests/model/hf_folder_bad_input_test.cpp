@@ -4,11 +4,11 @@
 // scaling, and one shard passed alone.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <random>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hf_folder_builder.h"
 #include "lutc/model/error.h"
@@ -39,7 +39,8 @@ void expect_refused(const std::string& input, ExitCode code, const std::vector<s
     ADD_FAILURE() << "accepted " << input;
   } catch (const Error& e) {
     EXPECT_EQ(int(e.code()), int(code)) << e.what();
-    for (const std::string& s : must) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << "lacks '" << s << "': " << e.what();
+    for (const std::string& s : must)
+      EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << "lacks '" << s << "': " << e.what();
   }
 }
 
@@ -85,7 +86,8 @@ TEST_F(HfFolderBad, ShardNameThatLeavesTheFolder) {
 TEST_F(HfFolderBad, TensorMissingFromItsShard) {
   index_["weight_map"]["model.layers.0.self_attn.extra.weight"] = "model-00001-of-00002.safetensors";
   write_index();
-  expect_refused(f_.dir, ExitCode::kBadInput, {"model.layers.0.self_attn.extra.weight", "model-00001-of-00002", "does not hold it"});
+  expect_refused(f_.dir, ExitCode::kBadInput,
+                 {"model.layers.0.self_attn.extra.weight", "model-00001-of-00002", "does not hold it"});
   // Mapped to the wrong shard: names both.
   index_ = read_json(f_.index);
   index_["weight_map"].erase("model.layers.0.self_attn.extra.weight");
@@ -116,9 +118,9 @@ TEST_F(HfFolderBad, TensorInTwoShardsOrNotInTheMap) {
 }
 
 TEST_F(HfFolderBad, MalformedOrHugeIndex) {
-  for (const std::string& text : {std::string("{\"weight_map\": {"), std::string("[]"), std::string("{}"),
-                                  std::string("{\"weight_map\": []}"), std::string("{\"weight_map\": {}}"),
-                                  std::string("{\"weight_map\": {\"a\": 3}}")}) {
+  for (const std::string& text :
+       {std::string("{\"weight_map\": {"), std::string("[]"), std::string("{}"), std::string("{\"weight_map\": []}"),
+        std::string("{\"weight_map\": {}}"), std::string("{\"weight_map\": {\"a\": 3}}")}) {
     SCOPED_TRACE(text);
     write_text(f_.index, text);
     expect_refused(f_.dir, ExitCode::kBadInput, {f_.index});
@@ -153,7 +155,8 @@ TEST_F(HfFolderBad, NumberTooLargeForAnyTypeInIndexOrConfig) {
 }
 
 TEST_F(HfFolderBad, ShardPassedAloneNamesTheFolder) {
-  expect_refused(f_.shards[0], ExitCode::kUsage, {f_.shards[0], "shard 1 of 2", "pass the folder " + f_.dir, "model.safetensors.index.json"});
+  expect_refused(f_.shards[0], ExitCode::kUsage,
+                 {f_.shards[0], "shard 1 of 2", "pass the folder " + f_.dir, "model.safetensors.index.json"});
   expect_refused(f_.shards[1], ExitCode::kUsage, {"shard 2 of 2"});
   // Listed by an index though not named like a shard.
   const std::string renamed = f_.dir + "/part-b.safetensors";
@@ -188,19 +191,30 @@ TEST_F(HfFolderBad, MalformedConfigNamesTheKey) {
     const char* says;
   };
   const std::vector<Case> cases = {
-      {"hidden_size", "64", "hidden_size"},        {"hidden_size", 0, "hidden_size"},
-      {"hidden_size", -64, "hidden_size"},         {"hidden_size", 64.5, "hidden_size"},
-      {"intermediate_size", "x", "intermediate_size"}, {"intermediate_size", 0, "intermediate_size"},
-      {"num_hidden_layers", true, "num_hidden_layers"}, {"num_hidden_layers", 0, "num_hidden_layers"},
-      {"num_attention_heads", json::array(), "num_attention_heads"}, {"num_attention_heads", 7, "multiple"},
-      {"num_key_value_heads", 3, "multiple"},      {"num_key_value_heads", "4", "num_key_value_heads"},
-      {"vocab_size", 0, "vocab_size"},             {"vocab_size", 1ll << 40, "vocab_size"},
+      {"hidden_size", "64", "hidden_size"},
+      {"hidden_size", 0, "hidden_size"},
+      {"hidden_size", -64, "hidden_size"},
+      {"hidden_size", 64.5, "hidden_size"},
+      {"intermediate_size", "x", "intermediate_size"},
+      {"intermediate_size", 0, "intermediate_size"},
+      {"num_hidden_layers", true, "num_hidden_layers"},
+      {"num_hidden_layers", 0, "num_hidden_layers"},
+      {"num_attention_heads", json::array(), "num_attention_heads"},
+      {"num_attention_heads", 7, "multiple"},
+      {"num_key_value_heads", 3, "multiple"},
+      {"num_key_value_heads", "4", "num_key_value_heads"},
+      {"vocab_size", 0, "vocab_size"},
+      {"vocab_size", 1ll << 40, "vocab_size"},
       {"max_position_embeddings", json::object(), "max_position_embeddings"},
       {"max_position_embeddings", (1 << 24) + 1, "'max_position_embeddings' = 16777217 is more than 16777216"},
-      {"rms_norm_eps", "1e-5", "rms_norm_eps"},    {"rms_norm_eps", 0, "rms_norm_eps"},
-      {"rope_theta", -1, "rope_theta"},            {"tie_word_embeddings", "true", "tie_word_embeddings"},
-      {"head_dim", 0, "head_dim"},                 {"head_dim", 7, "odd"},
-      {"model_type", "gpt2", "qwen3_moe"},         {"model_type", 3, "model_type"},
+      {"rms_norm_eps", "1e-5", "rms_norm_eps"},
+      {"rms_norm_eps", 0, "rms_norm_eps"},
+      {"rope_theta", -1, "rope_theta"},
+      {"tie_word_embeddings", "true", "tie_word_embeddings"},
+      {"head_dim", 0, "head_dim"},
+      {"head_dim", 7, "odd"},
+      {"model_type", "gpt2", "qwen3_moe"},
+      {"model_type", 3, "model_type"},
       {"rope_scaling", "linear", "rope_scaling"},
       {"rope_scaling", json{{"rope_type", "yarn"}, {"factor", 4}}, "'yarn' is not supported"},
       {"rope_scaling", json{{"type", "dynamic"}, {"factor", 2}}, "'dynamic' is not supported"},
@@ -270,7 +284,10 @@ TEST_F(HfFolderBad, ConfigFamiliesSetWhatTheForwardNeeds) {
   EXPECT_TRUE(c.norm_topk_prob);
   EXPECT_EQ(c.seq_len, 100u);
   j = llama_config_json(cfg_);
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
                        {"original_max_position_embeddings", 8192}};
   c = llama_config_from_hf(j.dump(), "config.json", false);
   EXPECT_EQ(c.rope_scaling.type, RopeScaling::kLlama3);

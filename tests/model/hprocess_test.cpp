@@ -138,8 +138,8 @@ TEST(HprocessStories, ClimbsWhenTheStartFitsButIsGarbage) {
   const std::string bin = shared_data("stories260K/stories260K.bin");
   if (!require_file(bin)) return;
   HprocessOptions o = fast_options();
-  o.auto_mode = true;   // as the CLI: v2 alone does not fit 70 % at any sensible floor
-  o.bisect_steps = 1;   // one bisection at the edge keeps the run to four candidates
+  o.auto_mode = true;  // as the CLI: v2 alone does not fit 70 % at any sensible floor
+  o.bisect_steps = 1;  // one bisection at the edge keeps the run to four candidates
   o.garbage = {0.5, 0};
   o.loader_budget_bytes = 4000000;
   Hprocess hp(bin, o);
@@ -147,8 +147,8 @@ TEST(HprocessStories, ClimbsWhenTheStartFitsButIsGarbage) {
   const HprocessResult r = hp.run();
   ASSERT_FALSE(r.trajectory.empty());
   const HprocessPoint& start = r.trajectory.front();
-  ASSERT_TRUE(start.fits && start.garbage) << "the case needs a start that fits but is garbage: KL " << start.lm.kl
-                                          << ", model bytes " << start.model_bytes;
+  ASSERT_TRUE(start.fits && start.garbage)
+      << "the case needs a start that fits but is garbage: KL " << start.lm.kl << ", model bytes " << start.model_bytes;
   ASSERT_GE(r.chosen, 0) << r.verdict;
   const HprocessPoint& c = r.trajectory[size_t(r.chosen)];
   EXPECT_GT(c.floor_strict, o.floor_strict) << "the chosen point lies above the start";

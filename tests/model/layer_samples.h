@@ -27,9 +27,7 @@ struct SampleOptions {
 };
 
 inline QuantizedLayer random_layer(Scheme scheme, std::mt19937_64& rng, SampleOptions o = {}) {
-  auto uni = [&](uint32_t lo, uint32_t hi) {
-    return uint32_t(std::uniform_int_distribution<uint32_t>(lo, hi)(rng));
-  };
+  auto uni = [&](uint32_t lo, uint32_t hi) { return uint32_t(std::uniform_int_distribution<uint32_t>(lo, hi)(rng)); };
   QuantizedLayer l;
   l.name = "blk." + std::to_string(uni(0, 99)) + ".w" + std::to_string(uni(0, 1u << 30));
   l.role = Role(uni(0, 5));
@@ -48,8 +46,14 @@ inline QuantizedLayer random_layer(Scheme scheme, std::mt19937_64& rng, SampleOp
       break;
     }
     case Scheme::kXfpV2a: l.group = kV2aGroup; break;
-    case Scheme::kInt4G128: l.bits = 4; l.group = 128; break;
-    case Scheme::kNf4B64: l.bits = 4; l.group = 64; break;
+    case Scheme::kInt4G128:
+      l.bits = 4;
+      l.group = 128;
+      break;
+    case Scheme::kNf4B64:
+      l.bits = 4;
+      l.group = 64;
+      break;
     case Scheme::kFp8E4M3:
       l.bits = 8;
       l.group = 0;
@@ -110,17 +114,15 @@ inline QuantizedLayer random_layer(Scheme scheme, std::mt19937_64& rng, SampleOp
 }
 
 inline bool same_layer(const QuantizedLayer& a, const QuantizedLayer& b) {
-  return a.name == b.name && a.role == b.role && a.rows == b.rows && a.cols == b.cols &&
-         a.scheme == b.scheme && a.bits == b.bits && a.group == b.group &&
-         a.indices == b.indices && a.codebooks == b.codebooks && a.group_ids == b.group_ids &&
-         a.group_scales == b.group_scales && a.group_zeros == b.group_zeros &&
+  return a.name == b.name && a.role == b.role && a.rows == b.rows && a.cols == b.cols && a.scheme == b.scheme &&
+         a.bits == b.bits && a.group == b.group && a.indices == b.indices && a.codebooks == b.codebooks &&
+         a.group_ids == b.group_ids && a.group_scales == b.group_scales && a.group_zeros == b.group_zeros &&
          a.layer_scale_exp == b.layer_scale_exp && a.outliers.row_ptr == b.outliers.row_ptr &&
-         a.outliers.col == b.outliers.col && a.outliers.val == b.outliers.val &&
-         a.params == b.params;
+         a.outliers.col == b.outliers.col && a.outliers.val == b.outliers.val && a.params == b.params;
 }
 
-constexpr Scheme kDecodableSchemes[] = {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128,
-                                        Scheme::kNf4B64, Scheme::kFp8E4M3};
+constexpr Scheme kDecodableSchemes[] = {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kNf4B64,
+                                        Scheme::kFp8E4M3};
 
 // A random sop layer: every block size, 4- and 6-bit codes, UE4M2..4
 // scales, signed and paired scale codes, layer exponents that reach fp32

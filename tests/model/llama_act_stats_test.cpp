@@ -32,7 +32,8 @@ std::vector<int32_t> random_tokens(std::mt19937_64& rng, size_t n, uint32_t voca
 std::string layer0(const char* rest) { return std::string("model.layers.0.") + rest; }
 
 // Expects E[x^2] of `weight` (one observed position) to equal want_k^2.
-void expect_one_position(const ActivationStatsCollector& c, const std::string& weight, const std::vector<double>& want) {
+void expect_one_position(const ActivationStatsCollector& c, const std::string& weight,
+                         const std::vector<double>& want) {
   SCOPED_TRACE(weight);
   const auto* l = c.find(weight);
   ASSERT_NE(l, nullptr);
@@ -247,7 +248,9 @@ TEST(ActStats, TokenFileParsesLinesAndNamesEveryBadToken) {
   write_text(dir + "/ok.txt", text);
   EXPECT_EQ(read_token_file(dir + "/ok.txt", 512, 20), want);
 
-  struct Case { std::string text, must_name; };
+  struct Case {
+    std::string text, must_name;
+  };
   const std::vector<Case> bad = {
       {"1 2 3\n4 512 6\n", "line 2, token '512'"},
       {"1 2 3\n\n7 -1\n", "line 3, token '-1'"},

@@ -4,8 +4,8 @@
 #include <random>
 
 #include "lutc/model/error.h"
-#include "lutc/model/lm_metrics.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/lm_metrics.h"
 #include "lutc/model/weights.h"
 #include "test_data.h"
 

@@ -5,8 +5,8 @@
 #include <random>
 
 #include "lutc/model/error.h"
-#include "lutc/model/lm_metrics.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/lm_metrics.h"
 #include "lutc/model/quantize.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"

@@ -5,10 +5,10 @@
 // an .xfp decoded into them.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "hf_folder_builder.h"
 #include "lutc/model/error.h"
@@ -40,8 +40,8 @@ const std::string& xfp_path() {
     for (const TensorInfo& t : file->tensors()) {
       if (!t.is_matrix()) continue;
       const std::vector<float> w = file->read_all(t);
-      f.layers.push_back(quantize_xfp(t.name, rules.classify(t.name), w.data(), uint32_t(t.rows()),
-                                      uint32_t(t.cols()), o));
+      f.layers.push_back(
+          quantize_xfp(t.name, rules.classify(t.name), w.data(), uint32_t(t.rows()), uint32_t(t.cols()), o));
     }
     const std::string p = temp_dir() + "/stream_test_" + std::to_string(::getpid()) + ".xfp";
     write_xfp(p, f);

@@ -57,8 +57,8 @@ TEST(LmMetrics, NonFiniteMetricsAreGarbageUnderAnyGate) {
   }
   // finite() (what lm-eval refuses on) looks at every score it prints.
   std::mt19937_64 rng(testing::fresh_seed());
-  for (double LmMetrics::*field : {&LmMetrics::kl, &LmMetrics::kl_reverse, &LmMetrics::kl_max, &LmMetrics::top1,
-                                   &LmMetrics::ppl}) {
+  for (double LmMetrics::*field :
+       {&LmMetrics::kl, &LmMetrics::kl_reverse, &LmMetrics::kl_max, &LmMetrics::top1, &LmMetrics::ppl}) {
     LmMetrics m;
     m.kl = m.kl_reverse = m.kl_max = double(rng() % 1000) / 1000;
     m.top1 = 0.5;

@@ -139,7 +139,8 @@ TEST(Npy, TruncatedDataNamesTheOffsetsAndTheShape) {
 }
 
 TEST(Npy, HeaderLengthPastTheEndNamesItsField) {
-  std::vector<uint8_t> b = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 3, raw(std::vector<float>{1, 2}));
+  std::vector<uint8_t> b =
+      npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 3, raw(std::vector<float>{1, 2}));
   b[8] = 0xff, b[9] = 0x7f;  // header length 32767
   const std::string m = refusal(b);
   EXPECT_NE(m.find("offset 8"), std::string::npos) << m;

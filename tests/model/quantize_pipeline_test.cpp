@@ -39,7 +39,8 @@ Matrices random_matrices(uint64_t seed) {
 
 std::vector<ArrayMatrix> arrays_of(const Matrices& m) {
   std::vector<ArrayMatrix> a;
-  for (size_t i = 0; i < m.names.size(); ++i) a.push_back({m.names[i], m.shapes[i].first, m.shapes[i].second, m.data[i].data()});
+  for (size_t i = 0; i < m.names.size(); ++i)
+    a.push_back({m.names[i], m.shapes[i].first, m.shapes[i].second, m.data[i].data()});
   return a;
 }
 

@@ -25,7 +25,8 @@ class Roles : public ::testing::Test {
 };
 
 TEST_F(Roles, NamesRoundTrip) {
-  const Role all[] = {Role::kAttention, Role::kSharedExpert, Role::kRoutedExpert, Role::kMlp, Role::kEmbedding, Role::kOther};
+  const Role all[] = {Role::kAttention, Role::kSharedExpert, Role::kRoutedExpert,
+                      Role::kMlp,       Role::kEmbedding,    Role::kOther};
   const char* names[] = {"attention", "shared_expert", "routed_expert", "mlp", "embedding", "other"};
   for (int i = 0; i < 6; ++i) {
     EXPECT_STREQ(role_name(all[i]), names[i]);
@@ -47,7 +48,8 @@ TEST_F(Roles, OnlyRoutedExpertsGetTheLazyFloor) {
 
 TEST_F(Roles, Llama) {
   const std::string l = "model.layers." + n() + ".";
-  for (const char* p : {"q_proj", "k_proj", "v_proj", "o_proj"}) expect(l + "self_attn." + p + ".weight", Role::kAttention);
+  for (const char* p : {"q_proj", "k_proj", "v_proj", "o_proj"})
+    expect(l + "self_attn." + p + ".weight", Role::kAttention);
   for (const char* p : {"gate_proj", "up_proj", "down_proj"}) expect(l + "mlp." + p + ".weight", Role::kMlp);
   expect("model.embed_tokens.weight", Role::kEmbedding);
   expect("lm_head.weight", Role::kEmbedding);
@@ -113,8 +115,8 @@ TEST_F(Roles, BertEncoderNames) {
 // llama.cpp's GGUF names classify like their Hugging Face equivalents.
 TEST_F(Roles, GgufNames) {
   const std::string l = "blk." + n() + ".";
-  for (const char* p : {"attn_q", "attn_k", "attn_v", "attn_output", "attn_qkv", "attn_q_a", "attn_q_b",
-                        "attn_kv_a_mqa", "attn_kv_b"})
+  for (const char* p :
+       {"attn_q", "attn_k", "attn_v", "attn_output", "attn_qkv", "attn_q_a", "attn_q_b", "attn_kv_a_mqa", "attn_kv_b"})
     expect(l + p + ".weight", Role::kAttention);
   for (const char* p : {"ffn_gate", "ffn_up", "ffn_down"}) {
     expect(l + p + ".weight", Role::kMlp);

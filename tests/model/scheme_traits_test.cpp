@@ -55,8 +55,7 @@ TEST(SchemeTraits, ValidateHoldsRandomLayersToTheirRow) {
         EXPECT_EQ(good.bits, t.fixed_bits) << t.name;
         QuantizedLayer l = good;
         l.bits = t.fixed_bits == 4 ? 8 : 4;
-        EXPECT_NE(validate_error(l).find("bits must be " + std::to_string(t.fixed_bits)), std::string::npos)
-            << t.name;
+        EXPECT_NE(validate_error(l).find("bits must be " + std::to_string(t.fixed_bits)), std::string::npos) << t.name;
       }
       if (t.fixed_group >= 0) {
         EXPECT_EQ(good.group, uint32_t(t.fixed_group)) << t.name;

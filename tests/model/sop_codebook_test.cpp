@@ -65,9 +65,9 @@ TEST(SopCodebook, MinifloatGridsAreOcpE2m1AndE2m3) {
     EXPECT_EQ(f4[8 + i], -pos4[i]);
   }
   const auto f6 = values(SopCodebook::kE2m3);
-  EXPECT_EQ(f6[1], 0.125);   // subnormal step 2^-3
-  EXPECT_EQ(f6[8], 1.0);     // first normal
-  EXPECT_EQ(f6[31], 7.5);    // largest
+  EXPECT_EQ(f6[1], 0.125);  // subnormal step 2^-3
+  EXPECT_EQ(f6[8], 1.0);    // first normal
+  EXPECT_EQ(f6[31], 7.5);   // largest
   EXPECT_EQ(f6[63], -7.5);
   for (int i = 1; i < 32; ++i) EXPECT_GT(f6[i], f6[i - 1]);
 }

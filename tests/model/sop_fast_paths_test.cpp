@@ -58,9 +58,9 @@ std::vector<std::vector<uint16_t>> test_codebooks(std::mt19937_64& rng) {
     for (auto& h : b) {
       switch (pick(rng)) {
         case 0: h = float_to_half(float(normal(rng) * spread)); break;
-        case 1: h = uint16_t(base + rng() % 8); break;                  // neighbours of one value
+        case 1: h = uint16_t(base + rng() % 8); break;                      // neighbours of one value
         case 2: h = uint16_t((rng() & 0x8000u) | (rng() % 0x400u)); break;  // fp16 subnormal or zero
-        default: h = (rng() & 1) ? 0x0000 : 0x8000; break;              // +0 / -0
+        default: h = (rng() & 1) ? 0x0000 : 0x8000; break;                  // +0 / -0
       }
       if ((h & 0x7c00u) == 0x7c00u) h = 0x3c00;  // no Inf/NaN entries
     }
@@ -74,21 +74,30 @@ std::vector<std::vector<uint16_t>> test_codebooks(std::mt19937_64& rng) {
 // value, both zeros, fp32 subnormals, far beyond the codebook range, +-Inf,
 // random bit patterns (no NaN) and random values around the range.
 std::vector<float> probes(const PreparedCodebook& cb, std::mt19937_64& rng, size_t random_count) {
-  std::vector<float> p = {0.0f, -0.0f, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN,
-                          float_of(1), float_of(0x80000001u), float_of(0x007fffffu), float_of(0x807fffffu)};
+  std::vector<float> p = {0.0f,
+                          -0.0f,
+                          INFINITY,
+                          -INFINITY,
+                          FLT_MAX,
+                          -FLT_MAX,
+                          FLT_MIN,
+                          -FLT_MIN,
+                          float_of(1),
+                          float_of(0x80000001u),
+                          float_of(0x007fffffu),
+                          float_of(0x807fffffu)};
   for (float m : cb.mid) {
     p.push_back(m);
     p.push_back(std::nextafter(m, INFINITY));
     p.push_back(std::nextafter(m, -INFINITY));
   }
   for (float s : cb.sorted) p.push_back(s);
-  const double reach =
-      std::max({1e-30, std::fabs(double(cb.sorted.front())), std::fabs(double(cb.sorted.back()))});
+  const double reach = std::max({1e-30, std::fabs(double(cb.sorted.front())), std::fabs(double(cb.sorted.back()))});
   std::uniform_real_distribution<double> around(-1.5 * reach, 1.5 * reach);
   for (size_t i = 0; i < random_count; ++i) {
     switch (i % 4) {
       case 0: p.push_back(float(around(rng))); break;
-      case 1: p.push_back(float(around(rng) * 1e6)); break;  // beyond the range
+      case 1: p.push_back(float(around(rng) * 1e6)); break;                 // beyond the range
       case 2: p.push_back(float_of(uint32_t(rng()) & 0x807fffffu)); break;  // fp32 subnormal
       default: {
         uint32_t u = uint32_t(rng());
@@ -121,11 +130,13 @@ TEST(SopFastPaths, NearestSearchMatchesExhaustiveScan) {
           if (u > 0 && t == cb.mid[u - 1]) --u;
           ASSERT_EQ(int32_t(u), scan(cb, t));
         }
-        ASSERT_EQ(j[k], scan(cb, t)) << "t = " << t << " (bits " << std::hex << [&] {
-          uint32_t u;
-          std::memcpy(&u, &t, 4);
-          return u;
-        }() << std::dec << "), " << cb.mid.size() << " midpoints, buckets " << cb.use_buckets;
+        ASSERT_EQ(j[k], scan(cb, t)) << "t = " << t << " (bits " << std::hex <<
+            [&] {
+              uint32_t u;
+              std::memcpy(&u, &t, 4);
+              return u;
+            }() << std::dec << "), " << cb.mid.size()
+                                     << " midpoints, buckets " << cb.use_buckets;
       }
       at += n;
     }
@@ -282,8 +293,8 @@ TEST(SopFastPaths, BlockEncoderMatchesOneCandidateAtATime) {
         case 5: v = std::fabs(normal(rng)) * scale * (trial % 2 ? 1 : -1); break;
         default: {
           const PreparedCodebook& c = *cb[rng() % 2];
-          const float on = (rng() % 2 && !c.mid.empty()) ? c.mid[rng() % c.mid.size()]
-                                                         : c.sorted[rng() % c.sorted.size()];
+          const float on =
+              (rng() % 2 && !c.mid.empty()) ? c.mid[rng() % c.mid.size()] : c.sorted[rng() % c.sorted.size()];
           v = double(on) * scale;
         }
       }
@@ -291,8 +302,8 @@ TEST(SopFastPaths, BlockEncoderMatchesOneCandidateAtATime) {
     }
     double amax = 0;
     for (float v : x) amax = std::max(amax, double(std::fabs(v)));
-    const int exp = std::max(-100, std::min(100, choose_layer_exp(amax, f, cb[0], f.paired ? cb[1] : nullptr) +
-                                                     int(rng() % 5) - 2));
+    const int exp = std::max(
+        -100, std::min(100, choose_layer_exp(amax, f, cb[0], f.paired ? cb[1] : nullptr) + int(rng() % 5) - 2));
     std::vector<double> w(n);
     const int weights = int(rng() % 3);  // none, positive, some zero
     for (auto& a : w) a = weights == 2 && rng() % 3 == 0 ? 0.0 : std::exp(3 * (unit(rng) - 0.5));
@@ -320,7 +331,10 @@ TEST(SopFastPaths, KthLargestMatchesSort) {
     std::vector<double> pool;
     for (int i = 0; i < 1 + int(rng() % 12); ++i) {
       switch (rng() % 6) {
-        case 0: pool.push_back(0.0); pool.push_back(-0.0); break;
+        case 0:
+          pool.push_back(0.0);
+          pool.push_back(-0.0);
+          break;
         case 1: pool.push_back(5e-324 * double(1 + rng() % 4)); break;
         case 2: pool.push_back(INFINITY); break;
         case 3: pool.push_back(std::ldexp(1.0, int(rng() % 40) - 20)); break;
@@ -384,7 +398,7 @@ TEST(SopFastPaths, OutlierChoiceMatchesFullSort) {
       w[size_t(r) * cols + k] = (r % 3 && r > 0) ? w[size_t(r - 1) * cols + k] : float(normal(rng));
   std::vector<double> sparse(cols), negative(cols);
   for (uint32_t k = 0; k < cols; ++k) {
-    sparse[k] = rng() % 16 ? 0.0 : 1.0 + double(rng() % 3);  // the cut at 10% falls among the zeros
+    sparse[k] = rng() % 16 ? 0.0 : 1.0 + double(rng() % 3);       // the cut at 10% falls among the zeros
     negative[k] = (k % 7 == 0) ? -1.0 : 0.5 + double(rng() % 5);  // the general (non-histogram) path
   }
   for (const char* fmt : {"nf4.ue4m4.b16", "pair(nf4,dd4).sue4m4.b16", "int4.sue4m4.b64", "e2m3.ue4m4.b32"})

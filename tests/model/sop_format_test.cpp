@@ -34,10 +34,10 @@ TEST(SopFormat, CanonicalNamesRoundTrip) {
 }
 
 TEST(SopFormat, BadStringsAreUsageErrorsNamingTheString) {
-  for (const char* s : {"", "fp7.ue4m4.b16", "e2m3.ue4m4.b12", "e2m3.ue4m4.b0", "e2m3.ue4m4.b128",
-                        "e2m3.ue5m4.b16", "e2m3.ue4m5.b16", "e2m3.ue4m4", "e2m3.ue4m4.b16.x",
-                        "pair(nf4).ue4m4.b16", "pair(nf4,nf4).ue4m4.b16", "pair(nf4,e2m3).ue4m4.b16",
-                        "pair(nf4,dd4.ue4m4.b16", "e2m3.ue4m4.b16+x", "e2m3.ue4m4.b16+o-1", "e2m3.ue4m4.bx16"}) {
+  for (const char* s :
+       {"", "fp7.ue4m4.b16", "e2m3.ue4m4.b12", "e2m3.ue4m4.b0", "e2m3.ue4m4.b128", "e2m3.ue5m4.b16", "e2m3.ue4m5.b16",
+        "e2m3.ue4m4", "e2m3.ue4m4.b16.x", "pair(nf4).ue4m4.b16", "pair(nf4,nf4).ue4m4.b16", "pair(nf4,e2m3).ue4m4.b16",
+        "pair(nf4,dd4.ue4m4.b16", "e2m3.ue4m4.b16+x", "e2m3.ue4m4.b16+o-1", "e2m3.ue4m4.bx16"}) {
     try {
       parse_sop_format(s);
       ADD_FAILURE() << "accepted '" << s << "'";

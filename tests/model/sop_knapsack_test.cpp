@@ -76,7 +76,7 @@ TEST(SopKnapsack, CoarseUnitsStayFeasibleAndTheGapBoundHolds) {
     const uint64_t budget = 4000 + rng() % (hi - 3000);
     const Brute b = brute_force(g, budget);
     const KnapsackResult r = solve_mckp(g, budget, 50);  // ~budget/50-bit units
-    if (!r.feasible) continue;  // rounding up may lose a tight solution; never the reverse
+    if (!r.feasible) continue;                           // rounding up may lose a tight solution; never the reverse
     ASSERT_TRUE(b.feasible);
     EXPECT_LE(r.bits, budget);
     EXPECT_GE(r.error, b.error - 1e-12);

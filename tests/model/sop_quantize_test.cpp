@@ -42,8 +42,7 @@ std::vector<float> independent_decode(const QuantizedLayer& l) {
       unsigned at = 4 + M;
       const unsigned sel = l.sop_paired ? (code >> at++) & 1u : 0;
       const unsigned sign = l.sop_scale_signed ? (code >> at) & 1u : 0;
-      const double ue = e ? (1 + m / std::pow(2.0, M)) * std::pow(2.0, double(e) - 7)
-                          : m * std::pow(2.0, -6.0 - M);
+      const double ue = e ? (1 + m / std::pow(2.0, M)) * std::pow(2.0, double(e) - 7) : m * std::pow(2.0, -6.0 - M);
       const float sv = float((sign ? -1 : 1) * ue * std::pow(2.0, l.layer_scale_exp));
       out[i] = half_to_float(l.codebooks[sel * E + q]) * sv;
     }
@@ -139,8 +138,7 @@ TEST(SopQuantize, SignedScaleFlipsAnAsymmetricCodebook) {
   for (uint16_t c : s.block_scales) negative += c >> 7;
   EXPECT_GT(negative, s.block_scales.size() / 2);
   const auto du = decode(u), ds = decode(s);
-  EXPECT_GT(measure_quality(w.data(), ds.data(), 8, 256).sqnr_db,
-            measure_quality(w.data(), du.data(), 8, 256).sqnr_db);
+  EXPECT_GT(measure_quality(w.data(), ds.data(), 8, 256).sqnr_db, measure_quality(w.data(), du.data(), 8, 256).sqnr_db);
 }
 
 TEST(SopQuantize, OutliersReduceErrorAndAreCountedInBpw) {

@@ -18,11 +18,11 @@ using V = std::vector<std::string>;
 
 TEST(Suggest, EditDistanceCountsOneForEachKindOfTypo) {
   EXPECT_EQ(edit_distance("xfp.v2", "xfp.v2"), 0u);
-  EXPECT_EQ(edit_distance("xfp.v3", "xfp.v2"), 1u);     // substitute
-  EXPECT_EQ(edit_distance("xfp.2", "xfp.v2"), 1u);      // insert
+  EXPECT_EQ(edit_distance("xfp.v3", "xfp.v2"), 1u);         // substitute
+  EXPECT_EQ(edit_distance("xfp.2", "xfp.v2"), 1u);          // insert
   EXPECT_EQ(edit_distance("int4.gg128", "int4.g128"), 1u);  // delete
-  EXPECT_EQ(edit_distance("nf4.b46", "nf4.b64"), 1u);   // swap of neighbours
-  EXPECT_EQ(edit_distance("XFP.V2A", "xfp.v2a"), 0u);   // case-insensitive
+  EXPECT_EQ(edit_distance("nf4.b46", "nf4.b64"), 1u);       // swap of neighbours
+  EXPECT_EQ(edit_distance("XFP.V2A", "xfp.v2a"), 0u);       // case-insensitive
   EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
 
@@ -34,8 +34,8 @@ TEST(Suggest, OneRandomTypoInEverySchemeNameIsSuggestedBack) {
   for (const std::string& name : known) {
     if (name.size() < 3) continue;  // too short for a typo to stay unambiguous
     const size_t at = 1 + rng() % (name.size() - 2);
-    const std::string typos[] = {name.substr(0, at) + name.substr(at + 1),          // dropped
-                                 name.substr(0, at) + "q" + name.substr(at),         // inserted
+    const std::string typos[] = {name.substr(0, at) + name.substr(at + 1),                                 // dropped
+                                 name.substr(0, at) + "q" + name.substr(at),                               // inserted
                                  name.substr(0, at - 1) + name[at] + name[at - 1] + name.substr(at + 1)};  // swapped
     for (const std::string& typo : typos) {
       if (typo == name) continue;
@@ -60,7 +60,8 @@ TEST(Suggest, AMissingFileSuggestsItsNeighbours) {
   const fs::path dir = testing::temp_dir();
   std::ofstream(dir / "default.ini") << "[core]\n";
   std::ofstream(dir / "unrelated.txt") << "x\n";
-  EXPECT_EQ(did_you_mean_file((dir / "defualt.ini").string()), " (did you mean '" + (dir / "default.ini").string() + "'?)");
+  EXPECT_EQ(did_you_mean_file((dir / "defualt.ini").string()),
+            " (did you mean '" + (dir / "default.ini").string() + "'?)");
   EXPECT_EQ(did_you_mean_file((dir / "zzzzzzzz.bin").string()), "");
   EXPECT_EQ(did_you_mean_file((dir / "default.ini").string()), "");  // it exists: nothing to suggest
   EXPECT_EQ(did_you_mean_file((dir / "no_such_folder" / "default.ini").string()), "");

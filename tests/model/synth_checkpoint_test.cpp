@@ -21,8 +21,18 @@ namespace fs = std::filesystem;
 
 ModelShape tiny_shape(std::mt19937_64& rng, bool moe) {
   const uint32_t heads = 2 + uint32_t(rng() % 3), head_dim = 2 * (2 + uint32_t(rng() % 4));
-  ModelShape s{"tiny", moe ? "mixtral" : "llama", heads * head_dim, 8 + uint32_t(rng() % 40),
-               2 + uint32_t(rng() % 3), heads, 1, 16 + uint32_t(rng() % 40), 256, 1e4, 1e-5, rng() % 2 == 0};
+  ModelShape s{"tiny",
+               moe ? "mixtral" : "llama",
+               heads * head_dim,
+               8 + uint32_t(rng() % 40),
+               2 + uint32_t(rng() % 3),
+               heads,
+               1,
+               16 + uint32_t(rng() % 40),
+               256,
+               1e4,
+               1e-5,
+               rng() % 2 == 0};
   if (moe) s.experts = 2 + uint32_t(rng() % 3), s.experts_per_tok = 1;
   return s;
 }

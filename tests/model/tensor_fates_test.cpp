@@ -145,8 +145,10 @@ TEST(TensorFates, TensorsRegexExcludesTheRest) {
   o.only = &only;
   const auto plan = plan_tensors(*WeightFile::open(fx.path), o);
   for (const auto& p : plan) {
-    if (p.name.find("o_proj") != std::string::npos) EXPECT_EQ(p.fate, TensorFate::kQuantize);
-    else EXPECT_EQ(p.fate, TensorFate::kExcluded) << p.name;
+    if (p.name.find("o_proj") != std::string::npos)
+      EXPECT_EQ(p.fate, TensorFate::kQuantize);
+    else
+      EXPECT_EQ(p.fate, TensorFate::kExcluded) << p.name;
   }
   EXPECT_NE(fate_summary(plan).find("1 quantized"), std::string::npos) << fate_summary(plan);
 }

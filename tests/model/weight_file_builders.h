@@ -1,8 +1,8 @@
 #pragma once
 // Weight files built byte by byte, without the library's own writer or any
 // JSON library, so reader tests compare against an independent encoding.
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -52,7 +52,8 @@ inline RawTensor random_tensor(std::mt19937_64& rng, const std::string& name, co
       t.expected.push_back(float_from_bits(bits));
     } else if (dtype == "F16") {
       uint16_t h;
-      do h = uint16_t(rng()); while (((h >> 10) & 31) == 31);
+      do h = uint16_t(rng());
+      while (((h >> 10) & 31) == 31);
       append_le(t.bytes, h, 2);
       t.expected.push_back(half_value(h));
     } else if (dtype == "F64") {
@@ -68,7 +69,8 @@ inline RawTensor random_tensor(std::mt19937_64& rng, const std::string& name, co
       t.expected.push_back(float(d));
     } else {  // BF16 (and unknown dtypes, which readers must refuse anyway)
       uint16_t b;
-      do b = uint16_t(rng()); while (((b >> 7) & 255) == 255);
+      do b = uint16_t(rng());
+      while (((b >> 7) & 255) == 255);
       append_le(t.bytes, b, 2);
       t.expected.push_back(float_from_bits(uint32_t(b) << 16));
     }
@@ -89,8 +91,7 @@ struct SafetensorsParts {
 
 // Header text and data section; data is laid out in `data_order` (indices
 // into tensors), which may differ from the header's order.
-inline SafetensorsParts safetensors_parts(const std::vector<RawTensor>& tensors,
-                                          const std::vector<size_t>& data_order,
+inline SafetensorsParts safetensors_parts(const std::vector<RawTensor>& tensors, const std::vector<size_t>& data_order,
                                           const std::map<std::string, std::string>& metadata = {}) {
   std::vector<uint64_t> begin(tensors.size());
   SafetensorsParts p;
@@ -112,8 +113,8 @@ inline SafetensorsParts safetensors_parts(const std::vector<RawTensor>& tensors,
     const RawTensor& t = tensors[i];
     if (p.header.size() > 1) p.header += ", ";
     p.header += "\"" + t.name + "\": {\"dtype\": \"" + t.dtype + "\", \"shape\": " + json_shape(t.shape) +
-                ", \"data_offsets\": [" + std::to_string(begin[i]) + ", " +
-                std::to_string(begin[i] + t.bytes.size()) + "]}";
+                ", \"data_offsets\": [" + std::to_string(begin[i]) + ", " + std::to_string(begin[i] + t.bytes.size()) +
+                "]}";
   }
   p.header += "}";
   return p;
@@ -144,8 +145,8 @@ inline std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
 }
 
-inline std::vector<uint8_t> llama2c_header(int32_t dim, int32_t hidden, int32_t layers, int32_t heads,
-                                           int32_t kv_heads, int32_t vocab, int32_t seq_len) {
+inline std::vector<uint8_t> llama2c_header(int32_t dim, int32_t hidden, int32_t layers, int32_t heads, int32_t kv_heads,
+                                           int32_t vocab, int32_t seq_len) {
   std::vector<uint8_t> out;
   for (int32_t v : {dim, hidden, layers, heads, kv_heads, vocab, seq_len}) append_le(out, uint32_t(v), 4);
   return out;

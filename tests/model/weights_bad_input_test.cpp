@@ -7,18 +7,17 @@
 #include <cstring>
 #include <random>
 
+#include "bad_input_checks.h"
 #include "lutc/model/error.h"
 #include "lutc/model/matrix_source.h"
 #include "lutc/model/weights.h"
 #include "test_data.h"
-#include "bad_input_checks.h"
 #include "weight_file_builders.h"
 
 namespace lutc {
 namespace {
 
 using namespace lutc::testing;
-
 
 class WeightsBadInput : public ::testing::Test {
  protected:
@@ -107,7 +106,8 @@ TEST_F(WeightsBadInput, OffsetsPastEndOfData) {
 
 TEST_F(WeightsBadInput, OffsetBeginAfterEnd) {
   SafetensorsParts p = parts();
-  const std::string offsets = "[" + std::to_string(tensors_[0].bytes.size()) + ", " + std::to_string(p.data.size()) + "]";
+  const std::string offsets =
+      "[" + std::to_string(tensors_[0].bytes.size()) + ", " + std::to_string(p.data.size()) + "]";
   p.header.replace(p.header.find(offsets), offsets.size(), "[" + std::to_string(p.data.size()) + ", 0]");
   expect_bad_weight_file(write(safetensors_bytes(p)), {name_, "begin"});
 }
@@ -199,14 +199,16 @@ TEST_F(WeightsBadInput, NanWeight) {
   const uint64_t row = rng_() % 4, col = rng_() % 6;
   const uint16_t nan = 0x7e00 | uint16_t(rng_() % 0x100);
   std::memcpy(tensors_[1].bytes.data() + 2 * (row * 6 + col), &nan, 2);
-  expect_bad_weight_file(write(safetensors_bytes(parts())), {name_, "NaN", "row " + std::to_string(row) + ", col " + std::to_string(col)});
+  expect_bad_weight_file(write(safetensors_bytes(parts())),
+                         {name_, "NaN", "row " + std::to_string(row) + ", col " + std::to_string(col)});
 }
 
 TEST_F(WeightsBadInput, InfWeight) {
   const uint64_t row = rng_() % 3, col = rng_() % 5;
   const uint32_t inf = rng_() % 2 ? 0x7f800000u : 0xff800000u;
   std::memcpy(tensors_[0].bytes.data() + 4 * (row * 5 + col), &inf, 4);
-  expect_bad_weight_file(write(safetensors_bytes(parts())), {"first", "Inf", "row " + std::to_string(row) + ", col " + std::to_string(col)});
+  expect_bad_weight_file(write(safetensors_bytes(parts())),
+                         {"first", "Inf", "row " + std::to_string(row) + ", col " + std::to_string(col)});
 }
 
 TEST_F(WeightsBadInput, InfWeightBf16) {
@@ -229,8 +231,9 @@ TEST_F(WeightsBadInput, F64OutsideFloatRangeOrNotFinite) {
     std::memcpy(tensors_[1].bytes.data() + 8 * (row * 6 + col), &bad[i], 8);
     const SafetensorsParts p = parts();
     const uint64_t offset = 8 + p.header.size() + tensors_[0].bytes.size() + 8 * (row * 6 + col);
-    expect_bad_weight_file(write(safetensors_bytes(p)), {name_, words[i], "offset " + std::to_string(offset),
-                                                   "row " + std::to_string(row) + ", col " + std::to_string(col)});
+    expect_bad_weight_file(write(safetensors_bytes(p)),
+                           {name_, words[i], "offset " + std::to_string(offset),
+                            "row " + std::to_string(row) + ", col " + std::to_string(col)});
   }
 }
 

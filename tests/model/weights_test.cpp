@@ -69,7 +69,8 @@ TEST(WeightsSafetensors, ReadsHandBuiltFileOfEveryDtype) {
     const uint64_t r0 = rng() % rows, cnt = 1 + rng() % (rows - r0);
     std::vector<float> part(cnt * cols, -7.0f);
     w->read_rows(*t, r0, cnt, part.data());
-    const std::vector<float> want(raw.expected.begin() + long(r0 * cols), raw.expected.begin() + long((r0 + cnt) * cols));
+    const std::vector<float> want(raw.expected.begin() + long(r0 * cols),
+                                  raw.expected.begin() + long((r0 + cnt) * cols));
     EXPECT_TRUE(same_bits(part, want));
   }
   EXPECT_EQ(w->find("absent"), nullptr);
@@ -78,7 +79,9 @@ TEST(WeightsSafetensors, ReadsHandBuiltFileOfEveryDtype) {
 TEST(WeightsSafetensors, WriteThenReadRoundTrips) {
   std::mt19937_64 rng(fresh_seed());
   std::vector<RawTensor> raw;
-  for (int i = 0; i < 4; ++i) raw.push_back(random_tensor(rng, "t" + std::to_string(rng() % 100000) + "_" + std::to_string(i), "F32", random_shape(rng)));
+  for (int i = 0; i < 4; ++i)
+    raw.push_back(
+        random_tensor(rng, "t" + std::to_string(rng() % 100000) + "_" + std::to_string(i), "F32", random_shape(rng)));
   std::vector<NamedMatrix> named;
   for (const RawTensor& r : raw) named.push_back({r.name, r.shape, r.expected.data()});
   const std::map<std::string, std::string> md = {{"dim", std::to_string(rng() % 4096)}, {"note", "x y"}};
@@ -178,9 +181,9 @@ TEST(WeightsLlama2c, HandBuiltCheckpointWithUnsharedClassifier) {
   auto layer_name = [](int i, const char* s) { return "model.layers." + std::to_string(i) + "." + s + ".weight"; };
   emit("model.embed_tokens.weight", size_t(vocab * dim));
   const std::pair<const char*, size_t> arrays[] = {
-      {"input_layernorm", dim},           {"self_attn.q_proj", dim * dim},   {"self_attn.k_proj", kv_dim * dim},
-      {"self_attn.v_proj", kv_dim * dim}, {"self_attn.o_proj", dim * dim},   {"post_attention_layernorm", dim},
-      {"mlp.gate_proj", hidden * dim},    {"mlp.down_proj", dim * hidden},   {"mlp.up_proj", hidden * dim}};
+      {"input_layernorm", dim},           {"self_attn.q_proj", dim * dim}, {"self_attn.k_proj", kv_dim * dim},
+      {"self_attn.v_proj", kv_dim * dim}, {"self_attn.o_proj", dim * dim}, {"post_attention_layernorm", dim},
+      {"mlp.gate_proj", hidden * dim},    {"mlp.down_proj", dim * hidden}, {"mlp.up_proj", hidden * dim}};
   for (const auto& [name, count] : arrays)
     for (int i = 0; i < layers; ++i) emit(layer_name(i, name), count);
   emit("model.norm.weight", size_t(dim));
@@ -199,8 +202,10 @@ TEST(WeightsLlama2c, HandBuiltCheckpointWithUnsharedClassifier) {
     ASSERT_NE(t, nullptr);
     EXPECT_TRUE(same_bits(w->read_all(*t), values));
   }
-  EXPECT_EQ(w->find("model.layers.0.mlp.down_proj.weight")->shape, (std::vector<uint64_t>{uint64_t(dim), uint64_t(hidden)}));
-  EXPECT_EQ(w->find("model.layers.0.self_attn.k_proj.weight")->shape, (std::vector<uint64_t>{uint64_t(kv_dim), uint64_t(dim)}));
+  EXPECT_EQ(w->find("model.layers.0.mlp.down_proj.weight")->shape,
+            (std::vector<uint64_t>{uint64_t(dim), uint64_t(hidden)}));
+  EXPECT_EQ(w->find("model.layers.0.self_attn.k_proj.weight")->shape,
+            (std::vector<uint64_t>{uint64_t(kv_dim), uint64_t(dim)}));
   EXPECT_EQ(w->tensors().back().name, "lm_head.weight");
   EXPECT_EQ(w->metadata().at("shared_classifier"), "false");
   EXPECT_EQ(w->metadata().at("vocab_size"), std::to_string(vocab));

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "../../model/src/xfp_codec.h"
-#include "layer_samples.h"
-#include "lutc/model/error.h"
 #include "bad_input_checks.h"
 #include "file_bytes.h"
+#include "layer_samples.h"
+#include "lutc/model/error.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -21,9 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 // The byte-level tests below walk the version 1 layout, which the reader must
 // keep accepting; xfp_stream_test.cpp covers version 2 the same way.
-using xfp_codec::write_xfp_v1;
 using testing::random_layer;
 using testing::same_layer;
+using xfp_codec::write_xfp_v1;
 
 using testing::get_le;
 using testing::put_le;
@@ -156,8 +156,7 @@ TEST(XfpFile, RoundTripEveryScheme) {
     const XfpFile g = read_xfp(path);
     EXPECT_EQ(g.metadata, f.metadata);
     ASSERT_EQ(g.layers.size(), f.layers.size());
-    for (size_t i = 0; i < f.layers.size(); ++i)
-      EXPECT_TRUE(same_layer(g.layers[i], f.layers[i])) << f.layers[i].name;
+    for (size_t i = 0; i < f.layers.size(); ++i) EXPECT_TRUE(same_layer(g.layers[i], f.layers[i])) << f.layers[i].name;
   }
 }
 
@@ -303,9 +302,7 @@ TEST(XfpFile, AbsurdLengths) {
   write_xfp_v1(good, sample_file(rng, true));
   const auto bytes = slurp(good);
   const LayoutAt L = walk(bytes);
-  auto fix_file_crc = [&](std::vector<uint8_t>& b) {
-    put_le(b, L.header_crc_at, crc32(b.data(), L.header_crc_at), 4);
-  };
+  auto fix_file_crc = [&](std::vector<uint8_t>& b) { put_le(b, L.header_crc_at, crc32(b.data(), L.header_crc_at), 4); };
 
   auto b = bytes;
   put_le(b, L.layer_count_at, 0xffffffffu, 4);

@@ -170,14 +170,14 @@ TEST(KmeansSort, UpperFromAnyGuessMatchesBinarySearch) {
     const uint32_t n = p.run.n;
     for (int q = 0; q < 50; ++q) {
       const uint32_t a = rng() % (n + 1), b = a + rng() % (n - a + 1);
-      const double t = q % 5 == 0 ? double(v[rng() % n]) : double(v[rng() % n]) + 0.01 * (double(rng() % 200) / 100 - 1);
+      const double t =
+          q % 5 == 0 ? double(v[rng() % n]) : double(v[rng() % n]) + 0.01 * (double(rng() % 200) / 100 - 1);
       const uint32_t g = rng() % (n + 3);  // guesses outside [a, b] too
       ASSERT_EQ(p.run.upper_from(a, b, t, g), p.run.upper(a, b, t))
           << "seed " << seed << " a " << a << " b " << b << " g " << g;
     }
   }
 }
-
 
 float to_bf16_grid(float f) {
   uint32_t u;
@@ -199,11 +199,11 @@ TEST(KmeansSort, SortValuesIsSortWithPermsValues) {
     for (uint32_t n : {1u, 2u, 63u, 64u, 65u, 1000u, 4096u, 11008u}) {
       std::vector<float> x(n);
       for (auto& f : x) {
-        if (shape == 0) f = nd(rng) * 0.02f;                               // fp32 Gaussian
-        if (shape == 1) f = to_bf16_grid(nd(rng) * 0.02f);                 // a bf16 checkpoint row
+        if (shape == 0) f = nd(rng) * 0.02f;                // fp32 Gaussian
+        if (shape == 1) f = to_bf16_grid(nd(rng) * 0.02f);  // a bf16 checkpoint row
         if (shape == 2) f = to_bf16_grid((rng() % 2 ? -1.0f : 1.0f) * std::pow(10.0f, ex(rng)));
         if (shape == 3) f = to_bf16_grid(1.0f + float(rng() % 64) / 64);  // few distinct values
-        if (shape == 4) f = float(int(rng() % 7) - 3);                     // integers, many ties
+        if (shape == 4) f = float(int(rng() % 7) - 3);                    // integers, many ties
       }
       if (n > 4) x[1] = -0.0f, x[2] = 0.0f, x[3] = to_bf16_grid(1e-40f), x[4] = -to_bf16_grid(1e-39f);
       std::vector<float> v(n), ref(n);

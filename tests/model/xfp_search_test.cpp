@@ -65,8 +65,7 @@ TEST(XfpSearch, FloorsMetOnFreshLlmLikeMatrices) {
         EXPECT_LT(measure_quality(w.data(), nh.data(), rows, cols).cos_min, floor);
       }
       // The search's cost model is the container's.
-      EXPECT_EQ(body_bits(l), xfp::xfp_cost_bits(l.scheme, rows, cols, l.bits, l.group,
-                                                 l.outliers.count()));
+      EXPECT_EQ(body_bits(l), xfp::xfp_cost_bits(l.scheme, rows, cols, l.bits, l.group, l.outliers.count()));
     }
   }
 }
@@ -134,8 +133,7 @@ TEST(XfpSearch, Stories260KFloorsMet) {
     const Role role = rules.classify(t.name);
     for (double floor : {0.98, 0.995}) {
       XfpChoice ch;
-      const QuantizedLayer l =
-          quantize_xfp(t.name, role, w.data(), rows, cols, search(floor, floor, true), &ch);
+      const QuantizedLayer l = quantize_xfp(t.name, role, w.data(), rows, cols, search(floor, floor, true), &ch);
       validate(l);
       const auto wh = xfp_test::decode_checked(l);
       const QualityStats q = measure_quality(w.data(), wh.data(), rows, cols, floor);

@@ -9,6 +9,8 @@
 #include <random>
 
 #include "../../model/src/xfp_codec.h"
+#include "bad_input_checks.h"
+#include "file_bytes.h"
 #include "layer_samples.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
@@ -17,8 +19,6 @@
 #include "lutc/model/roles.h"
 #include "lutc/model/sop.h"
 #include "lutc/model/xfp_file.h"
-#include "bad_input_checks.h"
-#include "file_bytes.h"
 #include "test_data.h"
 
 namespace lutc {
@@ -404,14 +404,18 @@ TEST(XfpStream, ReadingOneRecordDoesNotReadTheOthers) {
   spit(bad, b, b.size());
   const XfpReader r(bad);
   ASSERT_EQ(r.records().size(), f.layers.size() + 1);
-  if (keep < f.layers.size()) EXPECT_TRUE(same_layer(r.read_layer(keep), f.layers[keep]));
-  else EXPECT_TRUE(same_kept(r.read_kept(keep), f.kept[0]));
+  if (keep < f.layers.size())
+    EXPECT_TRUE(same_layer(r.read_layer(keep), f.layers[keep]));
+  else
+    EXPECT_TRUE(same_kept(r.read_kept(keep), f.kept[0]));
   for (size_t i = 0; i < r.records().size(); i += 7) {
     if (i == keep) continue;
     const XfpRecordInfo& e = r.records()[i];
     const std::string m = bad_input(bad, [&] {
-      if (e.kind == XfpRecordKind::kLayer) r.read_layer(i);
-      else r.read_kept(i);
+      if (e.kind == XfpRecordKind::kLayer)
+        r.read_layer(i);
+      else
+        r.read_kept(i);
     });
     EXPECT_NE(m.find("'" + e.name + "'"), std::string::npos) << m;
     EXPECT_NE(m.find("CRC mismatch"), std::string::npos) << m;

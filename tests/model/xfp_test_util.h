@@ -13,8 +13,7 @@
 
 namespace lutc::xfp_test {
 
-inline std::vector<float> llm_like(uint32_t rows, uint32_t cols, uint64_t seed,
-                                   double dead_frac = 0.0) {
+inline std::vector<float> llm_like(uint32_t rows, uint32_t cols, uint64_t seed, double dead_frac = 0.0) {
   SynthSpec s;
   s.rows = rows;
   s.cols = cols;

@@ -77,8 +77,7 @@ TEST(XfpV2, ShortLastGroup) {
   const uint64_t seed = testing::fresh_seed();
   const uint32_t rows = 9, cols = 300, group = 128;  // groups of 128, 128, 44
   const auto w = xfp_test::llm_like(rows, cols, seed);
-  const QuantizedLayer l =
-      quantize_xfp("g", Role::kMlp, w.data(), rows, cols, fixed(3, group));
+  const QuantizedLayer l = quantize_xfp("g", Role::kMlp, w.data(), rows, cols, fixed(3, group));
   validate(l);
   EXPECT_EQ(l.group, group);
   EXPECT_EQ(l.groups_per_row(), 3u);
@@ -132,7 +131,7 @@ TEST(XfpV2, DeadRowsAreZerosAndTinyRowsAreCounted) {
   const uint64_t seed = testing::fresh_seed();
   const uint32_t rows = 6, cols = 256;
   auto w = xfp_test::llm_like(rows, cols, seed);
-  std::fill(w.begin(), w.begin() + cols, 0.0f);                       // all zero
+  std::fill(w.begin(), w.begin() + cols, 0.0f);                                // all zero
   for (uint32_t c = 0; c < cols; ++c) w[cols + c] = (c % 2 ? 1 : -1) * 1e-8f;  // below 2^-25
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> nd(0, 2e-6f);

@@ -24,8 +24,8 @@ XfpOptions v2a(unsigned bits) {
 }
 
 // SSE of the group's non-outlier values against codebook cb (nearest entry).
-double group_sse(const float* row, uint32_t c0, uint32_t c1, const std::set<uint32_t>& skip,
-                 const uint16_t* cb, unsigned k) {
+double group_sse(const float* row, uint32_t c0, uint32_t c1, const std::set<uint32_t>& skip, const uint16_t* cb,
+                 unsigned k) {
   double e = 0;
   for (uint32_t c = c0; c < c1; ++c) {
     if (skip.count(c)) continue;
@@ -59,8 +59,7 @@ TEST(XfpV2a, LayoutRoundTripAndBestIdPerGroup) {
     for (uint32_t r = 0; r < rows; ++r) {
       std::set<uint32_t> skip;
       if (!l.outliers.row_ptr.empty())
-        for (uint32_t i = l.outliers.row_ptr[r]; i < l.outliers.row_ptr[r + 1]; ++i)
-          skip.insert(l.outliers.col[i]);
+        for (uint32_t i = l.outliers.row_ptr[r]; i < l.outliers.row_ptr[r + 1]; ++i) skip.insert(l.outliers.col[i]);
       for (uint32_t g = 0; g < 5; ++g) {
         const uint8_t id = l.group_ids[size_t(r) * 5 + g];
         ASSERT_LT(id, kV2aLibrarySize);
@@ -69,8 +68,7 @@ TEST(XfpV2a, LayoutRoundTripAndBestIdPerGroup) {
         const uint32_t c0 = g * 128, c1 = std::min(cols, c0 + 128);
         const double mine = group_sse(row, c0, c1, skip, l.codebooks.data() + size_t(id) * k, k);
         for (uint32_t other = 0; other < kV2aLibrarySize; ++other)
-          EXPECT_LE(mine, group_sse(row, c0, c1, skip, l.codebooks.data() + size_t(other) * k, k) *
-                              (1 + 1e-9) + 1e-30)
+          EXPECT_LE(mine, group_sse(row, c0, c1, skip, l.codebooks.data() + size_t(other) * k, k) * (1 + 1e-9) + 1e-30)
               << "row " << r << " group " << g << " id " << int(id) << " vs " << other;
       }
     }

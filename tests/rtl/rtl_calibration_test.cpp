@@ -93,8 +93,8 @@ TEST(RtlCalibration, SystemcCyclesAndIssueOrderEqualRtl) {
   const Row* worst = &rows.front();
   std::printf("%-28s %10s %10s %8s\n", "program", "rtl", "systemc", "diff%");
   for (const Row& r : rows) {
-    std::printf("%-28s %10llu %10llu %+7.2f%%\n", r.name.c_str(), (unsigned long long)r.rtl,
-                (unsigned long long)r.sim, 100.0 * (double(r.sim) - double(r.rtl)) / double(r.rtl));
+    std::printf("%-28s %10llu %10llu %+7.2f%%\n", r.name.c_str(), (unsigned long long)r.rtl, (unsigned long long)r.sim,
+                100.0 * (double(r.sim) - double(r.rtl)) / double(r.rtl));
     sum += r.rel();
     if (r.rel() > worst->rel()) worst = &r;
   }
@@ -102,8 +102,7 @@ TEST(RtlCalibration, SystemcCyclesAndIssueOrderEqualRtl) {
               100.0 * worst->rel(), worst->name.c_str());
   std::printf("verilated engine: %llu cycles in %.3f s (%.2f M cycles/s, model construction included)\n",
               (unsigned long long)rtl_cycles, rtl_seconds, rtl_cycles / rtl_seconds / 1e6);
-  EXPECT_TRUE(failures.empty()) << "SystemC cycles or accept cycles differ from the RTL's (LUTC_SEED=" << seed
-                                << "):\n"
+  EXPECT_TRUE(failures.empty()) << "SystemC cycles or accept cycles differ from the RTL's (LUTC_SEED=" << seed << "):\n"
                                 << failures;
 }
 

@@ -17,8 +17,14 @@
 namespace lutc::testing {
 
 std::vector<std::string> rtl_base_arch() {
-  return {"core.lanes=8",         "lut.banks=4",        "lut.ports=1",           "lut.bank_words=2048",
-          "sram.weight_kib=32",   "sram.act_kib=16",    "dram.bytes_per_cycle=8", "dram.latency_cycles=40",
+  return {"core.lanes=8",
+          "lut.banks=4",
+          "lut.ports=1",
+          "lut.bank_words=2048",
+          "sram.weight_kib=32",
+          "sram.act_kib=16",
+          "dram.bytes_per_cycle=8",
+          "dram.latency_cycles=40",
           "core.clock_mhz=500"};
 }
 
@@ -118,8 +124,7 @@ std::vector<RtlCase> directed_cases() {
   std::vector<RtlCase> v;
   auto add = [&](RtlCase c) { v.push_back(std::move(c)); };
   // Every scheme on a shape with a short last group and a partial lane tile.
-  for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kNf4B64, Scheme::kFp8E4M3,
-                   Scheme::kSop})
+  for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kNf4B64, Scheme::kFp8E4M3, Scheme::kSop})
     for (uint32_t rows : {1u, 5u, 8u, 13u})
       add({id(std::string(scheme_name(s)) + "_rows" + std::to_string(rows)), s, 4, rows, 200, 64});
   // Every index width, xfp.v2 per-row books and xfp.v2a library ids.
@@ -141,7 +146,12 @@ std::vector<RtlCase> directed_cases() {
   for (uint32_t g : {128u, 64u, 32u, 16u})
     add({"conflict_v2_groups" + std::to_string(128 / g), Scheme::kXfpV2, 4, 8, 128, g});
   for (uint32_t lanes : {1u, 2u, 3u})
-    add({"conflict_lanes" + std::to_string(lanes), Scheme::kXfpV2, 4, 7, 96, 32,
+    add({"conflict_lanes" + std::to_string(lanes),
+         Scheme::kXfpV2,
+         4,
+         7,
+         96,
+         32,
          {"core.lanes=" + std::to_string(lanes)}});
   add({"conflict_nf4_fixed_book", Scheme::kNf4B64, 4, 8, 128, 0});
   add({"conflict_v2a_ids", Scheme::kXfpV2a, 3, 8, 384, 0});
@@ -149,7 +159,12 @@ std::vector<RtlCase> directed_cases() {
   add({"short_group_v2", Scheme::kXfpV2, 4, 4, 130, 64});
   add({"short_group_int4", Scheme::kInt4G128, 4, 4, 129, 0});
   add({"short_group_nf4", Scheme::kNf4B64, 4, 3, 65, 0});
-  add({"chunk_inside_group", Scheme::kXfpV2, 4, 5, 600, 128,
+  add({"chunk_inside_group",
+       Scheme::kXfpV2,
+       4,
+       5,
+       600,
+       128,
        {"sram.weight_kib=1", "sram.act_kib=1", "lut.bank_words=64"}});
   // Outlier-heavy rows (a quarter of the elements carry an fp16 residual).
   for (unsigned b : {2u, 4u, 8u}) {
@@ -163,30 +178,58 @@ std::vector<RtlCase> directed_cases() {
   add({"xfp_v2_maxmag_k1", Scheme::kXfpV2, 2, 5, 1, 0, {}, 1, Values::kMaxMagnitude});
   for (Scheme s : {Scheme::kXfpV2, Scheme::kInt4G128, Scheme::kNf4B64}) {
     if (s != Scheme::kXfpV2)
-      add({id(std::string(scheme_name(s)) + "_maxmag"), s, 4, 6, 257, 0, {"core.acc_bits=64"}, 1,
+      add({id(std::string(scheme_name(s)) + "_maxmag"),
+           s,
+           4,
+           6,
+           257,
+           0,
+           {"core.acc_bits=64"},
+           1,
            Values::kMaxMagnitude});
     add({id(std::string(scheme_name(s)) + "_tiny"), s, 4, 6, 100, 0, {}, 1, Values::kTiny});
   }
   // Lossy HIF and 8-bit activations (the edge arch's datapath widths).
   for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kNf4B64, Scheme::kFp8E4M3}) {
-    add({id(std::string(scheme_name(s)) + "_hif9_4_act8"), s, 4, 8, 180, 64,
+    add({id(std::string(scheme_name(s)) + "_hif9_4_act8"),
+         s,
+         4,
+         8,
+         180,
+         64,
          {"hif.mant_bits=9", "hif.shift_bits=4", "act.bits=8", "core.acc_bits=64"}});
     add({id(std::string(scheme_name(s)) + "_hif3_2"), s, 4, 5, 70, 0, {"hif.mant_bits=3", "hif.shift_bits=2"}});
   }
   // Many double-buffered tiles: tiny SRAMs and LUT, prefetch overlapping compute.
   for (Scheme s : {Scheme::kXfpV2, Scheme::kXfpV2a, Scheme::kInt4G128, Scheme::kFp8E4M3})
-    add({id(std::string(scheme_name(s)) + "_many_tiles"), s, 4, 21, 700, 128,
+    add({id(std::string(scheme_name(s)) + "_many_tiles"),
+         s,
+         4,
+         21,
+         700,
+         128,
          {"sram.weight_kib=1", "sram.act_kib=1", "lut.bank_words=256", "core.lanes=4"}});
   // Issue order: tiles so short that the controller's in-order accept
   // decides the cycles. Once 5 % (DMA_IN behind outlier-heavy tiles) and
   // 3 % (a SYNC on every tile) apart in SystemC and RTL cycles.
-  add({"issue_order_outlier_tiles", Scheme::kXfpV2a, 3, 22, 169, 0,
+  add({"issue_order_outlier_tiles",
+       Scheme::kXfpV2a,
+       3,
+       22,
+       169,
+       0,
        {"core.lanes=2", "hif.mant_bits=8", "hif.shift_bits=5", "act.bits=16", "sram.weight_kib=1", "sram.act_kib=1",
         "lut.bank_words=256", "dram.latency_cycles=7", "dram.bytes_per_cycle=64"},
-       1, Values::kOutlierHeavy});
-  add({"issue_order_sync_tiles", Scheme::kXfpV2a, 5, 20, 20, 0,
-       {"core.lanes=1", "hif.mant_bits=4", "hif.shift_bits=3", "act.bits=16", "sram.act_kib=1", "dram.latency_cycles=48",
-        "dram.bytes_per_cycle=64"}});
+       1,
+       Values::kOutlierHeavy});
+  add({"issue_order_sync_tiles",
+       Scheme::kXfpV2a,
+       5,
+       20,
+       20,
+       0,
+       {"core.lanes=1", "hif.mant_bits=4", "hif.shift_bits=3", "act.bits=16", "sram.act_kib=1",
+        "dram.latency_cycles=48", "dram.bytes_per_cycle=64"}});
   // A batch runs the program once per vector.
   add({"batch3_v2", Scheme::kXfpV2, 4, 8, 64, 0, {}, 3});
   add({"batch2_fp8_act8", Scheme::kFp8E4M3, 8, 5, 40, 0, {"act.bits=8"}, 2});
@@ -222,8 +265,8 @@ RtlCase random_case(uint64_t seed) {
   return c;
 }
 
-rtl::RtlResult check_layer(const QuantizedLayer& l, const ArchConfig& arch, const std::vector<float>& x,
-                           uint32_t batch, std::string* report) {
+rtl::RtlResult check_layer(const QuantizedLayer& l, const ArchConfig& arch, const std::vector<float>& x, uint32_t batch,
+                           std::string* report) {
   const Program compiled = compile_layer(l, arch);
   const std::vector<uint8_t> bytes = serialize_lutp(compiled);
   const Program p = parse_lutp(bytes.data(), bytes.size(), l.name + ".lutp");

@@ -20,8 +20,15 @@ struct RtlCase {
   RtlCase(std::string name_ = "", Scheme scheme_ = Scheme::kXfpV2, unsigned bits_ = 4, uint32_t rows_ = 8,
           uint32_t cols_ = 64, uint32_t group_ = 0, std::vector<std::string> arch_ = {}, uint32_t batch_ = 1,
           Values values_ = Values::kRandom)
-      : name(std::move(name_)), scheme(scheme_), bits(bits_), rows(rows_), cols(cols_), group(group_),
-        arch(std::move(arch_)), batch(batch_), values(values_) {}
+      : name(std::move(name_)),
+        scheme(scheme_),
+        bits(bits_),
+        rows(rows_),
+        cols(cols_),
+        group(group_),
+        arch(std::move(arch_)),
+        batch(batch_),
+        values(values_) {}
   std::string name;
   Scheme scheme;
   unsigned bits;                  // xfp schemes only
@@ -46,8 +53,8 @@ RtlCase random_case(uint64_t seed);
 // Compiles `l` for `arch`, round-trips the program through .lutp bytes and
 // runs it on the RTL, the executor and the golden GEMV; *report is the first
 // mismatch (empty when all agree bit for bit).
-rtl::RtlResult check_layer(const QuantizedLayer& l, const ArchConfig& arch, const std::vector<float>& x,
-                           uint32_t batch, std::string* report);
+rtl::RtlResult check_layer(const QuantizedLayer& l, const ArchConfig& arch, const std::vector<float>& x, uint32_t batch,
+                           std::string* report);
 
 // Runs the case; returns the RTL result and sets *report to the first
 // mismatch (empty when RTL, executor and golden agree everywhere).

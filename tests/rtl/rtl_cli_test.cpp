@@ -4,12 +4,12 @@
 // arch the verilated engine does not have is refused with the reason.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sys/wait.h>
 
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/executor.h"
@@ -44,8 +44,7 @@ TEST(RtlCli, RunsProgramReportsStatsAndWaveOnRequest) {
   for (auto& v : x) v = n(rng);
   write_lutp(dir + "/l.lutp", p);
   write_npy(dir + "/x.npy", {2, p.meta.cols}, x.data());
-  ASSERT_EQ(run("'" + dir + "/l.lutp' --x '" + dir + "/x.npy' -o '" + dir + "/y.npy' --report '" + dir +
-                    "/r.json'",
+  ASSERT_EQ(run("'" + dir + "/l.lutp' --x '" + dir + "/x.npy' -o '" + dir + "/y.npy' --report '" + dir + "/r.json'",
                 dir + "/log"),
             0)
       << slurp(dir + "/log");

@@ -15,7 +15,8 @@ ArchConfig verilated_with(size_t i, double v) {
   const std::vector<ArchKeyInfo>& keys = arch_keys();
   const std::vector<double> values = arch_values(rtl::verilated_arch());
   std::string text;
-  for (size_t j = 0; j < keys.size(); ++j) text += keys[j].key + "=" + arch_value_text(keys[j], j == i ? v : values[j]) + "\n";
+  for (size_t j = 0; j < keys.size(); ++j)
+    text += keys[j].key + "=" + arch_value_text(keys[j], j == i ? v : values[j]) + "\n";
   return parse_arch(text, "verilated.ini");
 }
 

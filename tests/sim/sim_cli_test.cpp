@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
-#include <set>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,8 +17,8 @@
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/engine_stats.h"
 #include "lutc/compiler/lutp_file.h"
-#include "lutc/model/xfp_file.h"
 #include "lutc/model/npy.h"
+#include "lutc/model/xfp_file.h"
 #include "run_lutc.h"
 #include "sim_test_support.h"
 #include "test_data.h"
@@ -36,8 +36,8 @@ std::string slurp(const std::string& path) {
 }
 
 // A compiled random layer in dir/name.lutp.
-std::string write_program(const std::string& dir, const std::string& name, Scheme scheme, uint32_t rows,
-                          uint32_t cols, std::mt19937_64& rng) {
+std::string write_program(const std::string& dir, const std::string& name, Scheme scheme, uint32_t rows, uint32_t cols,
+                          std::mt19937_64& rng) {
   const std::vector<float> w = random_weights(rows, cols, rng);
   const QuantizedLayer l = quantize_for_test(scheme, name, w.data(), rows, cols);
   const std::string path = dir + "/" + name + ".lutp";
@@ -66,7 +66,8 @@ TEST(SimCli, FunctionalRunMatchesLutcRunAndReportHasEverySchemaKey) {
                         "energy_pj", "energy_total_pj", "pj_per_weight"})
     EXPECT_TRUE(j.contains(k)) << k;
   for (const char* u : kEngineUnits)
-    for (const char* f : {"busy_cycles", "stall_cycles", "utilization"}) EXPECT_TRUE(j["units"][u].contains(f)) << u << f;
+    for (const char* f : {"busy_cycles", "stall_cycles", "utilization"})
+      EXPECT_TRUE(j["units"][u].contains(f)) << u << f;
   for (const char* a : {"dram_bytes", "weight_sram_write_bytes", "weight_sram_read_bytes", "act_sram_write_bytes",
                         "act_sram_read_bytes", "lut_writes", "lut_reads", "multiplies", "acc_adds", "outlier_ops",
                         "output_words", "instructions", "bank_conflict_cycles"})
@@ -203,7 +204,8 @@ TEST(SimCli, TraceSlicesNeverOverlapOnATrackAndCyclesAreWhole) {
     std::sort(spans.begin(), spans.end());
     slices += spans.size();
     for (size_t i = 1; i < spans.size(); ++i)
-      ASSERT_LE(spans[i - 1].second, spans[i].first) << "track " << tid << ": slice " << i - 1 << " overlaps slice " << i;
+      ASSERT_LE(spans[i - 1].second, spans[i].first)
+          << "track " << tid << ": slice " << i - 1 << " overlaps slice " << i;
   }
   EXPECT_GT(slices, 10u);
 }

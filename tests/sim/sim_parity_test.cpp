@@ -48,8 +48,8 @@ void expect_bit_exact(const Case& c, const ArchConfig& arch, uint32_t batch, con
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_EQ(float_bits(got[i]), float_bits(want[i]))
-        << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " batch " << batch << " element " << i
-        << ": sim " << got[i] << " golden " << want[i];
+        << scheme_name(l.scheme) << " " << l.rows << "x" << l.cols << " batch " << batch << " element " << i << ": sim "
+        << got[i] << " golden " << want[i];
     ASSERT_EQ(float_bits(got[i]), float_bits(exec[i])) << "element " << i;
   }
 }
@@ -58,9 +58,9 @@ class SimParity : public ::testing::TestWithParam<Scheme> {};
 
 TEST_P(SimParity, BitExactAgainstGoldenAndExecutor) {
   std::mt19937_64 rng(fresh_seed());
-  const ArchConfig small = arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9",
-                                      "hif.shift_bits=4", "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1",
-                                      "core.acc_bits=64"});
+  const ArchConfig small =
+      arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "hif.mant_bits=9", "hif.shift_bits=4",
+                 "act.bits=8", "sram.weight_kib=1", "sram.act_kib=1", "core.acc_bits=64"});
   const ArchConfig archs[] = {default_arch(), small};
   const uint32_t batches[] = {2, 1};
   struct Shape {

@@ -60,9 +60,9 @@ TEST(SimSanity, RefreshOverheadSlowsAMemoryBoundLayerAsLessBandwidthWould) {
     o.insert(o.end(), extra.begin(), extra.end());
     return arch_with(o);
   };
-  const auto r = run_on(l, {with({"dram.bytes_per_cycle=8", "dram.refresh_overhead=0.5"}),
-                            with({"dram.bytes_per_cycle=4"}), with({"dram.bytes_per_cycle=8"}),
-                            with({"dram.bytes_per_cycle=8", "dram.refresh_overhead=0.25"})});
+  const auto r =
+      run_on(l, {with({"dram.bytes_per_cycle=8", "dram.refresh_overhead=0.5"}), with({"dram.bytes_per_cycle=4"}),
+                 with({"dram.bytes_per_cycle=8"}), with({"dram.bytes_per_cycle=8", "dram.refresh_overhead=0.25"})});
   EXPECT_EQ(r[0].total.bottleneck, "dma");
   EXPECT_EQ(r[0].total.cycles, r[1].total.cycles);
   const double ratio = double(r[3].total.cycles) / double(r[2].total.cycles);
@@ -82,7 +82,8 @@ TEST(SimSanity, DoublingLanesHalvesAComputeBoundLayer) {
     return arch_with(o);
   };
   const auto r = run_on(l, {with("core.lanes=16"), with("core.lanes=32")});
-  for (const auto& x : r) EXPECT_TRUE(x.total.bottleneck == "lanes" || x.total.bottleneck == "lut") << x.total.bottleneck;
+  for (const auto& x : r)
+    EXPECT_TRUE(x.total.bottleneck == "lanes" || x.total.bottleneck == "lut") << x.total.bottleneck;
   const double ratio = double(r[1].total.cycles) / double(r[0].total.cycles);
   EXPECT_GT(ratio, 0.45);
   EXPECT_LT(ratio, 0.56) << r[0].total.cycles << " -> " << r[1].total.cycles;
@@ -122,10 +123,11 @@ TEST(SimSanity, EnergyIsActionsTimesTheTable) {
   const ActionCounts& a = s.actions;
   const EnergyTable& e = arch.energy;
   // The table's entries for this arch: 12 KiB weight SRAM and 64 KiB activation SRAM reads per byte.
-  const double w_sram = (e.sram_read_64b_8kib_pj + (std::log2(12.0 / 8) / 2) *
-                                                        (e.sram_read_64b_32kib_pj - e.sram_read_64b_8kib_pj)) / 8;
-  const double a_sram = (e.sram_read_64b_32kib_pj + (std::log2(64.0 / 32) / 5) *
-                                                         (e.sram_read_64b_1mib_pj - e.sram_read_64b_32kib_pj)) / 8;
+  const double w_sram =
+      (e.sram_read_64b_8kib_pj + (std::log2(12.0 / 8) / 2) * (e.sram_read_64b_32kib_pj - e.sram_read_64b_8kib_pj)) / 8;
+  const double a_sram =
+      (e.sram_read_64b_32kib_pj + (std::log2(64.0 / 32) / 5) * (e.sram_read_64b_1mib_pj - e.sram_read_64b_32kib_pj)) /
+      8;
   const double k = e.node_scale;
   std::map<std::string, double> want;
   want["dram"] = double(a.dram_bytes) * e.dram_byte_pj;

@@ -1,9 +1,9 @@
 #include "hf_folder_builder.h"
 
+#include <sys/stat.h>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include "lutc/model/hf_export.h"
 #include "lutc/model/hf_layout.h"

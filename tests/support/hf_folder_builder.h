@@ -3,8 +3,8 @@
 // model.safetensors.index.json and a Llama config.json, with the q/k rows
 // permuted from the llama2.c interleaved RoPE layout to rotate-half, as
 // transformers' conversion script does.
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,7 @@ namespace lutc::testing {
 
 struct HfFolder {
   std::string dir, index, config;
-  std::vector<std::string> shards;  // full paths, in order
+  std::vector<std::string> shards;                // full paths, in order
   std::map<std::string, std::string> weight_map;  // tensor -> shard file name
 };
 

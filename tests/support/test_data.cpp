@@ -34,8 +34,8 @@ bool require_file(const std::string& path) {
 uint64_t fresh_seed() {
   if (const char* s = std::getenv("LUTC_SEED")) return std::strtoull(s, nullptr, 10);
   std::random_device rd;
-  const uint64_t seed = (uint64_t(rd()) << 32) ^ rd() ^
-                        uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  const uint64_t seed =
+      (uint64_t(rd()) << 32) ^ rd() ^ uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   std::printf("[ seed     ] LUTC_SEED=%llu\n", static_cast<unsigned long long>(seed));
   return seed;
 }

@@ -45,15 +45,18 @@ void print_summary(const explore::RunSummary& r, const std::string& out) {
     std::printf("explore: %.1f points/min; engine processes %.1f s, compile %.1f s (summed over workers)\n",
                 60.0 * double(r.ran) / std::max(r.wall_s, 1e-9), r.engine_s, r.compile_s);
   if (r.programs.compiled + r.programs.reused > 0)
-    std::printf("explore: programs: %llu layers compiled, %llu re-targeted from the program cache "
-                "(peak %.0f MiB, %llu evicted)\n",
-                (unsigned long long)r.programs.compiled, (unsigned long long)r.programs.reused,
-                double(r.programs.peak_bytes) / (1 << 20), (unsigned long long)r.programs.evicted);
+    std::printf(
+        "explore: programs: %llu layers compiled, %llu re-targeted from the program cache "
+        "(peak %.0f MiB, %llu evicted)\n",
+        (unsigned long long)r.programs.compiled, (unsigned long long)r.programs.reused,
+        double(r.programs.peak_bytes) / (1 << 20), (unsigned long long)r.programs.evicted);
   for (const auto& f : r.failures) std::fprintf(stderr, "explore: FAILED %s\n", f.c_str());
   for (const auto& n : r.notes) std::printf("explore: note: %s\n", n.c_str());
   if (!r.complete) {
-    std::fprintf(stderr, "explore: %zu points failed; results not written. Re-run the same command to retry them "
-                 "(finished points are kept).\n", r.failures.size());
+    std::fprintf(stderr,
+                 "explore: %zu points failed; results not written. Re-run the same command to retry them "
+                 "(finished points are kept).\n",
+                 r.failures.size());
     return;
   }
   std::printf("explore: wrote %s/results.csv and %s/results.json\n", out.c_str(), out.c_str());
@@ -90,22 +93,22 @@ int run_explore(int argc, char** argv) {
   int64_t program_cache_mib = int64_t(explore::kDefaultProgramCacheMiB);  // signed: "-5" is an error, not 2^64-5
   bool quiet = false, per_layer = false;
   po::options_description opts("options");
-  opts.add_options()
-      ("sweep", po::value(&sweep_path), "sweep file (.ini)")
-      ("out,o", po::value(&out)->required(), "output folder (created; re-running resumes)")
-      ("jobs,j", po::value(&jobs)->default_value(1), "points run in parallel (0 = one per core)")
-      ("shard", po::value(&shard)->default_value("0/1"), "run slice I of N: points i with i % N == I")
-      ("merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")
-      ("cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")
-      ("rtl-check", po::value(&rtl_check)->default_value(0), "re-run N sampled ok points on `lutc rtl`, record the cycle difference")
-      ("program-cache", po::value(&program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
-       "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
-       "every point compiles its own)")
-      ("engine", po::value(&engine)->default_value("sim"), "sim|rtl: engine subcommand each layer runs on")
-      ("engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")
-      ("engine-per-layer", po::bool_switch(&per_layer), "one functional engine process per layer (X.lutp --x x.npy) "
-                                                        "instead of one timing-only process per point")
-      ("quiet,q", po::bool_switch(&quiet), "no progress bar");
+  opts.add_options()("sweep", po::value(&sweep_path), "sweep file (.ini)")(
+      "out,o", po::value(&out)->required(), "output folder (created; re-running resumes)")(
+      "jobs,j", po::value(&jobs)->default_value(1), "points run in parallel (0 = one per core)")(
+      "shard", po::value(&shard)->default_value("0/1"), "run slice I of N: points i with i % N == I")(
+      "merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")(
+      "cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")(
+      "rtl-check", po::value(&rtl_check)->default_value(0),
+      "re-run N sampled ok points on `lutc rtl`, record the cycle difference")(
+      "program-cache", po::value(&program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
+      "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
+      "every point compiles its own)")("engine", po::value(&engine)->default_value("sim"),
+                                       "sim|rtl: engine subcommand each layer runs on")(
+      "engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")(
+      "engine-per-layer", po::bool_switch(&per_layer),
+      "one functional engine process per layer (X.lutp --x x.npy) "
+      "instead of one timing-only process per point")("quiet,q", po::bool_switch(&quiet), "no progress bar");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
@@ -164,7 +167,8 @@ int run_explore(int argc, char** argv) {
   return exit_code(r);
 }
 
-const RegisterCommand kRegister({"explore", "sweep quantization x arch configs: results.csv, Pareto front, plots, report",
+const RegisterCommand kRegister({"explore",
+                                 "sweep quantization x arch configs: results.csv, Pareto front, plots, report",
                                  run_explore});
 
 }  // namespace

@@ -42,7 +42,9 @@ json read_json(const fs::path& path) {
   }
 }
 
-fs::path point_path(const std::string& dir, const std::string& key) { return fs::path(dir) / "points" / (key + ".json"); }
+fs::path point_path(const std::string& dir, const std::string& key) {
+  return fs::path(dir) / "points" / (key + ".json");
+}
 
 std::string sweep_hash_hex(const Sweep& s) {
   char b[20];
@@ -71,7 +73,8 @@ void rtl_check(const Sweep& s, const RunOptions& o, const json& manifest, QuantC
   std::vector<std::pair<size_t, std::string>> ok;
   for (const auto& p : manifest.at("points")) {
     const std::string key = p.at("key");
-    if (read_json(point_path(o.out_dir, key)).at("row").value("status", "") == "ok") ok.emplace_back(p.at("index"), key);
+    if (read_json(point_path(o.out_dir, key)).at("row").value("status", "") == "ok")
+      ok.emplace_back(p.at("index"), key);
   }
   const size_t n = std::min<size_t>(o.rtl_check, ok.size());
   EngineOptions rtl = o.engine;
@@ -134,8 +137,10 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   for (size_t i : shard_indices(s.points(), o.shard, o.shards)) {
     const std::string key = point_key(s, i, cache.key_of(s, s.quant_of(i)), o.engine.mode());
     owned.push_back({{"index", i}, {"key", key}});
-    if (fs::exists(point_path(o.out_dir, key))) ++sum.resumed;
-    else pending.emplace_back(i, key);
+    if (fs::exists(point_path(o.out_dir, key)))
+      ++sum.resumed;
+    else
+      pending.emplace_back(i, key);
   }
   manifest["points"] = owned;
   write_json(fs::path(o.out_dir) / "manifest.json", manifest);
@@ -182,8 +187,8 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
         }
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> g(mu);
-        sum.failures.push_back("point " + std::to_string(index) + " (" + q.text() + " @ " + a.base + " " +
-                               a.overrides + "): " + e.what());
+        sum.failures.push_back("point " + std::to_string(index) + " (" + q.text() + " @ " + a.base + " " + a.overrides +
+                               "): " + e.what());
         // By index, not by finishing order, so --jobs never changes the exit code.
         if (index < first_failed) {
           first_failed = index;
@@ -222,12 +227,13 @@ RunSummary merge_runs(const std::vector<std::string>& dirs, const std::string& o
       throw Error(ExitCode::kBadInput, "'" + d + "/manifest.json' is not an explore manifest");
     if (first.is_null()) first = m;
     if (m.at("sweep_hash") != first.at("sweep_hash"))
-      throw Error(ExitCode::kBadInput, "'" + d + "' holds sweep " + m.at("sweep_hash").get<std::string>() +
-                                           ", '" + dirs[0] + "' holds " + first.at("sweep_hash").get<std::string>());
+      throw Error(ExitCode::kBadInput, "'" + d + "' holds sweep " + m.at("sweep_hash").get<std::string>() + ", '" +
+                                           dirs[0] + "' holds " + first.at("sweep_hash").get<std::string>());
     for (const auto& p : m.at("points")) {
       const std::string key = p.at("key");
       if (!fs::exists(point_path(d, key)))
-        throw Error(ExitCode::kBadInput, "'" + d + "' has no result for point " + std::to_string(p.at("index").get<size_t>()) +
+        throw Error(ExitCode::kBadInput, "'" + d + "' has no result for point " +
+                                             std::to_string(p.at("index").get<size_t>()) +
                                              " (the shard did not finish; re-run it, it resumes)");
       by_index[p.at("index")] = {key, d};
     }

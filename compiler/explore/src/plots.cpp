@@ -153,9 +153,8 @@ std::string energy_vs_throughput(const fs::path& dir, const std::vector<json>& r
   // neighbours do not print over each other.
   std::vector<size_t> order(pts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return num(*pts[a], "tokens_per_s") < num(*pts[b], "tokens_per_s");
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return num(*pts[a], "tokens_per_s") < num(*pts[b], "tokens_per_s"); });
   std::vector<bool> below(pts.size());
   for (size_t k = 0; k < order.size(); ++k) below[order[k]] = k % 2 == 1;
   std::string all, front;
@@ -183,7 +182,8 @@ std::string energy_vs_throughput(const fs::path& dir, const std::vector<json>& r
   };
   const bool log_t = wide(ts), log_e = wide(es);
   std::string s = std::string("set title 'Energy per token vs tokens/s (colour: quality dB; rings: Pareto front") +
-                  (label_all ? "" : "; labels: Pareto points") + ")' noenhanced\n"
+                  (label_all ? "" : "; labels: Pareto points") +
+                  ")' noenhanced\n"
                   "set xlabel 'tokens/s'\nset ylabel 'energy per token (uJ)'\nset cblabel 'quality (dB)'\n"
                   "set grid\nset palette rgbformulae 33,13,10\nset key below\n";
   if (log_t) s += "set logscale x\n";
@@ -224,13 +224,14 @@ std::string energy_breakdown(const fs::path& dir, const std::vector<json>& rows)
     data += "\n";
   }
   write_text(dir / "energy_breakdown.dat", data);
-  std::string s = "set title 'Energy per token of the Pareto points, by unit'\nset ylabel 'energy per token (uJ)'\n"
-                  "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
-                  "set boxwidth 0.75\nset xtics rotate by -60 noenhanced\nset key outside right noenhanced\nset grid y\n" +
-                  range_line("x", {-0.6, double(front.size()) - 0.4}) +
-                  range_line("y", {0, top > 0 ? top * 1.08 : 1.0}) +
-                  "plot 'energy_breakdown.dat' using 2:xtic(1) title columnheader(2)";
-  for (int c = 3; c <= 9; ++c) s += ", '' using " + std::to_string(c) + " title columnheader(" + std::to_string(c) + ")";
+  std::string s =
+      "set title 'Energy per token of the Pareto points, by unit'\nset ylabel 'energy per token (uJ)'\n"
+      "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
+      "set boxwidth 0.75\nset xtics rotate by -60 noenhanced\nset key outside right noenhanced\nset grid y\n" +
+      range_line("x", {-0.6, double(front.size()) - 0.4}) + range_line("y", {0, top > 0 ? top * 1.08 : 1.0}) +
+      "plot 'energy_breakdown.dat' using 2:xtic(1) title columnheader(2)";
+  for (int c = 3; c <= 9; ++c)
+    s += ", '' using " + std::to_string(c) + " title columnheader(" + std::to_string(c) + ")";
   return s + "\n";
 }
 

@@ -43,8 +43,7 @@ json base_row(const Sweep& s, size_t index, const std::string& key, const std::s
   const std::vector<ArchKeyInfo>& keys = arch_keys();
   const std::vector<double> values = arch_values(a);
   for (size_t i = 0; i < keys.size(); ++i)
-    if (!keys[i].column.empty())
-      r[keys[i].column] = keys[i].integer ? json(uint64_t(values[i])) : json(values[i]);
+    if (!keys[i].column.empty()) r[keys[i].column] = keys[i].integer ? json(uint64_t(values[i])) : json(values[i]);
   // Area proxies: bits of LUT SRAM (HIF words) and of weight + activation SRAM.
   r["lut_bits"] = a.lut_words() * a.hif_word_bits();
   r["sram_bits"] = (a.weight_sram_bytes() + a.act_sram_bytes()) * 8;
@@ -56,7 +55,8 @@ json base_row(const Sweep& s, size_t index, const std::string& key, const std::s
 
 double nmse_of_db(const json& v) { return v.is_number() ? std::pow(10.0, -v.get<double>() / 10.0) : 0.0; }
 
-EngineStats parse_stats(const json& j, const QuantizedLayer& layer, const std::string& engine, const std::string& report) {
+EngineStats parse_stats(const json& j, const QuantizedLayer& layer, const std::string& engine,
+                        const std::string& report) {
   EngineStats st;
   try {
     st = stats_from_json(j);
@@ -91,7 +91,7 @@ std::vector<EngineStats> run_whole_step(const Sweep& s, const QuantEntry& quant,
   const int rc = run_process(argv, log);
   if (rc != 0)
     throw Error(exit_code_of_child(rc), "lutc " + engine.command + " on " + std::to_string(lutps.size()) +
-                                         " layers exited " + std::to_string(rc) + ": " + log_tail(log));
+                                            " layers exited " + std::to_string(rc) + ": " + log_tail(log));
   const json j = read_report(report, engine.command);
   const auto& layers = quant.file->layers;
   std::vector<EngineStats> out;
@@ -102,14 +102,16 @@ std::vector<EngineStats> run_whole_step(const Sweep& s, const QuantEntry& quant,
   if (!j.contains("layers") || j["layers"].size() != layers.size())
     throw Error(ExitCode::kInternal, "lutc " + engine.command + " report '" + report + "' does not list " +
                                          std::to_string(layers.size()) + " layers");
-  for (size_t i = 0; i < layers.size(); ++i) out.push_back(parse_stats(j["layers"][i], layers[i], engine.command, report));
+  for (size_t i = 0; i < layers.size(); ++i)
+    out.push_back(parse_stats(j["layers"][i], layers[i], engine.command, report));
   return out;
 }
 
 // One engine process per layer, functional (with activations): the form
 // every engine supports, `lutc rtl` included.
 std::vector<EngineStats> run_per_layer(const Sweep& s, const QuantEntry& quant, const EngineOptions& engine,
-                                       ActivationStore& acts, const std::vector<std::string>& lutps, const fs::path& dir) {
+                                       ActivationStore& acts, const std::vector<std::string>& lutps,
+                                       const fs::path& dir) {
   std::vector<EngineStats> out;
   for (size_t li = 0; li < lutps.size(); ++li) {
     const QuantizedLayer& layer = quant.file->layers[li];
@@ -119,7 +121,7 @@ std::vector<EngineStats> run_per_layer(const Sweep& s, const QuantEntry& quant, 
     const int rc = run_process({engine.exe, engine.command, lutps[li], "--x", x, "--report", report}, log);
     if (rc != 0)
       throw Error(exit_code_of_child(rc), "lutc " + engine.command + " on layer '" + layer.name + "' exited " +
-                                           std::to_string(rc) + ": " + log_tail(log));
+                                              std::to_string(rc) + ": " + log_tail(log));
     out.push_back(parse_stats(read_report(report, engine.command), layer, engine.command, report));
   }
   return out;
@@ -129,8 +131,8 @@ std::vector<EngineStats> run_per_layer(const Sweep& s, const QuantEntry& quant, 
 
 std::string point_key(const Sweep& s, size_t index, const std::string& quant_key, const std::string& engine) {
   const std::string text = "quant=" + quant_key + "\narch=" + canonical_arch_text(s.arch_of(index).arch) +
-                           "engine=" + engine + "\nbatch=" + std::to_string(s.batch) + "\nseed=" +
-                           std::to_string(s.seed) + "\nblocks=" + std::to_string(s.blocks) + "\n";
+                           "engine=" + engine + "\nbatch=" + std::to_string(s.batch) +
+                           "\nseed=" + std::to_string(s.seed) + "\nblocks=" + std::to_string(s.blocks) + "\n";
   return hex16(fnv1a64(text.data(), text.size()));
 }
 
@@ -190,8 +192,8 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
     std::snprintf(stem, sizeof stem, "layer%05zu.lutp", li);  // the engine's layer order is the file order
     lutps[li] = (dir / stem).string();
     reps[li].program_bytes = head_n + tail_n;
-    reps[li].hif = hif_errors.get(quant.key, li, quant.file->layers[li],
-                                  HifFormat{arch.hif_mant_bits, arch.hif_shift_bits});
+    reps[li].hif =
+        hif_errors.get(quant.key, li, quant.file->layers[li], HifFormat{arch.hif_mant_bits, arch.hif_shift_bits});
     std::ofstream f(lutps[li], std::ios::binary);
     f.write(reinterpret_cast<const char*>(head), std::streamsize(head_n));
     f.write(reinterpret_cast<const char*>(tail), std::streamsize(tail_n));

@@ -22,8 +22,8 @@ ProgramCache::EntryPtr compile_entry(const QuantizedLayer& layer, const ArchConf
 
 }  // namespace
 
-ProgramCache::EntryPtr ProgramCache::get(const std::string& quant_key, size_t layer_index,
-                                         const QuantizedLayer& layer, const ArchConfig& arch, bool wait) {
+ProgramCache::EntryPtr ProgramCache::get(const std::string& quant_key, size_t layer_index, const QuantizedLayer& layer,
+                                         const ArchConfig& arch, bool wait) {
   char code[20];
   std::snprintf(code, sizeof code, "%016llx", (unsigned long long)arch_code_key(arch));
   const std::string key = quant_key + "/" + std::to_string(layer_index) + "/" + code;

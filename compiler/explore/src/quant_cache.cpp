@@ -117,7 +117,7 @@ std::shared_ptr<const QuantEntry> QuantCache::get(const Sweep& s, const QuantCon
 }
 
 std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const QuantConfig& q,
-                                                          const std::string& key) {
+                                                           const std::string& key) {
   auto e = std::make_shared<QuantEntry>();
   e->key = key;
   e->dir = (fs::path(dir_) / "quant" / key).string();
@@ -131,8 +131,9 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
     LiveTemp live;  // a SIGINT or SIGTERM meanwhile removes it
     live.set(tmp.string(), /*folder=*/true);
     fs::create_directories(tmp);
-    std::vector<std::string> argv{exe_, "quantize", s.weights, "-o", (tmp / "model.xfp").string(),
-                                  "--report", (tmp / "report.json").string(), "--quiet"};
+    std::vector<std::string> argv{
+        exe_,     "quantize", s.weights, "-o", (tmp / "model.xfp").string(), "--report", (tmp / "report.json").string(),
+        "--quiet"};
     if (!s.tensors.empty()) {
       argv.push_back("--tensors");
       argv.push_back(s.tensors);
@@ -146,7 +147,8 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
       if (rc != int(ExitCode::kUsage) && rc != int(ExitCode::kBadInput)) {
         const std::string why = log_tail(log);
         fs::remove_all(tmp);
-        throw Error(exit_code_of_child(rc), "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
+        throw Error(exit_code_of_child(rc),
+                    "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
       }
       write_text((tmp / "failed.txt").string(), "exit " + std::to_string(rc) + ": " + log_tail(log) + "\n");
     }

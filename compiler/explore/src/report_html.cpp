@@ -19,11 +19,16 @@ namespace {
 std::string escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -62,23 +67,29 @@ ReportFiles write_report(const std::string& out_dir, const std::string& sweep_na
        "td.l,th.l{text-align:left}figure{margin:1.5em 0}svg{max-width:100%;height:auto}</style></head><body>\n";
   h << "<h1>lutc explore: " << escape(sweep_name) << "</h1>\n<p>" << rows.size() << " points: " << okc << " ok, "
     << infeasible << " infeasible for their arch, " << rows.size() - okc - infeasible << " with a quantization error; "
-    << front << " on the Pareto front (quality_db up, energy per token down, tokens/s up). Data: "
-       "<a href=\"results.csv\">results.csv</a>, <a href=\"results.json\">results.json</a>; columns in docs/explore.md.</p>\n";
+    << front
+    << " on the Pareto front (quality_db up, energy per token down, tokens/s up). Data: "
+       "<a href=\"results.csv\">results.csv</a>, <a href=\"results.json\">results.json</a>; columns in "
+       "docs/explore.md.</p>\n";
   if (!out.note.empty()) h << "<p><em>" << escape(out.note) << "</em></p>\n";
   if (!out.failures.empty())
     h << "<p><em>" << out.failures.size() << " plot image(s) failed to render; see the .gp.log files in "
       << "<a href=\"plots/\">plots/</a>.</em></p>\n";
   const std::pair<const char*, const char*> figs[] = {
       {"rate_distortion", "Rate-distortion per scheme: effective bpw vs SQNR of the golden decode."},
-      {"energy_vs_throughput", "Energy per token vs tokens/s for the model's decode step; colour is quality_db, rings mark the Pareto front."},
+      {"energy_vs_throughput",
+       "Energy per token vs tokens/s for the model's decode step; colour is quality_db, rings mark the Pareto front."},
       {"energy_breakdown", "Energy per token of the Pareto points, by unit (DRAM, SRAM, LUT, arithmetic, leakage)."}};
   for (const auto& [name, caption] : figs) {
     const std::string svg = inline_svg(plots / (std::string(name) + ".svg"));
     if (svg.empty()) continue;
-    h << "<figure>" << svg << "<figcaption>" << caption << " <a href=\"plots/" << name << ".png\">PNG</a></figcaption></figure>\n";
+    h << "<figure>" << svg << "<figcaption>" << caption << " <a href=\"plots/" << name
+      << ".png\">PNG</a></figcaption></figure>\n";
   }
-  h << "<h2>Pareto points</h2>\n<table><tr><th>point</th><th class=l>scheme</th><th class=l>quant</th><th class=l>arch</th>"
-       "<th>bpw</th><th>quality dB</th><th>tokens/s</th><th>uJ/token</th><th>bottleneck</th><th>LUT bits</th><th>SRAM bits</th></tr>\n";
+  h << "<h2>Pareto points</h2>\n<table><tr><th>point</th><th class=l>scheme</th><th class=l>quant</th><th "
+       "class=l>arch</th>"
+       "<th>bpw</th><th>quality dB</th><th>tokens/s</th><th>uJ/token</th><th>bottleneck</th><th>LUT bits</th><th>SRAM "
+       "bits</th></tr>\n";
   for (const auto& r : rows) {
     if (r.value("pareto", 0) != 1) continue;
     char uj[32];

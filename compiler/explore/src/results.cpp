@@ -11,17 +11,43 @@ using nlohmann::json;
 
 const std::vector<std::string>& result_columns() {
   static const std::vector<std::string> c = [] {
-    std::vector<std::string> cols = {"point", "key", "status", "scheme", "quant", "arch", "arch_overrides", "arch_hash"};
+    std::vector<std::string> cols = {"point", "key",  "status",         "scheme",
+                                     "quant", "arch", "arch_overrides", "arch_hash"};
     // The arch keys' columns, in key-table order (arch_keys.def).
     for (const ArchKeyInfo& k : arch_keys())
       if (!k.column.empty()) cols.push_back(k.column);
-    for (const char* col :
-         {"blocks", "batch", "layers", "params", "bpw", "sqnr_db", "cos_min", "hif_sqnr_db_min", "quality_db",
-          "cycles_per_token", "seconds_per_token", "tokens_per_s", "energy_pj_per_token", "pj_per_weight",
-          "energy_dram_pj", "energy_sram_pj", "energy_lut_pj", "energy_multiply_pj", "energy_accumulate_pj",
-          "energy_outlier_pj", "energy_control_pj", "energy_leakage_pj", "dram_bw_fraction", "bottleneck",
-          "lut_bits", "sram_bits", "program_bytes", "engine", "pareto", "rtl_cycles", "rtl_cycle_diff_pct",
-          "detail"})
+    for (const char* col : {"blocks",
+                            "batch",
+                            "layers",
+                            "params",
+                            "bpw",
+                            "sqnr_db",
+                            "cos_min",
+                            "hif_sqnr_db_min",
+                            "quality_db",
+                            "cycles_per_token",
+                            "seconds_per_token",
+                            "tokens_per_s",
+                            "energy_pj_per_token",
+                            "pj_per_weight",
+                            "energy_dram_pj",
+                            "energy_sram_pj",
+                            "energy_lut_pj",
+                            "energy_multiply_pj",
+                            "energy_accumulate_pj",
+                            "energy_outlier_pj",
+                            "energy_control_pj",
+                            "energy_leakage_pj",
+                            "dram_bw_fraction",
+                            "bottleneck",
+                            "lut_bits",
+                            "sram_bits",
+                            "program_bytes",
+                            "engine",
+                            "pareto",
+                            "rtl_cycles",
+                            "rtl_cycle_diff_pct",
+                            "detail"})
       cols.push_back(col);
     return cols;
   }();
@@ -50,7 +76,8 @@ void mark_pareto(std::vector<json>& rows) {
     bool dominated = false;
     for (const auto& o : rows) {
       if (&o == &r || !ok(o)) continue;
-      const double oq = num(o, "quality_db", inf), oe = num(o, "energy_pj_per_token", inf), ot = num(o, "tokens_per_s", 0);
+      const double oq = num(o, "quality_db", inf), oe = num(o, "energy_pj_per_token", inf),
+                   ot = num(o, "tokens_per_s", 0);
       if (oq >= q && oe <= e && ot >= t && (oq > q || oe < e || ot > t)) {
         dominated = true;
         break;

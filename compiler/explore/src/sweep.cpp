@@ -1,10 +1,10 @@
 #include "lutc/explore/sweep.h"
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -22,8 +22,8 @@ namespace po = boost::program_options;
 namespace {
 
 // The quantize options a sweep may vary, in the order a config's text lists them.
-const char* const kQuantKeys[] = {"scheme", "bits", "group", "floor_strict", "floor_lazy",
-                                  "outliers", "sop_format", "budget_bpw"};
+const char* const kQuantKeys[] = {"scheme",     "bits",     "group",      "floor_strict",
+                                  "floor_lazy", "outliers", "sop_format", "budget_bpw"};
 
 bool is_quant_key(const std::string& k) {
   for (const char* q : kQuantKeys)
@@ -69,8 +69,10 @@ std::vector<std::string> split_top_level(const std::string& s, char sep) {
 
 std::string format_number(double v, bool integral) {
   char buf[40];
-  if (integral) std::snprintf(buf, sizeof buf, "%lld", (long long)std::llround(v));
-  else std::snprintf(buf, sizeof buf, "%.10g", v);
+  if (integral)
+    std::snprintf(buf, sizeof buf, "%lld", (long long)std::llround(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 
@@ -108,8 +110,8 @@ ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pa
     if (it == kv.end()) {
       std::vector<std::string> keys;
       for (const auto& e : kv) keys.push_back(e.first);
-      throw Error(ExitCode::kUsage, origin + ": [arch] key '" + k + "' is not an arch key" + did_you_mean(k, keys) +
-                                        " (docs/arch.md)");
+      throw Error(ExitCode::kUsage,
+                  origin + ": [arch] key '" + k + "' is not an arch key" + did_you_mean(k, keys) + " (docs/arch.md)");
     }
     it->second = v;
   }
@@ -130,11 +132,11 @@ ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pa
 constexpr uint64_t kMaxSweepPoints = 100000;
 
 [[noreturn]] void too_many_points(const std::string& path, const std::string& what, uint64_t n) {
-  throw Error(ExitCode::kBadInput, "sweep '" + path + "': " + what + " has " +
-                                       (n > kMaxSweepPoints ? "more than " + std::to_string(kMaxSweepPoints)
-                                                            : std::to_string(n)) +
-                                       " points; the limit is " + std::to_string(kMaxSweepPoints) +
-                                       " (split the sweep, or use combine = listed)");
+  throw Error(ExitCode::kBadInput,
+              "sweep '" + path + "': " + what + " has " +
+                  (n > kMaxSweepPoints ? "more than " + std::to_string(kMaxSweepPoints) : std::to_string(n)) +
+                  " points; the limit is " + std::to_string(kMaxSweepPoints) +
+                  " (split the sweep, or use combine = listed)");
 }
 
 // The product of the axes, built only once its size is known to be in bounds.
@@ -166,7 +168,7 @@ QuantConfig make_quant(const std::map<std::string, std::string>& given, const st
   Scheme s;
   if (scheme != "xfp" && !parse_scheme(scheme, &s))
     fail(path, "[quant] scheme '" + scheme + "' is unknown" + did_you_mean(scheme, scheme_option_names()) +
-                       "; one of: xfp, " + scheme_names());
+                   "; one of: xfp, " + scheme_names());
   QuantConfig q;
   for (const char* key : kQuantKeys) {
     auto v = given.find(key);
@@ -304,18 +306,30 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
     const std::string section = key.substr(0, key.find('.'));
     const std::string name = key.find('.') == std::string::npos ? "" : key.substr(key.find('.') + 1);
     try {
-      if (key == "sweep.name") s.name = value;
-      else if (key == "sweep.weights") s.weights = value;
-      else if (key == "sweep.tensors") s.tensors = value;
-      else if (key == "sweep.blocks") s.blocks = uint32_t(std::stoul(value));
-      else if (key == "sweep.batch") s.batch = uint32_t(std::stoul(value));
-      else if (key == "sweep.seed") s.seed = std::stoull(value);
-      else if (key == "sweep.combine") combine = value;
-      else if (key == "quant.point") point_lines.push_back(value);
-      else if (section == "quant" && is_quant_key(name)) quant_axes.emplace_back(name, expand_values(key, value));
-      else if (key == "arch.file") arch_files = expand_values(key, value);
-      else if (section == "arch" && !name.empty()) arch_axes.emplace_back(name, expand_values(key, value));
-      else fail(path, "unknown key '" + key + "' (sections [sweep], [quant], [arch]; docs/explore.md)");
+      if (key == "sweep.name")
+        s.name = value;
+      else if (key == "sweep.weights")
+        s.weights = value;
+      else if (key == "sweep.tensors")
+        s.tensors = value;
+      else if (key == "sweep.blocks")
+        s.blocks = uint32_t(std::stoul(value));
+      else if (key == "sweep.batch")
+        s.batch = uint32_t(std::stoul(value));
+      else if (key == "sweep.seed")
+        s.seed = std::stoull(value);
+      else if (key == "sweep.combine")
+        combine = value;
+      else if (key == "quant.point")
+        point_lines.push_back(value);
+      else if (section == "quant" && is_quant_key(name))
+        quant_axes.emplace_back(name, expand_values(key, value));
+      else if (key == "arch.file")
+        arch_files = expand_values(key, value);
+      else if (section == "arch" && !name.empty())
+        arch_axes.emplace_back(name, expand_values(key, value));
+      else
+        fail(path, "unknown key '" + key + "' (sections [sweep], [quant], [arch]; docs/explore.md)");
     } catch (const std::logic_error&) {  // stoul and friends
       fail(path, "key '" + key + "': '" + value + "' is not a number");
     }
@@ -386,8 +400,8 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   }
 
   std::ostringstream t;
-  t << "weights=" << weights_as_written << "\ntensors=" << s.tensors << "\nblocks=" << s.blocks
-    << "\nbatch=" << s.batch << "\nseed=" << s.seed << "\n";
+  t << "weights=" << weights_as_written << "\ntensors=" << s.tensors << "\nblocks=" << s.blocks << "\nbatch=" << s.batch
+    << "\nseed=" << s.seed << "\n";
   for (const auto& q : s.quants) t << "quant=" << q.text() << "\n";
   for (const auto& a : s.archs) {
     char h[20];
@@ -398,8 +412,6 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   return s;
 }
 
-Sweep load_sweep(const std::string& path) {
-  return parse_sweep(read_text_file(path, "sweep file"), path);
-}
+Sweep load_sweep(const std::string& path) { return parse_sweep(read_text_file(path, "sweep file"), path); }
 
 }  // namespace lutc::explore

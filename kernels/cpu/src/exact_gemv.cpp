@@ -10,10 +10,10 @@
 #include <cstring>
 #include <vector>
 
+#include "exact_rows.h"
 #include "group_table.h"
 #include "lutc/kernels/cpu/gemv.h"
 #include "lutc/model/error.h"
-#include "exact_rows.h"
 #include "row_kernels.h"
 #include "run_rows.h"
 
@@ -30,16 +30,14 @@ IntActivations quantize_int(const PackedLayer& p, const float* x, uint32_t batch
     act.exp[m] = quantize_activations(x + size_t(m) * p.cols, p.cols, bits, row.data());
     for (uint32_t g = 0; g < p.groups_per_row; ++g) {
       const uint32_t k0 = g * p.group, n = std::min(p.group, p.cols - k0);
-      std::memcpy(&act.a[m * act.stride + size_t(g) * p.group_padded], row.data() + k0,
-                  n * sizeof(int32_t));
+      std::memcpy(&act.a[m * act.stride + size_t(g) * p.group_padded], row.data() + k0, n * sizeof(int32_t));
     }
   }
   return act;
 }
 
 // Bins of one group for one activation vector: h[c] = sum of a[k] over codes c.
-void bin_group(const PackedLayer& p, const uint8_t* src, const uint8_t* codes, const int32_t* a,
-               int64_t* h) {
+void bin_group(const PackedLayer& p, const uint8_t* src, const uint8_t* codes, const int32_t* a, int64_t* h) {
   const unsigned entries = 1u << p.bits;
   if (p.bits == 4) {
     // Two bin sets break the store-to-load chain when neighbours share a code.
@@ -59,8 +57,7 @@ void bin_group(const PackedLayer& p, const uint8_t* src, const uint8_t* codes, c
   for (uint32_t k = 0; k < p.group_padded; ++k) h[codes[k]] += a[k];
 }
 
-void exact_rows(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0,
-                uint32_t r1, float* y) {
+void exact_rows(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0, uint32_t r1, float* y) {
   const unsigned entries = 1u << p.bits;
   const int ew = p.weight_exp;
   const double unit = std::ldexp(1.0, -ew);
@@ -105,28 +102,25 @@ void exact_rows(const PackedLayer& p, const IntActivations& act, uint32_t batch,
       }
     }
     add_outlier_corrections(p, act, batch, r, unit, acc.data());
-    for (uint32_t m = 0; m < batch; ++m)
-      y[size_t(m) * p.rows + r] = scaled_int128_to_float(acc[m], ew + act.exp[m]);
+    for (uint32_t m = 0; m < batch; ++m) y[size_t(m) * p.rows + r] = scaled_int128_to_float(acc[m], ew + act.exp[m]);
   }
 }
 
 }  // namespace
 
-void gemv_exact(const PackedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg,
-                float* y, const RunOptions& opt) {
+void gemv_exact(const PackedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg, float* y,
+                const RunOptions& opt) {
   kernels_for(opt.isa);  // refuses a level this CPU lacks
   IntActivations act = quantize_int(layer, x, batch, cfg.act_bits);
   if (opt.isa == Isa::kAvx512 && exact_avx512_applies(layer)) {
     fill_lane_activations(layer, batch, act);
-    run_rows(opt.pool, layer.rows,
-             [&](uint32_t r0, uint32_t r1) { exact_rows_avx512(layer, act, batch, r0, r1, y); });
+    run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) { exact_rows_avx512(layer, act, batch, r0, r1, y); });
     return;
   }
   run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) { exact_rows(layer, act, batch, r0, r1, y); });
 }
 
-void decode_exact(const PackedLayer& layer, uint32_t r0, uint32_t n, float* out,
-                  const RunOptions& opt) {
+void decode_exact(const PackedLayer& layer, uint32_t r0, uint32_t n, float* out, const RunOptions& opt) {
   if (uint64_t(r0) + n > layer.rows)
     throw Error(ExitCode::kUsage, "decode_exact: rows [" + std::to_string(r0) + ", " +
                                       std::to_string(uint64_t(r0) + n) + ") outside the layer's " +

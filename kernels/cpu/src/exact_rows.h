@@ -21,10 +21,10 @@ struct IntActivations {
   // coordinates, groups already whole blocks of 32). a = 256 * hi + lo with
   // lo in [0, 255], hi in [-128, 127], so every product with a 15-bit weight
   // limb stays far inside int32.
-  size_t lane_stride = 0;  // groups_per_row * group_lanes (dense: padded_cols rounded up to 64 / 32)
-  uint32_t group_lanes = 0;  // 0 for dense layers
-  std::vector<int16_t> lo, hi;      // batch x lane_stride
-  std::vector<int64_t> group_sum;   // batch x groups_per_row: sum of a over the group
+  size_t lane_stride = 0;          // groups_per_row * group_lanes (dense: padded_cols rounded up to 64 / 32)
+  uint32_t group_lanes = 0;        // 0 for dense layers
+  std::vector<int16_t> lo, hi;     // batch x lane_stride
+  std::vector<int64_t> group_sum;  // batch x groups_per_row: sum of a over the group
   // Weights, not activations, but made once per call here rather than once per row chunk:
   // 4-bit dense sop layers, the limbs of every scale code's table ([code][limb][16]);
   // 6-bit sop / xfp.v2a layers, of every scale code's / library id's table ([id][limb][64]).

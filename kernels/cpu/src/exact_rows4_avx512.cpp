@@ -59,8 +59,8 @@ LUTC_AVX512 __int128 row_sum(const PackedLayer& p, const IntActivations& act, ui
 template <int L, bool B8>
 struct DenseRow {
   static constexpr uint32_t kGroups = B8 ? 8 : 4;  // groups per step
-  const int16_t* limbs;  // [scale code][L][16]
-  const int32_t* at;     // per group of the row: offset of its limbs in limbs (0 past the row's end)
+  const int16_t* limbs;                            // [scale code][L][16]
+  const int32_t* at;  // per group of the row: offset of its limbs in limbs (0 past the row's end)
 
   // Limb l of the groups at a and b, as one 32-word table.
   LUTC_AVX512 __m512i two(int32_t a, int32_t b, int l) const {
@@ -112,8 +112,8 @@ LUTC_AVX512 __int128 row_sum_dense(const PackedLayer& p, const IntActivations& a
 }
 
 template <int L, bool B8>
-LUTC_AVX512 void rows_dense(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0,
-                            uint32_t r1, float* y) {
+LUTC_AVX512 void rows_dense(const PackedLayer& p, const IntActivations& act, uint32_t batch, uint32_t r0, uint32_t r1,
+                            float* y) {
   const double unit = std::ldexp(1.0, -p.weight_exp);
   // Groups past the row's end (in its last step) take scale code 0's limbs: their lanes have a = 0.
   std::vector<int32_t> at(act.lane_stride / kPair * DenseRow<L, B8>::kGroups);

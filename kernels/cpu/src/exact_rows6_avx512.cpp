@@ -207,7 +207,7 @@ LUTC_AVX512 void rows6(const PackedLayer& p, const IntActivations& act, uint32_t
   constexpr int32_t kStride = L * (Sym ? kEntries6 / 2 : kEntries6);  // words per table
   // Table offset of each (step, lane group); past the row's last group 0, a valid table (those lanes have a = 0).
   std::vector<int32_t> at(steps * G, 0);
-  std::vector<int16_t> own;  // xfp.v2: the row's own group tables
+  std::vector<int16_t> own;    // xfp.v2: the row's own group tables
   std::vector<uint32_t> iota;  // xfp.v2: group g's table is the row's g-th
   if (p.scheme == Scheme::kXfpV2) {
     own.resize(size_t(p.groups_per_row) * kStride);

@@ -20,8 +20,7 @@ void fill_lane_activations(const PackedLayer& p, uint32_t batch, IntActivations&
   const bool dense = p.dense(), six = p.bits == 6;
   const uint32_t step = six ? kBlock : kPair;
   act.group_lanes = dense ? 0 : (p.group_padded + step - 1) / step * step;
-  act.lane_stride =
-      dense ? (p.padded_cols() + step - 1) / step * step : size_t(p.groups_per_row) * act.group_lanes;
+  act.lane_stride = dense ? (p.padded_cols() + step - 1) / step * step : size_t(p.groups_per_row) * act.group_lanes;
   act.lo.assign(act.lane_stride * batch, 0);
   act.hi.assign(act.lane_stride * batch, 0);
   act.group_sum.assign(size_t(p.groups_per_row) * batch, 0);

@@ -33,8 +33,7 @@ bool path_supports(Path p, const PackedLayer& layer) { return p != Path::kI8 || 
 
 const IsaKernels& kernels_for(Isa isa) {
   if (!isa_available(isa))
-    throw Error(ExitCode::kUsage, std::string("instruction set ") + isa_name(isa) +
-                                      " is not available on this CPU");
+    throw Error(ExitCode::kUsage, std::string("instruction set ") + isa_name(isa) + " is not available on this CPU");
   switch (isa) {
     case Isa::kAvx512: return avx512_kernels();
     case Isa::kAvx2: return avx2_kernels();
@@ -45,16 +44,14 @@ const IsaKernels& kernels_for(Isa isa) {
 namespace {
 
 // x (batch x cols) in padded coordinates; returns x itself when no padding is needed.
-const float* padded_activations(const PackedLayer& p, const float* x, uint32_t batch,
-                                std::vector<float>& buf) {
+const float* padded_activations(const PackedLayer& p, const float* x, uint32_t batch, std::vector<float>& buf) {
   if (!p.needs_padding()) return x;
   const size_t stride = p.padded_cols();
   buf.assign(stride * batch, 0.0f);
   for (uint32_t m = 0; m < batch; ++m)
     for (uint32_t g = 0; g < p.groups_per_row; ++g) {
       const uint32_t k0 = g * p.group, n = std::min(p.group, p.cols - k0);
-      std::memcpy(&buf[m * stride + size_t(g) * p.group_padded], x + size_t(m) * p.cols + k0,
-                  n * sizeof(float));
+      std::memcpy(&buf[m * stride + size_t(g) * p.group_padded], x + size_t(m) * p.cols + k0, n * sizeof(float));
     }
   return buf.data();
 }
@@ -128,8 +125,7 @@ void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayou
 
 }  // namespace
 
-void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t batch, float* y,
-               const RunOptions& opt) {
+void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t batch, float* y, const RunOptions& opt) {
   if (path == Path::kExact) throw Error(ExitCode::kUsage, "gemv_fast: use gemv_exact for the exact path");
   if (!path_supports(path, layer))
     throw Error(ExitCode::kUsage, std::string("the i8 path needs 4-bit codes; this layer has ") +
@@ -137,9 +133,8 @@ void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t bat
   const IsaKernels& k = kernels_for(opt.isa);
   for (size_t i = 0; i < size_t(batch) * layer.cols; ++i)
     if (!std::isfinite(x[i]))
-      throw Error(ExitCode::kBadInput, "gemv: activation " + std::to_string(i % layer.cols) +
-                                           " of vector " + std::to_string(i / layer.cols) +
-                                           " is not finite");
+      throw Error(ExitCode::kBadInput, "gemv: activation " + std::to_string(i % layer.cols) + " of vector " +
+                                           std::to_string(i / layer.cols) + " is not finite");
   std::vector<float> pad, wide;
   I8Buffers i8;
   FastActivations a;

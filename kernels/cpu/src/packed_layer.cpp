@@ -7,13 +7,13 @@
 #include <string>
 
 #include "group_table.h"
-#include "sop_tables.h"
-#include "row_kernels.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/element_formats.h"
 #include "lutc/model/error.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
+#include "row_kernels.h"
+#include "sop_tables.h"
 
 namespace lutc::kernels {
 
@@ -28,14 +28,13 @@ AlignedBytes::AlignedBytes(size_t n) : n_(n) {
 void AlignedBytes::Free::operator()(uint8_t* p) const { std::free(p); }
 
 size_t PackedLayer::streamed_bytes() const {
-  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 +
-         sop_scale.size() * 4 + sop_book.size() + out_row_ptr.size() * 4 +
-         out_col.size() * 8;  // column + residual
+  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 + sop_scale.size() * 4 +
+         sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 8;  // column + residual
 }
 
 size_t PackedLayer::memory_bytes() const {
-  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 +
-         sop_scale.size() * 4 + sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 16;
+  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 + sop_scale.size() * 4 +
+         sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 16;
 }
 
 namespace {
@@ -43,8 +42,7 @@ namespace {
 // 4-bit block layout: byte j = code j | code (j+16) << 4.
 void put_nibble_blocks(const uint8_t* codes, uint32_t n, uint8_t* out) {
   for (uint32_t b = 0; b < n; b += kBlock)
-    for (uint32_t j = 0; j < kBlock / 2; ++j)
-      out[b / 2 + j] = uint8_t(codes[b + j] | codes[b + j + kBlock / 2] << 4);
+    for (uint32_t j = 0; j < kBlock / 2; ++j) out[b / 2 + j] = uint8_t(codes[b + j] | codes[b + j + kBlock / 2] << 4);
 }
 
 }  // namespace
@@ -61,9 +59,7 @@ void group_codes(const PackedLayer& p, uint32_t r, uint32_t g, uint8_t* codes) {
   }
 }
 
-bool dense_layout(const QuantizedLayer& l) {
-  return l.scheme == Scheme::kSop && (l.group == 8 || l.group == 16);
-}
+bool dense_layout(const QuantizedLayer& l) { return l.scheme == Scheme::kSop && (l.group == 8 || l.group == 16); }
 
 PackedLayer copy_packed(const PackedLayer& p) {
   PackedLayer c;
@@ -131,15 +127,13 @@ PackedLayer pack_layer(const QuantizedLayer& l) {
       for (unsigned i = 0; i < 16; ++i) p.shared.push_back(half_to_float(l.codebooks[i]));
       break;
     case Scheme::kFp8E4M3:
-      for (unsigned i = 0; i < 256; ++i)
-        p.shared.push_back(std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp));
+      for (unsigned i = 0; i < 256; ++i) p.shared.push_back(std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp));
       break;
     case Scheme::kSop: pack_sop_tables(l, p); break;
     default: break;
   }
 
-  if (p.bits == 4 &&
-      (l.scheme == Scheme::kNf4B64 || l.scheme == Scheme::kXfpV2a || l.scheme == Scheme::kSop)) {
+  if (p.bits == 4 && (l.scheme == Scheme::kNf4B64 || l.scheme == Scheme::kXfpV2a || l.scheme == Scheme::kSop)) {
     const size_t tables = p.shared.size() / 16;
     p.shared_i8.resize(tables * 16);
     for (size_t t = 0; t < tables; ++t)
@@ -164,9 +158,8 @@ PackedLayer pack_layer(const QuantizedLayer& l) {
   WeightExponent ew;
   auto add_weight = [&](float w, uint32_t r, uint32_t k) {
     if (!std::isfinite(w))
-      throw Error(ExitCode::kBadInput, "layer '" + l.name + "': decoded weight at row " +
-                                           std::to_string(r) + ", column " + std::to_string(k) +
-                                           " is not finite");
+      throw Error(ExitCode::kBadInput, "layer '" + l.name + "': decoded weight at row " + std::to_string(r) +
+                                           ", column " + std::to_string(k) + " is not finite");
     ew.add(w);
   };
   for (uint32_t r = 0; r < l.rows; ++r) {

@@ -26,8 +26,8 @@ struct FastActivations {
   // corr[m][g] = 128 * sum over the group's blocks of d * sum(q) (the AVX-512
   // kernel biases weights by +128 to use the unsigned x signed dot product).
   const int8_t* q = nullptr;
-  const float* d8 = nullptr;      // batch x d_stride
-  const float* corr = nullptr;    // batch x groups_per_row
+  const float* d8 = nullptr;                       // batch x d_stride
+  const float* corr = nullptr;                     // batch x groups_per_row
   size_t q_stride = 0, d_stride = 0, q_group = 0;  // per vector, per vector, per group (q)
 };
 
@@ -69,8 +69,7 @@ __attribute__((always_inline)) inline void prefetch_v2_codebooks(const PackedLay
                  _MM_HINT_T0);
 }
 
-using RowsFn = void (*)(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
-                        float* y);
+using RowsFn = void (*)(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 // Dense decode + outliers of row r into out[0..cols): the golden decode.
 using DecodeRowFn = void (*)(const PackedLayer& p, uint32_t r, float* out);
 
@@ -104,8 +103,7 @@ const IsaKernels& avx512_kernels();
 const IsaKernels& kernels_for(Isa isa);  // throws when isa is not available here
 
 // Shared by every ISA: y[m][r] += sum of residual * x over row r's outliers.
-inline void add_outliers(const PackedLayer& p, const FastActivations& a, uint32_t r, uint32_t m,
-                         float* acc) {
+inline void add_outliers(const PackedLayer& p, const FastActivations& a, uint32_t r, uint32_t m, float* acc) {
   if (p.out_row_ptr.empty()) return;
   const float* x = a.x_orig + size_t(m) * a.cols;
   float s = 0;

@@ -219,8 +219,7 @@ LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, co
     __m128i run[R][4];
     for (int i = 0; i < R; ++i) {
       if (R > 1 && (blk & 3) == 0)
-        _mm_prefetch(reinterpret_cast<const char*>(row[i] + size_t(blk) * (kBlock / 2)) + kPrefetchBytes,
-                     _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(row[i] + size_t(blk) * (kBlock / 2)) + kPrefetchBytes, _MM_HINT_T0);
       block_scale_codes<kGroups>(scale_codes[i] + blk * kGroups, groups, c[i]);
       const __m256i raw = _mm256_broadcastsi128_si256(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(row[i] + size_t(blk) * (kBlock / 2))));
@@ -269,8 +268,7 @@ LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, co
 }
 
 template <int MT, uint32_t G, bool kPaired>
-LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
-                              float* y) {
+LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   // Rows per tile, measured as f32_rows4's (e2m1.ue4m3.b16): a row's block
   // waits as fp16 in two registers and needs no table registers, so a row
   // more fits than there (batch 3: R = 3 3.6 ms, 4 4.7 ms; batch 1: 4 rows
@@ -387,9 +385,8 @@ LUTC_AVX2 void i8_rows_dense(const PackedLayer& p, const FastActivations& a, uin
       t8[c][j] = p.shared_i8[kPaired ? 16 * (c / 2) + j : j];
       t8[c][16 + j] = p.shared_i8[kPaired ? 16 * (c % 2) + j : j];
     }
-  auto table = [&](unsigned lo, unsigned hi) LUTC_AVX2 {
-    return _mm256_load_si256(reinterpret_cast<const __m256i*>(t8[2 * lo + hi]));
-  };
+  auto table = [&](unsigned lo, unsigned hi)
+                   LUTC_AVX2 { return _mm256_load_si256(reinterpret_cast<const __m256i*>(t8[2 * lo + hi])); };
   const __m256i t_one = table(0, 0);
   // Each scale code's table scale, once per call: a paired layer would
   // otherwise load the book twice and two scales per group.

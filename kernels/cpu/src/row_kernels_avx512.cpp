@@ -12,7 +12,6 @@
 #include "row_kernels.h"
 #include "table16_avx512.h"
 
-
 namespace lutc::kernels {
 namespace {
 
@@ -33,8 +32,8 @@ LUTC_AVX512 inline WideShifts wide_shifts() {
 // One row. Four accumulators per vector: FMA latency, not throughput, would
 // bound a single chain per 16 lanes.
 template <int MT>
-LUTC_AVX512 void f32_row4(const PackedLayer& p, const FastActivations& a, const WideShifts& sh, uint32_t r,
-                          float* meta, float* y) {
+LUTC_AVX512 void f32_row4(const PackedLayer& p, const FastActivations& a, const WideShifts& sh, uint32_t r, float* meta,
+                          float* y) {
   __m512 acc[MT][4];
   for (int m = 0; m < MT; ++m)
     for (int u = 0; u < 4; ++u) acc[m][u] = _mm512_setzero_ps();
@@ -73,8 +72,8 @@ LUTC_AVX512 void f32_row4(const PackedLayer& p, const FastActivations& a, const 
     }
   }
   for (int m = 0; m < MT; ++m) {
-    float s = _mm512_reduce_add_ps(
-        _mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]), _mm512_add_ps(acc[m][2], acc[m][3])));
+    float s =
+        _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]), _mm512_add_ps(acc[m][2], acc[m][3])));
     add_outliers(p, a, r, m, &s);
     y[size_t(m) * p.rows + r] = s;
   }
@@ -353,8 +352,7 @@ LUTC_AVX512 void decode_row4(const PackedLayer& p, uint32_t r, float* out) {
       __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + e / kBlock * 16)));
       if (e % kBlock) v = _mm512_srli_epi32(v, 4);
       __m512 w = _mm512_permutexvar_ps(v, table16(p, r, g));
-      if (p.group < 16 && g + 1 < p.groups_per_row)
-        w = _mm512_mask_permutexvar_ps(w, 0xff00, v, table16(p, r, g + 1));
+      if (p.group < 16 && g + 1 < p.groups_per_row) w = _mm512_mask_permutexvar_ps(w, 0xff00, v, table16(p, r, g + 1));
       const uint32_t rem = p.cols - e;
       _mm512_mask_storeu_ps(out + e, rem >= 16 ? __mmask16(0xffff) : __mmask16((1u << rem) - 1), w);
     }

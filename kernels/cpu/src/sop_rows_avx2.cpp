@@ -53,8 +53,7 @@ LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_
       const __m256i v = _mm256_broadcastq_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 6 * t)));
       const __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, ctrl), shifts), six);
       const __m256 w = _mm256_mul_ps(_mm256_i32gather_ps(book, idx, 4), scale);
-      for (int m = 0; m < MT; ++m)
-        acc[m] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xg + m * a.stride + 8 * t), acc[m]);
+      for (int m = 0; m < MT; ++m) acc[m] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xg + m * a.stride + 8 * t), acc[m]);
     }
   };
   for (uint32_t r = r0; r < r1; ++r) {
@@ -161,8 +160,8 @@ LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, 
     for (int i = 0; i < R; ++i) {
       const uint8_t* src = row[i] + size_t(blk) * kBlockBytes;
       if (R > 1 && blk % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(src) + kPrefetchBytes, _MM_HINT_T0);
-      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(src + 12),
-                                              reinterpret_cast<const __m128i*>(src));
+      const __m256i raw =
+          _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(src + 12), reinterpret_cast<const __m128i*>(src));
       const __m256i u = _mm256_shuffle_epi8(raw, ctrl);
       const __m256i t = _mm256_blend_epi16(u, _mm256_srli_epi16(u, 4), 0xAA);
       const __m256i i0 = _mm256_or_si256(_mm256_and_si256(t, m6), _mm256_and_si256(_mm256_slli_epi16(t, 2), m6hi));
@@ -200,8 +199,7 @@ LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, 
 }
 
 template <int MT, uint32_t G>
-LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1,
-                                float* y) {
+LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   // Rows per tile, measured (one Zen 4 thread, e2m3.ue4m4.b16 11008x4096):
   // the codebook planes take 8 of the 16 registers whatever R is, so they
   // are reloaded from L1 anyway, and interleaved rows hide the decode's long

@@ -211,19 +211,20 @@ LUTC_AVX512 void sop_tile(const PackedLayer& p, const FastActivations& a, const 
     const uint32_t per_block = kBlock / p.group, blocks = p.padded_cols() / kBlock, full = gpr / per_block;
     for (uint32_t blk = 0; blk < full; ++blk)
       step(blk, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
-        bw.dense(row[i], sc[i], blk, per_block, [](uint32_t) { return true; }, w0, w1);
+        bw.dense(
+            row[i], sc[i], blk, per_block, [](uint32_t) { return true; }, w0, w1);
       });
     if (full < blocks)
       step(full, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
-        bw.dense(row[i], sc[i], full, per_block, [gpr](uint32_t g) { return g < gpr; }, w0, w1);
+        bw.dense(
+            row[i], sc[i], full, per_block, [gpr](uint32_t g) { return g < gpr; }, w0, w1);
       });
   } else {
     const uint32_t blocks = p.group_padded / kBlock;
     for (uint32_t g = 0; g < gpr; ++g)
       for (uint32_t j = 0; j < blocks; ++j)
-        step(g * blocks + j, [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 {
-          bw.group(row[i], sc[i][g], g * blocks + j, w0, w1);
-        });
+        step(g * blocks + j,
+             [&](int i, __m512* w0, __m512* w1) LUTC_AVX512 { bw.group(row[i], sc[i][g], g * blocks + j, w0, w1); });
   }
   for (int i = 0; i < R; ++i)
     for (int m = 0; m < MT; ++m) {

@@ -14,8 +14,7 @@ void pack_sop_tables(const QuantizedLayer& l, PackedLayer& p) {
   p.sop_scale.resize(codes);
   p.sop_book.resize(codes);
   for (unsigned c = 0; c < codes; ++c) {
-    const SopScaleCode sc =
-        unpack_sop_scale(uint16_t(c), l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
+    const SopScaleCode sc = unpack_sop_scale(uint16_t(c), l.sop_scale_mant_bits, l.sop_paired, l.sop_scale_signed);
     // The golden decode's scale, operation for operation: exact ldexp, then an exact negation.
     float sv = std::ldexp(ue_value(sc.magnitude, l.sop_scale_mant_bits), l.layer_scale_exp);
     if (sc.sign) sv = -sv;

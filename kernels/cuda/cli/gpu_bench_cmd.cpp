@@ -32,7 +32,6 @@ constexpr const char* kUsage =
     "Exits 4 when no CUDA device is present. scripts/gpu-bench.sh runs the standard shapes.\n\n"
     "Example: lutc gpu-bench --synthetic 11008x4096 --batch 4";
 
-
 int run_gpu_bench(int argc, char** argv) {
   std::string xfp, shape, scheme_s, sop_format, act_s;
   unsigned bits = 4, group = 128, batch = 1, repeat = 10;
@@ -58,12 +57,14 @@ int run_gpu_bench(int argc, char** argv) {
   if (act_s != "f16" && act_s != "bf16") throw Error(ExitCode::kUsage, "--act: f16 or bf16");
   const kc::ActType act = act_s == "f16" ? kc::ActType::kF16 : kc::ActType::kBf16;
   if (!kc::gpu_available())
-    throw Error(ExitCode::kIo, "gpu-bench: no CUDA device available (the CUDA runtime reports none); nothing was measured");
+    throw Error(ExitCode::kIo,
+                "gpu-bench: no CUDA device available (the CUDA runtime reports none); nothing was measured");
 
   std::vector<QuantizedLayer> layers;
   if (!shape.empty()) {
     Scheme scheme;
-    if (!parse_scheme(scheme_s, &scheme)) throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
+    if (!parse_scheme(scheme_s, &scheme))
+      throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
     layers.push_back(synthetic_bench_layer(shape, scheme, bits, group, sop_format));
   } else {
     layers = read_xfp(xfp).layers;
@@ -72,31 +73,41 @@ int run_gpu_bench(int argc, char** argv) {
   nlohmann::json all = nlohmann::json::array();
   if (!json) {
     std::printf("device: %s\n", device.c_str());
-    std::printf("%-28s %-9s %5s %5s %-4s %9s %8s %9s %7s %10s %8s\n", "layer", "scheme", "bpw", "batch", "act", "time_us",
-                "GB/s", "copyGB/s", "%copy", "cublas_us", "xcuBLAS");
+    std::printf("%-28s %-9s %5s %5s %-4s %9s %8s %9s %7s %10s %8s\n", "layer", "scheme", "bpw", "batch", "act",
+                "time_us", "GB/s", "copyGB/s", "%copy", "cublas_us", "xcuBLAS");
   }
   for (const auto& l : layers) {
     const kernels::PackedLayer p = kernels::pack_layer(l);
     const kc::GpuBenchResult b = kc::gpu_bench(p, batch, act, repeat);
     const double gbps = double(b.streamed_bytes) / b.kernel_s / 1e9;
-    nlohmann::json j = {{"layer", l.name}, {"scheme", scheme_name(l.scheme)}, {"rows", l.rows}, {"cols", l.cols},
+    nlohmann::json j = {{"layer", l.name},
+                        {"scheme", scheme_name(l.scheme)},
+                        {"rows", l.rows},
+                        {"cols", l.cols},
                         {"bpw", effective_bpw(l)},  // every stored bit, as info and quantize report it
                         {"stream_bpw", 8.0 * double(b.streamed_bytes) / double(l.elements())},
-                        {"batch", batch}, {"act", kc::act_type_name(act)}, {"copies", b.copies},
-                        {"time_s", b.kernel_s}, {"gb_per_s", gbps}, {"copy_gb_per_s", b.copy_gbps},
-                        {"pct_of_copy_bw", 100.0 * gbps / b.copy_gbps}, {"cublas_fp16_time_s", b.cublas_s},
-                        {"speedup_vs_cublas_fp16", b.cublas_s / b.kernel_s}, {"device", device}};
+                        {"batch", batch},
+                        {"act", kc::act_type_name(act)},
+                        {"copies", b.copies},
+                        {"time_s", b.kernel_s},
+                        {"gb_per_s", gbps},
+                        {"copy_gb_per_s", b.copy_gbps},
+                        {"pct_of_copy_bw", 100.0 * gbps / b.copy_gbps},
+                        {"cublas_fp16_time_s", b.cublas_s},
+                        {"speedup_vs_cublas_fp16", b.cublas_s / b.kernel_s},
+                        {"device", device}};
     if (!json)
       std::printf("%-28s %-9s %5.2f %5u %-4s %9.2f %8.1f %9.1f %6.1f%% %10.2f %8.2f\n", l.name.substr(0, 28).c_str(),
-                  scheme_name(l.scheme), j["bpw"].get<double>(), batch, kc::act_type_name(act), 1e6 * b.kernel_s,
-                  gbps, b.copy_gbps, j["pct_of_copy_bw"].get<double>(), 1e6 * b.cublas_s, b.cublas_s / b.kernel_s);
+                  scheme_name(l.scheme), j["bpw"].get<double>(), batch, kc::act_type_name(act), 1e6 * b.kernel_s, gbps,
+                  b.copy_gbps, j["pct_of_copy_bw"].get<double>(), 1e6 * b.cublas_s, b.cublas_s / b.kernel_s);
     all.push_back(std::move(j));
   }
   if (json) std::printf("%s\n", all.dump(2).c_str());
   return 0;
 }
 
-const RegisterCommand kRegister({"gpu-bench", "CUDA decode-GEMV throughput vs copy bandwidth and cuBLAS fp16 (needs a GPU)",
+const RegisterCommand kRegister({"gpu-bench",
+                                 "CUDA decode-GEMV throughput vs copy bandwidth and cuBLAS fp16 (needs a GPU)",
                                  run_gpu_bench});
 
 }  // namespace

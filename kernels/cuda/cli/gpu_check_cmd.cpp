@@ -78,8 +78,8 @@ int run_gpu_check(int argc, char** argv) {
   uint64_t seed = 1;
   bool json = false, emulate = false, vs_emulation = false;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "batch", po::value(&batch)->default_value(1), "activation vectors per GEMV (1..16)")(
+  opts.add_options()("input", po::value(&in)->required(), ".xfp file")("batch", po::value(&batch)->default_value(1),
+                                                                       "activation vectors per GEMV (1..16)")(
       "seed", po::value(&seed)->default_value(1), "activation seed")("json", po::bool_switch(&json), "print JSON")(
       "emulate", po::bool_switch(&emulate), "run the kernels' code on the CPU instead of a GPU")(
       "vs-emulation", po::bool_switch(&vs_emulation),
@@ -89,10 +89,12 @@ int run_gpu_check(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
   check_range("batch", batch, 1, kc::kMaxFastBatch);
-  if (emulate && vs_emulation) throw Error(ExitCode::kUsage, "gpu-check: --emulate and --vs-emulation exclude each other");
+  if (emulate && vs_emulation)
+    throw Error(ExitCode::kUsage, "gpu-check: --emulate and --vs-emulation exclude each other");
   if (!emulate && !kc::gpu_available())
-    throw Error(ExitCode::kIo, "gpu-check: no CUDA device available (the CUDA runtime reports none); nothing was checked "
-                                   "(--emulate runs the kernels' code on the CPU)");
+    throw Error(ExitCode::kIo,
+                "gpu-check: no CUDA device available (the CUDA runtime reports none); nothing was checked "
+                "(--emulate runs the kernels' code on the CPU)");
 
   const XfpFile f = read_xfp(in);
   nlohmann::json layers = nlohmann::json::array();
@@ -135,9 +137,12 @@ int run_gpu_check(int argc, char** argv) {
     }
     const bool fast_ok = e[0] <= kFastNmseBound && e[1] <= kFastNmseBound;
     mismatches += !dec_ok + !gemv_ok + !fast_ok + !emul_ok;
-    nlohmann::json row{{"layer", layer.name},          {"scheme", scheme_name(layer.scheme)},
-                       {"decode_bit_identical", dec_ok}, {"gemv_exact_bit_identical", gemv_ok},
-                       {"f16_nmse", e[0]},              {"bf16_nmse", e[1]},
+    nlohmann::json row{{"layer", layer.name},
+                       {"scheme", scheme_name(layer.scheme)},
+                       {"decode_bit_identical", dec_ok},
+                       {"gemv_exact_bit_identical", gemv_ok},
+                       {"f16_nmse", e[0]},
+                       {"bf16_nmse", e[1]},
                        {"fast_within_bound", fast_ok}};
     if (vs_emulation) row["fast_equals_emulation"] = emul_ok;
     layers.push_back(row);
@@ -147,20 +152,22 @@ int run_gpu_check(int argc, char** argv) {
                   vs_emulation ? (emul_ok ? "  yes" : "  MISMATCH") : "", fast_ok ? "" : "  NMSE over bound");
   }
   if (json)
-    std::cout << nlohmann::json{{"file", in}, {"device", device}, {"emulated", emulate}, {"batch", batch},
-                                {"mismatches", mismatches},
-                                {"fast_nmse_bound", kFastNmseBound}, {"checks", layers}}
+    std::cout << nlohmann::json{{"file", in},      {"device", device},         {"emulated", emulate},
+                                {"batch", batch},  {"mismatches", mismatches}, {"fast_nmse_bound", kFastNmseBound},
+                                {"checks", layers}}
                      .dump(2)
               << "\n";
   else
     std::printf("%s: %u mismatches over %zu layers\n", in.c_str(), mismatches, layers.size());
   if (mismatches)
-    throw Error(ExitCode::kInternal, in + ": " + std::to_string(mismatches) + std::string(emulate ? " emulated" : " GPU") +
-                                           " results differ from the golden reference");
+    throw Error(ExitCode::kInternal, in + ": " + std::to_string(mismatches) +
+                                         std::string(emulate ? " emulated" : " GPU") +
+                                         " results differ from the golden reference");
   return 0;
 }
 
-const RegisterCommand kRegister({"gpu-check", "CUDA kernels vs the golden decode/GEMV on an .xfp (GPU, or --emulate on the CPU)",
+const RegisterCommand kRegister({"gpu-check",
+                                 "CUDA kernels vs the golden decode/GEMV on an .xfp (GPU, or --emulate on the CPU)",
                                  run_gpu_check});
 
 }  // namespace

@@ -16,13 +16,13 @@ namespace {
 
 constexpr size_t kWorkingSet = size_t(512) << 20;  // well past any current L2 (H100: 50 MiB)
 
-#define CUBLAS_CHECK(call)                                                                               \
-  do {                                                                                                   \
-    const cublasStatus_t lutc_st_ = (call);                                                              \
-    if (lutc_st_ != CUBLAS_STATUS_SUCCESS)                                                               \
-      throw Error(ExitCode::kInternal, std::string("cuBLAS error: ") + #call + " -> " +                  \
-                                           cublasGetStatusString(lutc_st_) + " at " + __FILE__ + ":" +   \
-                                           std::to_string(__LINE__));                                    \
+#define CUBLAS_CHECK(call)                                                                             \
+  do {                                                                                                 \
+    const cublasStatus_t lutc_st_ = (call);                                                            \
+    if (lutc_st_ != CUBLAS_STATUS_SUCCESS)                                                             \
+      throw Error(ExitCode::kInternal, std::string("cuBLAS error: ") + #call + " -> " +                \
+                                           cublasGetStatusString(lutc_st_) + " at " + __FILE__ + ":" + \
+                                           std::to_string(__LINE__));                                  \
   } while (0)
 
 class Events {
@@ -89,9 +89,8 @@ GpuBenchResult gpu_bench(const PackedLayer& p, uint32_t batch, ActType act, unsi
     const size_t n = bytes * res.copies;
     DeviceBuffer src(n), dst(n);
     CUDA_CHECK(cudaMemset(src.get(), 1, n));
-    const double t = ev.best(repeat, 1, [&](unsigned) {
-      CUDA_CHECK(cudaMemcpy(dst.get(), src.get(), n, cudaMemcpyDeviceToDevice));
-    });
+    const double t = ev.best(
+        repeat, 1, [&](unsigned) { CUDA_CHECK(cudaMemcpy(dst.get(), src.get(), n, cudaMemcpyDeviceToDevice)); });
     res.copy_gbps = 2.0 * double(n) / t / 1e9;
   }
 
@@ -105,14 +104,15 @@ GpuBenchResult gpu_bench(const PackedLayer& p, uint32_t batch, ActType act, unsi
       w.emplace_back(wbytes);
       CUDA_CHECK(cudaMemset(w.back().get(), 0x11, wbytes));  // small finite fp16 values
     }
-    DeviceBuffer hx(std::max<size_t>(size_t(batch) * p.cols, 1) * 2), hy(std::max<size_t>(size_t(batch) * p.rows, 1) * 2);
+    DeviceBuffer hx(std::max<size_t>(size_t(batch) * p.cols, 1) * 2),
+        hy(std::max<size_t>(size_t(batch) * p.rows, 1) * 2);
     CUDA_CHECK(cudaMemset(hx.get(), 0x11, hx.size()));
     Cublas cb;
     const float alpha = 1.f, beta = 0.f;
     res.cublas_s = ev.best(repeat, copies, [&](unsigned c) {
       CUBLAS_CHECK(cublasGemmEx(cb.h, CUBLAS_OP_T, CUBLAS_OP_N, int(p.rows), int(batch), int(p.cols), &alpha,
-                                w[c].get(), CUDA_R_16F, int(p.cols), hx.get(), CUDA_R_16F, int(p.cols), &beta,
-                                hy.get(), CUDA_R_16F, int(p.rows), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                w[c].get(), CUDA_R_16F, int(p.cols), hx.get(), CUDA_R_16F, int(p.cols), &beta, hy.get(),
+                                CUDA_R_16F, int(p.rows), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     });
   }
   return res;

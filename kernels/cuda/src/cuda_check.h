@@ -17,15 +17,16 @@ namespace lutc::kernels::cuda {
 
 }  // namespace lutc::kernels::cuda
 
-#define CUDA_CHECK(call)                                                                          \
-  do {                                                                                            \
-    const cudaError_t lutc_cuda_err_ = (call);                                                    \
+#define CUDA_CHECK(call)                                                                                            \
+  do {                                                                                                              \
+    const cudaError_t lutc_cuda_err_ = (call);                                                                      \
     if (lutc_cuda_err_ != cudaSuccess) ::lutc::kernels::cuda::cuda_fail(lutc_cuda_err_, #call, __FILE__, __LINE__); \
   } while (0)
 
 // After a <<<...>>> launch: configuration errors surface from cudaGetLastError.
-#define CUDA_CHECK_LAUNCH(name)                                                                     \
-  do {                                                                                            \
-    const cudaError_t lutc_cuda_err_ = cudaGetLastError();                                        \
-    if (lutc_cuda_err_ != cudaSuccess) ::lutc::kernels::cuda::cuda_fail(lutc_cuda_err_, "launch of " name, __FILE__, __LINE__); \
+#define CUDA_CHECK_LAUNCH(name)                                                                \
+  do {                                                                                         \
+    const cudaError_t lutc_cuda_err_ = cudaGetLastError();                                     \
+    if (lutc_cuda_err_ != cudaSuccess)                                                         \
+      ::lutc::kernels::cuda::cuda_fail(lutc_cuda_err_, "launch of " name, __FILE__, __LINE__); \
   } while (0)

@@ -121,8 +121,8 @@ void fast_rows_host(const LayerView& v, const uint16_t* xp, uint32_t nb, float* 
 
 void gemv_fast(const PackedLayer& p, const float* x, uint32_t batch, ActType act, float* y) {
   if (batch < 1 || batch > kMaxFastBatch)
-    throw Error(ExitCode::kUsage, "emulate::gemv_fast: batch " + std::to_string(batch) + " outside 1.." +
-                                      std::to_string(kMaxFastBatch));
+    throw Error(ExitCode::kUsage,
+                "emulate::gemv_fast: batch " + std::to_string(batch) + " outside 1.." + std::to_string(kMaxFastBatch));
   const HostLayout h = host_layout(p);
   const LayerView& v = h.view;
   if (v.rows == 0) return;

@@ -55,8 +55,8 @@ __global__ void pad_activations(LayerView v, const uint16_t* x, uint32_t batch, 
 
 void check_batch(uint32_t batch) {
   if (batch < 1 || batch > kMaxFastBatch)
-    throw Error(ExitCode::kUsage, "gpu_gemv_fast: batch " + std::to_string(batch) + " outside 1.." +
-                                      std::to_string(kMaxFastBatch));
+    throw Error(ExitCode::kUsage,
+                "gpu_gemv_fast: batch " + std::to_string(batch) + " outside 1.." + std::to_string(kMaxFastBatch));
 }
 
 }  // namespace

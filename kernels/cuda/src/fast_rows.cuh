@@ -101,8 +101,8 @@ LUTC_HD void load_block(const LayerView& v, uint32_t r, uint32_t b, uint32_t* w)
 // The table of group g in row r. lane_tbl is this lane's [entry][lane] table
 // for this row (stride 32 floats), used by uses_lane_tables() schemes.
 template <unsigned BITS>
-LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
-                               uint32_t g, float* lane_tbl, uint32_t lane_stride) {
+LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r, uint32_t g,
+                               float* lane_tbl, uint32_t lane_stride) {
   constexpr unsigned E = 1u << BITS;
   const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
   switch (v.scheme) {
@@ -124,12 +124,9 @@ LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const fl
       for (unsigned e = 0; e < E; ++e) lane_tbl[e * lane_stride] = mul_rn(s, sub_rn(float(e), z));
       return {lane_tbl, lane_stride, 1.f, nullptr};
     }
-    case Scheme::kXfpV2a:
-      return {tables + uint32_t(load_ro(v.group_ids + gi)) * E, 1, 1.f, nullptr};
-    case Scheme::kNf4B64:
-      return {tables, 1, half_bits_to_float(load_ro(v.group_half + gi)), nullptr};
-    case Scheme::kFp8E4M3:
-      return {tables, 1, 1.f, nullptr};
+    case Scheme::kXfpV2a: return {tables + uint32_t(load_ro(v.group_ids + gi)) * E, 1, 1.f, nullptr};
+    case Scheme::kNf4B64: return {tables, 1, half_bits_to_float(load_ro(v.group_half + gi)), nullptr};
+    case Scheme::kFp8E4M3: return {tables, 1, 1.f, nullptr};
     default: {  // sop: codebook entry times the block's signed scale, one product
       const uint16_t c = load_ro(v.group_half + gi);
       return {tables + uint32_t(v.sop_book[c]) * E, 1, sop_scale[c], nullptr};
@@ -150,8 +147,8 @@ LUTC_HD float table_weight(const BlockTable& t, unsigned code) {
 // chunk at most: once per block in pack_layer's layout, once per group in
 // the dense one.
 template <unsigned BITS, unsigned MB, unsigned R, class Act>
-LUTC_HD void fast_lane(const LayerView& v, const float* tables, const float* sop_scale, const uint16_t* xp,
-                       uint32_t nb, uint32_t r0, uint32_t lane, float* lane_tbl, float (&acc)[R][MB]) {
+LUTC_HD void fast_lane(const LayerView& v, const float* tables, const float* sop_scale, const uint16_t* xp, uint32_t nb,
+                       uint32_t r0, uint32_t lane, float* lane_tbl, float (&acc)[R][MB]) {
   constexpr unsigned E = 1u << BITS;
   constexpr unsigned W = BITS;  // 32-bit words per block of 32 codes
   const uint32_t xstride = row_slots(v);
@@ -168,7 +165,7 @@ LUTC_HD void fast_lane(const LayerView& v, const float* tables, const float* sop
     for (unsigned rr = 0; rr < R; ++rr)
       if (rr < live) load_block<BITS>(v, r0 + rr, b, words[rr]);
     BlockTable t[R];
-    uint32_t g_table = ~0u;  // the group t[] holds
+    uint32_t g_table = ~0u;             // the group t[] holds
     for (unsigned c = 0; c < 4; ++c) {  // 8 codes at a time: one 16-byte activation load per vector
       const uint32_t q0 = b * 32 + 8 * c, g = q0 / v.gstride, i0 = q0 - g * v.gstride;
       const uint32_t len = g < v.groups_per_row ? group_len(v, g) : 0;

@@ -63,24 +63,20 @@ LUTC_HD unsigned code_at(const LayerView& v, uint32_t r, uint32_t g, uint32_t i)
 
 // The golden decoded value of `code` in group g of row r (dense part, no outlier).
 // `tables` points at the shared tables (global or shared memory copy).
-LUTC_HD float entry(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
-                                       uint32_t g, unsigned code) {
+LUTC_HD float entry(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r, uint32_t g,
+                    unsigned code) {
   const uint64_t gi = uint64_t(r) * v.groups_per_row + g;
   const unsigned entries = 1u << v.bits;
   switch (v.scheme) {
-    case Scheme::kXfpV2:
-      return half_bits_to_float(v.group_half[gi * entries + code]);
-    case Scheme::kXfpV2a:
-      return tables[uint32_t(v.group_ids[gi]) * entries + code];
+    case Scheme::kXfpV2: return half_bits_to_float(v.group_half[gi * entries + code]);
+    case Scheme::kXfpV2a: return tables[uint32_t(v.group_ids[gi]) * entries + code];
     case Scheme::kInt4G128: {
       const float s = half_bits_to_float(v.group_half[2 * gi]);
       const float z = half_bits_to_float(v.group_half[2 * gi + 1]);
       return mul_rn(s, sub_rn(float(code), z));
     }
-    case Scheme::kNf4B64:
-      return mul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
-    case Scheme::kFp8E4M3:
-      return tables[code];
+    case Scheme::kNf4B64: return mul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
+    case Scheme::kFp8E4M3: return tables[code];
     default: {  // sop: codebook entry times the block's signed scale, one product
       const uint16_t c = v.group_half[gi];
       return mul_rn(tables[uint32_t(v.sop_book[c]) * entries + code], sop_scale[c]);
@@ -94,8 +90,7 @@ LUTC_HD void locate(const LayerView& v, uint32_t k, uint32_t* g, uint32_t* i) {
   *i = k - *g * v.group;
 }
 
-LUTC_HD float dense_at(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r,
-                                          uint32_t k) {
+LUTC_HD float dense_at(const LayerView& v, const float* tables, const float* sop_scale, uint32_t r, uint32_t k) {
   uint32_t g, i;
   locate(v, k, &g, &i);
   return entry(v, tables, sop_scale, r, g, code_at(v, r, g, i));

@@ -85,8 +85,7 @@ std::vector<DmaBeat> DmaModel::beats_of(const Request& r) const {
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t at = src + done + i;
       // The ACT segment is the host's integer vector, act_bits little-endian each.
-      b.bytes.push_back(act ? uint8_t(uint32_t(act_[at / act_bytes]) >> (8 * (at % act_bytes)))
-                            : p_.segments[seg][at]);
+      b.bytes.push_back(act ? uint8_t(uint32_t(act_[at / act_bytes]) >> (8 * (at % act_bytes))) : p_.segments[seg][at]);
     }
     out.push_back(std::move(b));
     done += n;

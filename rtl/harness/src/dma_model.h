@@ -16,13 +16,13 @@ namespace lutc::rtl {
 struct DmaBeat {
   bool sram = false, act = false;  // SRAM write port: target activation SRAM when act
   uint32_t addr = 0;
-  std::vector<uint8_t> bytes;      // up to the port width
+  std::vector<uint8_t> bytes;  // up to the port width
   struct LutWrite {
     bool we = false, base = false;  // base: this word starts a book; load its base register
     uint32_t addr = 0, word = 0;
     int32_t base_value = 0;
   };
-  std::vector<LutWrite> lut;        // LUT load ports, one per bank (empty: none this cycle)
+  std::vector<LutWrite> lut;  // LUT load ports, one per bank (empty: none this cycle)
 };
 
 class DmaModel {

@@ -7,8 +7,7 @@ namespace lutc::rtl {
 
 namespace F = isa::fields;
 
-void Accounting::sample(uint32_t lut, uint32_t macs, bool conflict, bool dec, bool outl, bool sync, bool y,
-                        bool dma) {
+void Accounting::sample(uint32_t lut, uint32_t macs, bool conflict, bool dec, bool outl, bool sync, bool y, bool dma) {
   lut_reads += lut;
   multiplies += macs;
   conflicts += conflict;

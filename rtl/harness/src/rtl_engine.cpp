@@ -109,8 +109,8 @@ class Run {
     bool stored_since_decode = true;
     for (uint64_t cycle = 0;; ++cycle) {
       if (cycle >= opt_.max_cycles)
-        fail_input("", p_.meta.layer, -1, "rtl: no END after " + std::to_string(cycle) + " cycles (pc " +
-                                              std::to_string(pc) + ")");
+        fail_input("", p_.meta.layer, -1,
+                   "rtl: no END after " + std::to_string(cycle) + " cycles (pc " + std::to_string(pc) + ")");
       drive(cycle, pc);
       t.clk = 0;
       t.eval();
@@ -126,8 +126,8 @@ class Run {
         std::memcpy(&y[row], &bits, 4);
         if (origin) (*origin)[row] = current;
       }
-      acct.sample(t.act_lut_reads, t.act_macs, t.act_conflict, t.act_decode, t.act_outlier, t.act_sync_wait,
-                  t.y_valid, dma_->dma_busy(cycle) || dma_->lut_busy(cycle));
+      acct.sample(t.act_lut_reads, t.act_macs, t.act_conflict, t.act_decode, t.act_outlier, t.act_sync_wait, t.y_valid,
+                  dma_->dma_busy(cycle) || dma_->lut_busy(cycle));
       t.clk = 1;
       t.eval();
       if (fst_) fst_->dump(2 * (acct.cycles + cycle) + 1);
@@ -207,8 +207,9 @@ RtlResult run_rtl(const Program& p, const float* x, uint32_t batch, float* y, co
   if (batch == 0) throw Error(ExitCode::kBadInput, "run_rtl: batch is zero");
   const std::string why = unsupported_arch(p.arch);
   if (!why.empty())
-    fail_input("", p.meta.layer, -1, "the verilated RTL engine cannot run a program for arch '" + p.arch.name +
-                                         "': " + why + " (docs/rtl.md \"Verilated configuration\")");
+    fail_input("", p.meta.layer, -1,
+               "the verilated RTL engine cannot run a program for arch '" + p.arch.name + "': " + why +
+                   " (docs/rtl.md \"Verilated configuration\")");
   RtlResult r;
   r.origin.resize(p.meta.rows);
   if (opt.keep_issue_log) r.issues.layers.push_back(p.meta.layer);

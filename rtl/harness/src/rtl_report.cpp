@@ -8,8 +8,7 @@
 
 namespace lutc::rtl {
 
-std::string first_mismatch(const Program& p, const RtlResult& r, const float* got, const float* want,
-                           uint32_t batch) {
+std::string first_mismatch(const Program& p, const RtlResult& r, const float* got, const float* want, uint32_t batch) {
   for (uint32_t m = 0; m < batch; ++m)
     for (uint32_t row = 0; row < p.meta.rows; ++row) {
       const size_t i = size_t(m) * p.meta.rows + row;

@@ -56,8 +56,7 @@ int main() {
   const lutc::Program program = lutc::compile_layer(layer, arch, &report);
   std::printf("consumer: compiled for the default arch: %zu instructions, %zu LUT records, %llu bytes\n",
               program.code.size(), program.lut_image.size(), (unsigned long long)report.program_bytes);
-  if (program.code.empty() || program.lut_image.empty() || report.program_bytes == 0)
-    return fail("empty program");
+  if (program.code.empty() || program.lut_image.empty() || report.program_bytes == 0) return fail("empty program");
 
   std::vector<float> y(size_t(batch) * rows, std::nanf("")), y_ref(size_t(batch) * rows, 0.0f);
   lutc::execute(program, x.data(), batch, y.data());

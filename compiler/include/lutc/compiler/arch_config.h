@@ -84,15 +84,15 @@ enum class ArchKeyHash {
 struct ArchKeyInfo {
   std::string key;  // "section.key"
   ArchKeyRole role;
-  bool integer;     // whole numbers only
-  double lo, hi;    // valid range
+  bool integer;   // whole numbers only
+  double lo, hi;  // valid range
   double default_value;
   RtlFit rtl;
   std::string column;  // explore results column; empty: none
   ArchKeyHash hash;
   std::string help;
 };
-const std::vector<ArchKeyInfo>& arch_keys();      // every key, in table order
+const std::vector<ArchKeyInfo>& arch_keys();           // every key, in table order
 std::vector<double> arch_values(const ArchConfig& a);  // a's value of each key, in table order
 // `v` printed as the canonical text prints key `k`'s values.
 std::string arch_value_text(const ArchKeyInfo& k, double v);

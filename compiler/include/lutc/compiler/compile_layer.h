@@ -18,8 +18,7 @@ struct CompileReport {
 // Throws Error(kBadInput) naming the layer and the constraint when the layer
 // cannot be lowered for `arch` (codebooks larger than the LUT, an
 // accumulator too narrow, a tile that fits no buffer).
-Program compile_layer(const QuantizedLayer& layer, const ArchConfig& arch,
-                      CompileReport* report = nullptr);
+Program compile_layer(const QuantizedLayer& layer, const ArchConfig& arch, CompileReport* report = nullptr);
 
 // One compile for every arch with the same arch_code_key (arch_config.h):
 // compile_layer reads only the kCode keys to shape a program, checks the
@@ -32,8 +31,7 @@ Program compile_layer(const QuantizedLayer& layer, const ArchConfig& arch,
 
 // compile_layer without the kLimit checks: a program to retarget to archs
 // that may differ from `arch` in core.acc_bits (retarget checks it for them).
-Program compile_layer_for_code(const QuantizedLayer& layer, const ArchConfig& arch,
-                               CompileReport* report = nullptr);
+Program compile_layer_for_code(const QuantizedLayer& layer, const ArchConfig& arch, CompileReport* report = nullptr);
 // `p` for `arch`: the embedded arch replaced. Throws Error(kBadInput) naming
 // the keys when the code keys differ, and compile_layer's accumulator error
 // when `arch` cannot run `p`.

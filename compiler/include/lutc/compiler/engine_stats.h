@@ -16,20 +16,20 @@ namespace lutc {
 // Every countable action, once: the struct, its JSON keys, the sums and
 // differences of counts all expand this list. Energy = sum over actions of
 // count x table entry (energy_of).
-#define LUTC_ACTION_COUNTS(X)                                                                  \
+#define LUTC_ACTION_COUNTS(X)                                                                       \
   X(dram_bytes)              /* bytes moved from DRAM (weights, metadata, outliers, activations) */ \
-  X(weight_sram_write_bytes) /* DMA fills of the weight/metadata SRAM */                       \
-  X(weight_sram_read_bytes)  /* lanes and outlier unit reading indices/metadata */             \
-  X(act_sram_write_bytes)                                                                      \
-  X(act_sram_read_bytes)                                                                       \
-  X(lut_writes)              /* HIF words loaded into LUT banks (LUT_LOAD) */                  \
-  X(lut_reads)               /* one per decoded code per batch vector */                       \
-  X(multiplies)              /* HIF mantissa x scale x activation products */                  \
-  X(acc_adds)                /* adds into the wide accumulators */                             \
-  X(outlier_ops)             /* outlier corrections applied (per batch vector) */              \
-  X(output_words)            /* fp32 results written back */                                   \
-  X(instructions)            /* instructions fetched and executed */                           \
-  X(bank_conflict_cycles)    /* extra LUT cycles lost to bank conflicts */
+  X(weight_sram_write_bytes) /* DMA fills of the weight/metadata SRAM */                            \
+  X(weight_sram_read_bytes)  /* lanes and outlier unit reading indices/metadata */                  \
+  X(act_sram_write_bytes)                                                                           \
+  X(act_sram_read_bytes)                                                                            \
+  X(lut_writes)           /* HIF words loaded into LUT banks (LUT_LOAD) */                          \
+  X(lut_reads)            /* one per decoded code per batch vector */                               \
+  X(multiplies)           /* HIF mantissa x scale x activation products */                          \
+  X(acc_adds)             /* adds into the wide accumulators */                                     \
+  X(outlier_ops)          /* outlier corrections applied (per batch vector) */                      \
+  X(output_words)         /* fp32 results written back */                                           \
+  X(instructions)         /* instructions fetched and executed */                                   \
+  X(bank_conflict_cycles) /* extra LUT cycles lost to bank conflicts */
 
 struct ActionCounts {
 #define LUTC_ACTION_FIELD(name) uint64_t name = 0;
@@ -87,9 +87,9 @@ struct EnergyBreakdown {
 EnergyBreakdown energy_of(const ArchConfig& arch, const ActionCounts& a, uint64_t cycles);
 
 struct EngineStats {
-  std::string engine;      // "systemc" | "rtl" | "exec"
+  std::string engine;  // "systemc" | "rtl" | "exec"
   std::string layer;
-  std::string arch;        // arch name
+  std::string arch;  // arch name
   uint64_t arch_hash = 0;
   uint32_t rows = 0, cols = 0, batch = 1;
   uint64_t cycles = 0;
@@ -99,9 +99,9 @@ struct EngineStats {
 
   // Derived from the above and the arch (fill with finish()).
   double seconds = 0;
-  double tokens_per_s = 0;          // 1 / seconds: one decode step of this layer per token
+  double tokens_per_s = 0;  // 1 / seconds: one decode step of this layer per token
   double dram_bytes_per_s = 0;
-  double dram_bw_fraction = 0;      // of arch.dram_bytes_per_cycle * clock
+  double dram_bw_fraction = 0;  // of arch.dram_bytes_per_cycle * clock
   EnergyBreakdown energy;
   double pj_per_weight = 0;
 

@@ -12,11 +12,11 @@ namespace lutc {
 
 struct ExecStats {
   uint64_t instructions = 0;
-  uint64_t macs = 0;           // codes decoded x batch
+  uint64_t macs = 0;  // codes decoded x batch
   uint64_t lut_words_loaded = 0;
   uint64_t dma_bytes = 0;
   uint64_t outlier_ops = 0;
-  uint64_t memory_bytes = 0;   // the engine memories' arrays, sized by what the program touches
+  uint64_t memory_bytes = 0;  // the engine memories' arrays, sized by what the program touches
 };
 
 // x: batch x cols fp32 (rounded to bf16 on entry, as the golden GEMV does);

@@ -19,7 +19,7 @@ struct FixedPointLayer {
 };
 
 // Throws Error(kBadInput) naming the layer when a correction exceeds 63 bits.
-FixedPointLayer fixed_point_layer(const QuantizedLayer& layer, const LayerLuts& luts,
-                                  const HifFormat& hif, unsigned act_bits);
+FixedPointLayer fixed_point_layer(const QuantizedLayer& layer, const LayerLuts& luts, const HifFormat& hif,
+                                  unsigned act_bits);
 
 }  // namespace lutc

@@ -39,8 +39,8 @@ constexpr unsigned kInsnBytes = 32;
 
 // The field index of each operand, by name: in.f[fields::DECODE_MAC::k0].
 namespace fields {
-#define LUTC_OP(name, code, summary, ...) \
-  struct name {                           \
+#define LUTC_OP(name, code, summary, ...)  \
+  struct name {                            \
     enum Field : unsigned { __VA_ARGS__ }; \
   };
 #include "lutc/compiler/isa.def"

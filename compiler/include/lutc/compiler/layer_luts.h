@@ -24,12 +24,12 @@
 namespace lutc {
 
 struct LayerLuts {
-  uint32_t entries = 0;          // 2^bits words per book
+  uint32_t entries = 0;  // 2^bits words per book
   BookSelect select = BookSelect::kFixed;
-  bool has_scale = false;        // metadata carries an fp16 block scale
-  bool has_id = false;           // metadata carries a book id
-  uint32_t group = 0;            // elements per group along K (cols when the scheme has none)
-  std::vector<float> values;     // books x entries, the exact fp32 entries
+  bool has_scale = false;     // metadata carries an fp16 block scale
+  bool has_id = false;        // metadata carries a book id
+  uint32_t group = 0;         // elements per group along K (cols when the scheme has none)
+  std::vector<float> values;  // books x entries, the exact fp32 entries
   std::vector<HifBook> books;
 };
 
@@ -44,8 +44,8 @@ uint16_t group_scale(const QuantizedLayer& layer, uint32_t row, uint32_t g);
 // W_hif for rows [r0, r0+n): HIF value x scale (exact in fp32), then the
 // outlier residual added in fp32 as the golden decode adds it. With lossless
 // HIF this equals golden_decode_rows.
-void hif_decode_rows(const QuantizedLayer& layer, const LayerLuts& luts, const HifFormat& hif,
-                     uint32_t r0, uint32_t n, float* out, bool with_outliers = true);
+void hif_decode_rows(const QuantizedLayer& layer, const LayerLuts& luts, const HifFormat& hif, uint32_t r0, uint32_t n,
+                     float* out, bool with_outliers = true);
 std::vector<float> hif_weights(const QuantizedLayer& layer, const HifFormat& hif);
 
 struct ArchConfig;
@@ -57,12 +57,11 @@ void arch_golden_gemv(const QuantizedLayer& layer, const ArchConfig& arch, const
 // The error HIF adds on top of the golden decode, over the whole layer.
 struct HifErrorReport {
   double max_abs_error = 0;
-  double sqnr_db = 0;          // 10 log10(sum W^2 / sum (W_hif - W)^2); +inf when exact
+  double sqnr_db = 0;            // 10 log10(sum W^2 / sum (W_hif - W)^2); +inf when exact
   uint64_t changed_entries = 0;  // LUT entries whose value HIF changed
   uint64_t total_entries = 0;
   bool lossless() const { return changed_entries == 0; }
 };
-HifErrorReport measure_hif_error(const QuantizedLayer& layer, const LayerLuts& luts,
-                                 const HifFormat& hif);
+HifErrorReport measure_hif_error(const QuantizedLayer& layer, const LayerLuts& luts, const HifFormat& hif);
 
 }  // namespace lutc

@@ -30,8 +30,7 @@ struct LutpRetarget {
   size_t tail = 0;
 };
 LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig& arch, const std::string& origin);
-std::vector<uint8_t> retarget_lutp(const std::vector<uint8_t>& lutp, const ArchConfig& arch,
-                                   const std::string& origin);
+std::vector<uint8_t> retarget_lutp(const std::vector<uint8_t>& lutp, const ArchConfig& arch, const std::string& origin);
 
 void write_lutp(const std::string& path, const Program& p);  // atomic
 Program read_lutp(const std::string& path);

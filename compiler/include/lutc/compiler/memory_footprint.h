@@ -37,7 +37,7 @@ class AddressMap {
 
  private:
   std::vector<std::pair<uint64_t, uint64_t>> ranges_;  // [lo, hi), sorted, disjoint, not adjacent
-  std::vector<uint64_t> starts_;                        // dense index of each range's lo
+  std::vector<uint64_t> starts_;                       // dense index of each range's lo
   uint64_t size_ = 0;
   void reindex();
 };

@@ -29,7 +29,7 @@ uint32_t meta_format_of(const LayerLuts& luts);
 TilePlan plan_tiles(const QuantizedLayer& layer, const LayerLuts& luts, const ArchConfig& arch);
 
 // Bytes a tile occupies in one weight-SRAM buffer (indices, metadata, outliers, each 8-aligned).
-uint64_t tile_sram_bytes(const QuantizedLayer& layer, const LayerLuts& luts, uint32_t rows,
-                         uint32_t k0, uint32_t cols, uint64_t outliers);
+uint64_t tile_sram_bytes(const QuantizedLayer& layer, const LayerLuts& luts, uint32_t rows, uint32_t k0, uint32_t cols,
+                         uint64_t outliers);
 
 }  // namespace lutc

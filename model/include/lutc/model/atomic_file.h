@@ -38,7 +38,7 @@ class AtomicFile {
   // while writing any leaves every target as it was. Throws Error(kIo).
   void finish();
   const std::string& temp_path() const { return tmp_; }  // the bytes so far, complete after finish()
-  void commit();  // finish() if not yet, then rename; throws Error(kIo)
+  void commit();                                         // finish() if not yet, then rename; throws Error(kIo)
 
  private:
   std::string path_, tmp_;

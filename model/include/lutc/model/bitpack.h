@@ -11,8 +11,7 @@ inline size_t packed_bytes(uint64_t count, unsigned bits) { return size_t((count
 
 void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* out);
 // Unpacks codes [first, first+count) of the stream.
-void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsigned bits,
-                    uint8_t* out);
+void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsigned bits, uint8_t* out);
 
 // One code; reads at most two bytes, so `packed` needs no tail padding.
 inline unsigned get_index(const uint8_t* packed, uint64_t i, unsigned bits) {

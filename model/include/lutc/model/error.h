@@ -9,10 +9,10 @@ namespace lutc {
 
 enum class ExitCode : int {
   kOk = 0,
-  kUsage = 2,       // bad flags or arguments
-  kBadInput = 3,    // malformed / truncated / corrupt input file or bad values
-  kIo = 4,          // cannot open, read, write or rename
-  kQuality = 5,     // a requested quality floor was missed (only when asked to fail on it)
+  kUsage = 2,     // bad flags or arguments
+  kBadInput = 3,  // malformed / truncated / corrupt input file or bad values
+  kIo = 4,        // cannot open, read, write or rename
+  kQuality = 5,   // a requested quality floor was missed (only when asked to fail on it)
   kInternal = 70,
 };
 
@@ -26,8 +26,7 @@ class Error : public std::runtime_error {
 };
 
 // "file 'x.xfp', layer 'blk.0.q', offset 1234: what" — the parts that are empty are left out.
-std::string located(const std::string& file, const std::string& layer, long long offset,
-                    const std::string& what);
+std::string located(const std::string& file, const std::string& layer, long long offset, const std::string& what);
 
 [[noreturn]] void fail_input(const std::string& file, const std::string& layer, long long offset,
                              const std::string& what);

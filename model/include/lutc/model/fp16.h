@@ -21,7 +21,7 @@ uint16_t float_to_bf16(float f);  // RNE; NaN stays NaN
 inline float round_to_half(float f) { return half_to_float(float_to_half(f)); }
 
 constexpr float kHalfMax = 65504.0f;
-constexpr float kHalfMinNormal = 6.103515625e-05f;      // 2^-14
+constexpr float kHalfMinNormal = 6.103515625e-05f;            // 2^-14
 constexpr float kHalfMinSubnormal = 5.9604644775390625e-08f;  // 2^-24
 
 }  // namespace lutc

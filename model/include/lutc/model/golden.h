@@ -20,10 +20,9 @@ struct GemvConfig {
 // y[m][r] = sum_k W[r][k] * x[m][k] with the accelerator numerics, for any fp32
 // weight matrix whose values are the golden decode (or the compiler's
 // HIF-rounded weights). x is batch x cols fp32, rounded to bf16 on entry.
-void golden_gemv_weights(const float* w, uint32_t rows, uint32_t cols, const float* x,
-                         uint32_t batch, const GemvConfig& cfg, float* y);
-void golden_gemv(const QuantizedLayer& layer, const float* x, uint32_t batch,
-                 const GemvConfig& cfg, float* y);
+void golden_gemv_weights(const float* w, uint32_t rows, uint32_t cols, const float* x, uint32_t batch,
+                         const GemvConfig& cfg, float* y);
+void golden_gemv(const QuantizedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg, float* y);
 
 // The golden GEMV's steps, exposed so every exact implementation shares them
 // (docs/numerics.md "Golden GEMV").

@@ -32,12 +32,12 @@ bool parse_export_dtype(const std::string& name, DType* out);
 const std::vector<std::string>& hf_side_files();
 
 struct ExportOptions {
-  std::string xfp;     // the quantized layers
-  std::string source;  // the checkpoint they were quantized from (anything WeightFile::open reads, but GGUF)
-  std::string output;  // the folder to create
-  DType dtype = DType::kBF16;       // of every decoded matrix: kBF16, kF16 or kF32
-  uint64_t max_shard_bytes = 0;     // 0: shard like the source; else at most this many tensor bytes per shard
-  bool force = false;               // replace a non-empty `output`
+  std::string xfp;               // the quantized layers
+  std::string source;            // the checkpoint they were quantized from (anything WeightFile::open reads, but GGUF)
+  std::string output;            // the folder to create
+  DType dtype = DType::kBF16;    // of every decoded matrix: kBF16, kF16 or kF32
+  uint64_t max_shard_bytes = 0;  // 0: shard like the source; else at most this many tensor bytes per shard
+  bool force = false;            // replace a non-empty `output`
   // Called before each output tensor with its name, its element count and the
   // element count of the whole output (progress bars).
   std::function<void(const std::string& tensor, uint64_t elements, uint64_t total_elements)> on_tensor;
@@ -46,10 +46,10 @@ struct ExportOptions {
 // How exactly the decoded values of one scheme fit each output dtype: values
 // that a dtype cannot hold exactly are rounded (RNE) when written in it.
 struct SchemeRounding {
-  uint64_t values = 0;          // decoded values written
-  uint64_t rounded_bf16 = 0;    // of them, not exactly representable in bf16
-  uint64_t rounded_fp16 = 0;    // ... in fp16 (a value beyond fp16's range counts too)
-  uint64_t overflow_fp16 = 0;   // ... beyond fp16's largest finite value (written as inf)
+  uint64_t values = 0;         // decoded values written
+  uint64_t rounded_bf16 = 0;   // of them, not exactly representable in bf16
+  uint64_t rounded_fp16 = 0;   // ... in fp16 (a value beyond fp16's range counts too)
+  uint64_t overflow_fp16 = 0;  // ... beyond fp16's largest finite value (written as inf)
 };
 
 struct ExportReport {
@@ -60,8 +60,8 @@ struct ExportReport {
   bool qk_permuted = false;             // q/k rows went from the interleaved to the rotate-half layout
   bool lm_head_dropped = false;         // tied embeddings: the source's lm_head.weight is not written
   uint64_t tensors = 0, decoded = 0, copied = 0;
-  std::vector<std::string> copied_matrices;  // 2-D tensors the .xfp does not quantize: copied as in the source
-  uint64_t total_bytes = 0;                  // of tensor data (the index's metadata.total_size)
+  std::vector<std::string> copied_matrices;        // 2-D tensors the .xfp does not quantize: copied as in the source
+  uint64_t total_bytes = 0;                        // of tensor data (the index's metadata.total_size)
   std::map<std::string, SchemeRounding> rounding;  // by scheme name
 };
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "lutc/model/layer.h"
-#include "lutc/model/lm_metrics.h"
 #include "lutc/model/llama.h"
+#include "lutc/model/lm_metrics.h"
 #include "lutc/model/xfp_file.h"
 
 namespace lutc {
@@ -28,12 +28,12 @@ struct HprocessOptions {
   // separate loader memory, e.g. host RAM while the device holds the model).
   uint64_t loader_budget_bytes = 0;
   double floor_strict = 0.999, floor_lazy = 0.995;  // the operator's floors (start)
-  double floor_min = 0.5;        // neither floor is relaxed below this
-  double lazy_min = 0.9;         // lazy relaxes alone down to here, then strict moves
-  unsigned bisect_steps = 3;     // bisections between the last miss and the first fit
-  GarbageRule garbage{0.1, 0};   // kl_max 0.1 nats unless the operator says otherwise
+  double floor_min = 0.5;                           // neither floor is relaxed below this
+  double lazy_min = 0.9;                            // lazy relaxes alone down to here, then strict moves
+  unsigned bisect_steps = 3;                        // bisections between the last miss and the first fit
+  GarbageRule garbage{0.1, 0};                      // kl_max 0.1 nats unless the operator says otherwise
   LmBenchConfig bench;
-  bool auto_mode = true;         // XFP v2|v2a per layer; false = v2 only
+  bool auto_mode = true;  // XFP v2|v2a per layer; false = v2 only
   unsigned max_bits = 8;
   unsigned threads = 1;
   // The fp32 models (reference and candidates) in memory, or streamed one
@@ -57,10 +57,10 @@ struct HprocessPoint {
   // start | relax-lazy | relax-strict | raise-strict | raise-lazy | bisect-lazy | bisect-strict
   std::string step;
   double floor_strict = 0, floor_lazy = 0;
-  uint64_t model_bytes = 0;      // quantized layers + .xfp header + unquantized tensors (fp32)
-  uint64_t peak_transient = 0;   // largest per-tensor working set of quantize-on-load
-  uint64_t need_bytes = 0;       // model_bytes + peak_transient: what must fit
-  double bpw = 0;                // effective bits per quantized weight
+  uint64_t model_bytes = 0;     // quantized layers + .xfp header + unquantized tensors (fp32)
+  uint64_t peak_transient = 0;  // largest per-tensor working set of quantize-on-load
+  uint64_t need_bytes = 0;      // model_bytes + peak_transient: what must fit
+  double bpw = 0;               // effective bits per quantized weight
   bool fits = false;
   bool garbage = false;
   LmMetrics lm;
@@ -78,13 +78,13 @@ struct RoleSummary {
 
 struct HprocessResult {
   std::string model;
-  uint64_t fp16_bytes = 0;       // every parameter at 2 bytes: the size budgets are quoted against
+  uint64_t fp16_bytes = 0;  // every parameter at 2 bytes: the size budgets are quoted against
   LmReference reference;
   std::vector<HprocessPoint> trajectory;
-  int chosen = -1;               // index into trajectory; -1 when no fitting point is sensible
+  int chosen = -1;  // index into trajectory; -1 when no fitting point is sensible
   std::string verdict;
   std::vector<RoleSummary> chosen_roles;
-  XfpFile chosen_file;           // the chosen point's layers
+  XfpFile chosen_file;  // the chosen point's layers
   double seconds = 0;
 };
 
@@ -122,7 +122,7 @@ class Hprocess {
   LmReference ref_;
   std::vector<std::string> matrices_;  // 2-D tensors, file order
   std::vector<Role> roles_;
-  uint64_t other_bytes_ = 0;            // unquantized tensors at fp32
+  uint64_t other_bytes_ = 0;  // unquantized tensors at fp32
   std::map<std::pair<size_t, double>, CachedLayer> cache_;
 };
 

@@ -33,8 +33,8 @@ struct QuantizedLayer {
   uint32_t rows = 0;  // N, output channels
   uint32_t cols = 0;  // K, inputs
   Scheme scheme = Scheme::kXfpV2;
-  uint8_t bits = 4;     // index width b in {2,3,4,5,6,8}
-  uint32_t group = 0;   // elements per (row, group) along K; the last group of a row may be short
+  uint8_t bits = 4;    // index width b in {2,3,4,5,6,8}
+  uint32_t group = 0;  // elements per (row, group) along K; the last group of a row may be short
 
   // Packed b-bit code indices, row-major over all rows*cols, little-endian bit
   // stream (see bitpack.h). Every scheme has them.

@@ -2,8 +2,8 @@
 // One row of every quantization report (quantize, eval, info): what was stored
 // and how well it reconstructs. Printed as a table and written as JSON with the
 // same keys, documented in docs/reports.md.
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -29,7 +29,7 @@ struct LayerReport {
   double bpw = 0;
   bool has_quality = false;  // false for `info` (no reference to compare against)
   QualityStats quality;
-  double floor = 0;          // 0: no floor applied (JSON null)
+  double floor = 0;  // 0: no floor applied (JSON null)
   bool floor_met = true;
   // What the quantizer recorded in the layer (its params), shown where no
   // reference is at hand (`info`): the floor it searched for and whether it
@@ -55,15 +55,14 @@ void add_quality(LayerReport& r, const float* w, const QuantizedLayer& layer, do
 
 struct ReportTotals {
   uint64_t elements = 0, stored_bits = 0, outliers = 0;
-  double bpw = 0;         // all layers, file header amortized when given
-  double sqnr_db = 0;     // over all elements of all layers
+  double bpw = 0;      // all layers, file header amortized when given
+  double sqnr_db = 0;  // over all elements of all layers
   double cos_min = 1;
   uint32_t floors_missed = 0, dead_rows = 0, tiny_rows = 0;
 };
 ReportTotals total_of(const std::vector<LayerReport>& rows, uint64_t extra_header_bits = 0);
 
-void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows,
-                        const ReportTotals& totals);
+void print_report_table(std::FILE* out, const std::vector<LayerReport>& rows, const ReportTotals& totals);
 nlohmann::json report_json(const std::vector<LayerReport>& rows, const ReportTotals& totals);
 
 }  // namespace lutc

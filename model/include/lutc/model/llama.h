@@ -223,9 +223,9 @@ class LlamaModel {
   struct Layer {
     const RowMatrix *att_norm, *wq, *wk, *wv, *wo, *ffn_norm;
     const RowMatrix *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr;  // n x 1 biases
-    const RowMatrix *q_norm = nullptr, *k_norm = nullptr;                         // head_size x 1
-    const RowMatrix *w_gate, *w_up, *w_down;  // dense MLP
-    const RowMatrix* router = nullptr;         // MoE: n_experts x dim
+    const RowMatrix *q_norm = nullptr, *k_norm = nullptr;                        // head_size x 1
+    const RowMatrix *w_gate, *w_up, *w_down;                                     // dense MLP
+    const RowMatrix* router = nullptr;                                           // MoE: n_experts x dim
     std::vector<const RowMatrix*> ex_gate, ex_up, ex_down;
     const RowMatrix *sh_gate = nullptr, *sh_up = nullptr, *sh_down = nullptr, *sh_mix = nullptr;
     const std::map<const RowMatrix*, std::string>* names = nullptr;  // streaming: the held tensors' names
@@ -264,7 +264,7 @@ class LlamaModel {
   ShapeMap shapes_;
   std::vector<Layer> layers_;
   const RowMatrix *embed_ = nullptr, *final_norm_ = nullptr, *classifier_ = nullptr;  // resident only
-  std::vector<float> inv_freq_;  // head_size / 2 rotation frequencies
+  std::vector<float> inv_freq_;                    // head_size / 2 rotation frequencies
   std::map<const RowMatrix*, std::string> names_;  // weight -> tensor name, for observers
 };
 

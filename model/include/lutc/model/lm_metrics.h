@@ -22,26 +22,26 @@ struct LmReference {
   LmBenchConfig cfg;
   std::vector<std::vector<int32_t>> sequences;  // prompt + fp32 greedy continuation
   std::vector<size_t> prompt_len;
-  std::vector<RowMatrix> log_probs;  // per sequence: log-softmax at the scored positions (steps x vocab)
-  double self_ppl = 0;              // fp32 perplexity of its own continuations
-  double self_top_prob = 0;         // mean probability of the greedy token (sharpness)
+  std::vector<RowMatrix> log_probs;   // per sequence: log-softmax at the scored positions (steps x vocab)
+  double self_ppl = 0;                // fp32 perplexity of its own continuations
+  double self_top_prob = 0;           // mean probability of the greedy token (sharpness)
   double distinct2 = 0, repeat4 = 0;  // degeneration of the fp32 text itself
 };
 
 LmReference make_reference(const LlamaModel& fp32, const LmBenchConfig& cfg);
 
 struct LmMetrics {
-  uint64_t positions = 0;     // scored next-token predictions
-  double kl = 0;              // mean KL(p_fp32 || p_q), nats: the gated direction
-  double kl_reverse = 0;      // mean KL(p_q || p_fp32), nats: reported only
-  double kl_max = 0;          // worst single position, forward direction
-  double top1 = 0;            // fraction of positions where argmax q == argmax fp32
-  double ppl = 0;             // perplexity of the quantized model on the fp32 text
-  double ppl_fp32 = 0;        // the fp32 model on the same text (its floor)
-  double greedy_match = 0;    // mean length of the common prefix of q and fp32 greedy continuations
+  uint64_t positions = 0;   // scored next-token predictions
+  double kl = 0;            // mean KL(p_fp32 || p_q), nats: the gated direction
+  double kl_reverse = 0;    // mean KL(p_q || p_fp32), nats: reported only
+  double kl_max = 0;        // worst single position, forward direction
+  double top1 = 0;          // fraction of positions where argmax q == argmax fp32
+  double ppl = 0;           // perplexity of the quantized model on the fp32 text
+  double ppl_fp32 = 0;      // the fp32 model on the same text (its floor)
+  double greedy_match = 0;  // mean length of the common prefix of q and fp32 greedy continuations
   uint32_t greedy_match_min = 0;
-  double distinct2 = 0;       // unique bigrams / bigrams in q's own greedy continuations
-  double repeat4 = 0;         // 4-grams already seen earlier in the same continuation / 4-grams
+  double distinct2 = 0;  // unique bigrams / bigrams in q's own greedy continuations
+  double repeat4 = 0;    // 4-grams already seen earlier in the same continuation / 4-grams
 
   // Every score is a number (not NaN, not inf). A weight that overflows float
   // arithmetic (FLT_MAX is finite) makes them NaN, and NaN passes any gate

@@ -18,21 +18,20 @@ bool row_is_tiny(const float* row, uint32_t cols);
 double row_cosine(const float* a, const float* b, uint32_t cols);
 
 struct QualityStats {
-  double sqnr_db = 0;    // 10 log10(sum w^2 / sum (w - w_hat)^2) over the whole matrix; +inf if exact
-  double nmse = 0;       // sum (w - w_hat)^2 / sum w^2
-  double signal = 0;     // sum w^2, so reports can total several matrices exactly
-  double error = 0;      // sum (w - w_hat)^2
-  double cos_min = 1;    // over live rows
-  double cos_mean = 1;   // over live rows
+  double sqnr_db = 0;   // 10 log10(sum w^2 / sum (w - w_hat)^2) over the whole matrix; +inf if exact
+  double nmse = 0;      // sum (w - w_hat)^2 / sum w^2
+  double signal = 0;    // sum w^2, so reports can total several matrices exactly
+  double error = 0;     // sum (w - w_hat)^2
+  double cos_min = 1;   // over live rows
+  double cos_mean = 1;  // over live rows
   uint32_t live_rows = 0;
   uint32_t dead_rows = 0;
   uint32_t tiny_rows = 0;
-  uint32_t worst_row = 0;  // row index of cos_min
+  uint32_t worst_row = 0;         // row index of cos_min
   uint32_t rows_below_floor = 0;  // live rows with cos < floor (0 when floor <= 0)
 };
 
-QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols,
-                             double floor = 0.0);
+QualityStats measure_quality(const float* w, const float* w_hat, uint32_t rows, uint32_t cols, double floor = 0.0);
 
 // measure_quality over rows given in order, a block at a time (so a decode
 // can feed it a few rows at a time instead of a whole decoded matrix). The

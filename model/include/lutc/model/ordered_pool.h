@@ -58,9 +58,8 @@ void ordered_parallel(size_t n, unsigned threads, size_t window, Work&& work, Co
       size_t i;
       {
         std::unique_lock<std::mutex> lock(mu);
-        room.wait(lock, [&] {
-          return stop || next_claim >= n || (next_claim < next_consume + window && fits(next_claim));
-        });
+        room.wait(lock,
+                  [&] { return stop || next_claim >= n || (next_claim < next_consume + window && fits(next_claim)); });
         if (stop || next_claim >= n) return;
         i = next_claim++;
         ++running;

@@ -23,14 +23,14 @@ namespace lutc {
 struct QuantizeSettings {
   std::string scheme = "xfp";  // xfp (auto V2/V2a), xfp.v2, xfp.v2a, sop, int4.g128, nf4.b64, fp8.e4m3
   double floor_strict = 0.99, floor_lazy = 0.98;
-  unsigned bits = 0;    // XFP index bits; 0 = chosen per layer by the floors
-  unsigned group = 0;   // xfp.v2 group along K; 0 = whole row
-  double outliers = -1; // XFP outlier fraction; <0 = searched
+  unsigned bits = 0;       // XFP index bits; 0 = chosen per layer by the floors
+  unsigned group = 0;      // xfp.v2 group along K; 0 = whole row
+  double outliers = -1;    // XFP outlier fraction; <0 = searched
   std::string sop_format;  // SOP format or candidate list (with budget_bpw)
   double budget_bpw = 0;
-  std::string act_stats;   // SOP: safetensors of E[x^2] per input column
+  std::string act_stats;                    // SOP: safetensors of E[x^2] per input column
   std::vector<std::string> role_overrides;  // REGEX=ROLE
-  unsigned threads = 0;    // 0 = all cores; the output does not depend on it
+  unsigned threads = 0;                     // 0 = all cores; the output does not depend on it
   double max_memory_gb = 1.5;
 };
 
@@ -55,8 +55,8 @@ struct QuantizedRecord {
 
 class QuantizePipeline {
  public:
-  // Checks the settings and that the source has a matrix (Error(kBadInput)), reads --act-stats and plans --budget-bpw; `log` gets
-  // the lines the CLI prints before the layers (selection metric, knapsack).
+  // Checks the settings and that the source has a matrix (Error(kBadInput)), reads --act-stats and plans --budget-bpw;
+  // `log` gets the lines the CLI prints before the layers (selection metric, knapsack).
   QuantizePipeline(const QuantizeSettings& settings, const MatrixSource& src, std::string* log);
 
   // Quantizes every matrix (on settings.threads threads, as many side by side

@@ -15,7 +15,7 @@
 namespace lutc {
 
 struct SopContext {
-  std::vector<SopFormat> formats;         // one, or the knapsack candidates
+  std::vector<SopFormat> formats;  // one, or the knapsack candidates
   std::unique_ptr<ActStats> stats;
   std::map<std::string, SopFormat> plan;  // --budget-bpw: format per layer
 };
@@ -27,10 +27,10 @@ std::vector<SopFormat> parse_sop_formats(const std::string& spec, double budget_
 // the plan does not depend on their number), then solves the knapsack.
 // Returns the one-line summary of the plan.
 std::string plan_sop_budget(double budget_bpw, const MatrixSource& src, const RoleRules& rules, unsigned threads,
-                     SopContext& sc);
+                            SopContext& sc);
 
 // Quantizes one matrix with its planned format; `log` gets the one-line summary.
-QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role,
-                                   const std::vector<float>& w, std::string* log);
+QuantizedLayer quantize_sop_matrix(const SopContext& sc, const MatrixEntry& m, Role role, const std::vector<float>& w,
+                                   std::string* log);
 
 }  // namespace lutc

@@ -26,7 +26,7 @@ struct SchemeTraits {
   int32_t fixed_group;  // the only group (0: none, one scale per layer); -1: chosen per layer
   // Which QuantizedLayer fields the scheme uses; every other one must be empty.
   bool codebooks, group_ids, group_scales, group_zeros, block_scales;
-  bool layer_scale;     // layer_scale_exp (a power-of-two scale on every value)
+  bool layer_scale;  // layer_scale_exp (a power-of-two scale on every value)
 };
 
 // clang-format off

@@ -19,7 +19,7 @@ enum class SopCodebook : uint8_t { kNf4, kBof4, kSplit87, kSh4, kE2m1, kE2m3, kI
 
 const char* sop_codebook_name(SopCodebook c);
 bool parse_sop_codebook(const std::string& name, SopCodebook* out);
-unsigned sop_codebook_bits(SopCodebook c);  // 4, or 6 for e2m3/int6
+unsigned sop_codebook_bits(SopCodebook c);    // 4, or 6 for e2m3/int6
 bool sop_codebook_is_dynamic(SopCodebook c);  // DD4: learned per layer
 // The fixed tables as fp16 bits in code order (empty for DD4).
 std::vector<uint16_t> sop_fixed_codebook(SopCodebook c);
@@ -29,9 +29,9 @@ std::vector<SopCodebook> sop_fixed_4bit_codebooks();
 // Weighted 1-D Lloyd on values in [-1, 1] (a histogram of 4096 bins), with
 // some levels pinned. Returns `levels` ascending centroids. Used to learn
 // DD4 per layer and to derive the BOF4 table (docs/sop.md).
-std::vector<double> lloyd_levels(const std::vector<float>& values, const std::vector<float>& weights,
-                                 unsigned levels, const std::vector<double>& init,
-                                 const std::vector<double>& pinned, unsigned iterations);
+std::vector<double> lloyd_levels(const std::vector<float>& values, const std::vector<float>& weights, unsigned levels,
+                                 const std::vector<double>& init, const std::vector<double>& pinned,
+                                 unsigned iterations);
 // The BOF4 derivation: N(0,1) blocks of `block`, absmax-normalized, Lloyd
 // weighted by absmax^2 (weight-space MSE), levels -1, 0, +1 pinned.
 std::vector<double> derive_bof4(uint32_t block, uint64_t blocks, uint64_t seed);
@@ -42,13 +42,13 @@ struct SopFormat {
   SopCodebook a = SopCodebook::kE2m3;
   SopCodebook b = SopCodebook::kE2m3;  // == a unless paired
   bool paired = false;
-  bool pair_search = false;            // pair(auto): the per-layer search picks a and b
-  unsigned scale_mant_bits = 4;        // UE4M{2,3,4}
+  bool pair_search = false;      // pair(auto): the per-layer search picks a and b
+  unsigned scale_mant_bits = 4;  // UE4M{2,3,4}
   bool scale_signed = false;
   uint32_t block = 16;
-  double outlier_pct = 0;              // fp16 residual entries, % of elements
+  double outlier_pct = 0;  // fp16 residual entries, % of elements
 
-  std::string name() const;            // canonical, parse_sop_format(name()) == *this
+  std::string name() const;  // canonical, parse_sop_format(name()) == *this
   unsigned bits() const { return sop_codebook_bits(a); }
   unsigned scale_code_bits() const { return sop_scale_code_bits(scale_mant_bits, paired, scale_signed); }
   // Index bits + scale code bits / B: the bpw before codebooks, outliers and headers.
@@ -94,20 +94,20 @@ double acos_row(const float* w, const float* w_hat, const double* a, uint32_t co
 struct SopOptions {
   SopFormat format;
   const std::vector<double>* act = nullptr;  // E[x_k^2], length cols; null: plain cosine
-  uint32_t search_rows = 256;  // rows the pair search scores candidates on (all when fewer)
+  uint32_t search_rows = 256;                // rows the pair search scores candidates on (all when fewer)
 };
 
 struct SopChoice {
-  SopFormat format;            // what was stored (a pair search resolves pair(auto))
-  bool act_weighted = false;   // ACos with statistics, or plain cosine
+  SopFormat format;           // what was stored (a pair search resolves pair(auto))
+  bool act_weighted = false;  // ACos with statistics, or plain cosine
   double acos_min = 1, acos_mean = 1;
-  double acos_error = 0;       // sum over live rows of (1 - ACos), the selection metric
-  double sel_b_fraction = 0;   // blocks that chose codebook b
+  double acos_error = 0;      // sum over live rows of (1 - ACos), the selection metric
+  double sel_b_fraction = 0;  // blocks that chose codebook b
   unsigned configs_tried = 0;
 };
 
-QuantizedLayer quantize_sop(const std::string& name, Role role, const float* w, uint32_t rows,
-                            uint32_t cols, const SopOptions& opt, SopChoice* choice = nullptr);
+QuantizedLayer quantize_sop(const std::string& name, Role role, const float* w, uint32_t rows, uint32_t cols,
+                            const SopOptions& opt, SopChoice* choice = nullptr);
 
 // Stored bits of the layer quantize_sop would produce for `format` (exact:
 // the record's size depends only on the shape, the name and the format).

@@ -13,8 +13,7 @@ size_t edit_distance(const std::string& a, const std::string& b);
 // The names of `known` within a distance that scales with the word's length
 // (a third of it, at least 1, at most 3), closest first, ties in the order of
 // `known`; at most `max` of them. Empty when nothing is close.
-std::vector<std::string> closest_names(const std::string& word, const std::vector<std::string>& known,
-                                       size_t max = 3);
+std::vector<std::string> closest_names(const std::string& word, const std::vector<std::string>& known, size_t max = 3);
 
 // " (did you mean 'a'?)" or " (did you mean 'a' or 'b'?)", or "" when no name is close.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& known);

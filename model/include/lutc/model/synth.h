@@ -12,8 +12,8 @@ struct SynthSpec {
   uint32_t rows = 4096;
   uint32_t cols = 4096;
   uint64_t seed = 1;
-  double row_norm_sigma = 0.5;   // log-normal sigma of the per-row scale
-  double student_nu = 5.0;       // tail heaviness of elements
+  double row_norm_sigma = 0.5;      // log-normal sigma of the per-row scale
+  double student_nu = 5.0;          // tail heaviness of elements
   double outlier_col_frac = 0.002;  // fraction of columns carrying outliers
   double outlier_gain = 12.0;       // their magnitude relative to the row scale
   double dead_row_frac = 0.001;     // fraction of all-zero rows (at least 1 when > 0)

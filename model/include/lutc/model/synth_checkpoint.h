@@ -15,10 +15,10 @@
 namespace lutc {
 
 struct SynthCheckpointOptions {
-  std::string dir;           // created; must not exist (the folder appears whole, by rename)
+  std::string dir;  // created; must not exist (the folder appears whole, by rename)
   const ModelShape* shape = nullptr;
-  uint32_t layers = 0;       // first N layers; 0 = all
-  uint32_t shards = 1;       // 1: model.safetensors; more: model-0000k-of-0000n + index
+  uint32_t layers = 0;         // first N layers; 0 = all
+  uint32_t shards = 1;         // 1: model.safetensors; more: model-0000k-of-0000n + index
   DType dtype = DType::kBF16;  // F32, F16 or BF16
   uint64_t seed = 1;
   unsigned threads = 1;

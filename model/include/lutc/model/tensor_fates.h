@@ -20,14 +20,14 @@ enum class TensorFate : uint8_t { kQuantize, kKeep, kAlias, kRefuse, kExcluded }
 const char* fate_name(TensorFate f);  // "quantized", "kept", "alias", "refused", "excluded"
 
 struct TensorPlan {
-  std::string name;     // name in the .xfp; for an expert slice, expert_slice_name(source, expert)
-  std::string source;   // tensor name in the input
-  int64_t expert = -1;  // index into a 3-D stacked expert tensor, or -1
+  std::string name;             // name in the .xfp; for an expert slice, expert_slice_name(source, expert)
+  std::string source;           // tensor name in the input
+  int64_t expert = -1;          // index into a 3-D stacked expert tensor, or -1
   std::vector<uint64_t> shape;  // of this entry (2-D for a slice)
   std::string dtype;            // source dtype name
   TensorFate fate = TensorFate::kQuantize;
-  std::string reason;    // why, in words, for every fate
-  std::string alias_of;  // kAlias: the name stored instead
+  std::string reason;          // why, in words, for every fate
+  std::string alias_of;        // kAlias: the name stored instead
   bool routed_expert = false;  // a slice of a stacked expert tensor
   uint32_t rows() const { return uint32_t(shape[0]); }
   uint32_t cols() const { return uint32_t(shape[1]); }

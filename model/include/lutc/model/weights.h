@@ -19,7 +19,22 @@ namespace lutc {
 // kOpaque is a source type with no per-element size (a GGUF block-quantized
 // type such as Q4_K); TensorInfo::source_type names it.
 enum class DType : uint8_t {
-  kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool, kF8E4M3, kF8E5M2, kOpaque
+  kF32,
+  kF16,
+  kBF16,
+  kF64,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU64,
+  kU32,
+  kU16,
+  kU8,
+  kBool,
+  kF8E4M3,
+  kF8E5M2,
+  kOpaque
 };
 const char* dtype_name(DType d);
 size_t dtype_size(DType d);  // 0 for kOpaque
@@ -32,7 +47,7 @@ struct TensorInfo {
   std::vector<uint64_t> shape;
   uint64_t offset = 0;  // absolute byte offset of the data in its file
   uint64_t nbytes = 0;
-  uint32_t file = 0;  // index into WeightFile::files(): the shard holding the data
+  uint32_t file = 0;        // index into WeightFile::files(): the shard holding the data
   std::string source_type;  // the file's own type name when dtype is kOpaque (GGUF "Q4_K")
   // source_type when set, else dtype_name(dtype): what listings show.
   const char* type_name() const;
@@ -59,7 +74,7 @@ class WeightFile {
   static std::unique_ptr<WeightFile> open(const std::string& path);
   ~WeightFile();
 
-  const std::string& path() const { return path_; }  // as given: a file or a folder
+  const std::string& path() const { return path_; }      // as given: a file or a folder
   const std::string& format() const { return format_; }  // "safetensors" | "gguf" | "llama2c"
   // The mapped files: one, or the shards in index order.
   const std::vector<std::string>& files() const { return files_; }

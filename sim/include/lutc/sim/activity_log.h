@@ -11,7 +11,17 @@
 
 namespace lutc::sim {
 
-enum class Unit : uint8_t { kController, kDma, kWeightSram, kActSram, kLut, kLanes, kAccumulator, kOutlier, kWriteback };
+enum class Unit : uint8_t {
+  kController,
+  kDma,
+  kWeightSram,
+  kActSram,
+  kLut,
+  kLanes,
+  kAccumulator,
+  kOutlier,
+  kWriteback
+};
 constexpr unsigned kUnitCount = 9;
 const char* unit_name(Unit u);  // the kEngineUnits JSON key
 

@@ -13,7 +13,7 @@
 namespace lutc::sim {
 
 // Fixed latencies of the pipelined units (cycles from first input to last output).
-constexpr uint32_t kIssueCycles = 1;           // controller: fetch + decode + dispatch per instruction
+constexpr uint32_t kIssueCycles = 1;  // controller: fetch + decode + dispatch per instruction
 // Cycles a unit stays busy after its last input: the lanes read a LUT word per
 // column step, then multiply and accumulate; the outlier unit adds its last
 // product. Writeback has none: it rounds and writes one row per cycle, in the

@@ -43,11 +43,11 @@ class DecodeLanes : public sc_core::sc_module {
 
   RunContext& ctx_;
   ActivityLog& log_;
-  std::vector<uint32_t> slots_;        // rows x groups
-  std::vector<uint32_t> bank_load_;    // per bank, reused
-  std::vector<uint8_t> codes_;         // one row of the tile, unpacked
-  std::vector<int32_t> act_;           // batch x cols of the chunk
-  std::vector<int64_t> wtab_;          // the integer weights of one book
+  std::vector<uint32_t> slots_;      // rows x groups
+  std::vector<uint32_t> bank_load_;  // per bank, reused
+  std::vector<uint8_t> codes_;       // one row of the tile, unpacked
+  std::vector<int32_t> act_;         // batch x cols of the chunk
+  std::vector<int64_t> wtab_;        // the integer weights of one book
 };
 
 }  // namespace lutc::sim

@@ -6,9 +6,9 @@
 // command once its requests are out (latency - not completion - separates
 // back-to-back transfers). A second thread retires each transfer when its last
 // byte lands, so SYNC sees DMA_IN and LUT_LOAD completions in order.
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "lutc/sim/activity_log.h"
 #include "lutc/sim/commands.h"

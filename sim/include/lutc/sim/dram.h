@@ -5,9 +5,9 @@
 // max(t + latency, channel free) and streams at the sustained bandwidth
 // (cycle_model.h). The annotated delay it returns is the transfer's end.
 // TLM_IGNORE_COMMAND moves no bytes but costs the same time (timing-only runs).
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 

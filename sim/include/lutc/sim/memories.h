@@ -76,8 +76,8 @@ class LutSram : public sc_core::sc_module, public LutIf {
 
  private:
   uint32_t banks_;
-  PackedMemory<uint32_t> words_;  // one copy per bank
-  PackedMemory<int32_t> base_;    // by slot
+  PackedMemory<uint32_t> words_;        // one copy per bank
+  PackedMemory<int32_t> base_;          // by slot
   mutable std::vector<uint32_t> book_;  // a book not wholly loaded, zeros where not
 };
 

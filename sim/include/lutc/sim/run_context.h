@@ -19,9 +19,9 @@ struct RunContext {
   // and count the same data but skip the arithmetic and the index copies.
   bool functional = false;
   std::vector<std::vector<uint8_t>> act_images;  // per vector: the ACT segment the host writes
-  std::vector<int> act_exp;                       // per vector: ea
-  std::vector<float>* y = nullptr;                // batch x rows
-  std::vector<uint8_t> row_stored;                // rows written by STORE
+  std::vector<int> act_exp;                      // per vector: ea
+  std::vector<float>* y = nullptr;               // batch x rows
+  std::vector<uint8_t> row_stored;               // rows written by STORE
 
   uint32_t act_bytes() const { return program->arch.act_bits / 8; }
 };

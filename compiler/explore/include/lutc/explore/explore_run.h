@@ -22,15 +22,15 @@ namespace lutc::explore {
 
 struct RunOptions {
   std::string out_dir;
-  std::string cache_dir;        // quantized weights and activations; shareable between runs and shards
+  std::string cache_dir;  // quantized weights and activations; shareable between runs and shards
   unsigned jobs = 1;
   unsigned shard = 0, shards = 1;
   EngineOptions engine;
-  std::string lutc_exe;         // runs `lutc quantize`
-  unsigned rtl_check = 0;       // re-run this many sampled ok points on `lutc rtl`
+  std::string lutc_exe;    // runs `lutc quantize`
+  unsigned rtl_check = 0;  // re-run this many sampled ok points on `lutc rtl`
   // Bound of the in-process program cache (program_cache.h); 0: every point compiles its own.
   uint64_t program_cache_bytes = kDefaultProgramCacheMiB << 20;
-  bool keep_going = true;       // finish the other points when one fails
+  bool keep_going = true;  // finish the other points when one fails
   // Progress hooks, called under a lock: the number of points to run, then each start.
   std::function<void(size_t pending, size_t resumed)> on_begin;
   std::function<void(size_t index, const std::string& label)> on_start;
@@ -42,12 +42,12 @@ struct RunSummary {
   // The exit class of the failed point with the lowest index (a child's 3 or
   // 4 passed on, exit_code_of_child); kOk when none failed.
   ExitCode failure_code = ExitCode::kOk;
-  std::vector<std::string> notes;     // rtl checks that could not run, and why
-  unsigned quantized = 0;             // cache misses
+  std::vector<std::string> notes;  // rtl checks that could not run, and why
+  unsigned quantized = 0;          // cache misses
   double wall_s = 0, engine_s = 0, compile_s = 0;
-  ProgramCache::Stats programs;       // layers compiled vs re-targeted from the program cache
-  bool complete = false;              // every owned point has a result
-  ReportFiles report;                 // when a whole sweep completed
+  ProgramCache::Stats programs;  // layers compiled vs re-targeted from the program cache
+  bool complete = false;         // every owned point has a result
+  ReportFiles report;            // when a whole sweep completed
 };
 
 // The indices shard I of N owns: i % N == I (round robin keeps the shards'

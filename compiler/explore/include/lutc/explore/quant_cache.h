@@ -17,11 +17,11 @@
 namespace lutc::explore {
 
 struct QuantEntry {
-  std::string key;              // 16 hex digits
-  std::string dir;              // cache/quant/<key>/
+  std::string key;  // 16 hex digits
+  std::string dir;  // cache/quant/<key>/
   bool ok = false;
-  std::string error;            // when !ok: why lutc quantize failed
-  nlohmann::json report;        // lutc quantize --report (docs/reports.md)
+  std::string error;      // when !ok: why lutc quantize failed
+  nlohmann::json report;  // lutc quantize --report (docs/reports.md)
   std::shared_ptr<const XfpFile> file;
 };
 

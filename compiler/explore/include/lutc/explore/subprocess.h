@@ -11,8 +11,7 @@ namespace lutc::explore {
 // the program cannot be started. argv[0] is a path, never looked up on PATH;
 // no shell is involved, so no argument is ever re-parsed. A non-empty
 // work_dir is the child's working directory (the caller's stays as it is).
-int run_process(const std::vector<std::string>& argv, const std::string& log_path,
-                const std::string& work_dir = "");
+int run_process(const std::vector<std::string>& argv, const std::string& log_path, const std::string& work_dir = "");
 
 // The running executable, so subprocesses are the same build.
 std::string self_executable();

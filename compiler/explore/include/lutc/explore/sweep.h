@@ -17,7 +17,7 @@ namespace lutc::explore {
 struct QuantConfig {
   std::vector<std::pair<std::string, std::string>> options;  // key -> value, e.g. {"bits","4"}
   std::string scheme() const;
-  std::string text() const;  // "scheme=xfp.v2 bits=4"
+  std::string text() const;                        // "scheme=xfp.v2 bits=4"
   std::vector<std::string> quantize_args() const;  // {"--scheme","xfp.v2","--bits","4"}
 };
 
@@ -28,16 +28,16 @@ struct ArchPoint {
 };
 
 struct Sweep {
-  std::string path;       // the sweep file as given
+  std::string path;  // the sweep file as given
   std::string name;
-  std::string weights;    // a weight file path (resolved) or a synth: spec
-  std::string tensors;    // optional regex passed to lutc quantize --tensors
-  uint32_t blocks = 1;    // the decode step runs the listed matrices this many times
-  uint32_t batch = 1;     // activation vectors per GEMV
-  uint64_t seed = 1;      // activations
+  std::string weights;  // a weight file path (resolved) or a synth: spec
+  std::string tensors;  // optional regex passed to lutc quantize --tensors
+  uint32_t blocks = 1;  // the decode step runs the listed matrices this many times
+  uint32_t batch = 1;   // activation vectors per GEMV
+  uint64_t seed = 1;    // activations
   std::vector<QuantConfig> quants;
   std::vector<ArchPoint> archs;
-  std::string text;       // canonical description; its hash names the sweep
+  std::string text;  // canonical description; its hash names the sweep
 
   size_t points() const { return quants.size() * archs.size(); }
   // Point i = quants[i / archs.size()] x archs[i % archs.size()].

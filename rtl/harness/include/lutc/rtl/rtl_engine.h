@@ -22,7 +22,7 @@ ArchConfig verilated_arch();
 std::string unsupported_arch(const ArchConfig& arch);
 
 struct RtlOptions {
-  std::string wave_path;           // FST of the first activation vector's run when non-empty
+  std::string wave_path;            // FST of the first activation vector's run when non-empty
   uint64_t max_cycles = 200000000;  // a hung program fails instead of spinning
   bool keep_issue_log = false;      // record the first vector's accept cycles (RtlResult::issues)
 };
@@ -36,9 +36,9 @@ struct RowOrigin {
 };
 
 struct RtlResult {
-  EngineStats stats;               // engine "rtl", summed over the batch
-  std::vector<RowOrigin> origin;   // per output row (from the first vector's run)
-  IssueLog issues;                 // the first vector's run, when RtlOptions::keep_issue_log
+  EngineStats stats;              // engine "rtl", summed over the batch
+  std::vector<RowOrigin> origin;  // per output row (from the first vector's run)
+  IssueLog issues;                // the first vector's run, when RtlOptions::keep_issue_log
 };
 
 // x: batch x cols fp32; y: batch x rows. The engine has one activation
@@ -50,7 +50,6 @@ RtlResult run_rtl(const Program& p, const float* x, uint32_t batch, float* y, co
 // A readable account of the first differing output between `got` and `want`
 // (row, vector, both values, the STORE and tiles that produced the row);
 // empty when all bits agree.
-std::string first_mismatch(const Program& p, const RtlResult& r, const float* got, const float* want,
-                           uint32_t batch);
+std::string first_mismatch(const Program& p, const RtlResult& r, const float* got, const float* want, uint32_t batch);
 
 }  // namespace lutc::rtl

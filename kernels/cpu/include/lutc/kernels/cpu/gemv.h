@@ -34,12 +34,11 @@ struct RunOptions {
 };
 
 // W_hat rows [r0, r0+n) (n x cols fp32), bit-identical to golden_decode_rows.
-void decode_exact(const PackedLayer& layer, uint32_t r0, uint32_t n, float* out,
-                  const RunOptions& opt = {});
+void decode_exact(const PackedLayer& layer, uint32_t r0, uint32_t n, float* out, const RunOptions& opt = {});
 
 // Bit-identical to golden_gemv(layer, x, batch, cfg, y).
-void gemv_exact(const PackedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg,
-                float* y, const RunOptions& opt = {});
+void gemv_exact(const PackedLayer& layer, const float* x, uint32_t batch, const GemvConfig& cfg, float* y,
+                const RunOptions& opt = {});
 
 // Path kF32 or kI8.
 void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t batch, float* y,

@@ -54,7 +54,7 @@ struct PackedLayer {
   Scheme scheme = Scheme::kXfpV2;
   uint32_t rows = 0, cols = 0;
   unsigned bits = 4;
-  uint32_t group = 0;           // real elements per group (cols for fp8.e4m3)
+  uint32_t group = 0;  // real elements per group (cols for fp8.e4m3)
   uint32_t groups_per_row = 0;
   // Elements per group slot: group rounded up to kBlock, or group itself in
   // the dense layout. Group g's codes and activations sit at elements
@@ -64,8 +64,8 @@ struct PackedLayer {
   // with 4-bit codes this is a size, not an offset: a block's nibble order
   // interleaves its groups (packed_code_at() finds a code).
   size_t group_bytes = 0;
-  size_t row_bytes = 0;         // index bytes per row (whole blocks)
-  AlignedBytes indices;         // rows * row_bytes
+  size_t row_bytes = 0;  // index bytes per row (whole blocks)
+  AlignedBytes indices;  // rows * row_bytes
 
   // Table sources, by scheme:
   //  xfp.v2   : group_half = fp16 codebooks [rows*gpr][2^b]
@@ -96,7 +96,7 @@ struct PackedLayer {
   std::vector<float> out_dense;     // the dense decode there, before the residual
 
   int32_t layer_scale_exp = 0;  // fp8.e4m3
-  int weight_exp = 0;  // Ew of the golden GEMV for this matrix
+  int weight_exp = 0;           // Ew of the golden GEMV for this matrix
   // Largest |dense decoded value| any element refers to (outlier positions
   // included): bounds the integer weights the exact path multiplies.
   float dense_abs_max = 0;

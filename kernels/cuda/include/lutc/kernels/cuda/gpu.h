@@ -75,10 +75,10 @@ void gpu_gemv_fast_device(const DeviceLayer& layer, const void* d_x, uint32_t ba
 // and out, fp32 compute) on the same shape and batch. Every measurement
 // rotates over enough copies that the working set exceeds the L2 cache.
 struct GpuBenchResult {
-  double kernel_s = 0;    // best time per GEMV
-  double copy_gbps = 0;   // cudaMemcpy D2D: (bytes read + bytes written) / time
-  double cublas_s = 0;    // best time per cuBLAS fp16 GEMV
-  unsigned copies = 0;    // layer copies visited in turn
+  double kernel_s = 0;        // best time per GEMV
+  double copy_gbps = 0;       // cudaMemcpy D2D: (bytes read + bytes written) / time
+  double cublas_s = 0;        // best time per cuBLAS fp16 GEMV
+  unsigned copies = 0;        // layer copies visited in turn
   size_t streamed_bytes = 0;  // bytes one GEMV reads (DeviceLayer::streamed_bytes)
 };
 GpuBenchResult gpu_bench(const PackedLayer& p, uint32_t batch, ActType act, unsigned repeat);
