@@ -46,7 +46,9 @@ class Reader {
  public:
   Reader(const uint8_t* d, size_t n, size_t base, const std::string& origin)
       : d_(d), n_(n), base_(base), origin_(origin) {}
-  [[noreturn]] void fail(const std::string& what) const { fail_input(origin_, "", (long long)(base_ + pos_), what); }
+  [[noreturn]] void fail(const std::string& what) const {
+    fail_input(origin_, "", (long long)base_ + (long long)pos_, what);
+  }
   void need(uint64_t k, const char* what) const {
     if (k > n_ - pos_)
       fail(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " + std::to_string(n_ - pos_) +
@@ -251,7 +253,8 @@ Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin) {
   try {
     Reader r(data, n, 0, origin);
     const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
-    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic)) fail_input(origin, "", 0, "not a .lutp file (bad magic)");
+    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic) != 0)
+      fail_input(origin, "", 0, "not a .lutp file (bad magic)");
     const uint32_t version = r.u32("version");
     if (version != kLutpVersion)
       r.fail("unsupported .lutp version " + std::to_string(version) + " (this build reads " +
@@ -289,7 +292,8 @@ LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig&
   try {
     Reader r(data, n, 0, origin);
     const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
-    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic)) fail_input(origin, "", 0, "not a .lutp file (bad magic)");
+    if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic) != 0)
+      fail_input(origin, "", 0, "not a .lutp file (bad magic)");
     if (r.u32("version") != kLutpVersion) r.fail("unsupported .lutp version");
     if (r.u32("section count") != 4) r.fail("section count is not 4");
     if (r.u32("section tag") != kTagMeta) r.fail("the first section is not META");

@@ -111,7 +111,8 @@ void print_report(const ExportReport& r, DType dtype) {
     std::printf("note: %zu matrices are not in the .xfp and were copied unquantized (first: %s)\n",
                 r.copied_matrices.size(), r.copied_matrices.front().c_str());
   std::printf("%-10s %12s %22s %22s %8s\n", "scheme", "values", "rounded to bf16", "rounded to fp16", "fp32");
-  for (const auto& [scheme, s] : r.rounding) {
+  for (const auto& [scheme, stats] : r.rounding) {
+    const auto& s = stats;  // a lambda may not capture a structured binding before C++20
     auto pct = [&](uint64_t n) { return s.values ? 100.0 * double(n) / double(s.values) : 0.0; };
     char b[64], h[64];
     std::snprintf(b, sizeof b, "%llu (%.2f%%)", (unsigned long long)s.rounded_bf16, pct(s.rounded_bf16));

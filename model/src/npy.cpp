@@ -160,9 +160,9 @@ class HeaderParser {
 NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
   auto fail = [&](long long off, const std::string& what) { fail_input(origin, "", off, what); };
   if (n < 10) fail(0, "truncated .npy preamble (" + std::to_string(n) + " bytes)");
-  if (std::memcmp(b, kMagic, 6)) fail(0, "not a .npy file (bad magic)");
+  if (std::memcmp(b, kMagic, 6) != 0) fail(0, "not a .npy file (bad magic)");
   const unsigned major = b[6];
-  size_t hlen, hstart;
+  size_t hlen = 0, hstart = 0;  // set on every path that does not fail
   if (major == 1) {
     hlen = size_t(b[8]) | size_t(b[9]) << 8;
     hstart = 10;

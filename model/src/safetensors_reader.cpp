@@ -59,7 +59,7 @@ class HeaderParser {
     const uint64_t begin = (*off)[0].get<uint64_t>(), end = (*off)[1].get<uint64_t>();
     if (begin > end) fail(name, "data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
     if (end > data_size_) {
-      fail_input(file_, name, static_cast<long long>(data_start_ + std::min(begin, data_size_)),
+      fail_input(file_, name, static_cast<long long>(data_start_) + static_cast<long long>(std::min(begin, data_size_)),
                  "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                      ") run past the end of the data section (" + std::to_string(data_size_) +
                      " bytes; file truncated?)");
@@ -146,7 +146,7 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
     header = json::parse(p + 8, p + 8 + n, watch);
   } catch (const json::parse_error& e) {
     // e.byte counts from 1 within the header; the header starts at byte 8.
-    fail_input(file, "", static_cast<long long>(8 + (e.byte ? e.byte - 1 : 0)),
+    fail_input(file, "", 8 + static_cast<long long>(e.byte ? e.byte - 1 : 0),
                std::string("safetensors header is not valid JSON (") + e.what() + ")");
   } catch (const json::exception& e) {  // a number too large for any type: out_of_range.406
     fail_input(file, "", 8, std::string("safetensors header is not valid JSON (") + e.what() + ")");

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     auto attn = synthetic_program(4096, 4096, arch, 1), up = synthetic_program(11008, 4096, arch, 2),
          down = synthetic_program(4096, 11008, arch, 3);
     for (int b = 0; b < 32; ++b)
-      for (auto p : {attn, attn, attn, attn, up, up, down}) {
+      for (const auto& p : {attn, attn, attn, attn, up, up, down}) {
         sim::SimLayer l;
         l.load = [p] { return p; };
         job.layers.push_back(l);

@@ -132,7 +132,7 @@ int run_sim(int argc, char** argv) {
     if (i == 0) {
       l.load = [first] { return first; };
     } else {
-      const std::string path = paths[i];
+      const std::string& path = paths[i];
       // Loaded when its turn comes; the same arch check as the first.
       l.load = [path, arch] { return std::make_shared<const Program>(read_lutp(path, arch)); };
     }

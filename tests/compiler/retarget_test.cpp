@@ -99,7 +99,7 @@ std::string random_value(const ArchKeyInfo& k, std::mt19937_64& rng) {
 }
 
 TEST(ArchKeys, EveryKeyHasTheRoleTheCompilerGivesIt) {
-  const std::vector<ArchKeyInfo> keys = arch_keys();
+  const std::vector<ArchKeyInfo>& keys = arch_keys();
   std::map<std::string, ArchKeyRole> got;
   for (const auto& k : keys) EXPECT_TRUE(got.emplace(k.key, k.role).second) << "key listed twice: " << k.key;
   for (const auto& [key, role] : got) {
@@ -177,7 +177,7 @@ TEST(Retarget, GivesTheBytesOfAFreshCompileForRandomArchsWithTheSameCodeKey) {
       {Scheme::kInt4G128, 40, 300, 0}, {Scheme::kSop, 40, 304, 0},   {Scheme::kNf4B64, 24, 256, 0},
       {Scheme::kFp8E4M3, 24, 200, 0},
   };
-  const std::vector<ArchKeyInfo> keys = arch_keys();
+  const std::vector<ArchKeyInfo>& keys = arch_keys();
   size_t compared = 0, refused = 0;
   for (const Case& c : cases) {
     const std::vector<float> w = testing::random_weights(c.rows, c.cols, rng);

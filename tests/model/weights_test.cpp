@@ -179,7 +179,7 @@ TEST(WeightsLlama2c, HandBuiltCheckpointWithUnsharedClassifier) {
     if (!name.empty()) expected[name] = v;
   };
   auto layer_name = [](int i, const char* s) { return "model.layers." + std::to_string(i) + "." + s + ".weight"; };
-  emit("model.embed_tokens.weight", size_t(vocab * dim));
+  emit("model.embed_tokens.weight", size_t(vocab) * dim);
   const std::pair<const char*, size_t> arrays[] = {
       {"input_layernorm", dim},           {"self_attn.q_proj", dim * dim}, {"self_attn.k_proj", kv_dim * dim},
       {"self_attn.v_proj", kv_dim * dim}, {"self_attn.o_proj", dim * dim}, {"post_attention_layernorm", dim},
@@ -189,7 +189,7 @@ TEST(WeightsLlama2c, HandBuiltCheckpointWithUnsharedClassifier) {
   emit("model.norm.weight", size_t(dim));
   emit("", size_t(seq_len * head_size / 2));  // freq_cis_real
   emit("", size_t(seq_len * head_size / 2));  // freq_cis_imag
-  emit("lm_head.weight", size_t(vocab * dim));
+  emit("lm_head.weight", size_t(vocab) * dim);
   const std::string path = temp_dir() + "/unshared.bin";
   write_file(path, bytes);
 

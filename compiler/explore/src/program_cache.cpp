@@ -39,7 +39,7 @@ ProgramCache::EntryPtr ProgramCache::get(const std::string& quant_key, size_t la
       std::shared_future<EntryPtr> f = s.future;
       if (s.ready) lru_.splice(lru_.begin(), lru_, s.lru);
       g.unlock();
-      const EntryPtr e = f.get();  // rethrows what the compiling worker could not turn into an entry
+      const EntryPtr& e = f.get();  // rethrows what the compiling worker could not turn into an entry
       if (usable(e)) {
         std::lock_guard<std::mutex> g2(mu_);
         ++stats_.reused;

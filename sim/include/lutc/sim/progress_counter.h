@@ -20,7 +20,8 @@ class ProgressCounter {
   double retired_at() const { return retired_at_.to_seconds() * 1e9; }
   // Returns the cycles waited.
   double wait_until(uint64_t seq) {
-    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    // A snapshot, not a reference: the kernel's time moves on while this waits.
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();  // NOLINT(performance-unnecessary-copy-initialization)
     while (value_ < seq) sc_core::wait(changed_);
     return (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
   }
