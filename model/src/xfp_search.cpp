@@ -326,22 +326,32 @@ std::string fmt(double v) {
 
 }  // namespace
 
-QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows, uint32_t cols,
-                            const XfpOptions& opt, XfpChoice* choice) {
-  check_input(name, rows, cols, opt);
-  Context ctx = make_context(name, w, rows, cols, role, opt);
-  std::vector<Scheme> modes{opt.mode};
-  if (opt.auto_mode) modes = {Scheme::kXfpV2, Scheme::kXfpV2a};
-  std::vector<unsigned> bits_list;
+namespace {
+
+// The candidate (mode, bits) configurations, in the order a tie in cost goes to.
+struct Candidates {
+  std::vector<Scheme> modes;
+  std::vector<unsigned> bits;
+};
+
+Candidates candidates_of(const XfpOptions& opt) {
+  Candidates c;
+  c.modes = opt.auto_mode ? std::vector<Scheme>{Scheme::kXfpV2, Scheme::kXfpV2a} : std::vector<Scheme>{opt.mode};
   if (opt.bits)
-    bits_list = {opt.bits};
+    c.bits = {opt.bits};
   else
     for (unsigned b : kBitsAscending)
-      if (b <= opt.max_bits) bits_list.push_back(b);
+      if (b <= opt.max_bits) c.bits.push_back(b);
+  return c;
+}
 
+// The cheapest configuration that meets the floor; when none does, the widest
+// index with outliers at the cap for failing rows, in the mode that comes
+// closest. `tried` counts the configurations evaluated.
+Plan search_plan(Context& ctx, const Candidates& cand, uint32_t rows, unsigned* tried) {
+  const std::vector<Scheme>& modes = cand.modes;
   Plan best;
-  unsigned tried = 0;
-  const bool single = modes.size() == 1 && bits_list.size() == 1;
+  const bool single = modes.size() == 1 && cand.bits.size() == 1;
   // The first configuration in (bits, mode) order wins a tie in cost, whatever
   // order they are evaluated in.
   auto order = [&](const Plan& p) {
@@ -352,7 +362,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   // needed 2.7 GB. A mode's sorted layer is dropped when its search is done;
   // the final encode sorts again if that mode won.
   for (Scheme s : modes) {
-    for (unsigned b : bits_list) {
+    for (unsigned b : cand.bits) {
       // Wider indices only cost more: stop once the index bits alone lose.
       if (best.feasible && ctx.cost(s, b, 0) >= best.cost) break;
       Plan p;
@@ -368,32 +378,46 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
       } else {
         run_pass(ctx, p, best.feasible ? best.cost : std::numeric_limits<uint64_t>::max(), true);
       }
-      ++tried;
+      ++*tried;
       if (p.feasible && (!best.feasible || p.cost < best.cost || (p.cost == best.cost && order(p) < order(best))))
         best = std::move(p);
     }
     if (s != modes.back()) ctx.sorted[s == Scheme::kXfpV2a ? 1 : 0].reset();
   }
   if (!best.feasible) {
-    // Nothing meets the floor: the widest index with outliers at the cap for
-    // failing rows, in the mode that comes closest.
     for (Scheme s : modes) {
       Plan p;
       p.mode = s;
-      p.bits = bits_list.back();
+      p.bits = cand.bits.back();
       run_pass(ctx, p, std::numeric_limits<uint64_t>::max(), false);
-      ++tried;
+      ++*tried;
       if (best.bits == 0 || p.worst_margin > best.worst_margin) best = std::move(p);
     }
   }
+  return best;
+}
 
-  // The mode not chosen keeps nothing the final encode needs: its sorted layer
-  // goes before the encode allocates its own (the fallback above may have
-  // sorted both again).
-  ctx.sorted[best.mode == Scheme::kXfpV2a ? 0 : 1].reset();
+// The per-row outlier lists as the layer's CSR residual; the count.
+uint64_t gather_outliers(const std::vector<RowOutliers>& outl, QuantizedLayer& L) {
+  uint64_t total = 0;
+  for (const auto& o : outl) total += o.col.size();
+  if (!total) return 0;
+  L.outliers.row_ptr.resize(size_t(L.rows) + 1, 0);
+  L.outliers.col.reserve(total);
+  L.outliers.val.reserve(total);
+  for (uint32_t r = 0; r < L.rows; ++r) {
+    L.outliers.col.insert(L.outliers.col.end(), outl[r].col.begin(), outl[r].col.end());
+    L.outliers.val.insert(L.outliers.val.end(), outl[r].val.begin(), outl[r].val.end());
+    L.outliers.row_ptr[r + 1] = uint32_t(L.outliers.col.size());
+  }
+  return total;
+}
 
-  // Final encode, with the exact check: rows whose decoded cosine misses the
-  // floor (the estimate ignores fp16 residual rounding) take more outliers.
+// The final encode of `best`, with the exact check: rows whose decoded cosine
+// misses the floor (the estimate ignores fp16 residual rounding) take more
+// outliers. `cosines` gets each row's decoded cosine (1 where not checked).
+QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& name, Role role, const float* w,
+                           uint32_t rows, uint32_t cols, std::vector<double>* cosines) {
   QuantizedLayer L;
   L.name = name;
   L.role = role;
@@ -413,7 +437,7 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   std::vector<uint8_t> codes(pack_rows ? 0 : size_t(rows) * cols, 0);
   L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
   std::vector<RowOutliers> outl(rows);
-  std::vector<double> cosines(rows, 1.0);
+  cosines->assign(rows, 1.0);
   if (best.mode == Scheme::kXfpV2a) {
     L.codebooks = best.library;
     L.group_ids.assign(size_t(rows) * G, uint8_t(ctx.zero_groups ? kV2aLibrarySize - 1 : 0));
@@ -457,8 +481,8 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
         f->encode(wrow, crow, &outl[r]);
         if (!ctx.searching) break;  // no floor to check against
         decode_row(crow, cols, L.group, f->group_cb().data(), outl[r], dec.data());
-        cosines[r] = row_cosine(wrow, dec.data(), cols);
-        if (!ctx.searching || cosines[r] >= ctx.row_floor[r] || ctx.fixed_count >= 0) break;
+        (*cosines)[r] = row_cosine(wrow, dec.data(), cols);
+        if ((*cosines)[r] >= ctx.row_floor[r] || ctx.fixed_count >= 0) break;
         auto next = std::upper_bound(ctx.ladder.begin(), ctx.ladder.end(), count);
         if (next == ctx.ladder.end()) break;
         count = *next;
@@ -474,27 +498,22 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
     }
   });
   if (!pack_rows) pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
-  uint64_t total_out = 0;
-  for (const auto& o : outl) total_out += o.col.size();
-  if (total_out) {
-    L.outliers.row_ptr.resize(size_t(rows) + 1, 0);
-    L.outliers.col.reserve(total_out);
-    L.outliers.val.reserve(total_out);
-    for (uint32_t r = 0; r < rows; ++r) {
-      L.outliers.col.insert(L.outliers.col.end(), outl[r].col.begin(), outl[r].col.end());
-      L.outliers.val.insert(L.outliers.val.end(), outl[r].val.begin(), outl[r].val.end());
-      L.outliers.row_ptr[r + 1] = uint32_t(L.outliers.col.size());
-    }
-  }
+  gather_outliers(outl, L);
+  return L;
+}
 
+// What was chosen and how close it came, as XfpChoice and as the layer's
+// params (the .xfp records them; docs/xfp.md).
+XfpChoice record_choice(const Context& ctx, const XfpOptions& opt, const std::vector<double>& cosines, unsigned tried,
+                        QuantizedLayer& L) {
   XfpChoice c;
-  c.mode = best.mode;
-  c.bits = best.bits;
-  c.outlier_fraction = double(total_out) / double(L.elements());
+  c.mode = L.scheme;
+  c.bits = L.bits;
+  c.outlier_fraction = double(L.outliers.count()) / double(L.elements());
   c.floor = ctx.floor;
   c.configs_tried = tried;
   double cos_min = 1, deficit = 0;
-  for (uint32_t r = 0; r < rows; ++r) {
+  for (uint32_t r = 0; r < L.rows; ++r) {
     if (!ctx.live[r]) continue;
     cos_min = std::min(cos_min, cosines[r]);
     if (ctx.searching) deficit = std::max(deficit, ctx.row_floor[r] - cosines[r]);
@@ -511,6 +530,24 @@ QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, 
   L.params["configs_tried"] = std::to_string(tried);
   L.params["dead_rows"] = std::to_string(ctx.dead);
   L.params["tiny_rows"] = std::to_string(ctx.tiny);
+  return c;
+}
+
+}  // namespace
+
+QuantizedLayer quantize_xfp(const std::string& name, Role role, const float* w, uint32_t rows, uint32_t cols,
+                            const XfpOptions& opt, XfpChoice* choice) {
+  check_input(name, rows, cols, opt);
+  Context ctx = make_context(name, w, rows, cols, role, opt);
+  unsigned tried = 0;
+  const Plan best = search_plan(ctx, candidates_of(opt), rows, &tried);
+  // The mode not chosen keeps nothing the final encode needs: its sorted layer
+  // goes before the encode allocates its own (the fallback may have sorted
+  // both again).
+  ctx.sorted[best.mode == Scheme::kXfpV2a ? 0 : 1].reset();
+  std::vector<double> cosines;
+  QuantizedLayer L = encode_plan(ctx, best, name, role, w, rows, cols, &cosines);
+  const XfpChoice c = record_choice(ctx, opt, cosines, tried, L);
   if (choice) *choice = c;
   return L;
 }
