@@ -151,53 +151,37 @@ HifErrorReport HifErrorCache::get(const std::string& quant_key, size_t layer_ind
   return done_.emplace(key, r).first->second;
 }
 
-json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const EngineOptions& engine,
-               ActivationStore& acts, HifErrorCache& hif_errors, ProgramCache& programs, const std::string& work_dir) {
-  const std::string key = point_key(s, index, quant.key, engine.mode());
-  json row = base_row(s, index, key, engine.mode());
-  json layers = json::array();
-  if (!quant.ok) {
-    row["status"] = "quant_error";
-    row["detail"] = quant.error;
-    return json{{"row", row}, {"layers", layers}};
-  }
-  const json& total = quant.report.at("total");
-  const ArchConfig& arch = s.arch_of(index).arch;
-  uint64_t elements = 0;
-  for (const auto& l : quant.file->layers) elements += uint64_t(l.rows) * l.cols;
-  row["layers"] = quant.file->layers.size() * s.blocks;
-  row["params"] = elements * s.blocks;
-  row["bpw"] = total.at("bpw");
-  row["sqnr_db"] = total.value("sqnr_db", json());
-  row["cos_min"] = total.value("cos_min", json());
+namespace {
 
-  const fs::path dir = fs::path(work_dir) / key;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
+// The programs one point's engine runs, in file order, or why the arch cannot
+// hold a layer (LUT too small, accumulator too narrow, ...): a result, not a
+// failure.
+struct PointPrograms {
+  std::vector<std::string> lutps;
+  std::vector<CompileReport> reps;
+  std::string infeasible;
+};
+
+// Lowers every layer of `quant` for `arch` into `dir`: compiled afresh, or
+// re-targeted from the program cache when it is enabled.
+PointPrograms lower_point(const QuantEntry& quant, const ArchConfig& arch, HifErrorCache& hif_errors,
+                          ProgramCache& programs, const fs::path& dir) {
   const size_t n = quant.file->layers.size();
-  std::vector<CompileReport> reps(n);
-  std::vector<std::string> lutps(n);
-  auto infeasible = [&](const std::string& why) {
-    // The arch cannot hold this layer (LUT too small, accumulator too narrow, ...): a result, not a failure.
-    fs::remove_all(dir);
-    row["status"] = "infeasible";
-    row["detail"] = why;
-    return json{{"row", row}, {"layers", json::array()}};
-  };
+  PointPrograms out;
+  out.lutps.resize(n);
+  out.reps.resize(n);
   // A scratch file the engine reads once: no fsync/rename as for user outputs.
   auto write_program = [&](size_t li, const uint8_t* head, size_t head_n, const uint8_t* tail, size_t tail_n) {
     char stem[32];
     std::snprintf(stem, sizeof stem, "layer%05zu.lutp", li);  // the engine's layer order is the file order
-    lutps[li] = (dir / stem).string();
-    reps[li].program_bytes = head_n + tail_n;
-    reps[li].hif =
+    out.lutps[li] = (dir / stem).string();
+    out.reps[li].program_bytes = head_n + tail_n;
+    out.reps[li].hif =
         hif_errors.get(quant.key, li, quant.file->layers[li], HifFormat{arch.hif_mant_bits, arch.hif_shift_bits});
-    std::ofstream f(lutps[li], std::ios::binary);
+    std::ofstream f(out.lutps[li], std::ios::binary);
     f.write(reinterpret_cast<const char*>(head), std::streamsize(head_n));
     f.write(reinterpret_cast<const char*>(tail), std::streamsize(tail_n));
-    if (!f.flush()) throw Error(ExitCode::kIo, "cannot write '" + lutps[li] + "'");
+    if (!f.flush()) throw Error(ExitCode::kIo, "cannot write '" + out.lutps[li] + "'");
   };
   if (!programs.enabled()) {
     for (size_t li = 0; li < n; ++li) {
@@ -206,50 +190,57 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
         // No CompileReport: its HIF error comes from the cache, its size from our serialization.
         bytes = serialize_lutp(compile_layer(quant.file->layers[li], arch, nullptr));
       } catch (const Error& e) {
-        return infeasible(e.what());
+        out.infeasible = e.what();
+        return out;
       }
       write_program(li, bytes.data(), bytes.size(), nullptr, 0);
     }
-  } else {
-    // First every layer nobody else is compiling (so workers on points of one
-    // code key split its layers), then wait for the others. Past a layer that
-    // cannot be lowered nothing matters: the first such layer in file order
-    // is the point's answer, as with one compile_layer per layer.
-    std::vector<ProgramCache::EntryPtr> got(n);
-    size_t first_bad = n;
-    for (size_t li = 0; li < n && li <= first_bad; ++li) {
-      got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/false);
-      if (got[li] && !got[li]->bytes) first_bad = li;
-    }
-    for (size_t li = 0; li < n && li <= first_bad; ++li) {
-      if (!got[li]) got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/true);
-      if (!got[li]->bytes) first_bad = li;
-    }
-    for (size_t li = 0; li < n; ++li) {
-      if (!got[li]->bytes) return infeasible(got[li]->error);
-      const std::vector<uint8_t>& bytes = *got[li]->bytes;
-      LutpRetarget r;
-      try {
-        r = retarget_lutp_head(bytes.data(), bytes.size(), arch, "program cache");
-      } catch (const Error& e) {
-        if (e.code() != ExitCode::kBadInput) throw;
-        return infeasible(e.what());  // the accumulator check compile_layer makes, same words
-      }
-      write_program(li, r.head.data(), r.head.size(), bytes.data() + r.tail, bytes.size() - r.tail);
-    }
+    return out;
   }
-  const auto t1 = clock::now();
-  const std::vector<EngineStats> stats = engine.per_layer ? run_per_layer(s, quant, engine, acts, lutps, dir)
-                                                          : run_whole_step(s, quant, engine, lutps, dir);
-  const double compile_s = std::chrono::duration<double>(t1 - t0).count();
-  const double engine_s = std::chrono::duration<double>(clock::now() - t1).count();
+  // First every layer nobody else is compiling (so workers on points of one
+  // code key split its layers), then wait for the others. Past a layer that
+  // cannot be lowered nothing matters: the first such layer in file order
+  // is the point's answer, as with one compile_layer per layer.
+  std::vector<ProgramCache::EntryPtr> got(n);
+  size_t first_bad = n;
+  for (size_t li = 0; li < n && li <= first_bad; ++li) {
+    got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/false);
+    if (got[li] && !got[li]->bytes) first_bad = li;
+  }
+  for (size_t li = 0; li < n && li <= first_bad; ++li) {
+    if (!got[li]) got[li] = programs.get(quant.key, li, quant.file->layers[li], arch, /*wait=*/true);
+    if (!got[li]->bytes) first_bad = li;
+  }
+  for (size_t li = 0; li < n; ++li) {
+    if (!got[li]->bytes) {
+      out.infeasible = got[li]->error;
+      return out;
+    }
+    const std::vector<uint8_t>& bytes = *got[li]->bytes;
+    LutpRetarget r;
+    try {
+      r = retarget_lutp_head(bytes.data(), bytes.size(), arch, "program cache");
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kBadInput) throw;
+      out.infeasible = e.what();  // the accumulator check compile_layer makes, same words
+      return out;
+    }
+    write_program(li, r.head.data(), r.head.size(), bytes.data() + r.tail, bytes.size() - r.tail);
+  }
+  return out;
+}
 
+// Each layer's engine stats as a "layers" entry, and the decode step's totals
+// per token (times `blocks`, over `batch`) into `row`.
+json summarize_step(const Sweep& s, const ArchConfig& arch, const QuantEntry& quant, uint64_t elements,
+                    const std::vector<EngineStats>& stats, const std::vector<CompileReport>& reps, json& row) {
+  json layers = json::array();
   uint64_t cycles = 0, dram_bytes = 0, program_bytes = 0;
   double seconds = 0, energy = 0, hif_min = std::numeric_limits<double>::infinity();
   std::map<std::string, double> parts;
   std::map<std::string, uint64_t> busy;
   std::string engine_name;
-  for (size_t li = 0; li < n; ++li) {
+  for (size_t li = 0; li < stats.size(); ++li) {
     const QuantizedLayer& layer = quant.file->layers[li];
     const EngineStats& st = stats[li];
     const CompileReport& rep = reps[li];
@@ -273,8 +264,6 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
                       {"hif_sqnr_db", exact ? json() : json(rep.hif.sqnr_db)},
                       {"program_bytes", rep.program_bytes}});
   }
-  fs::remove_all(dir);
-
   const double b = s.blocks;
   row["status"] = "ok";
   row["detail"] = "";
@@ -294,6 +283,49 @@ json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const Engi
   row["dram_bw_fraction"] = double(dram_bytes) / (seconds * arch.dram_bytes_per_cycle * arch.clock_mhz * 1e6);
   row["bottleneck"] = bottleneck_of([&](const char* u) { return busy[u]; });
   row["program_bytes"] = program_bytes;
+  return layers;
+}
+
+}  // namespace
+
+json run_point(const Sweep& s, size_t index, const QuantEntry& quant, const EngineOptions& engine,
+               ActivationStore& acts, HifErrorCache& hif_errors, ProgramCache& programs, const std::string& work_dir) {
+  const std::string key = point_key(s, index, quant.key, engine.mode());
+  json row = base_row(s, index, key, engine.mode());
+  if (!quant.ok) {
+    row["status"] = "quant_error";
+    row["detail"] = quant.error;
+    return json{{"row", row}, {"layers", json::array()}};
+  }
+  const json& total = quant.report.at("total");
+  const ArchConfig& arch = s.arch_of(index).arch;
+  uint64_t elements = 0;
+  for (const auto& l : quant.file->layers) elements += uint64_t(l.rows) * l.cols;
+  row["layers"] = quant.file->layers.size() * s.blocks;
+  row["params"] = elements * s.blocks;
+  row["bpw"] = total.at("bpw");
+  row["sqnr_db"] = total.value("sqnr_db", json());
+  row["cos_min"] = total.value("cos_min", json());
+
+  const fs::path dir = fs::path(work_dir) / key;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const PointPrograms progs = lower_point(quant, arch, hif_errors, programs, dir);
+  if (!progs.infeasible.empty()) {
+    fs::remove_all(dir);
+    row["status"] = "infeasible";
+    row["detail"] = progs.infeasible;
+    return json{{"row", row}, {"layers", json::array()}};
+  }
+  const auto t1 = clock::now();
+  const std::vector<EngineStats> stats = engine.per_layer ? run_per_layer(s, quant, engine, acts, progs.lutps, dir)
+                                                          : run_whole_step(s, quant, engine, progs.lutps, dir);
+  const double compile_s = std::chrono::duration<double>(t1 - t0).count();
+  const double engine_s = std::chrono::duration<double>(clock::now() - t1).count();
+  const json layers = summarize_step(s, arch, quant, elements, stats, progs.reps, row);
+  fs::remove_all(dir);
   // Wall times stay out of the row: results must not depend on the machine.
   return json{{"row", row}, {"layers", layers}, {"timing", {{"compile_s", compile_s}, {"engine_s", engine_s}}}};
 }
