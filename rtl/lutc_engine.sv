@@ -151,9 +151,10 @@ module lutc_engine
       byte_addr = t_idx + (bitpos[l] >> 3);
       rec = meta_ptr[l];
       case (book_select)
-        2'd1:    slot = slot_base[l] + group_no;
-        2'd2:    slot = t_slot0 + {24'd0, wbyte(rec)};
-        default: slot = t_slot0;
+        BOOK_PER_GROUP: slot = slot_base[l] + group_no;
+        BOOK_BY_ID:     slot = t_slot0 + {24'd0, wbyte(rec)};
+        BOOK_FIXED:     slot = t_slot0;
+        default:        slot = t_slot0;  // 3 is no BookSelect: the verifier refuses a program that sets it
       endcase
       lane_scale[l] = {wbyte(rec + scale_offset + 1), wbyte(rec + scale_offset)};
       req_slot[l] = SLOT_W'(slot);

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
+#include "lutc/spec/book_select.h"
 #include "lutc/spec/meta_record.h"
 
 namespace lutc::isa {
@@ -143,6 +145,13 @@ std::string systemverilog_package() {
     }
   std::snprintf(buf, sizeof buf, "\n  localparam int CFG_REGS = %u;  // registers CFG writes\n", kCfgRegCount);
   s += buf;
+  s += "  // CFG BOOK_SELECT values (lutc/spec/book_select.h).\n";
+  const std::pair<BookSelect, const char*> book_selects[] = {
+      {BookSelect::kFixed, "FIXED"}, {BookSelect::kPerGroup, "PER_GROUP"}, {BookSelect::kById, "BY_ID"}};
+  for (const auto& [v, name] : book_selects) {
+    std::snprintf(buf, sizeof buf, "  localparam logic [1:0] BOOK_%s = 2'd%u;\n", name, unsigned(v));
+    s += buf;
+  }
   s += "  // SYNC mask bits.\n";
   for (const auto& u : kSyncUnits) {
     std::snprintf(buf, sizeof buf, "  localparam int SYNC_%s = %u;  // %s\n", u.name, u.code, u.summary);

@@ -27,17 +27,20 @@ void DmaModel::issue(bool lut, const uint32_t f[4], uint64_t cycle) {
   // plus a 4-byte base per record.
   const double bpc = p_.arch.dram_stream_bytes_per_cycle();
   uint64_t bytes, port_cycles;
+  using LutLoad = isa::fields::LUT_LOAD;
+  using DmaIn = isa::fields::DMA_IN;
   if (lut) {
+    const uint32_t first = f[LutLoad::first], count = f[LutLoad::count];
     uint64_t words = 0;
-    for (uint32_t i = f[0]; i < f[0] + f[1]; ++i) words += p_.lut_image[i].words.size();
-    bytes = words * ((p_.arch.hif_word_bits() + 7) / 8) + 4ull * f[1];
+    for (uint32_t i = first; i < first + count; ++i) words += p_.lut_image[i].words.size();
+    bytes = words * ((p_.arch.hif_word_bits() + 7) / 8) + 4ull * count;
     port_cycles = 0;
     for (const auto& bank : r.lut_writes) port_cycles = std::max<uint64_t>(port_cycles, bank.size());
     lut_writes += words;
   } else {
-    bytes = f[3];
+    bytes = f[DmaIn::bytes];
     port_cycles = ceil_div(double(bytes), port_);
-    (f[0] == uint32_t(isa::Segment::ACT) ? act_sram_write_bytes : weight_sram_write_bytes) += bytes;
+    (f[DmaIn::seg] == uint32_t(isa::Segment::ACT) ? act_sram_write_bytes : weight_sram_write_bytes) += bytes;
   }
   dram_bytes += bytes;
   r.start = cycle + 1;
@@ -55,7 +58,8 @@ bool DmaModel::busy(bool lut, uint64_t cycle) const {
 
 DmaModel::BankWrites DmaModel::lut_writes_of(const Request& r) const {
   BankWrites out(p_.arch.lut_banks);
-  for (uint32_t i = r.f[0]; i < r.f[0] + r.f[1]; ++i) {
+  const uint32_t first = r.f[isa::fields::LUT_LOAD::first], count = r.f[isa::fields::LUT_LOAD::count];
+  for (uint32_t i = first; i < first + count; ++i) {
     const LutRecord& rec = p_.lut_image[i];
     for (size_t w = 0; w < rec.words.size(); ++w) {
       DmaBeat::LutWrite lw;
@@ -73,7 +77,8 @@ DmaModel::BankWrites DmaModel::lut_writes_of(const Request& r) const {
 std::vector<DmaBeat> DmaModel::beats_of(const Request& r) const {
   std::vector<DmaBeat> out;
   if (r.lut) return out;
-  const uint32_t seg = r.f[0], src = r.f[1], dst = r.f[2], bytes = r.f[3];
+  using F = isa::fields::DMA_IN;
+  const uint32_t seg = r.f[F::seg], src = r.f[F::src], dst = r.f[F::dst], bytes = r.f[F::bytes];
   const bool act = seg == uint32_t(isa::Segment::ACT);
   const uint32_t act_bytes = p_.arch.act_bits / 8;
   for (uint32_t done = 0; done < bytes;) {
