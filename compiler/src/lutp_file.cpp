@@ -12,6 +12,7 @@
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/verify_program.h"
 #include "lutc/model/atomic_file.h"
+#include "lutc/model/byte_io.h"
 #include "lutc/model/error.h"
 #include "lutc/model/xfp_file.h"
 
@@ -27,65 +28,13 @@ constexpr uint32_t kSectionOrder[] = {kTagMeta, kTagLut, kTagSegs, kTagCode};
 constexpr uint32_t kMaxNameBytes = 4096;
 constexpr uint32_t kMaxArchTextBytes = 1 << 16;
 
-struct Writer {
-  std::vector<uint8_t> b;
-  void u8(uint8_t v) { b.push_back(v); }
-  void u16(uint16_t v) { le(v, 2); }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
-  void le(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
-  }
-  void bytes(const void* p, size_t n) {
-    const auto* c = static_cast<const uint8_t*>(p);
-    b.insert(b.end(), c, c + n);
-  }
-};
-
-class Reader {
- public:
-  Reader(const uint8_t* d, size_t n, size_t base, const std::string& origin)
-      : d_(d), n_(n), base_(base), origin_(origin) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    fail_input(origin_, "", (long long)base_ + (long long)pos_, what);
-  }
-  void need(uint64_t k, const char* what) const {
-    if (k > n_ - pos_)
-      fail(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " + std::to_string(n_ - pos_) +
-           " left");
-  }
-  uint64_t le(int k, const char* what) {
-    need(k, what);
-    uint64_t v = 0;
-    for (int i = 0; i < k; ++i) v |= uint64_t(d_[pos_ + i]) << (8 * i);
-    pos_ += k;
-    return v;
-  }
-  uint8_t u8(const char* w) { return uint8_t(le(1, w)); }
-  uint16_t u16(const char* w) { return uint16_t(le(2, w)); }
-  uint32_t u32(const char* w) { return uint32_t(le(4, w)); }
-  uint64_t u64(const char* w) { return le(8, w); }
-  const uint8_t* take(uint64_t k, const char* w) {
-    need(k, w);
-    const uint8_t* p = d_ + pos_;
-    pos_ += size_t(k);
-    return p;
-  }
-  size_t pos() const { return pos_; }
-  size_t left() const { return n_ - pos_; }
-  size_t abs() const { return base_ + pos_; }
-  void done(const char* what) const {
-    if (pos_ != n_) fail(std::string(what) + ": " + std::to_string(n_ - pos_) + " unexpected trailing bytes");
-  }
-
- private:
-  const uint8_t* d_;
-  size_t n_, base_, pos_ = 0;
-  const std::string& origin_;
-};
+// Sections are read with absolute offsets (ByteReader over the whole file),
+// so every error names where in the file it is.
+using Reader = ByteReader;
 
 std::vector<uint8_t> meta_payload(const Program& p) {
-  Writer w;
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
   w.u64(p.arch_hash);
   w.u32(uint32_t(p.arch_text.size()));
   w.bytes(p.arch_text.data(), p.arch_text.size());
@@ -101,11 +50,12 @@ std::vector<uint8_t> meta_payload(const Program& p) {
   w.u32(p.meta.tile_rows);
   w.u32(p.meta.tile_cols);
   w.u32(p.meta.acc_bits_needed);
-  return w.b;
+  return out;
 }
 
 std::vector<uint8_t> lut_payload(const Program& p) {
-  Writer w;
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
   w.u32(uint32_t(p.lut_image.size()));
   w.u32(p.entries());
   for (const auto& r : p.lut_image) {
@@ -114,36 +64,38 @@ std::vector<uint8_t> lut_payload(const Program& p) {
     w.u32(uint32_t(r.base));
     for (uint32_t word : r.words) w.u32(word);
   }
-  return w.b;
+  return out;
 }
 
 std::vector<uint8_t> segs_payload(const Program& p) {
-  Writer w;
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
   w.u32(isa::kSegmentCount);
   for (uint32_t s = 0; s < isa::kSegmentCount; ++s) {
     w.u32(s);
     w.u64(p.segments[s].size());
     w.bytes(p.segments[s].data(), p.segments[s].size());
   }
-  return w.b;
+  return out;
 }
 
 std::vector<uint8_t> code_payload(const Program& p) {
-  Writer w;
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
   w.u32(uint32_t(p.code.size()));
   uint8_t buf[isa::kInsnBytes];
   for (const auto& i : p.code) {
     isa::encode(i, buf);
     w.bytes(buf, sizeof buf);
   }
-  return w.b;
+  return out;
 }
 
 void parse_meta(Reader& r, Program& p) {
   p.arch_hash = r.u64("arch hash");
   const uint32_t tl = r.u32("arch text length");
   if (tl > kMaxArchTextBytes) r.fail("arch text length " + std::to_string(tl) + " too large");
-  const size_t text_at = r.abs();
+  const size_t text_at = r.pos();
   const uint8_t* t = r.take(tl, "arch text");
   p.arch_text.assign(reinterpret_cast<const char*>(t), tl);
   const uint32_t nl = r.u32("layer name length");
@@ -151,7 +103,7 @@ void parse_meta(Reader& r, Program& p) {
   const uint8_t* nm = r.take(nl, "layer name");
   p.meta.layer.assign(reinterpret_cast<const char*>(nm), nl);
   const uint8_t scheme = r.u8("scheme");
-  if (scheme < 1 || scheme > 6) r.fail("unknown scheme tag " + std::to_string(scheme));
+  if (!find_scheme_traits(Scheme(scheme))) r.fail("unknown scheme tag " + std::to_string(scheme));
   p.meta.scheme = Scheme(scheme);
   p.meta.bits = r.u8("bits");
   if (r.u16("reserved")) r.fail("reserved field is not zero");
@@ -188,7 +140,7 @@ void parse_lut(Reader& r, Program& p) {
   if (entries != p.entries())
     r.fail("LUT records of " + std::to_string(entries) + " words, expected " + std::to_string(p.entries()));
   const uint64_t rec_bytes = 12 + 4ull * entries;
-  if (uint64_t(n) * rec_bytes > r.left()) r.need(uint64_t(n) * rec_bytes, "LUT records");
+  if (uint64_t(n) * rec_bytes > r.remaining()) r.need(uint64_t(n) * rec_bytes, "LUT records");
   p.lut_image.resize(n);
   for (auto& rec : p.lut_image) {
     rec.bank = r.u32("LUT bank");
@@ -218,12 +170,12 @@ void parse_segs(Reader& r, Program& p) {
 
 void parse_code(Reader& r, Program& p) {
   const uint32_t n = r.u32("instruction count");
-  if (uint64_t(n) * isa::kInsnBytes != r.left())
+  if (uint64_t(n) * isa::kInsnBytes != r.remaining())
     r.fail(std::to_string(n) + " instructions need " + std::to_string(uint64_t(n) * isa::kInsnBytes) +
-           " bytes, section has " + std::to_string(r.left()));
+           " bytes, section has " + std::to_string(r.remaining()));
   p.code.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
-    const size_t at = r.abs();
+    const size_t at = r.pos();
     const uint8_t* b = r.take(isa::kInsnBytes, "instruction");
     std::string why;
     if (!isa::decode(b, &p.code[i], &why))
@@ -234,7 +186,8 @@ void parse_code(Reader& r, Program& p) {
 }  // namespace
 
 std::vector<uint8_t> serialize_lutp(const Program& p) {
-  Writer w;
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
   w.bytes(kLutpMagic, sizeof kLutpMagic);
   w.u32(kLutpVersion);
   w.u32(4);
@@ -245,13 +198,13 @@ std::vector<uint8_t> serialize_lutp(const Program& p) {
     w.bytes(payloads[i].data(), payloads[i].size());
     w.u32(crc32(payloads[i].data(), payloads[i].size()));
   }
-  return w.b;
+  return out;
 }
 
 Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin) {
   Program p;
   try {
-    Reader r(data, n, 0, origin);
+    Reader r(data, 0, n, origin);
     const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
     if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic) != 0)
       fail_input(origin, "", 0, "not a .lutp file (bad magic)");
@@ -265,11 +218,11 @@ Program parse_lutp(const uint8_t* data, size_t n, const std::string& origin) {
       const uint32_t t = r.u32("section tag");
       if (t != kSectionOrder[i]) r.fail("section " + std::to_string(i) + " has the wrong tag");
       const uint64_t len = r.u64("section length");
-      const size_t at = r.abs();
+      const size_t at = r.pos();
       const uint8_t* payload = r.take(len, "section payload");
       const uint32_t crc = r.u32("section CRC");
       if (crc != crc32(payload, size_t(len))) fail_input(origin, "", (long long)at, "section CRC mismatch");
-      Reader s(payload, size_t(len), at, origin);
+      Reader s(data, at, at + len, origin);
       if (i == 0) parse_meta(s, p);
       if (i == 1) parse_lut(s, p);
       if (i == 2) parse_segs(s, p);
@@ -290,7 +243,7 @@ LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig&
   LutpRetarget out;
   Program p;
   try {
-    Reader r(data, n, 0, origin);
+    Reader r(data, 0, n, origin);
     const uint8_t* magic = r.take(sizeof kLutpMagic, "magic");
     if (std::memcmp(magic, kLutpMagic, sizeof kLutpMagic) != 0)
       fail_input(origin, "", 0, "not a .lutp file (bad magic)");
@@ -298,11 +251,11 @@ LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig&
     if (r.u32("section count") != 4) r.fail("section count is not 4");
     if (r.u32("section tag") != kTagMeta) r.fail("the first section is not META");
     const uint64_t len = r.u64("section length");
-    const size_t at = r.abs();
+    const size_t at = r.pos();
     const uint8_t* payload = r.take(len, "section payload");
     if (r.u32("section CRC") != crc32(payload, size_t(len)))
       fail_input(origin, "", (long long)at, "section CRC mismatch");
-    Reader s(payload, size_t(len), at, origin);
+    Reader s(data, at, at + len, origin);
     parse_meta(s, p);
     out.tail = r.pos();
   } catch (const Error& e) {
@@ -316,13 +269,14 @@ LutpRetarget retarget_lutp_head(const uint8_t* data, size_t n, const ArchConfig&
   p.arch_text = canonical_arch_text(arch);
   p.arch_hash = arch_hash(arch);
   const std::vector<uint8_t> meta = meta_payload(p);
-  Writer w;
+  std::vector<uint8_t> bytes_out;
+  ByteWriter w(bytes_out);
   w.bytes(data, 16);  // magic, version, section count
   w.u32(kTagMeta);
   w.u64(meta.size());
   w.bytes(meta.data(), meta.size());
   w.u32(crc32(meta.data(), meta.size()));
-  out.head = std::move(w.b);
+  out.head = std::move(bytes_out);
   return out;
 }
 

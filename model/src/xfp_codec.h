@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lutc/model/byte_io.h"
 #include "lutc/model/error.h"
 #include "lutc/model/xfp_file.h"
 
@@ -20,18 +21,10 @@ constexpr uint16_t kVersion1 = 1, kVersion2 = 2;
 // Trailer: footer offset (u64), CRC of those 8 bytes (u32), magic (8).
 constexpr uint64_t kTrailerBytes = 8 + 4 + 8;
 
-class Sink {
+// The .xfp writer: ByteWriter plus the container's strings and fp16 arrays.
+class Sink : public ByteWriter {
  public:
-  explicit Sink(std::vector<uint8_t>& out) : out_(out) {}
-  void u8(uint8_t v) { out_.push_back(v); }
-  void u16(uint16_t v) { le(v, 2); }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
-  void i32(int32_t v) { le(uint32_t(v), 4); }
-  void bytes(const void* p, size_t n) {
-    const uint8_t* b = static_cast<const uint8_t*>(p);
-    out_.insert(out_.end(), b, b + n);
-  }
+  using ByteWriter::ByteWriter;
   void str(const std::string& s) {
     u32(uint32_t(s.size()));
     bytes(s.data(), s.size());
@@ -46,71 +39,18 @@ class Sink {
   void halves(const std::vector<uint16_t>& v) {
     for (uint16_t h : v) u16(h);
   }
-  // Overwrites a u32/u64 placeholder written earlier.
-  void patch(size_t at, uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) out_[at + i] = uint8_t(v >> (8 * i));
-  }
-  size_t size() const { return out_.size(); }
-  const uint8_t* data() const { return out_.data(); }
-
- private:
-  void le(uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) out_.push_back(uint8_t(v >> (8 * i)));
-  }
-  std::vector<uint8_t>& out_;
 };
 
-// A bounds-checked view of the mapped file. Offsets are absolute file offsets;
-// every length is checked against what remains before it is used, so a
-// corrupt length can never drive an allocation.
-class Cursor {
+// A bounds-checked view of the mapped file (ByteReader) plus the container's
+// length-prefixed strings.
+class Cursor : public ByteReader {
  public:
-  Cursor(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file, const std::string& record)
-      : d_(data), pos_(pos), end_(end), file_(file), record_(record) {}
-
-  [[noreturn]] void fail(uint64_t at, const std::string& what) const {
-    fail_input(file_, record_, (long long)at, what);
-  }
-  uint64_t pos() const { return pos_; }
-  uint64_t end() const { return end_; }
-  uint64_t remaining() const { return end_ - pos_; }
-  void set_layer(const std::string& name) { record_ = name; }
-  const std::string& layer() const { return record_; }
-  const std::string& file() const { return file_; }
-  const uint8_t* data() const { return d_; }
-
-  void need(uint64_t n, const char* what) const {
-    if (n > remaining())
-      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, only " +
-                     std::to_string(remaining()) + " remain");
-  }
-  const uint8_t* take(uint64_t n, const char* what) {
-    need(n, what);
-    const uint8_t* p = d_ + pos_;
-    pos_ += n;
-    return p;
-  }
-  uint64_t le(unsigned n, const char* what) {
-    const uint8_t* p = take(n, what);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; ++i) v |= uint64_t(p[i]) << (8 * i);
-    return v;
-  }
-  uint8_t u8(const char* what) { return uint8_t(le(1, what)); }
-  uint16_t u16(const char* what) { return uint16_t(le(2, what)); }
-  uint32_t u32(const char* what) { return uint32_t(le(4, what)); }
-  uint64_t u64(const char* what) { return le(8, what); }
+  using ByteReader::ByteReader;
   std::string str(const char* what) {
     const uint32_t n = u32(what);
     const uint8_t* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
   }
-
- private:
-  const uint8_t* d_;
-  uint64_t pos_, end_;
-  const std::string& file_;
-  std::string record_;
 };
 
 uint32_t get_u32(const uint8_t* p);
