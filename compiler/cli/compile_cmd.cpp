@@ -8,8 +8,8 @@
 #include <memory>
 #include <set>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/listing.h"
 #include "lutc/compiler/lutp_file.h"

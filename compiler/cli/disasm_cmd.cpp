@@ -1,8 +1,8 @@
 // lutc disasm: the readable listing of a .lutp (docs/isa.md "Listing").
 #include <cstdio>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/listing.h"
 #include "lutc/compiler/lutp_file.h"
 

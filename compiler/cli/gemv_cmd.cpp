@@ -2,8 +2,8 @@
 // engine must reproduce bit for bit.
 #include <cstdio>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/arch_config.h"
 #include "lutc/compiler/layer_luts.h"
 #include "lutc/model/atomic_file.h"

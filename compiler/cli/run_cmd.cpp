@@ -1,8 +1,8 @@
 // lutc run: executes a .lutp on activation vectors.
 #include <cstdio>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/executor.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/atomic_file.h"

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "bench_layer.h"
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/kernels/cpu/gemv.h"
 #include "lutc/kernels/cpu/read_bandwidth.h"
 #include "lutc/model/error.h"

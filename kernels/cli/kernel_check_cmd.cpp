@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/kernels/cpu/accuracy.h"
 #include "lutc/kernels/cpu/gemv.h"
 #include "lutc/model/error.h"

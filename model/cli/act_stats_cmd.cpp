@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
+#include "lutc/cli/progress.h"
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 #include "lutc/model/llama_act_stats.h"
 #include "lutc/model/weights.h"
-#include "progress.h"
 
 namespace lutc::cli {
 namespace {

@@ -5,8 +5,8 @@
 // record is read, decoded and written at a time.
 #include <cstdio>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/weights.h"

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/layer_report.h"

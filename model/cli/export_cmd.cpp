@@ -7,11 +7,11 @@
 #include <iostream>
 #include <memory>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
+#include "lutc/cli/progress.h"
 #include "lutc/model/error.h"
 #include "lutc/model/hf_export.h"
-#include "progress.h"
 
 namespace lutc::cli {
 namespace {

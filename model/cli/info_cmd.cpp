@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/layer_report.h"
 #include "lutc/model/weights.h"
 #include "lutc/model/xfp_file.h"

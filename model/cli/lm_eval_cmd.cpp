@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 #include "lutc/model/lm_metrics.h"

@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
+#include "lutc/cli/progress.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
 #include "lutc/model/layer_report.h"
@@ -19,7 +20,6 @@
 #include "lutc/model/quantize_pipeline.h"
 #include "lutc/model/tensor_fates.h"
 #include "lutc/model/xfp_file.h"
-#include "progress.h"
 
 namespace lutc::cli {
 namespace {

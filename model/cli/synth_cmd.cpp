@@ -6,14 +6,14 @@
 #include <cstdio>
 #include <thread>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
+#include "lutc/cli/progress.h"
 #include "lutc/model/error.h"
 #include "lutc/model/matrix_source.h"
 #include "lutc/model/model_shapes.h"
 #include "lutc/model/synth_checkpoint.h"
 #include "lutc/model/weights.h"
-#include "progress.h"
 
 namespace lutc::cli {
 namespace {

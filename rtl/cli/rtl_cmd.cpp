@@ -1,8 +1,8 @@
 // lutc rtl: runs a .lutp on the Verilated RTL engine.
 #include <cstdio>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/model/error.h"
 #include "lutc/rtl/rtl_engine.h"

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/compiler/issue_log.h"
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/compiler/program_folder.h"

@@ -33,13 +33,14 @@ for f in liblutc_model.a liblutc_compiler.a liblutc_sim.a liblutc_kernels_cpu.a 
 done
 
 # Every public header of the source tree is installed. rtl/harness/include is
-# the verilated engine's harness, internal to the lutc executable; the CUDA
-# headers are installed where CUDA was built.
+# the verilated engine's harness and model/cli/driver/include the driver's
+# command framework, both internal to the lutc executable; the CUDA headers
+# are installed where CUDA was built.
 n_headers=0
 while IFS= read -r h; do
   rel=${h#*/include/}
   case $h in
-    "$src"/rtl/*) continue ;;
+    "$src"/rtl/* | "$src"/model/cli/driver/*) continue ;;
     "$src"/kernels/cuda/*) [ -f "$libdir/cmake/lutc/lutcCudaTargets.cmake" ] || continue ;;
   esac
   n_headers=$((n_headers + 1))

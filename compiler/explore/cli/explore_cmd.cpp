@@ -5,13 +5,13 @@
 #include <memory>
 #include <thread>
 
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
+#include "lutc/cli/progress.h"
 #include "lutc/explore/explore_run.h"
 #include "lutc/explore/subprocess.h"
 #include "lutc/model/atomic_file.h"
 #include "lutc/model/error.h"
-#include "progress.h"
 
 namespace lutc::cli {
 namespace {

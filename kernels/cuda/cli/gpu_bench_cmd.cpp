@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "bench_layer.h"
-#include "cli_util.h"
-#include "command.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/kernels/cuda/gpu.h"
 #include "lutc/model/error.h"
 #include "lutc/model/quantize.h"

@@ -1,4 +1,4 @@
-#include "cli_util.h"
+#include "lutc/cli/cli_util.h"
 
 #include <unistd.h>
 

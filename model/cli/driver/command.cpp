@@ -1,4 +1,4 @@
-#include "command.h"
+#include "lutc/cli/command.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "lutc/cli/progress.h"
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "command.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/error.h"
 
 namespace lutc::cli {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
 #include "driver_help.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/error.h"
 #include "lutc/model/exit_class.h"
 #include "lutc/model/suggest.h"

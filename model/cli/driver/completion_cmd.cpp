@@ -3,9 +3,9 @@
 // runs both to produce the installed files (cmake/LutcGeneratedDocs.cmake).
 #include <string>
 
-#include "cli_util.h"
-#include "command.h"
 #include "completion_scripts.h"
+#include "lutc/cli/cli_util.h"
+#include "lutc/cli/command.h"
 #include "lutc/model/error.h"
 #include "man_page.h"
 #include "option_tables.h"
