@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "../../model/src/sop_encoder.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/sop.h"
 #include "lutc/model/sop_scale.h"
+#include "sop/sop_encoder.h"
 #include "test_data.h"
 
 namespace lutc::sop {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <random>
 
-#include "../../model/src/portable_random.h"
+#include "core/portable_random.h"
 #include "lutc/model/error.h"
 #include "test_data.h"
 

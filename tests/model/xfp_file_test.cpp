@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
-#include "../../model/src/xfp_codec.h"
 #include "bad_input_checks.h"
 #include "file_bytes.h"
+#include "formats/xfp_codec.h"
 #include "layer_samples.h"
 #include "lutc/model/error.h"
 #include "test_data.h"

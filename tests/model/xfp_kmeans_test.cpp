@@ -8,10 +8,10 @@
 #include <random>
 #include <vector>
 
-#include "../../model/src/kmeans1d.h"
-#include "../../model/src/xfp_codebook.h"
-#include "../../model/src/xfp_sorted.h"
+#include "core/kmeans1d.h"
 #include "test_data.h"
+#include "xfp/xfp_codebook.h"
+#include "xfp/xfp_sorted.h"
 
 namespace lutc::xfp {
 namespace {

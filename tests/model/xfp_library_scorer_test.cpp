@@ -10,12 +10,12 @@
 #include <random>
 #include <vector>
 
-#include "../../model/src/xfp_fitter.h"
-#include "../../model/src/xfp_library_scorer.h"
-#include "../../model/src/xfp_reach_bound.h"
-#include "../../model/src/xfp_sorted.h"
 #include "lutc/model/fp16.h"
 #include "test_data.h"
+#include "xfp/xfp_fitter.h"
+#include "xfp/xfp_library_scorer.h"
+#include "xfp/xfp_reach_bound.h"
+#include "xfp/xfp_sorted.h"
 #include "xfp_test_util.h"
 
 namespace lutc::xfp {

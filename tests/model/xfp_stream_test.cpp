@@ -8,9 +8,9 @@
 #include <fstream>
 #include <random>
 
-#include "../../model/src/xfp_codec.h"
 #include "bad_input_checks.h"
 #include "file_bytes.h"
+#include "formats/xfp_codec.h"
 #include "layer_samples.h"
 #include "lutc/model/error.h"
 #include "lutc/model/golden.h"

@@ -5,11 +5,11 @@
 #include <cstring>
 #include <vector>
 
-#include "../../model/src/xfp_encode.h"
 #include "lutc/model/golden.h"
 #include "lutc/model/layer.h"
 #include "lutc/model/metrics.h"
 #include "lutc/model/synth.h"
+#include "xfp/xfp_encode.h"
 
 namespace lutc::xfp_test {
 
