@@ -69,19 +69,123 @@ bool may_replace_folder(const std::string& dir, const std::string& model) {
   return true;
 }
 
-int run_compile(int argc, char** argv) {
+struct CompileArgs {
   std::string in, arch_path, out, only;
   bool listing = false, json = false, force = false;
+};
+
+// The layer records to compile, in file order; `skipped` counts the kept
+// tensors and aliases passed over (when compiling every layer).
+std::vector<size_t> selected_layers(const XfpReader& r, const CompileArgs& a, size_t* skipped) {
+  std::vector<size_t> layers;
+  for (size_t i = 0; i < r.records().size(); ++i) {
+    const XfpRecordInfo& e = r.records()[i];
+    if (e.kind != XfpRecordKind::kLayer) {
+      *skipped += a.only.empty();
+      continue;
+    }
+    if (a.only.empty() || e.name == a.only) layers.push_back(i);
+  }
+  if (layers.empty())
+    throw Error(ExitCode::kUsage,
+                a.only.empty() ? "'" + a.in + "' has no layers" : "'" + a.in + "' has no layer named '" + a.only + "'");
+  return layers;
+}
+
+// Checks every output before the first layer is compiled. Several layers go
+// to a folder written beside -o and renamed onto it (returned, with its
+// manifest started); one layer to the file -o (nullptr).
+std::unique_ptr<AtomicFolder> prepare_outputs(const CompileArgs& a, const XfpReader& r,
+                                              const std::vector<size_t>& layers, const ArchConfig& arch,
+                                              ProgramManifest* manifest) {
+  const std::vector<std::string> inputs{a.in, a.arch_path};
+  if (layers.size() == 1) {
+    check_output_file(a.out, "-o", inputs);
+    if (a.listing) check_output_file(a.out + ".lst", "--listing", inputs);
+    return nullptr;
+  }
+  check_output_folder(a.out, "-o", inputs);
+  manifest->model = model_of(r, a.in);
+  manifest->xfp = a.in;
+  manifest->arch = arch.name;
+  std::map<std::string, std::string> file_layer;
+  for (size_t i : layers) {
+    const std::string& name = r.records()[i].name;
+    const auto [at, fresh] = file_layer.emplace(file_stem(name) + ".lutp", name);
+    if (!fresh)
+      fail_input(a.in, name, -1,
+                 "layers '" + at->second + "' and '" + name + "' would both be written to '" + at->first +
+                     "' (their names differ only in characters a file name cannot "
+                     "hold); compile them one at a time with --layer");
+  }
+  const bool replace = a.force || may_replace_folder(a.out, manifest->model);
+  if (auto parent = std::filesystem::path(a.out).parent_path(); !parent.empty())
+    std::filesystem::create_directories(parent);
+  return std::make_unique<AtomicFolder>(a.out, replace);
+}
+
+// Compiles record i, writes its program (and listing), prints its table row
+// and returns its --json row; the files it will leave are added to `files`.
+nlohmann::json compile_one(const XfpReader& r, size_t i, const ArchConfig& arch, const CompileArgs& a,
+                           AtomicFolder* folder, ProgramManifest* manifest, nlohmann::json* files) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const QuantizedLayer l = r.read_layer(i);
+  CompileReport rep;
+  const Program p = compile_layer(l, arch, &rep);
+  const std::string file = file_stem(l.name) + ".lutp";
+  const std::string path = folder ? folder->file(file) : a.out;  // written here, renamed at the end
+  const std::string final_path = folder ? (std::filesystem::path(a.out) / file).string() : a.out;
+  write_lutp(path, p);
+  if (folder) {
+    manifest->layers.push_back(l.name);
+    manifest->files.push_back(file);
+    if (a.listing) manifest->listings.push_back(file + ".lst");
+  }
+  files->push_back(final_path);
+  if (a.listing) {
+    files->push_back(final_path + ".lst");
+    const std::string text = program_listing(p);
+    AtomicFile lf(path + ".lst");
+    lf.write(text.data(), text.size());
+    lf.commit();
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  char tiles[64], sq[32];
+  std::snprintf(tiles, sizeof tiles, "%ux%u of %ux%u", rep.plan.row_tiles, rep.plan.col_tiles, rep.plan.tile_rows,
+                rep.plan.tile_cols);
+  if (rep.hif.lossless())
+    std::snprintf(sq, sizeof sq, "lossless");
+  else
+    std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
+  std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l.name.c_str(), scheme_name(l.scheme), tiles,
+              (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
+  return {{"name", l.name},
+          {"scheme", scheme_name(l.scheme)},
+          {"file", final_path},
+          {"row_tiles", rep.plan.row_tiles},
+          {"col_tiles", rep.plan.col_tiles},
+          {"tile_rows", rep.plan.tile_rows},
+          {"tile_cols", rep.plan.tile_cols},
+          {"program_bytes", rep.program_bytes},
+          {"hif_max_abs_error", rep.hif.max_abs_error},
+          {"hif_lossless", rep.hif.lossless()},
+          {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db) ? nlohmann::json(nullptr)
+                                                                                : nlohmann::json(rep.hif.sqnr_db)},
+          {"ms", ms}};
+}
+
+int run_compile(int argc, char** argv) {
+  CompileArgs a;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&in)->required(), ".xfp file")(
-      "arch", po::value(&arch_path),
+  opts.add_options()("input", po::value(&a.in)->required(), ".xfp file")(
+      "arch", po::value(&a.arch_path),
       "arch config .ini (default: the built-in default arch, examples/arch/default.ini)")(
-      "output,o", po::value(&out)->required(),
+      "output,o", po::value(&a.out)->required(),
       "output .lutp (one layer) or directory (several layers: one NAME.lutp per layer)")(
-      "layer", po::value(&only), "compile only this layer; -o is then a file")(
-      "listing", po::bool_switch(&listing), "also write the readable listing next to each program (.lst)")(
-      "json", po::bool_switch(&json), JsonStdout::kHelp)(
-      "force", po::bool_switch(&force),
+      "layer", po::value(&a.only), "compile only this layer; -o is then a file")(
+      "listing", po::bool_switch(&a.listing), "also write the readable listing next to each program (.lst)")(
+      "json", po::bool_switch(&a.json), JsonStdout::kHelp)(
+      "force", po::bool_switch(&a.force),
       "replace an -o folder that holds other programs (another model's) or other files");
   po::positional_options_description pos;
   pos.add("input", 1);
@@ -104,112 +208,28 @@ int run_compile(int argc, char** argv) {
                           "\"files_written\"} on stdout (docs/reports.md).",
                           opts, pos, vm))
     return 0;
-  JsonStdout json_out(json);
-  nlohmann::json layers_json = nlohmann::json::array(), files = nlohmann::json::array();
-  const ArchConfig arch = arch_path.empty() ? default_arch() : load_arch(arch_path);
+  JsonStdout json_out(a.json);
+  const ArchConfig arch = a.arch_path.empty() ? default_arch() : load_arch(a.arch_path);
   // Streams: the index says which layers there are; each is then read,
   // compiled, written and dropped before the next, so memory holds one layer.
-  const XfpReader r(in);
-  std::vector<size_t> layers;
+  const XfpReader r(a.in);
   size_t skipped = 0;
-  for (size_t i = 0; i < r.records().size(); ++i) {
-    const XfpRecordInfo& e = r.records()[i];
-    if (e.kind != XfpRecordKind::kLayer) {
-      skipped += only.empty();
-      continue;
-    }
-    if (only.empty() || e.name == only) layers.push_back(i);
-  }
-  if (layers.empty())
-    throw Error(ExitCode::kUsage,
-                only.empty() ? "'" + in + "' has no layers" : "'" + in + "' has no layer named '" + only + "'");
-  const bool to_dir = layers.size() > 1;
-  // Every output checked before the first layer is compiled.
-  const std::vector<std::string> inputs{in, arch_path};
-  std::unique_ptr<AtomicFolder> folder;
+  const std::vector<size_t> layers = selected_layers(r, a, &skipped);
   ProgramManifest manifest;
-  if (to_dir) {
-    check_output_folder(out, "-o", inputs);
-    manifest.model = model_of(r, in);
-    manifest.xfp = in;
-    manifest.arch = arch.name;
-    std::map<std::string, std::string> file_layer;
-    for (size_t i : layers) {
-      const std::string& name = r.records()[i].name;
-      const auto [at, fresh] = file_layer.emplace(file_stem(name) + ".lutp", name);
-      if (!fresh)
-        fail_input(in, name, -1,
-                   "layers '" + at->second + "' and '" + name + "' would both be written to '" + at->first +
-                       "' (their names differ only in characters a file name cannot "
-                       "hold); compile them one at a time with --layer");
-    }
-    const bool replace = force || may_replace_folder(out, manifest.model);
-    if (auto parent = std::filesystem::path(out).parent_path(); !parent.empty())
-      std::filesystem::create_directories(parent);
-    folder = std::make_unique<AtomicFolder>(out, replace);
-  } else {
-    check_output_file(out, "-o", inputs);
-    if (listing) check_output_file(out + ".lst", "--listing", inputs);
-  }
+  const std::unique_ptr<AtomicFolder> folder = prepare_outputs(a, r, layers, arch, &manifest);
   std::printf("%-32s %-10s %12s %10s %12s %10s %9s\n", "layer", "scheme", "tiles", "bytes", "hif_max_err", "hif_sqnr",
               "ms");
-  for (size_t i : layers) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const QuantizedLayer layer = r.read_layer(i);
-    const QuantizedLayer* l = &layer;
-    CompileReport rep;
-    const Program p = compile_layer(*l, arch, &rep);
-    const std::string file = file_stem(l->name) + ".lutp";
-    const std::string path = to_dir ? folder->file(file) : out;  // written here, renamed at the end
-    const std::string final_path = to_dir ? (std::filesystem::path(out) / file).string() : out;
-    write_lutp(path, p);
-    if (to_dir) {
-      manifest.layers.push_back(l->name);
-      manifest.files.push_back(file);
-      if (listing) manifest.listings.push_back(file + ".lst");
-    }
-    files.push_back(final_path);
-    if (listing) files.push_back(final_path + ".lst");
-    if (listing) {
-      const std::string text = program_listing(p);
-      AtomicFile lf(path + ".lst");
-      lf.write(text.data(), text.size());
-      lf.commit();
-    }
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    char tiles[64], sq[32];
-    std::snprintf(tiles, sizeof tiles, "%ux%u of %ux%u", rep.plan.row_tiles, rep.plan.col_tiles, rep.plan.tile_rows,
-                  rep.plan.tile_cols);
-    if (rep.hif.lossless())
-      std::snprintf(sq, sizeof sq, "lossless");
-    else
-      std::snprintf(sq, sizeof sq, "%.2f dB", rep.hif.sqnr_db);
-    std::printf("%-32s %-10s %12s %10llu %12.3g %10s %9.1f\n", l->name.c_str(), scheme_name(l->scheme), tiles,
-                (unsigned long long)rep.program_bytes, rep.hif.max_abs_error, sq, ms);
-    layers_json.push_back(
-        {{"name", l->name},
-         {"scheme", scheme_name(l->scheme)},
-         {"file", final_path},
-         {"row_tiles", rep.plan.row_tiles},
-         {"col_tiles", rep.plan.col_tiles},
-         {"tile_rows", rep.plan.tile_rows},
-         {"tile_cols", rep.plan.tile_cols},
-         {"program_bytes", rep.program_bytes},
-         {"hif_max_abs_error", rep.hif.max_abs_error},
-         {"hif_lossless", rep.hif.lossless()},
-         {"hif_sqnr_db", rep.hif.lossless() || !std::isfinite(rep.hif.sqnr_db) ? nlohmann::json(nullptr)
-                                                                               : nlohmann::json(rep.hif.sqnr_db)},
-         {"ms", ms}});
-  }
-  if (to_dir) {
+  nlohmann::json layers_json = nlohmann::json::array(), files = nlohmann::json::array();
+  for (size_t i : layers) layers_json.push_back(compile_one(r, i, arch, a, folder.get(), &manifest, &files));
+  if (folder) {
     write_program_manifest(folder->file(kProgramManifestName), manifest);
     folder->commit();
-    files.push_back((std::filesystem::path(out) / kProgramManifestName).string());
+    files.push_back((std::filesystem::path(a.out) / kProgramManifestName).string());
   }
   if (skipped)
     std::printf("skipped %zu kept tensors and aliases (stored in source precision, not LUT-decoded)\n", skipped);
   json_out.emit(
-      {{"input", in}, {"arch", arch.name}, {"layers", layers_json}, {"skipped", skipped}, {"files_written", files}});
+      {{"input", a.in}, {"arch", arch.name}, {"layers", layers_json}, {"skipped", skipped}, {"files_written", files}});
   return 0;
 }
 
