@@ -1,7 +1,7 @@
 #pragma once
 // Each component's binding file registers a function that adds its classes and
 // functions to the one extension module, the way CLI commands register
-// themselves (model/cli/command.h): module.cpp knows none of them by name.
+// themselves (lutc/cli/command.h): module.cpp knows none of them by name.
 #include <nanobind/nanobind.h>
 
 namespace lutc::python {
