@@ -138,6 +138,22 @@ TEST(Sweep, ErrorsNameFileAndKey) {
 // Relative paths in a sweep resolve beside the sweep file, whatever the
 // working directory; a copy whose neighbour is missing names both absolute
 // paths it tried and the folders they are relative to (exit class 4).
+// A name the OS refuses (here a component longer than NAME_MAX) is a missing
+// path with its reason, exit 3, not an uncaught filesystem_error (a fuzz find).
+TEST(Sweep, APathTheOsRefusesIsAMissingPathWithItsReason) {
+  const std::string name(300 + lutc::testing::fresh_seed() % 200, 'w');
+  const std::string text = "[sweep]\nweights = " + name + "/model.safetensors\n[quant]\nscheme = int4.g128\n";
+  try {
+    parse_sweep(text, (std::filesystem::path(lutc::testing::temp_dir()) / "s.ini").string());
+    ADD_FAILURE() << "a path the OS refuses was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.code(), ExitCode::kIo) << m;
+    EXPECT_NE(m.find("does not exist"), std::string::npos) << m;
+    EXPECT_NE(m.find("File name too long"), std::string::npos) << m;
+  }
+}
+
 TEST(Sweep, RelativePathsResolveBesideTheSweepFileAndAMissingOneNamesWhatWasTried) {
   namespace fs = std::filesystem;
   const fs::path root = lutc::testing::temp_dir();

@@ -88,13 +88,17 @@ std::string resolve_path(const std::string& sweep_path, const std::string& key, 
   if (p.rfind("synth:", 0) == 0 || fs::path(p).is_absolute()) return p;
   const fs::path sweep_dir = fs::absolute(fs::path(sweep_path)).parent_path().lexically_normal();
   const fs::path beside = (sweep_dir / p).lexically_normal();
-  if (fs::exists(beside)) return (fs::path(sweep_path).parent_path() / p).lexically_normal().string();
-  if (fs::exists(p)) return p;
+  // The non-throwing form: a name the OS refuses (too long, not a folder on
+  // the way) is a path that does not exist here, reported with the reason.
+  std::error_code beside_ec, cwd_ec;
+  if (fs::exists(beside, beside_ec)) return (fs::path(sweep_path).parent_path() / p).lexically_normal().string();
+  if (fs::exists(p, cwd_ec)) return p;
+  auto reason = [](const std::error_code& ec) { return ec ? " (" + ec.message() + ")" : std::string(); };
   const fs::path cwd = fs::current_path();
   throw Error(ExitCode::kIo, "sweep '" + sweep_path + "': " + key + " '" + p + "' does not exist: tried '" +
-                                 beside.string() + "' (relative to the sweep file's folder '" + sweep_dir.string() +
-                                 "') and '" + (cwd / p).lexically_normal().string() +
-                                 "' (relative to the working directory '" + cwd.string() + "')");
+                                 beside.string() + "'" + reason(beside_ec) + " (relative to the sweep file's folder '" +
+                                 sweep_dir.string() + "') and '" + (cwd / p).lexically_normal().string() + "'" +
+                                 reason(cwd_ec) + " (relative to the working directory '" + cwd.string() + "')");
 }
 
 ArchConfig arch_with_overrides(const ArchConfig& base, const std::vector<std::pair<std::string, std::string>>& ov,
