@@ -2,12 +2,9 @@
 
 #include <algorithm>
 
-#include "lutc/compiler/tiling.h"
-#include "lutc/model/bitpack.h"
+#include "lutc/compiler/verify_program.h"
 
 namespace lutc {
-
-namespace F = isa::fields;
 
 void AddressMap::add(uint64_t lo, uint64_t len) {
   if (!len) return;
@@ -59,45 +56,6 @@ void MemoryFootprint::cover(const MemoryFootprint& o) {
   lanes = std::max(lanes, o.lanes);
 }
 
-MemoryFootprint memory_footprint(const Program& p) {
-  MemoryFootprint f;
-  const uint64_t act_bytes = p.arch.act_bits / 8;
-  for (const LutRecord& r : p.lut_image) {
-    f.lut_banks = std::max(f.lut_banks, r.bank + 1);
-    f.lut_words.add(r.addr, r.words.size());
-    f.lut_slots.add(uint64_t(r.addr / p.entries()) * p.arch.lut_banks + r.bank, 1);
-  }
-  uint32_t meta_format = 0;  // CFG META as the code sets it, for the metadata record size
-  for (const isa::Instruction& in : p.code) {
-    const auto& a = in.f;
-    switch (in.op) {
-      case isa::Op::CFG:
-        if (a[F::CFG::reg] == uint32_t(isa::CfgReg::META)) meta_format = a[F::CFG::value];
-        break;
-      case isa::Op::DMA_IN:
-        (a[F::DMA_IN::seg] == uint32_t(isa::Segment::ACT) ? f.act_sram : f.weight_sram)
-            .add(a[F::DMA_IN::dst], a[F::DMA_IN::bytes]);
-        break;
-      case isa::Op::DECODE_MAC: {
-        using D = F::DECODE_MAC;
-        const uint32_t rows = a[D::rows], cols = a[D::cols], k0 = a[D::k0];
-        f.weight_sram.add(a[D::idx], packed_bytes(uint64_t(rows) * cols, p.meta.bits));
-        f.weight_sram.add(a[D::meta],
-                          uint64_t(rows) * groups_in_chunk(k0, cols, p.meta.group) * meta_record_bytes(meta_format));
-        f.act_sram.add(a[D::act], uint64_t(cols) * act_bytes);
-        f.lanes = std::max(f.lanes, rows);
-        break;
-      }
-      case isa::Op::OUTLIER:
-        f.weight_sram.add(a[F::OUTLIER::addr], uint64_t(a[F::OUTLIER::count]) * kOutlierRecordBytes);
-        break;
-      case isa::Op::STORE: f.lanes = std::max(f.lanes, a[F::STORE::rows]); break;
-      case isa::Op::LUT_LOAD:  // LUT words are counted from the image, not the code
-      case isa::Op::SYNC:
-      case isa::Op::END: break;
-    }
-  }
-  return f;
-}
+MemoryFootprint memory_footprint(const Program& p) { return verify_and_map_program(p, "program of " + p.meta.layer); }
 
 }  // namespace lutc

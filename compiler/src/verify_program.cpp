@@ -1,12 +1,17 @@
 // The static half of the program contract: everything that can be checked
 // without activations. What depends on data in SRAM (metadata book ids,
 // outlier record fields) is checked by the executor as it reads it.
+//
+// This is also the one per-opcode table of which SRAM ranges an instruction
+// touches: each range is checked and, when a footprint is asked for, recorded
+// in the same call (sram()), so memory_footprint cannot drift from the checks.
 #include "lutc/compiler/verify_program.h"
 
 #include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "lutc/compiler/memory_footprint.h"
 #include "lutc/compiler/tiling.h"
 #include "lutc/model/bitpack.h"
 #include "lutc/model/error.h"
@@ -18,7 +23,8 @@ namespace {
 
 class Verifier {
  public:
-  Verifier(const Program& p, const std::string& origin) : p_(p), origin_(origin) {}
+  Verifier(const Program& p, const std::string& origin, MemoryFootprint* footprint)
+      : p_(p), origin_(origin), fp_(footprint) {}
 
   void run() {
     check_meta();
@@ -58,6 +64,14 @@ class Verifier {
     if (first > limit || len > limit - first)
       fail(std::string(what) + " [" + std::to_string(first) + ", " + std::to_string(first + len) + ") outside [0, " +
            std::to_string(limit) + ")");
+  }
+  // A static SRAM access: checked against the memory's size, then recorded.
+  void sram(AddressMap MemoryFootprint::*memory, const char* what, uint64_t first, uint64_t len, uint64_t limit) {
+    range(what, first, len, limit);
+    if (fp_) (fp_->*memory).add(first, len);
+  }
+  void lanes_used(uint32_t rows) {
+    if (fp_) fp_->lanes = std::max(fp_->lanes, rows);
   }
 
   void check_meta() {
@@ -103,6 +117,11 @@ class Verifier {
       if (r.base < kHifMinBase || r.base > kHifMaxBase) fail(rec + "base " + std::to_string(r.base) + " out of range");
       for (uint32_t w : r.words)
         if (w >> word_limit_bits) fail(rec + "word wider than the arch's HIF word");
+      if (fp_) {
+        fp_->lut_banks = std::max(fp_->lut_banks, r.bank + 1);
+        fp_->lut_words.add(r.addr, r.words.size());
+        fp_->lut_slots.add(uint64_t(r.addr / entries) * p_.arch.lut_banks + r.bank, 1);
+      }
     }
   }
 
@@ -145,10 +164,10 @@ class Verifier {
     if (seg >= isa::kSegmentCount) fail("unknown segment " + std::to_string(seg));
     if (seg == uint32_t(isa::Segment::ACT)) {
       range("activation source", src, bytes, uint64_t(p_.meta.cols) * act_bytes());
-      range("activation SRAM", dst, bytes, p_.arch.act_sram_bytes());
+      sram(&MemoryFootprint::act_sram, "activation SRAM", dst, bytes, p_.arch.act_sram_bytes());
     } else {
       range("DRAM segment", src, bytes, p_.segments[seg].size());
-      range("weight SRAM", dst, bytes, p_.arch.weight_sram_bytes());
+      sram(&MemoryFootprint::weight_sram, "weight SRAM", dst, bytes, p_.arch.weight_sram_bytes());
     }
   }
 
@@ -158,20 +177,23 @@ class Verifier {
     const uint32_t rows = in.f[D::rows], cols = in.f[D::cols], k0 = in.f[D::k0], idx = in.f[D::idx],
                    meta = in.f[D::meta], slot0 = in.f[D::slot0], act = in.f[D::act];
     if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
+    lanes_used(rows);
     if (!cols) fail("zero columns");
     range("columns", k0, cols, p_.meta.cols);
     max_col_end_ = std::max(max_col_end_, k0 + cols);
-    range("indices", idx, packed_bytes(uint64_t(rows) * cols, p_.meta.bits), p_.arch.weight_sram_bytes());
+    sram(&MemoryFootprint::weight_sram, "indices", idx, packed_bytes(uint64_t(rows) * cols, p_.meta.bits),
+         p_.arch.weight_sram_bytes());
     const uint64_t gpt = groups_in_chunk(k0, cols, p_.meta.group);
-    range("metadata", meta, uint64_t(rows) * gpt * meta_record_bytes(uint32_t(meta_)), p_.arch.weight_sram_bytes());
+    sram(&MemoryFootprint::weight_sram, "metadata", meta, uint64_t(rows) * gpt * meta_record_bytes(uint32_t(meta_)),
+         p_.arch.weight_sram_bytes());
     const uint64_t books = book_select_ == 1 ? uint64_t(rows) * gpt : 1;
     range("LUT slots", slot0, books, p_.lut_slots());
-    range("activations", act, uint64_t(cols) * act_bytes(), p_.arch.act_sram_bytes());
+    sram(&MemoryFootprint::act_sram, "activations", act, uint64_t(cols) * act_bytes(), p_.arch.act_sram_bytes());
   }
 
   void outlier(const isa::Instruction& in) {
-    range("outlier records", in.f[F::OUTLIER::addr], uint64_t(in.f[F::OUTLIER::count]) * kOutlierRecordBytes,
-          p_.arch.weight_sram_bytes());
+    sram(&MemoryFootprint::weight_sram, "outlier records", in.f[F::OUTLIER::addr],
+         uint64_t(in.f[F::OUTLIER::count]) * kOutlierRecordBytes, p_.arch.weight_sram_bytes());
     range("activations", in.f[F::OUTLIER::act], 0, p_.arch.act_sram_bytes());
   }
 
@@ -179,6 +201,7 @@ class Verifier {
     if (!weight_exp_set_) fail("STORE before WEIGHT_EXP is set");
     const uint32_t row0 = in.f[F::STORE::row0], rows = in.f[F::STORE::rows];
     if (!rows || rows > p_.arch.lanes) fail("rows " + std::to_string(rows) + " outside [1, lanes]");
+    lanes_used(rows);
     range("output rows", row0, rows, p_.meta.rows);
     stores_.emplace_back(row0, uint64_t(row0) + rows);
   }
@@ -187,6 +210,7 @@ class Verifier {
 
   const Program& p_;
   const std::string& origin_;
+  MemoryFootprint* fp_;  // null when only checking
   size_t at_ = 0;
   uint32_t set_ = 0;
   int book_select_ = 0, meta_ = 0;
@@ -197,6 +221,12 @@ class Verifier {
 
 }  // namespace
 
-void verify_program(const Program& p, const std::string& origin) { Verifier(p, origin).run(); }
+void verify_program(const Program& p, const std::string& origin) { Verifier(p, origin, nullptr).run(); }
+
+MemoryFootprint verify_and_map_program(const Program& p, const std::string& origin) {
+  MemoryFootprint f;
+  Verifier(p, origin, &f).run();
+  return f;
+}
 
 }  // namespace lutc

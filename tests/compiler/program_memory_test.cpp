@@ -4,6 +4,7 @@
 // by the program's footprint, not by the arch's capacity.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <string>
@@ -15,6 +16,8 @@
 #include "lutc/compiler/lutp_file.h"
 #include "lutc/compiler/memory_footprint.h"
 #include "lutc/model/error.h"
+#include "lutc/spec/meta_record.h"
+#include "lutc/spec/outlier_record.h"
 #include "parity_check.h"
 #include "test_data.h"
 
@@ -120,6 +123,82 @@ TEST(ProgramMemory, FootprintPacksBothBuffersOfADoubleBufferedProgram) {
   for (const auto& [lo, hi] : f.weight_sram.ranges()) {
     EXPECT_NE(f.weight_sram.find(lo, hi - lo), AddressMap::kUnmapped);
     EXPECT_EQ(f.weight_sram.find(hi, 1), AddressMap::kUnmapped);
+  }
+}
+
+// The footprint comes from the verifier's checks (verify_and_map_program); it
+// must be the ranges docs/isa.md gives each instruction, recomputed here from
+// the operands: DMA_IN's destination, a tile's indices, metadata and
+// activations, OUTLIER's records; the lanes of tiles and STOREs; the LUT
+// words and base registers of the image.
+MemoryFootprint footprint_from_the_isa_doc(const Program& p) {
+  namespace F = isa::fields;
+  MemoryFootprint f;
+  for (const LutRecord& r : p.lut_image) {
+    f.lut_banks = std::max(f.lut_banks, r.bank + 1);
+    f.lut_words.add(r.addr, r.words.size());
+    f.lut_slots.add(uint64_t(r.addr / p.entries()) * p.arch.lut_banks + r.bank, 1);
+  }
+  uint32_t meta_format = 0;
+  for (const isa::Instruction& in : p.code) {
+    const auto& a = in.f;
+    if (in.op == isa::Op::CFG && a[F::CFG::reg] == uint32_t(isa::CfgReg::META)) meta_format = a[F::CFG::value];
+    if (in.op == isa::Op::DMA_IN)
+      (a[F::DMA_IN::seg] == uint32_t(isa::Segment::ACT) ? f.act_sram : f.weight_sram)
+          .add(a[F::DMA_IN::dst], a[F::DMA_IN::bytes]);
+    if (in.op == isa::Op::DECODE_MAC) {
+      using D = F::DECODE_MAC;
+      const uint64_t rows = a[D::rows], cols = a[D::cols], k0 = a[D::k0], g = p.meta.group;
+      const uint64_t groups = (k0 + cols - 1) / g - k0 / g + 1;  // groups the chunk [k0, k0+cols) touches
+      f.weight_sram.add(a[D::idx], (rows * cols * p.meta.bits + 7) / 8);
+      f.weight_sram.add(a[D::meta], rows * groups * meta_record_bytes(meta_format));
+      f.act_sram.add(a[D::act], cols * (p.arch.act_bits / 8));
+      f.lanes = std::max(f.lanes, uint32_t(rows));
+    }
+    if (in.op == isa::Op::OUTLIER)
+      f.weight_sram.add(a[F::OUTLIER::addr], uint64_t(a[F::OUTLIER::count]) * kOutlierRecordBytes);
+    if (in.op == isa::Op::STORE) f.lanes = std::max(f.lanes, a[F::STORE::rows]);
+  }
+  return f;
+}
+
+TEST(ProgramMemory, FootprintIsEachInstructionsDocumentedRanges) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  const ArchConfig small =
+      arch_with({"core.lanes=4", "lut.banks=2", "lut.bank_words=256", "sram.weight_kib=1", "sram.act_kib=1"});
+  for (Scheme s : compiled_schemes()) {
+    for (const ArchConfig& arch : {default_arch(), small, testing::arch_at_maxima({"core.lanes=4"})}) {
+      const uint32_t rows = 1 + rng() % 70, cols = 1 + rng() % 400;
+      const std::vector<float> w = random_weights(rows, cols, rng);
+      const QuantizedLayer l =
+          s == Scheme::kSop ? testing::quantize_sop_for_test(testing::kSopTestFormat, "rand", w.data(), rows, cols)
+                            : quantize_for_test(s, "rand", w.data(), rows, cols, 64);
+      const Program p = compile_layer(l, arch);
+      SCOPED_TRACE(std::string(scheme_name(s)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
+      const MemoryFootprint got = memory_footprint(p), want = footprint_from_the_isa_doc(p);
+      EXPECT_EQ(got.weight_sram.ranges(), want.weight_sram.ranges());
+      EXPECT_EQ(got.act_sram.ranges(), want.act_sram.ranges());
+      EXPECT_EQ(got.lut_words.ranges(), want.lut_words.ranges());
+      EXPECT_EQ(got.lut_slots.ranges(), want.lut_slots.ranges());
+      EXPECT_EQ(got.lut_banks, want.lut_banks);
+      EXPECT_EQ(got.lanes, want.lanes);
+    }
+  }
+}
+
+// The footprint is read off the verifier, so a program the verifier refuses
+// has none: a tile reading past the weight SRAM is refused, not mapped.
+TEST(ProgramMemory, FootprintOfAnUnverifiableProgramIsRefused) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  Program p = compile_layer(random_layer(rng, Scheme::kXfpV2, 8 + rng() % 20, 64 + rng() % 200), default_arch());
+  for (isa::Instruction& in : p.code)
+    if (in.op == isa::Op::DECODE_MAC) in.f[isa::fields::DECODE_MAC::idx] = uint32_t(p.arch.weight_sram_bytes());
+  try {
+    memory_footprint(p);
+    FAIL() << "a tile past the weight SRAM was mapped";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("indices"), std::string::npos) << e.what();
   }
 }
 

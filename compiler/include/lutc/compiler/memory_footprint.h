@@ -103,7 +103,8 @@ struct MemoryFootprint {
   void cover(const MemoryFootprint& o);
 };
 
-// `p` must have passed verify_program. Addresses that depend on data in SRAM
+// Verifies `p` (verify_and_map_program: the verifier's per-opcode access
+// checks are what records the ranges). Addresses that depend on data in SRAM
 // (an OUTLIER record's row and column, a book id) are not in it: the models
 // read those as zero when unmapped and drop outlier adds to unused lanes
 // (no DECODE_MAC or STORE ever reads them).
