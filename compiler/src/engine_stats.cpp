@@ -50,12 +50,17 @@ EnergyBreakdown energy_of(const ArchConfig& arch, const ActionCounts& a, uint64_
   return b;
 }
 
+double dram_bw_fraction(const ArchConfig& arch, double dram_bytes, double seconds) {
+  const double per_s = seconds > 0 ? dram_bytes / seconds : 0;
+  const double peak = arch.dram_bytes_per_cycle * arch.clock_mhz * 1e6;
+  return peak > 0 ? per_s / peak : 0;
+}
+
 void EngineStats::finish(const ArchConfig& a) {
   seconds = double(cycles) / (a.clock_mhz * 1e6);
   tokens_per_s = seconds > 0 ? 1.0 / seconds : 0;
   dram_bytes_per_s = seconds > 0 ? double(actions.dram_bytes) / seconds : 0;
-  const double peak = a.dram_bytes_per_cycle * a.clock_mhz * 1e6;
-  dram_bw_fraction = peak > 0 ? dram_bytes_per_s / peak : 0;
+  dram_bw_fraction = lutc::dram_bw_fraction(a, double(actions.dram_bytes), seconds);
   energy = energy_of(a, actions, cycles);
   const double weights = double(rows) * cols;
   pj_per_weight = weights > 0 ? energy.total_pj / weights : 0;

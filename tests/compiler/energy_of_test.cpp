@@ -4,8 +4,10 @@
 // reads cost the table's reference points at 8 KiB, 32 KiB and 1 MiB.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
+#include <vector>
 
 #include "lutc/compiler/engine_stats.h"
 #include "test_data.h"
@@ -122,6 +124,39 @@ TEST(EnergyOf, SramReadsCostTheTablesReferencePoints) {
   const double mid = energy_of(a, c, 0).pj.at("sram");
   EXPECT_GT(mid, e.sram_read_64b_8kib_pj);
   EXPECT_LT(mid, e.sram_read_64b_32kib_pj);
+}
+
+// The parts energy_of fills are exactly kEnergyParts, the list explore's
+// columns and plots read (docs/stats.md names the same eight).
+TEST(EnergyOf, FillsExactlyTheListedParts) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  ActionCounts c;
+  for (auto& [name, field] : fields_of(c)) *field = 1 + rng() % 1000;
+  const EnergyBreakdown b = energy_of(random_arch(rng), c, 1 + rng() % 1000);
+  std::vector<std::string> keys;
+  for (const auto& kv : b.pj) keys.push_back(kv.first);
+  std::vector<std::string> listed(std::begin(kEnergyParts), std::end(kEnergyParts));
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(keys, listed);
+  EXPECT_EQ(listed, (std::vector<std::string>{"accumulate", "control", "dram", "leakage", "lut", "multiply", "outlier",
+                                              "sram"}));
+}
+
+// Bytes over seconds against dram.bytes_per_cycle at the clock, computed here
+// from docs/stats.md's definition.
+TEST(DramBwFraction, IsBytesPerSecondOverThePeak) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  for (int trial = 0; trial < 50; ++trial) {
+    ArchConfig a;
+    a.dram_bytes_per_cycle = double(1 + rng() % 512);
+    a.clock_mhz = double(100 + rng() % 2000);
+    const double bytes = double(rng() % (uint64_t(1) << 40)), seconds = 1e-6 * double(1 + rng() % 1000000);
+    const double want = bytes / (seconds * a.dram_bytes_per_cycle * a.clock_mhz * 1e6);
+    EXPECT_NEAR(dram_bw_fraction(a, bytes, seconds), want, 1e-12 * want);
+  }
+  ArchConfig a;
+  EXPECT_EQ(dram_bw_fraction(a, 1e6, 0), 0);
+  EXPECT_EQ(dram_bw_fraction(a, 0, 1), 0);
 }
 
 }  // namespace

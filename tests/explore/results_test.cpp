@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lutc/compiler/arch_config.h"
+#include "lutc/compiler/engine_stats.h"
 #include "lutc/explore/explore_run.h"
 #include "lutc/explore/results.h"
 #include "lutc/model/error.h"
@@ -42,6 +43,17 @@ TEST(Columns, ComeFromTheArchKeyTable) {
   }
   EXPECT_GE(n, 13u);
   EXPECT_EQ(std::set<std::string>(cols.begin(), cols.end()).size(), cols.size()) << "a column is listed twice";
+}
+
+// One energy_<part>_pj column per engine energy part, in kEnergyParts order.
+TEST(Columns, HoldEveryEnergyPart) {
+  const std::vector<std::string>& cols = result_columns();
+  auto at = std::find(cols.begin(), cols.end(), "pj_per_weight");
+  ASSERT_NE(at, cols.end());
+  for (const char* part : kEnergyParts) {
+    ASSERT_NE(++at, cols.end());
+    EXPECT_EQ(*at, std::string("energy_") + part + "_pj");
+  }
 }
 
 TEST(Csv, CellsAreStable) {

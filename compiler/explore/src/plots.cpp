@@ -15,7 +15,9 @@
 
 #include <unistd.h>
 
+#include "lutc/compiler/engine_stats.h"
 #include "lutc/explore/report.h"
+#include "lutc/explore/results.h"
 #include "lutc/explore/subprocess.h"
 #include "lutc/model/atomic_file.h"
 
@@ -24,8 +26,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-const char* const kParts[] = {"dram", "sram", "lut", "multiply", "accumulate", "outlier", "control", "leakage"};
 
 // Above this many ok points the scatter labels only the Pareto points: a label
 // per point would cover the plot.
@@ -209,14 +209,14 @@ std::string energy_breakdown(const fs::path& dir, const std::vector<json>& rows)
   });
   if (front.size() > 40) front.resize(40);
   std::string data = "point";
-  for (const char* p : kParts) data += std::string(" ") + p;
+  for (const char* p : kEnergyParts) data += std::string(" ") + p;
   data += "\n";
   double top = 0;
   for (const json* r : front) {
     data += quoted(point_label(*r, arch_names.size() > 1));
     double sum = 0;
-    for (const char* p : kParts) {
-      const double v = num(*r, std::string("energy_") + p + "_pj") * 1e-6;
+    for (const char* p : kEnergyParts) {
+      const double v = num(*r, energy_column(p)) * 1e-6;
       data += " " + g(v);
       if (std::isfinite(v)) sum += v;
     }

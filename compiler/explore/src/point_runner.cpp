@@ -10,6 +10,7 @@
 #include "lutc/compiler/compile_layer.h"
 #include "lutc/compiler/engine_stats.h"
 #include "lutc/compiler/lutp_file.h"
+#include "lutc/explore/results.h"
 #include "lutc/explore/subprocess.h"
 #include "lutc/model/error.h"
 #include "lutc/model/exit_class.h"
@@ -278,9 +279,8 @@ json summarize_step(const Sweep& s, const ArchConfig& arch, const QuantEntry& qu
   row["tokens_per_s"] = s.batch / (seconds * b);
   row["energy_pj_per_token"] = energy * b / s.batch;
   row["pj_per_weight"] = energy / double(elements) / s.batch;
-  for (const char* part : {"dram", "sram", "lut", "multiply", "accumulate", "outlier", "control", "leakage"})
-    row[std::string("energy_") + part + "_pj"] = parts[part] * b / s.batch;
-  row["dram_bw_fraction"] = double(dram_bytes) / (seconds * arch.dram_bytes_per_cycle * arch.clock_mhz * 1e6);
+  for (const char* part : kEnergyParts) row[energy_column(part)] = parts[part] * b / s.batch;
+  row["dram_bw_fraction"] = dram_bw_fraction(arch, double(dram_bytes), seconds);
   row["bottleneck"] = bottleneck_of([&](const char* u) { return busy[u]; });
   row["program_bytes"] = program_bytes;
   return layers;

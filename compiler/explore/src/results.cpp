@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "lutc/compiler/arch_config.h"
+#include "lutc/compiler/engine_stats.h"
 
 namespace lutc::explore {
 using nlohmann::json;
@@ -16,43 +17,20 @@ const std::vector<std::string>& result_columns() {
     // The arch keys' columns, in key-table order (arch_keys.def).
     for (const ArchKeyInfo& k : arch_keys())
       if (!k.column.empty()) cols.push_back(k.column);
-    for (const char* col : {"blocks",
-                            "batch",
-                            "layers",
-                            "params",
-                            "bpw",
-                            "sqnr_db",
-                            "cos_min",
-                            "hif_sqnr_db_min",
-                            "quality_db",
-                            "cycles_per_token",
-                            "seconds_per_token",
-                            "tokens_per_s",
-                            "energy_pj_per_token",
-                            "pj_per_weight",
-                            "energy_dram_pj",
-                            "energy_sram_pj",
-                            "energy_lut_pj",
-                            "energy_multiply_pj",
-                            "energy_accumulate_pj",
-                            "energy_outlier_pj",
-                            "energy_control_pj",
-                            "energy_leakage_pj",
-                            "dram_bw_fraction",
-                            "bottleneck",
-                            "lut_bits",
-                            "sram_bits",
-                            "program_bytes",
-                            "engine",
-                            "pareto",
-                            "rtl_cycles",
-                            "rtl_cycle_diff_pct",
-                            "detail"})
+    for (const char* col :
+         {"blocks", "batch", "layers", "params", "bpw", "sqnr_db", "cos_min", "hif_sqnr_db_min", "quality_db",
+          "cycles_per_token", "seconds_per_token", "tokens_per_s", "energy_pj_per_token", "pj_per_weight"})
+      cols.push_back(col);
+    for (const char* part : kEnergyParts) cols.push_back(energy_column(part));
+    for (const char* col : {"dram_bw_fraction", "bottleneck", "lut_bits", "sram_bits", "program_bytes", "engine",
+                            "pareto", "rtl_cycles", "rtl_cycle_diff_pct", "detail"})
       cols.push_back(col);
     return cols;
   }();
   return c;
 }
+
+std::string energy_column(const std::string& part) { return "energy_" + part + "_pj"; }
 
 namespace {
 

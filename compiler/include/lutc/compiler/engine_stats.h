@@ -78,13 +78,21 @@ struct UnitTime {
   uint64_t stall_cycles = 0;
 };
 
+// The parts energy_of splits energy into, in report order: the keys of
+// EnergyBreakdown::pj and explore's energy_<part>_pj columns.
+inline const char* const kEnergyParts[] = {"dram",       "sram",    "lut",     "multiply",
+                                           "accumulate", "outlier", "control", "leakage"};
+
 struct EnergyBreakdown {
-  // Keys: dram, sram, lut, multiply, accumulate, outlier, control, leakage.
-  std::map<std::string, double> pj;
+  std::map<std::string, double> pj;  // keyed by kEnergyParts
   double total_pj = 0;
 };
 
 EnergyBreakdown energy_of(const ArchConfig& arch, const ActionCounts& a, uint64_t cycles);
+
+// The share of the arch's peak DRAM bandwidth (dram.bytes_per_cycle at the
+// clock) that moving `dram_bytes` in `seconds` uses; 0 when either is zero.
+double dram_bw_fraction(const ArchConfig& arch, double dram_bytes, double seconds);
 
 struct EngineStats {
   std::string engine;  // "systemc" | "rtl" | "exec"

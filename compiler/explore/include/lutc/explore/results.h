@@ -12,6 +12,9 @@ namespace lutc::explore {
 // Column order of results.csv; results.json rows carry the same keys.
 const std::vector<std::string>& result_columns();
 
+// The column of one energy part (kEnergyParts): "energy_<part>_pj".
+std::string energy_column(const std::string& part);
+
 // Sets "pareto" on every row: 1 when no other ok row is at least as good in
 // quality_db (higher), energy_pj_per_token (lower) and tokens_per_s (higher)
 // and strictly better in one; 0 otherwise (and for rows that are not ok).
