@@ -1,5 +1,5 @@
 // ByteWriter / ByteReader (lutc/model/byte_io.h), the little-endian I/O the
-// .xfp and .lutp containers share: random fields round trip byte for byte in
+// .xfp and .lutp containers and the GGUF reader share: random fields round trip byte for byte in
 // little-endian order, and every overrun is an error naming the file, the
 // record and the absolute offset.
 #include "lutc/model/byte_io.h"
@@ -74,6 +74,52 @@ TEST(ByteIo, OverrunsAndTrailingBytesNameFileRecordAndOffset) {
   // A corrupt length is refused before anything is taken: no allocation follows.
   EXPECT_THROW(r.take(uint64_t(1) << 62, "payload"), Error);
   EXPECT_EQ(r.pos(), 8u);
+}
+
+// GGUF strings: a u64 byte length, then the bytes; a length over the caller's
+// limit or past the end is refused at the length's offset.
+TEST(ByteIo, U64LengthStringsHonourTheirLimit) {
+  std::mt19937_64 rng(testing::fresh_seed());
+  std::string text(size_t(rng() % 40), ' ');
+  for (char& c : text) c = char('a' + rng() % 26);
+  std::vector<uint8_t> buf;
+  ByteWriter w(buf);
+  w.u64(text.size());
+  w.bytes(text.data(), text.size());
+  w.u64(uint64_t(1) << 40);  // a hostile length
+  const std::string file = "m.gguf";
+  ByteReader r(buf.data(), 0, buf.size(), file, "");
+  EXPECT_EQ(r.str_u64("key", 64), text);
+  const uint64_t at = r.pos();
+  try {
+    r.str_u64("value", 1000);
+    FAIL() << "a 2^40-byte string was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    for (const std::string& part :
+         {std::string("value length 1099511627776 exceeds the limit of 1000"), std::to_string(at), file})
+      EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
+  }
+  ByteReader short_limit(buf.data(), 0, buf.size(), file, "");
+  if (!text.empty()) {
+    EXPECT_THROW(short_limit.str_u64("key", text.size() - 1), Error);
+  }
+}
+
+TEST(ByteIo, CountsThatCannotFitAreRefusedBeforeAnyLoop) {
+  std::vector<uint8_t> buf(100, 0);
+  const std::string file = "m.gguf";
+  ByteReader r(buf.data(), 20, 100, file, "t");
+  EXPECT_NO_THROW(r.check_count(12, 10, 8, "tensor count"));  // 80 bytes fit in 80
+  try {
+    r.check_count(12, 11, 8, "tensor count");
+    FAIL() << "11 x 8 bytes do not fit in 80";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("tensor count 11 needs at least 8 bytes each but only 80 bytes remain"), std::string::npos) << m;
+    EXPECT_NE(m.find("12"), std::string::npos) << m;
+  }
+  EXPECT_THROW(r.check_count(0, UINT64_MAX, 1, "n"), Error);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/weight_file_parsers.h"
+#include "lutc/model/byte_io.h"
 #include "lutc/model/error.h"
 
 namespace lutc {
@@ -109,56 +110,9 @@ constexpr uint64_t kMaxKeptElements = 256;                   // arrays larger th
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims 1, one ne, type, offset
 
-// Reads the header region front to back; every read checks the bytes left.
-class Cursor {
- public:
-  Cursor(const std::string& file, const uint8_t* data, uint64_t size) : file_(file), p_(data), size_(size) {}
-
-  uint64_t pos() const { return pos_; }
-  uint64_t left() const { return size_ - pos_; }
-  void set_context(std::string tensor) { tensor_ = std::move(tensor); }
-
-  const uint8_t* take(uint64_t n, const std::string& what) {
-    if (n > left()) {
-      fail(pos_, what + " needs " + std::to_string(n) + " bytes but only " + std::to_string(left()) +
-                     " remain (file truncated?)");
-    }
-    const uint8_t* at = p_ + pos_;
-    pos_ += n;
-    return at;
-  }
-  uint64_t le(int bytes, const std::string& what) {
-    const uint8_t* b = take(uint64_t(bytes), what);
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | b[i];
-    return v;
-  }
-  uint32_t u32(const std::string& what) { return uint32_t(le(4, what)); }
-  uint64_t u64(const std::string& what) { return le(8, what); }
-  std::string str(const std::string& what, uint64_t max) {
-    const uint64_t at = pos_;
-    const uint64_t n = u64(what + " length");
-    if (n > max) fail(at, what + " length " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
-    const uint8_t* b = take(n, what);
-    return std::string(reinterpret_cast<const char*>(b), size_t(n));
-  }
-  // Checks that `count` items of at least `min_bytes` each can fit.
-  void check_count(uint64_t at, uint64_t count, uint64_t min_bytes, const std::string& what) {
-    if (count > left() / min_bytes) {
-      fail(at, what + " " + std::to_string(count) + " needs at least " + std::to_string(min_bytes) +
-                   " bytes each but only " + std::to_string(left()) + " bytes remain");
-    }
-  }
-  [[noreturn]] void fail(uint64_t at, const std::string& what) const {
-    fail_input(file_, tensor_, static_cast<long long>(at), what);
-  }
-
- private:
-  const std::string& file_;
-  const uint8_t* p_;
-  uint64_t size_, pos_ = 0;
-  std::string tensor_;
-};
+// The header region is read front to back by a ByteReader: every read checks
+// the bytes left, and errors name the file, the tensor and the offset.
+using Cursor = ByteReader;
 
 template <typename T>
 std::string shortest(T v) {
@@ -181,7 +135,7 @@ Scalar read_scalar(Cursor& c, uint32_t type, const std::string& what) {
     case kU16:
     case kU32:
     case kU64: {
-      const uint64_t v = c.le(int(kValueTypes[type].size), what);
+      const uint64_t v = c.le(unsigned(kValueTypes[type].size), what);
       return {std::to_string(v), json(v)};
     }
     case kI8:
@@ -189,7 +143,7 @@ Scalar read_scalar(Cursor& c, uint32_t type, const std::string& what) {
     case kI32:
     case kI64: {
       const int bits = int(kValueTypes[type].size) * 8;
-      const uint64_t u = c.le(bits / 8, what);
+      const uint64_t u = c.le(unsigned(bits / 8), what);
       const int64_t v = bits == 64 ? int64_t(u) : int64_t(u << (64 - bits)) >> (64 - bits);
       return {std::to_string(v), json(v)};
     }
@@ -211,7 +165,7 @@ Scalar read_scalar(Cursor& c, uint32_t type, const std::string& what) {
       return {v ? "true" : "false", json(v != 0)};
     }
     default: {  // kString
-      std::string s = c.str(what, kMaxStringBytes);
+      std::string s = c.str_u64(what, kMaxStringBytes);
       json j = s;
       return {std::move(s), std::move(j)};
     }
@@ -306,11 +260,11 @@ void add_llama_names(std::map<std::string, std::string>& md, const std::vector<T
 }
 
 TensorInfo read_tensor_info(Cursor& c, uint64_t index) {
-  c.set_context("");
+  c.set_layer("");
   TensorInfo t;
   const uint64_t start = c.pos();
-  t.name = c.str("tensor info " + std::to_string(index) + " name", kMaxNameBytes);
-  c.set_context(t.name);
+  t.name = c.str_u64("tensor info " + std::to_string(index) + " name", kMaxNameBytes);
+  c.set_layer(t.name);
   const uint64_t dims_at = c.pos();
   const uint32_t n_dims = c.u32("n_dims");
   if (n_dims < 1 || n_dims > 4) c.fail(dims_at, "n_dims " + std::to_string(n_dims) + " is outside 1..4");
@@ -348,7 +302,7 @@ TensorInfo read_tensor_info(Cursor& c, uint64_t index) {
 void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
   const MappedFile& m = map(w, file_index);
   const std::string& file = m.path();
-  Cursor c(file, m.data(), m.size());
+  Cursor c(m.data(), 0, m.size(), file);
   c.take(4, "GGUF magic");
   const uint32_t version = c.u32("GGUF version");
   if (version != 2 && version != 3) {
@@ -369,7 +323,7 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
   uint64_t alignment = 32;
   for (uint64_t i = 0; i < n_kv; ++i) {
     const uint64_t key_at = c.pos();
-    const std::string key = c.str("metadata key " + std::to_string(i), kMaxNameBytes);
+    const std::string key = c.str_u64("metadata key " + std::to_string(i), kMaxNameBytes);
     if (!keys.insert(key).second) c.fail(key_at, "metadata key '" + key + "' appears twice");
     const uint64_t type_at = c.pos();
     const uint32_t type = c.u32("type of metadata '" + key + "'");
@@ -405,7 +359,7 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
     ts.back().file = file_index;
     if (!names.insert(ts.back().name).second) c.fail(info_at.back(), "tensor name appears twice");
   }
-  c.set_context("");
+  c.set_layer("");
   const uint64_t data_start = align_up(c.pos(), alignment);
   if (data_start > m.size()) {
     c.fail(c.pos(), "data section would start at " + std::to_string(data_start) + ", past the end of the file (" +

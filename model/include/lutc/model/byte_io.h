@@ -1,5 +1,6 @@
 #pragma once
-// Little-endian byte I/O for the project's binary containers (.xfp, .lutp):
+// Little-endian byte I/O for the project's binary containers (.xfp, .lutp)
+// and the GGUF header reader:
 // one writer, and one bounds-checked reader whose every length is checked
 // against what remains before it is used (so a corrupt length can never drive
 // an allocation) and whose errors name the file, the record and the absolute
@@ -7,6 +8,7 @@
 // depends on the host's byte order.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lutc/model/error.h"
@@ -41,7 +43,8 @@ class ByteWriter {
 };
 
 // Reads [pos, end) of `data` (the whole file), with absolute offsets. Errors
-// are Error(kBadInput) naming `file`, the record and the offset.
+// are Error(kBadInput) naming `file`, the record and the offset. `what` names
+// the field in errors; it is only turned into a string on failure.
 class ByteReader {
  public:
   ByteReader(const uint8_t* data, uint64_t pos, uint64_t end, const std::string& file, std::string record = "")
@@ -59,29 +62,46 @@ class ByteReader {
   const std::string& file() const { return file_; }
   const uint8_t* data() const { return d_; }
 
-  void need(uint64_t n, const char* what) const {
+  void need(uint64_t n, std::string_view what) const {
     if (n > remaining())
-      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, only " +
+      fail(pos_, "truncated: " + std::string(what) + " needs " + std::to_string(n) + " bytes, only " +
                      std::to_string(remaining()) + " remain");
   }
-  const uint8_t* take(uint64_t n, const char* what) {
+  const uint8_t* take(uint64_t n, std::string_view what) {
     need(n, what);
     const uint8_t* p = d_ + pos_;
     pos_ += n;
     return p;
   }
-  uint64_t le(unsigned n, const char* what) {
+  uint64_t le(unsigned n, std::string_view what) {
     const uint8_t* p = take(n, what);
     uint64_t v = 0;
     for (unsigned i = 0; i < n; ++i) v |= uint64_t(p[i]) << (8 * i);
     return v;
   }
-  uint8_t u8(const char* what) { return uint8_t(le(1, what)); }
-  uint16_t u16(const char* what) { return uint16_t(le(2, what)); }
-  uint32_t u32(const char* what) { return uint32_t(le(4, what)); }
-  uint64_t u64(const char* what) { return le(8, what); }
+  uint8_t u8(std::string_view what) { return uint8_t(le(1, what)); }
+  uint16_t u16(std::string_view what) { return uint16_t(le(2, what)); }
+  uint32_t u32(std::string_view what) { return uint32_t(le(4, what)); }
+  uint64_t u64(std::string_view what) { return le(8, what); }
+  // A string after its u64 byte length, which must not exceed `max` (GGUF).
+  std::string str_u64(std::string_view what, uint64_t max) {
+    const uint64_t at = pos_;
+    const uint64_t n = u64(std::string(what) + " length");
+    if (n > max)
+      fail(at, std::string(what) + " length " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
+    const uint8_t* b = take(n, what);
+    return std::string(reinterpret_cast<const char*>(b), size_t(n));
+  }
+  // Refuses a `count` read at `at` when that many items of at least
+  // `min_bytes` each cannot fit in what remains: a corrupt count never sizes
+  // an allocation or a loop.
+  void check_count(uint64_t at, uint64_t count, uint64_t min_bytes, std::string_view what) const {
+    if (count > remaining() / min_bytes)
+      fail(at, std::string(what) + " " + std::to_string(count) + " needs at least " + std::to_string(min_bytes) +
+                   " bytes each but only " + std::to_string(remaining()) + " bytes remain");
+  }
   // The region must end here: `what` names it in the error.
-  void done(const char* what) const {
+  void done(std::string_view what) const {
     if (pos_ != end_) fail(std::string(what) + ": " + std::to_string(end_ - pos_) + " unexpected trailing bytes");
   }
 
