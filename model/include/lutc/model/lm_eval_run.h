@@ -1,0 +1,60 @@
+#pragma once
+// `lutc lm-eval` as a library (docs/lm-eval.md): the garbage-boundary metrics
+// of a model (fp32, or with an .xfp's layers decoded into it) against the
+// fp32 model on the text the fp32 model writes, with the weights in memory or
+// streamed one layer at a time (the numbers are bit-identical either way).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lutc/model/llama.h"
+#include "lutc/model/lm_metrics.h"
+#include "lutc/model/weights.h"
+
+namespace lutc {
+
+struct LmEvalResult {
+  LmReference reference;
+  double reference_seconds = 0;  // making the reference
+  LmMetrics metrics;             // of the model under test; may be non-finite (metrics.finite())
+  size_t tensors_replaced = 0;   // tensors the .xfp supplied
+  double eval_seconds = 0;       // the reference and the metrics together
+  nlohmann::json bench;          // bench_forward() of the model under test when asked for, else null
+};
+
+class LmEval {
+ public:
+  // Opens the model and, when `xfp_path` is set, the .xfp (its index only:
+  // names and shapes are checked here, layers are decoded when fetched).
+  // Without an .xfp the fp32 model is scored against itself.
+  LmEval(const std::string& model_path, const std::string& xfp_path);
+
+  const LlamaConfig& config() const { return config_; }
+  // What the in-memory mode holds: one model's fp32 weights (the reference
+  // and the model under test are never resident together).
+  uint64_t in_memory_bytes() const { return fp32_->fp32_bytes(); }
+  // kMemory (the default) or kStream, for every model made afterwards.
+  void set_residency(Residency r) { streaming_ = r == Residency::kStream; }
+  bool streaming() const { return streaming_; }
+
+  // Logits (tokens x vocab) of the model under test; row t predicts token t + 1.
+  RowMatrix logits(const std::vector<int32_t>& tokens) const;
+  // The fp32 reference on `cfg`, then the model under test scored on it (and
+  // timed with bench_forward() when `bench`). Error(kBadInput) when the
+  // reference itself is non-finite: NaN passes every gate written as a comparison.
+  LmEvalResult evaluate(const LmBenchConfig& cfg, bool bench = false) const;
+
+ private:
+  std::unique_ptr<LlamaModel> make_model(const std::shared_ptr<const FileWeights>& w) const;
+
+  std::string model_path_, xfp_path_;
+  LlamaConfig config_;
+  std::shared_ptr<const FileWeights> fp32_, quantized_;
+  bool streaming_ = false;
+};
+
+}  // namespace lutc
