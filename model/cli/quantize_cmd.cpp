@@ -18,6 +18,7 @@
 #include "lutc/model/layer_report.h"
 #include "lutc/model/matrix_source.h"
 #include "lutc/model/quantize_pipeline.h"
+#include "lutc/model/quantize_to_xfp.h"
 #include "lutc/model/tensor_fates.h"
 #include "lutc/model/xfp_file.h"
 
@@ -81,20 +82,8 @@ void print_fates(const std::vector<TensorPlan>& plan) {
   std::printf("tensors: %s\n", fate_summary(plan).c_str());
 }
 
-nlohmann::json fates_json(const std::vector<TensorPlan>& plan) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& p : plan) {
-    nlohmann::json j = {{"name", p.name},   {"source", p.source}, {"fate", fate_name(p.fate)},
-                        {"dtype", p.dtype}, {"shape", p.shape},   {"reason", p.reason}};
-    if (p.expert >= 0) j["expert"] = p.expert;
-    if (!p.alias_of.empty()) j["alias_of"] = p.alias_of;
-    arr.push_back(std::move(j));
-  }
-  return arr;
-}
-
-int run_quantize(int argc, char** argv) {
-  Args a;
+// The flags into `a` (checked); false after --help.
+bool parse_args(int argc, char** argv, Args& a, po::variables_map& vm) {
   // "xfp|xfp.v2|...: ": the choice list shell completion offers (cli_util.h).
   std::string scheme_help = "xfp|" + scheme_names() + ": quantization scheme (xfp: the mode chosen per layer)";
   for (size_t p; (p = scheme_help.find(", ")) != std::string::npos;) scheme_help.replace(p, 2, "|");
@@ -130,66 +119,62 @@ int run_quantize(int argc, char** argv) {
       "quiet,q", po::bool_switch(&a.quiet), "no progress bar");
   po::positional_options_description pos;
   pos.add("input", 1);
-  po::variables_map vm;
-  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-
+  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return false;
   check_quantize_settings(a.q);
   check_output_file(a.out, "-o", {a.in, a.q.act_stats});
   check_output_file(a.report, "--report", {a.in, a.q.act_stats});
   if (!a.report.empty() && std::filesystem::weakly_canonical(a.report) == std::filesystem::weakly_canonical(a.out))
     throw Error(ExitCode::kUsage, "--report '" + a.report + "' and -o '" + a.out +
                                       "' name the same file: the report would replace the .xfp");
+  return true;
+}
 
+// The input with --tensors, --keep and --quantize-embeddings applied.
+std::unique_ptr<MatrixSource> open_source(const Args& a, const po::variables_map& vm) {
   std::regex only_re, keep_re;
   FateOptions fo;
   fo.keep_embeddings = !a.quantize_embeddings;
   if (vm.count("tensors")) fo.only = &(only_re = compile_regex("tensors", a.tensors));
   if (vm.count("keep")) fo.keep = &(keep_re = compile_regex("keep", a.keep));
-  JsonStdout json_out(a.json);
   auto src = MatrixSource::open(a.in, fo);
   if (!src->file() && vm.count("tensors")) src->filter(only_re);  // synthetic inputs have no plan
+  return src;
+}
+
+// Every layer into `writer` behind a progress bar; the writer is finished.
+std::vector<LayerReport> quantize_layers(const Args& a, const MatrixSource& src, const QuantizePipeline& pipeline,
+                                         XfpWriter& writer) {
+  uint64_t total = 0;
+  for (const auto& m : src.matrices()) total += uint64_t(m.rows) * m.cols;
+  Progress progress("quantize", total, !a.quiet);
+  return write_quantized(pipeline, writer, [&](const QuantizedRecord& r) {
+    progress.start_item(r.layer.name, uint64_t(r.layer.rows) * r.layer.cols);
+    std::fputs(r.log.c_str(), stdout);
+  });
+}
+
+int run_quantize(int argc, char** argv) {
+  Args a;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, a, vm)) return 0;
+  JsonStdout json_out(a.json);
+  const std::unique_ptr<MatrixSource> src = open_source(a, vm);
   std::string log;
   const QuantizePipeline pipeline(a.q, *src, &log);
   std::fputs(log.c_str(), stdout);
 
   XfpWriter writer(a.out, quantize_metadata(*src, a.q.scheme));
-  uint64_t total = 0;
-  for (const auto& m : src->matrices()) total += uint64_t(m.rows) * m.cols;
-  std::vector<LayerReport> rows;
-  {
-    Progress progress("quantize", total, !a.quiet);
-    pipeline.run([&](QuantizedRecord&& r) {
-      if (r.kind == XfpRecordKind::kAlias) return writer.append_alias(r.alias);
-      if (r.kind == XfpRecordKind::kKept) return writer.append_kept(r.kept);
-      progress.start_item(r.layer.name, uint64_t(r.layer.rows) * r.layer.cols);
-      std::fputs(r.log.c_str(), stdout);
-      writer.append(r.layer);
-      rows.push_back(std::move(r.report));
-    });
-  }
-  writer.finish();
-  // Header, aliases, index and trailer, amortized over the layers as `info` does.
-  const ReportTotals totals = total_of(rows, 8 * XfpReader(writer.temp_path()).overhead_bytes());
+  const std::vector<LayerReport> rows = quantize_layers(a, *src, pipeline, writer);
+  const ReportTotals totals = finish_quantized(writer, rows);
   if (src->file()) print_fates(src->plan());
   print_report_table(stdout, rows, totals);
   std::unique_ptr<AtomicFile> report;
   nlohmann::json summary;
   if (!a.report.empty() || a.json) {
-    nlohmann::json j = report_json(rows, totals);
-    j["input"] = a.in;
-    j["output"] = a.out;
-    j["scheme"] = a.q.scheme;
-    j["floor_strict"] = a.q.floor_strict;
-    j["floor_lazy"] = a.q.floor_lazy;
-    j["tensors"] = fates_json(src->plan());
-    if (a.q.scheme == "sop") {
-      j["sop_format"] = a.q.sop_format;
-      j["budget_bpw"] = a.q.budget_bpw;
-      j["selection_metric"] = a.q.act_stats.empty() ? "cosine" : "acos";
-    }
-    if (!a.report.empty()) report = prepare_json_file(a.report, j);
-    j["files_written"] = a.report.empty() ? nlohmann::json::array({a.out}) : nlohmann::json::array({a.out, a.report});
-    summary = std::move(j);
+    summary = quantize_report_json(rows, totals, a.q, a.in, a.out, src->plan());
+    if (!a.report.empty()) report = prepare_json_file(a.report, summary);
+    summary["files_written"] =
+        a.report.empty() ? nlohmann::json::array({a.out}) : nlohmann::json::array({a.out, a.report});
   }
   // Both files are complete on disk before either is renamed into place, so
   // a failure while writing either leaves both targets as they were.
