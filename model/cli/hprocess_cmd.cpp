@@ -156,8 +156,8 @@ void print_result(const HprocessArgs& a, const HprocessResult& r, bool plotted) 
   std::printf("wall time %.2f s%s\n", r.seconds, plot_note.c_str());
 }
 
-int run_hprocess(int argc, char** argv) {
-  HprocessArgs a;
+// The flags into `a`; false after --help.
+bool parse_args(int argc, char** argv, HprocessArgs& a, po::variables_map& vm) {
   HprocessOptions& o = a.o;
   po::options_description opts("options");
   opts.add_options()("model", po::value(&a.model),
@@ -187,20 +187,21 @@ int run_hprocess(int argc, char** argv) {
   a.mem.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
-  po::variables_map vm;
-  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  check_output_file(a.synth_out, "--make-moe-synth", {});
-  check_output_file(a.plot, "--plot", {a.model});
-  check_output_file(a.out, "-o", {a.model});
-  if (!a.synth_out.empty()) {
-    MoeSynthSpec s;
-    s.seed = a.seed;
-    write_moe_synth(a.synth_out, s);
-    std::printf("wrote %s\n", a.synth_out.c_str());
-    return 0;
-  }
-  check_args(a, vm);
+  return parse_command_line(argc, argv, kUsage, opts, pos, vm);
+}
 
+// --make-moe-synth: the synthetic model alone.
+int write_moe_model(const HprocessArgs& a) {
+  MoeSynthSpec s;
+  s.seed = a.seed;
+  write_moe_synth(a.synth_out, s);
+  std::printf("wrote %s\n", a.synth_out.c_str());
+  return 0;
+}
+
+// The search itself, its progress lines, the chosen .xfp, the plot and the result.
+int search(HprocessArgs& a) {
+  HprocessOptions& o = a.o;
   o.stream = a.mem.choice();
   o.max_memory_bytes = a.mem.budget_bytes();
   Hprocess hp(a.model, o);
@@ -221,6 +222,18 @@ int run_hprocess(int argc, char** argv) {
   else
     print_result(a, r, plotted);
   return r.chosen >= 0 ? 0 : int(ExitCode::kQuality);
+}
+
+int run_hprocess(int argc, char** argv) {
+  HprocessArgs a;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, a, vm)) return 0;
+  check_output_file(a.synth_out, "--make-moe-synth", {});
+  check_output_file(a.plot, "--plot", {a.model});
+  check_output_file(a.out, "-o", {a.model});
+  if (!a.synth_out.empty()) return write_moe_model(a);
+  check_args(a, vm);
+  return search(a);
 }
 
 const RegisterCommand kRegister({"hprocess", "fit a memory budget at the highest floors that still generate sensibly",
