@@ -64,6 +64,80 @@ int weight_file_info(const std::string& in, bool json) {
   return 0;
 }
 
+// An .xfp's records from its index: report rows for the layers, the kept
+// tensors and the aliases, in file order.
+struct XfpListing {
+  std::vector<LayerReport> rows;
+  std::vector<const XfpRecordInfo*> kept, aliases;
+};
+
+XfpListing list_records(const XfpReader& r, bool no_verify) {
+  XfpListing l;
+  for (const auto& e : r.records()) {
+    if (e.kind == XfpRecordKind::kLayer) l.rows.push_back(describe_record(e));
+    if (e.kind == XfpRecordKind::kKept) l.kept.push_back(&e);
+    if (e.kind == XfpRecordKind::kAlias) l.aliases.push_back(&e);
+  }
+  if (!no_verify) {
+    // Verifying reads every record anyway: a layer's recorded floor and
+    // cos_min (its params) come with it.
+    size_t layer = 0;
+    for (size_t i = 0; i < r.records().size(); ++i) {
+      switch (r.records()[i].kind) {
+        case XfpRecordKind::kLayer: add_recorded_facts(l.rows[layer++], r.read_layer(i)); break;
+        case XfpRecordKind::kKept: r.read_kept(i); break;
+        case XfpRecordKind::kAlias: r.read_alias(i); break;
+      }
+    }
+  }
+  return l;
+}
+
+nlohmann::json listing_json(const std::string& in, const XfpReader& r, const XfpListing& l, const ReportTotals& t) {
+  nlohmann::json j = report_json(l.rows, t);
+  j["file"] = in;
+  j["version"] = r.version();
+  j["metadata"] = r.metadata();
+  j["kept"] = nlohmann::json::array();
+  for (const auto* e : l.kept)
+    j["kept"].push_back(
+        {{"name", e->name}, {"dtype", dtype_name(e->dtype)}, {"shape", e->shape}, {"stored_bits", e->stored_bits()}});
+  j["aliases"] = nlohmann::json::array();
+  for (const auto* e : l.aliases) j["aliases"].push_back({{"name", e->name}, {"target", e->target}});
+  return j;
+}
+
+void print_listing(const std::string& in, const XfpReader& r, const XfpListing& l, const ReportTotals& t,
+                   bool no_verify) {
+  std::printf("%s: %zu layers, %zu kept tensors, %zu aliases (format version %u)\n", in.c_str(), l.rows.size(),
+              l.kept.size(), l.aliases.size(), unsigned(r.version()));
+  for (const auto& [k, v] : r.metadata()) std::printf("  %s = %s\n", k.c_str(), v.c_str());
+  print_report_table(stdout, l.rows, t);
+  if (!l.rows.empty())
+    std::printf("%s\n", no_verify ? "(-: --no-verify reads no record, so nothing the quantizer recorded is shown; "
+                                    "SQNR and cos need the original weights: lutc eval FILE --ref WEIGHTS)"
+                                  : "(cos min and floor: as the quantizer recorded them, - where it recorded none "
+                                    "(fixed-width XFP, SOP, baselines); SQNR and cos mean need the original weights: "
+                                    "lutc eval FILE --ref WEIGHTS)");
+  if (!l.kept.empty()) std::printf("kept tensors (source precision, not LUT-decoded):\n");
+  for (const auto* e : l.kept)
+    std::printf("  %-40s %-5s %-16s %llu bytes stored\n", e->name.c_str(), dtype_name(e->dtype),
+                shape_text(e->shape).c_str(), (unsigned long long)e->length);
+  if (!l.aliases.empty()) std::printf("aliases (stored once, under the target):\n");
+  for (const auto* e : l.aliases) std::printf("  %s -> %s\n", e->name.c_str(), e->target.c_str());
+}
+
+int xfp_info(const std::string& in, bool json, bool no_verify) {
+  const XfpReader r(in);
+  const XfpListing l = list_records(r, no_verify);
+  const ReportTotals t = total_of(l.rows, 8 * r.overhead_bytes());
+  if (json)
+    std::cout << json_text(listing_json(in, r, l, t));
+  else
+    print_listing(in, r, l, t, no_verify);
+  return 0;
+}
+
 int run_info(int argc, char** argv) {
   std::string in;
   bool json = false, no_verify = false;
@@ -88,59 +162,7 @@ int run_info(int argc, char** argv) {
           "shape and bytes; types lutc cannot read (quantized GGUF, integers) are marked.",
           opts, pos, vm))
     return 0;
-  if (!looks_like_xfp(in)) return weight_file_info(in, json);
-  const XfpReader r(in);
-  std::vector<LayerReport> rows;
-  std::vector<const XfpRecordInfo*> kept, aliases;
-  for (const auto& e : r.records()) {
-    if (e.kind == XfpRecordKind::kLayer) rows.push_back(describe_record(e));
-    if (e.kind == XfpRecordKind::kKept) kept.push_back(&e);
-    if (e.kind == XfpRecordKind::kAlias) aliases.push_back(&e);
-  }
-  if (!no_verify) {
-    // Verifying reads every record anyway: a layer's recorded floor and
-    // cos_min (its params) come with it.
-    size_t layer = 0;
-    for (size_t i = 0; i < r.records().size(); ++i) {
-      switch (r.records()[i].kind) {
-        case XfpRecordKind::kLayer: add_recorded_facts(rows[layer++], r.read_layer(i)); break;
-        case XfpRecordKind::kKept: r.read_kept(i); break;
-        case XfpRecordKind::kAlias: r.read_alias(i); break;
-      }
-    }
-  }
-  const ReportTotals t = total_of(rows, 8 * r.overhead_bytes());
-  if (json) {
-    nlohmann::json j = report_json(rows, t);
-    j["file"] = in;
-    j["version"] = r.version();
-    j["metadata"] = r.metadata();
-    j["kept"] = nlohmann::json::array();
-    for (const auto* e : kept)
-      j["kept"].push_back(
-          {{"name", e->name}, {"dtype", dtype_name(e->dtype)}, {"shape", e->shape}, {"stored_bits", e->stored_bits()}});
-    j["aliases"] = nlohmann::json::array();
-    for (const auto* e : aliases) j["aliases"].push_back({{"name", e->name}, {"target", e->target}});
-    std::cout << json_text(j);
-    return 0;
-  }
-  std::printf("%s: %zu layers, %zu kept tensors, %zu aliases (format version %u)\n", in.c_str(), rows.size(),
-              kept.size(), aliases.size(), unsigned(r.version()));
-  for (const auto& [k, v] : r.metadata()) std::printf("  %s = %s\n", k.c_str(), v.c_str());
-  print_report_table(stdout, rows, t);
-  if (!rows.empty())
-    std::printf("%s\n", no_verify ? "(-: --no-verify reads no record, so nothing the quantizer recorded is shown; "
-                                    "SQNR and cos need the original weights: lutc eval FILE --ref WEIGHTS)"
-                                  : "(cos min and floor: as the quantizer recorded them, - where it recorded none "
-                                    "(fixed-width XFP, SOP, baselines); SQNR and cos mean need the original weights: "
-                                    "lutc eval FILE --ref WEIGHTS)");
-  if (!kept.empty()) std::printf("kept tensors (source precision, not LUT-decoded):\n");
-  for (const auto* e : kept)
-    std::printf("  %-40s %-5s %-16s %llu bytes stored\n", e->name.c_str(), dtype_name(e->dtype),
-                shape_text(e->shape).c_str(), (unsigned long long)e->length);
-  if (!aliases.empty()) std::printf("aliases (stored once, under the target):\n");
-  for (const auto* e : aliases) std::printf("  %s -> %s\n", e->name.c_str(), e->target.c_str());
-  return 0;
+  return looks_like_xfp(in) ? xfp_info(in, json, no_verify) : weight_file_info(in, json);
 }
 
 const RegisterCommand kRegister({"info", "list the records of an .xfp (or the tensors of a weight file)", run_info});
