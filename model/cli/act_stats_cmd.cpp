@@ -1,5 +1,7 @@
 // lutc act-stats: E[x_k^2] of every projection's input from the reference
 // forward pass, written as the --act-stats file of `lutc quantize --scheme sop`.
+// The run is the library's (act_stats_run.h); this file holds the flags, the
+// model's residency, progress and the printed summary.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>

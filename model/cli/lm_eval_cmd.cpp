@@ -1,5 +1,7 @@
 // lutc lm-eval: the garbage-boundary metrics of a model (fp32, or with an .xfp
 // decoded into it) against the fp32 model, on token ids the fp32 model writes.
+// The run is the library's (lm_eval_run.h); this file holds the flags,
+// --dump-logits and the printed report.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>

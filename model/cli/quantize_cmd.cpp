@@ -3,7 +3,8 @@
 // QuantizePipeline (shared with the Python package): layers are quantized on
 // --threads threads and appended to the .xfp in input order as each is done,
 // so memory stays at a few tensors and the bytes do not depend on the thread
-// count. This file holds the flags, the tensor selection, progress and the report.
+// count; quantize_to_xfp.h writes them and builds the report document. This
+// file holds the flags, the tensor selection, progress and the printed report.
 #include <cstdio>
 #include <filesystem>
 #include <regex>
