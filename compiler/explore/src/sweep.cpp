@@ -252,44 +252,60 @@ bool parse_range(const std::string& item, RangeSpec* r) {
 
 }  // namespace
 
+namespace {
+
+// One "lo..hi[:step|*factor]" item appended to out as its values. Integer
+// bounds and step give integer text; a factor does not make values fractional.
+void expand_range(const std::string& key, const std::string& item, const RangeSpec& m, std::vector<std::string>* out) {
+  double lo, hi, step = 1.0;
+  try {
+    lo = std::stod(m.lo);
+    hi = std::stod(m.hi);
+    if (!m.op.empty()) step = std::stod(m.step);
+  } catch (const std::exception&) {
+    throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has a bound or step that is not a number");
+  }
+  const bool geometric = m.op == "*";
+  const bool integral = m.lo.find_first_of(".eE") == std::string::npos &&
+                        m.hi.find_first_of(".eE") == std::string::npos &&
+                        (m.op.empty() || m.step.find_first_of(".eE") == std::string::npos || geometric);
+  if (!(hi >= lo) || (geometric ? !(step > 1) || !(lo > 0) : !(step > 0)))
+    throw Error(ExitCode::kUsage,
+                "key '" + key + "': range '" + item + "' needs lo <= hi and a step > 0 (or a factor > 1 from lo > 0)");
+  for (int i = 0;; ++i) {
+    const double v = geometric ? lo * std::pow(step, i) : lo + step * i;
+    if (v > hi * (1 + 1e-12)) break;
+    if (i >= 100000) throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has too many values");
+    out->push_back(format_number(v, integral));
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> expand_values(const std::string& key, const std::string& spec) {
   std::vector<std::string> out;
   for (const std::string& item : split_top_level(spec, ',')) {
     if (item.empty()) throw Error(ExitCode::kUsage, "key '" + key + "': empty value in '" + spec + "'");
     RangeSpec m;
-    if (!parse_range(item, &m)) {
+    if (parse_range(item, &m))
+      expand_range(key, item, m, &out);
+    else
       out.push_back(item);
-      continue;
-    }
-    double lo, hi, step = 1.0;
-    try {
-      lo = std::stod(m.lo);
-      hi = std::stod(m.hi);
-      if (!m.op.empty()) step = std::stod(m.step);
-    } catch (const std::exception&) {
-      throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has a bound or step that is not a number");
-    }
-    const bool geometric = m.op == "*";
-    const bool integral = m.lo.find_first_of(".eE") == std::string::npos &&
-                          m.hi.find_first_of(".eE") == std::string::npos &&
-                          (m.op.empty() || m.step.find_first_of(".eE") == std::string::npos || geometric);
-    if (!(hi >= lo) || (geometric ? !(step > 1) || !(lo > 0) : !(step > 0)))
-      throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item +
-                                        "' needs lo <= hi and a step > 0 (or a factor > 1 from lo > 0)");
-    for (int i = 0;; ++i) {
-      const double v = geometric ? lo * std::pow(step, i) : lo + step * i;
-      if (v > hi * (1 + 1e-12)) break;
-      if (i >= 100000) throw Error(ExitCode::kUsage, "key '" + key + "': range '" + item + "' has too many values");
-      out.push_back(format_number(v, integral));
-    }
   }
   return out;
 }
 
-Sweep parse_sweep(const std::string& text, const std::string& path) {
+namespace {
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+using Axes = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// The file's keys in file order ("section.name", value trimmed), as
+// Boost.Program_options reads an .ini; its syntax errors name the sweep.
+KeyValues read_keys(const std::string& text, const std::string& path) {
   std::istringstream in(text);
   po::options_description none;
-  std::vector<std::pair<std::string, std::string>> kv;
+  KeyValues kv;
   try {
     const po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
     for (const auto& o : parsed.options)
@@ -297,95 +313,124 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
   } catch (const po::error& e) {
     fail(path, e.what());
   }
+  return kv;
+}
 
-  Sweep s;
-  s.path = path;
+// The axes as written, before they are crossed into points.
+struct SweepAxes {
   std::string combine = "cartesian";
-  std::set<std::string> seen;
-  std::vector<std::string> point_lines;
-  std::vector<std::pair<std::string, std::vector<std::string>>> quant_axes, arch_axes;
+  std::vector<std::string> point_lines;  // [quant] point = ..., in file order
+  Axes quant_axes, arch_axes;
   std::vector<std::string> arch_files;
+};
+
+// One key into the [sweep] settings or an axis. Number parse failures
+// surface as std::logic_error for the caller to name.
+void apply_key(const std::string& key, const std::string& value, const std::string& path, Sweep* s, SweepAxes* axes) {
+  const std::string section = key.substr(0, key.find('.'));
+  const std::string name = key.find('.') == std::string::npos ? "" : key.substr(key.find('.') + 1);
+  if (key == "sweep.name")
+    s->name = value;
+  else if (key == "sweep.weights")
+    s->weights = value;
+  else if (key == "sweep.tensors")
+    s->tensors = value;
+  else if (key == "sweep.blocks")
+    s->blocks = uint32_t(std::stoul(value));
+  else if (key == "sweep.batch")
+    s->batch = uint32_t(std::stoul(value));
+  else if (key == "sweep.seed")
+    s->seed = std::stoull(value);
+  else if (key == "sweep.combine")
+    axes->combine = value;
+  else if (key == "quant.point")
+    axes->point_lines.push_back(value);
+  else if (section == "quant" && is_quant_key(name))
+    axes->quant_axes.emplace_back(name, expand_values(key, value));
+  else if (key == "arch.file")
+    axes->arch_files = expand_values(key, value);
+  else if (section == "arch" && !name.empty())
+    axes->arch_axes.emplace_back(name, expand_values(key, value));
+  else
+    fail(path, "unknown key '" + key + "' (sections [sweep], [quant], [arch]; docs/explore.md)");
+}
+
+// Every key once (point may repeat), each into s or the axes.
+SweepAxes apply_keys(const KeyValues& kv, const std::string& path, Sweep* s) {
+  SweepAxes axes;
+  std::set<std::string> seen;
   for (const auto& [key, value] : kv) {
     if (key != "quant.point" && !seen.insert(key).second) fail(path, "key '" + key + "' is given twice");
-    const std::string section = key.substr(0, key.find('.'));
-    const std::string name = key.find('.') == std::string::npos ? "" : key.substr(key.find('.') + 1);
     try {
-      if (key == "sweep.name")
-        s.name = value;
-      else if (key == "sweep.weights")
-        s.weights = value;
-      else if (key == "sweep.tensors")
-        s.tensors = value;
-      else if (key == "sweep.blocks")
-        s.blocks = uint32_t(std::stoul(value));
-      else if (key == "sweep.batch")
-        s.batch = uint32_t(std::stoul(value));
-      else if (key == "sweep.seed")
-        s.seed = std::stoull(value);
-      else if (key == "sweep.combine")
-        combine = value;
-      else if (key == "quant.point")
-        point_lines.push_back(value);
-      else if (section == "quant" && is_quant_key(name))
-        quant_axes.emplace_back(name, expand_values(key, value));
-      else if (key == "arch.file")
-        arch_files = expand_values(key, value);
-      else if (section == "arch" && !name.empty())
-        arch_axes.emplace_back(name, expand_values(key, value));
-      else
-        fail(path, "unknown key '" + key + "' (sections [sweep], [quant], [arch]; docs/explore.md)");
+      apply_key(key, value, path, s, &axes);
     } catch (const std::logic_error&) {  // stoul and friends
       fail(path, "key '" + key + "': '" + value + "' is not a number");
     }
   }
+  return axes;
+}
+
+void check_settings(const Sweep& s, const std::string& combine, const std::string& path) {
   if (s.weights.empty()) fail(path, "[sweep] weights = ... is required (a weight file or synth:...)");
   if (s.blocks < 1 || s.blocks > 100000) fail(path, "[sweep] blocks must be in [1, 100000]");
   if (s.batch < 1 || s.batch > 4096) fail(path, "[sweep] batch must be in [1, 4096]");
   if (combine != "cartesian" && combine != "listed") fail(path, "[sweep] combine must be cartesian or listed");
-  if (s.name.empty()) s.name = fs::path(path).stem().string();
-  const std::string weights_as_written = s.weights;
-  s.weights = resolve_path(path, "[sweep] weights", s.weights);
+}
 
-  // Quantization axis: listed points first, then the product of the axes.
+// Quantization axis: listed points first, then the product of the axes;
+// a config equal to an earlier one is dropped.
+std::vector<QuantConfig> quant_configs(const SweepAxes& axes, const std::string& path) {
+  std::vector<QuantConfig> quants;
   std::set<std::string> quant_seen;
   auto add_quant = [&](QuantConfig q) {
-    if (quant_seen.insert(q.text()).second) s.quants.push_back(std::move(q));
+    if (quant_seen.insert(q.text()).second) quants.push_back(std::move(q));
   };
-  for (const auto& line : point_lines) add_quant(parse_point_line(line, path));
-  if (!quant_axes.empty()) {
+  for (const auto& line : axes.point_lines) add_quant(parse_point_line(line, path));
+  if (!axes.quant_axes.empty()) {
     std::vector<std::vector<std::string>> values;
-    for (const auto& a : quant_axes) values.push_back(a.second);
+    for (const auto& a : axes.quant_axes) values.push_back(a.second);
     for (const auto& combo : cartesian(values, path, "the [quant] product")) {
       std::map<std::string, std::string> given;
-      for (size_t i = 0; i < combo.size(); ++i) given[quant_axes[i].first] = combo[i];
+      for (size_t i = 0; i < combo.size(); ++i) given[axes.quant_axes[i].first] = combo[i];
       add_quant(make_quant(given, path));
     }
   }
-  if (s.quants.empty()) fail(path, "[quant] names no configuration (point = scheme=... or scheme = a, b)");
+  if (quants.empty()) fail(path, "[quant] names no configuration (point = scheme=... or scheme = a, b)");
+  return quants;
+}
 
-  // Hardware axis: base files x (product or zip of the key axes).
+// combine = listed: the i-th value of every [arch] list together; a list
+// of one value holds for every i.
+std::vector<std::vector<std::string>> zip_axes(const Axes& arch_axes, const std::string& path) {
   std::vector<std::vector<std::string>> combos;
-  if (combine == "cartesian" || arch_axes.empty()) {
-    std::vector<std::vector<std::string>> values;
-    for (const auto& a : arch_axes) values.push_back(a.second);
-    combos = cartesian(values, path, "the [arch] product");
-  } else {
-    size_t n = 1;
-    for (const auto& a : arch_axes) n = std::max(n, a.second.size());
-    for (const auto& a : arch_axes)
-      if (a.second.size() != 1 && a.second.size() != n)
-        fail(path, "combine = listed needs every [arch] list to have 1 or " + std::to_string(n) + " values; '" +
-                       a.first + "' has " + std::to_string(a.second.size()));
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<std::string> c;
-      for (const auto& a : arch_axes) c.push_back(a.second.size() == 1 ? a.second[0] : a.second[i]);
-      combos.push_back(c);
-    }
+  size_t n = 1;
+  for (const auto& a : arch_axes) n = std::max(n, a.second.size());
+  for (const auto& a : arch_axes)
+    if (a.second.size() != 1 && a.second.size() != n)
+      fail(path, "combine = listed needs every [arch] list to have 1 or " + std::to_string(n) + " values; '" + a.first +
+                     "' has " + std::to_string(a.second.size()));
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<std::string> c;
+    for (const auto& a : arch_axes) c.push_back(a.second.size() == 1 ? a.second[0] : a.second[i]);
+    combos.push_back(c);
   }
-  if (arch_files.empty()) arch_files.push_back("");
-  // Each factor is at most the limit, so the product cannot wrap.
-  const uint64_t points = uint64_t(s.quants.size()) * arch_files.size() * std::max<size_t>(1, combos.size());
-  if (points > kMaxSweepPoints) too_many_points(path, "the sweep (quant x arch)", points);
+  return combos;
+}
+
+// The [arch] key values of each hardware point: product or zip of the axes.
+std::vector<std::vector<std::string>> arch_combos(const SweepAxes& axes, const std::string& path) {
+  if (axes.combine == "cartesian" || axes.arch_axes.empty()) {
+    std::vector<std::vector<std::string>> values;
+    for (const auto& a : axes.arch_axes) values.push_back(a.second);
+    return cartesian(values, path, "the [arch] product");
+  }
+  return zip_axes(axes.arch_axes, path);
+}
+
+// Hardware axis: base files (the default arch when none) x key combos.
+std::vector<ArchPoint> arch_points(const std::vector<std::string>& arch_files, const Axes& arch_axes,
+                                   const std::vector<std::vector<std::string>>& combos, const std::string& path) {
+  std::vector<ArchPoint> archs;
   for (const auto& file : arch_files) {
     ArchConfig base = default_arch();
     base.name = "default";
@@ -399,10 +444,16 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
       }
       p.arch = arch_with_overrides(base, ov, "sweep '" + path + "' [arch] " + p.overrides);
       p.base = base.name;
-      s.archs.push_back(std::move(p));
+      archs.push_back(std::move(p));
     }
   }
+  return archs;
+}
 
+// The canonical description whose hash names the sweep. It holds the
+// weights as written, not as resolved against the sweep's folder, so that
+// the hash does not depend on where the sweep is run from.
+std::string canonical_text(const Sweep& s, const std::string& weights_as_written) {
   std::ostringstream t;
   t << "weights=" << weights_as_written << "\ntensors=" << s.tensors << "\nblocks=" << s.blocks << "\nbatch=" << s.batch
     << "\nseed=" << s.seed << "\n";
@@ -412,7 +463,29 @@ Sweep parse_sweep(const std::string& text, const std::string& path) {
     std::snprintf(h, sizeof h, "%016llx", (unsigned long long)arch_hash(a.arch));
     t << "arch=" << h << " " << a.base << " " << a.overrides << "\n";
   }
-  s.text = t.str();
+  return t.str();
+}
+
+}  // namespace
+
+Sweep parse_sweep(const std::string& text, const std::string& path) {
+  const KeyValues kv = read_keys(text, path);
+  Sweep s;
+  s.path = path;
+  SweepAxes axes = apply_keys(kv, path, &s);
+  check_settings(s, axes.combine, path);
+  if (s.name.empty()) s.name = fs::path(path).stem().string();
+  const std::string weights_as_written = s.weights;
+  s.weights = resolve_path(path, "[sweep] weights", s.weights);
+
+  s.quants = quant_configs(axes, path);
+  const std::vector<std::vector<std::string>> combos = arch_combos(axes, path);
+  if (axes.arch_files.empty()) axes.arch_files.push_back("");
+  // Each factor is at most the limit, so the product cannot wrap.
+  const uint64_t points = uint64_t(s.quants.size()) * axes.arch_files.size() * std::max<size_t>(1, combos.size());
+  if (points > kMaxSweepPoints) too_many_points(path, "the sweep (quant x arch)", points);
+  s.archs = arch_points(axes.arch_files, axes.arch_axes, combos, path);
+  s.text = canonical_text(s, weights_as_written);
   return s;
 }
 
