@@ -115,15 +115,14 @@ std::vector<size_t> shard_indices(size_t points, unsigned shard, unsigned shards
   return v;
 }
 
-RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  RunSummary sum;
-  fs::create_directories(fs::path(o.out_dir) / "points");
-  QuantCache cache(o.cache_dir, o.lutc_exe);
-  ActivationStore acts((fs::path(o.cache_dir) / "act").string());
-  HifErrorCache hif_errors;
-  ProgramCache programs(o.program_cache_bytes);
+namespace {
 
+using Pending = std::vector<std::pair<size_t, std::string>>;  // (point index, point key)
+
+// The manifest of this shard: the sweep and the points it owns, with their
+// keys. An owned point whose result is already on disk counts as resumed;
+// the others are appended to pending.
+json shard_manifest(const Sweep& s, const RunOptions& o, QuantCache& cache, Pending* pending, RunSummary* sum) {
   json manifest;
   manifest["format"] = kManifestFormat;
   manifest["sweep"] = s.name;
@@ -132,39 +131,63 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   manifest["points_total"] = s.points();
   manifest["shard"] = o.shard;
   manifest["shards"] = o.shards;
-  std::vector<std::pair<size_t, std::string>> pending;
   json owned = json::array();
   for (size_t i : shard_indices(s.points(), o.shard, o.shards)) {
     const std::string key = point_key(s, i, cache.key_of(s, s.quant_of(i)), o.engine.mode());
     owned.push_back({{"index", i}, {"key", key}});
     if (fs::exists(point_path(o.out_dir, key)))
-      ++sum.resumed;
+      ++sum->resumed;
     else
-      pending.emplace_back(i, key);
+      pending->emplace_back(i, key);
   }
   manifest["points"] = owned;
-  write_json(fs::path(o.out_dir) / "manifest.json", manifest);
-  sum.owned = owned.size();
-  // Points sharing (quantization, arch code key) run one after another, so
-  // the program cache needs to hold about one such group per worker. The
-  // order of work never shows in the results, which are written by index.
-  if (programs.enabled()) {
-    std::map<std::pair<size_t, uint64_t>, size_t> group;  // -> rank of first appearance
-    auto rank = [&](size_t index) {
-      const auto k = std::make_pair(index / s.archs.size(), arch_code_key(s.arch_of(index).arch));
-      return group.emplace(k, group.size()).first->second;
-    };
-    for (const auto& p : pending) rank(p.first);
-    std::stable_sort(pending.begin(), pending.end(),
-                     [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  }
+  sum->owned = owned.size();
+  return manifest;
+}
 
+// Points sharing (quantization, arch code key) run one after another, so
+// the program cache needs to hold about one such group per worker. The
+// order of work never shows in the results, which are written by index.
+void group_by_program(const Sweep& s, Pending* pending) {
+  std::map<std::pair<size_t, uint64_t>, size_t> group;  // -> rank of first appearance
+  auto rank = [&](size_t index) {
+    const auto k = std::make_pair(index / s.archs.size(), arch_code_key(s.arch_of(index).arch));
+    return group.emplace(k, group.size()).first->second;
+  };
+  for (const auto& p : *pending) rank(p.first);
+  std::stable_sort(pending->begin(), pending->end(),
+                   [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+}
+
+void record_success(const json& p, RunSummary* sum) {
+  ++sum->ran;
+  if (p.contains("timing")) {
+    sum->engine_s += p["timing"].value("engine_s", 0.0);
+    sum->compile_s += p["timing"].value("compile_s", 0.0);
+  }
+}
+
+// The exit class is the failed point's with the lowest index, not the first
+// to finish, so --jobs never changes the exit code.
+void record_failure(size_t index, const QuantConfig& q, const ArchPoint& a, const std::exception& e,
+                    size_t* first_failed, RunSummary* sum) {
+  sum->failures.push_back("point " + std::to_string(index) + " (" + q.text() + " @ " + a.base + " " + a.overrides +
+                          "): " + e.what());
+  if (index < *first_failed) {
+    *first_failed = index;
+    sum->failure_code = exit_code_of(e);
+  }
+}
+
+// The pending points on o.jobs workers (this thread is one), each taking
+// the next untaken point; without keep_going a failure stops new starts.
+void run_pending(const Sweep& s, const RunOptions& o, const Pending& pending, const std::string& work,
+                 QuantCache& cache, ActivationStore& acts, HifErrorCache& hif_errors, ProgramCache& programs,
+                 RunSummary* sum) {
   std::mutex mu;
-  if (o.on_begin) o.on_begin(pending.size(), sum.resumed);
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   size_t first_failed = SIZE_MAX;  // under mu
-  const std::string work = (fs::path(o.out_dir) / "work").string();
   auto worker = [&] {
     for (;;) {
       const size_t at = next++;
@@ -180,20 +203,10 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
         const json p = run_point(s, index, *cache.get(s, q), o.engine, acts, hif_errors, programs, work);
         write_json(point_path(o.out_dir, key), p);
         std::lock_guard<std::mutex> g(mu);
-        ++sum.ran;
-        if (p.contains("timing")) {
-          sum.engine_s += p["timing"].value("engine_s", 0.0);
-          sum.compile_s += p["timing"].value("compile_s", 0.0);
-        }
+        record_success(p, sum);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> g(mu);
-        sum.failures.push_back("point " + std::to_string(index) + " (" + q.text() + " @ " + a.base + " " + a.overrides +
-                               "): " + e.what());
-        // By index, not by finishing order, so --jobs never changes the exit code.
-        if (index < first_failed) {
-          first_failed = index;
-          sum.failure_code = exit_code_of(e);
-        }
+        record_failure(index, q, a, e, &first_failed, sum);
         if (!o.keep_going) stop = true;
       }
     }
@@ -203,6 +216,27 @@ RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
   for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+RunSummary run_sweep(const Sweep& s, const RunOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  RunSummary sum;
+  fs::create_directories(fs::path(o.out_dir) / "points");
+  QuantCache cache(o.cache_dir, o.lutc_exe);
+  ActivationStore acts((fs::path(o.cache_dir) / "act").string());
+  HifErrorCache hif_errors;
+  ProgramCache programs(o.program_cache_bytes);
+
+  Pending pending;
+  const json manifest = shard_manifest(s, o, cache, &pending, &sum);
+  write_json(fs::path(o.out_dir) / "manifest.json", manifest);
+  if (programs.enabled()) group_by_program(s, &pending);
+
+  if (o.on_begin) o.on_begin(pending.size(), sum.resumed);
+  const std::string work = (fs::path(o.out_dir) / "work").string();
+  run_pending(s, o, pending, work, cache, acts, hif_errors, programs, &sum);
   sum.quantized = cache.quantized();
 
   if (sum.failures.empty() && o.rtl_check) rtl_check(s, o, manifest, cache, acts, hif_errors, programs, &sum);
