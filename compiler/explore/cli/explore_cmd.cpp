@@ -86,85 +86,108 @@ int exit_code(const explore::RunSummary& r) {
   return 0;
 }
 
-int run_explore(int argc, char** argv) {
+struct ExploreArgs {
   std::string sweep_path, out, cache, shard = "0/1", engine = "sim", engine_exe;
   std::vector<std::string> merge;
   unsigned jobs = 1, rtl_check = 0;
   int64_t program_cache_mib = int64_t(explore::kDefaultProgramCacheMiB);  // signed: "-5" is an error, not 2^64-5
   bool quiet = false, per_layer = false;
+};
+
+// False when --help was asked for (and printed).
+bool parse_args(int argc, char** argv, ExploreArgs* a) {
   po::options_description opts("options");
-  opts.add_options()("sweep", po::value(&sweep_path), "sweep file (.ini)")(
-      "out,o", po::value(&out)->required(), "output folder (created; re-running resumes)")(
-      "jobs,j", po::value(&jobs)->default_value(1), "points run in parallel (0 = one per core)")(
-      "shard", po::value(&shard)->default_value("0/1"), "run slice I of N: points i with i % N == I")(
-      "merge", po::value(&merge)->multitoken(), "merge these shard output folders into --out")(
-      "cache", po::value(&cache), "quantization cache folder (default DIR/cache); shards may share one")(
-      "rtl-check", po::value(&rtl_check)->default_value(0),
+  opts.add_options()("sweep", po::value(&a->sweep_path), "sweep file (.ini)")(
+      "out,o", po::value(&a->out)->required(), "output folder (created; re-running resumes)")(
+      "jobs,j", po::value(&a->jobs)->default_value(1), "points run in parallel (0 = one per core)")(
+      "shard", po::value(&a->shard)->default_value("0/1"), "run slice I of N: points i with i % N == I")(
+      "merge", po::value(&a->merge)->multitoken(), "merge these shard output folders into --out")(
+      "cache", po::value(&a->cache), "quantization cache folder (default DIR/cache); shards may share one")(
+      "rtl-check", po::value(&a->rtl_check)->default_value(0),
       "re-run N sampled ok points on `lutc rtl`, record the cycle difference")(
-      "program-cache", po::value(&program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
+      "program-cache", po::value(&a->program_cache_mib)->default_value(int64_t(explore::kDefaultProgramCacheMiB)),
       "MiB of compiled programs kept for points that share a compile (least recently used out; 0 = off: "
-      "every point compiles its own)")("engine", po::value(&engine)->default_value("sim"),
+      "every point compiles its own)")("engine", po::value(&a->engine)->default_value("sim"),
                                        "sim|rtl: engine subcommand each layer runs on")(
-      "engine-exe", po::value(&engine_exe), "program that provides the engine subcommand (default: this lutc)")(
-      "engine-per-layer", po::bool_switch(&per_layer),
+      "engine-exe", po::value(&a->engine_exe), "program that provides the engine subcommand (default: this lutc)")(
+      "engine-per-layer", po::bool_switch(&a->per_layer),
       "one functional engine process per layer (X.lutp --x x.npy) "
-      "instead of one timing-only process per point")("quiet,q", po::bool_switch(&quiet), "no progress bar");
+      "instead of one timing-only process per point")("quiet,q", po::bool_switch(&a->quiet), "no progress bar");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
+  return parse_command_line(argc, argv, kUsage, opts, pos, vm);
+}
 
-  check_output_folder(out, "--out", {});
-  if (!merge.empty()) {
-    if (!sweep_path.empty()) throw Error(ExitCode::kUsage, "--merge takes shard folders, not a sweep file");
-    const explore::RunSummary r = explore::merge_runs(merge, out);
-    std::printf("explore: merged %zu folders, %zu points\n", merge.size(), r.owned);
-    print_summary(r, out);
-    return exit_code(r);
-  }
-  if (sweep_path.empty()) throw Error(ExitCode::kUsage, "a sweep file is required (or --merge DIR...)");
-  if (engine != "sim" && engine != "rtl") throw Error(ExitCode::kUsage, "--engine must be sim or rtl");
-  if (engine_exe.empty() && !has_command(engine))
-    throw Error(ExitCode::kUsage, "this lutc has no `" + engine + "` command (" +
-                                      (engine == "sim" ? "the SystemC model, sim/" : "the RTL harness, rtl/") +
+int run_merge(const ExploreArgs& a) {
+  if (!a.sweep_path.empty()) throw Error(ExitCode::kUsage, "--merge takes shard folders, not a sweep file");
+  const explore::RunSummary r = explore::merge_runs(a.merge, a.out);
+  std::printf("explore: merged %zu folders, %zu points\n", a.merge.size(), r.owned);
+  print_summary(r, a.out);
+  return exit_code(r);
+}
+
+// Every point runs on the engine command: refuse a run it cannot start
+// before any point is quantized.
+void check_engine(const ExploreArgs& a) {
+  if (a.sweep_path.empty()) throw Error(ExitCode::kUsage, "a sweep file is required (or --merge DIR...)");
+  if (a.engine != "sim" && a.engine != "rtl") throw Error(ExitCode::kUsage, "--engine must be sim or rtl");
+  if (a.engine_exe.empty() && !has_command(a.engine))
+    throw Error(ExitCode::kUsage, "this lutc has no `" + a.engine + "` command (" +
+                                      (a.engine == "sim" ? "the SystemC model, sim/" : "the RTL harness, rtl/") +
                                       "), which every explore point runs on; build it, or name a program "
                                       "providing it with --engine-exe");
-  if (rtl_check && engine_exe.empty() && !has_command("rtl"))
+  if (a.rtl_check && a.engine_exe.empty() && !has_command("rtl"))
     throw Error(ExitCode::kUsage, "--rtl-check needs `lutc rtl` (rtl/), which this lutc does not have");
+}
 
-  const explore::Sweep s = explore::load_sweep(sweep_path);
-  refuse_inputs_overwritten(out, {sweep_path, s.weights});
-  check_output_folder(cache, "--cache", {});
+explore::RunOptions run_options(const ExploreArgs& a) {
   explore::RunOptions o;
-  o.out_dir = out;
-  o.cache_dir = cache.empty() ? out + "/cache" : cache;
-  o.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::tie(o.shard, o.shards) = explore::parse_shard(shard);
+  o.out_dir = a.out;
+  o.cache_dir = a.cache.empty() ? a.out + "/cache" : a.cache;
+  o.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::tie(o.shard, o.shards) = explore::parse_shard(a.shard);
   o.lutc_exe = explore::self_executable();
-  o.engine.exe = engine_exe.empty() ? o.lutc_exe : engine_exe;
-  o.engine.command = engine;
-  o.engine.per_layer = per_layer || engine == "rtl";  // the RTL harness runs one program with activations
-  o.rtl_check = rtl_check;
-  if (program_cache_mib < 0 || program_cache_mib > (int64_t(1) << 40))
-    throw Error(ExitCode::kUsage, "--program-cache " + std::to_string(program_cache_mib) +
+  o.engine.exe = a.engine_exe.empty() ? o.lutc_exe : a.engine_exe;
+  o.engine.command = a.engine;
+  o.engine.per_layer = a.per_layer || a.engine == "rtl";  // the RTL harness runs one program with activations
+  o.rtl_check = a.rtl_check;
+  if (a.program_cache_mib < 0 || a.program_cache_mib > (int64_t(1) << 40))
+    throw Error(ExitCode::kUsage, "--program-cache " + std::to_string(a.program_cache_mib) +
                                       " MiB is out of range [0, 2^40] (0 turns the cache off)");
-  o.program_cache_bytes = uint64_t(program_cache_mib) << 20;
+  o.program_cache_bytes = uint64_t(a.program_cache_mib) << 20;
+  return o;
+}
+
+int run_sweep_file(const ExploreArgs& a) {
+  check_engine(a);
+  const explore::Sweep s = explore::load_sweep(a.sweep_path);
+  refuse_inputs_overwritten(a.out, {a.sweep_path, s.weights});
+  check_output_folder(a.cache, "--cache", {});
+  explore::RunOptions o = run_options(a);
   std::printf("explore: sweep '%s': %zu quantization configs x %zu arch configs = %zu points; shard %u/%u; %u jobs\n",
               s.name.c_str(), s.quants.size(), s.archs.size(), s.points(), o.shard, o.shards, o.jobs);
   std::fflush(stdout);
   std::unique_ptr<Progress> progress;
   o.on_begin = [&](size_t pending, size_t resumed) {
-    if (resumed) std::printf("explore: %zu points already done in %s (resuming)\n", resumed, out.c_str());
+    if (resumed) std::printf("explore: %zu points already done in %s (resuming)\n", resumed, a.out.c_str());
     std::fflush(stdout);
-    progress = std::make_unique<Progress>("explore", pending, !quiet && pending > 0);
+    progress = std::make_unique<Progress>("explore", pending, !a.quiet && pending > 0);
   };
   o.on_start = [&](size_t index, const std::string& label) {
     progress->start_item("p" + std::to_string(index) + " " + label, 1);
   };
   const explore::RunSummary r = explore::run_sweep(s, o);
   if (progress) progress->finish();
-  print_summary(r, out);
+  print_summary(r, a.out);
   return exit_code(r);
+}
+
+int run_explore(int argc, char** argv) {
+  ExploreArgs a;
+  if (!parse_args(argc, argv, &a)) return 0;
+  check_output_folder(a.out, "--out", {});
+  return a.merge.empty() ? run_sweep_file(a) : run_merge(a);
 }
 
 const RegisterCommand kRegister({"explore",
