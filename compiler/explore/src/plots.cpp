@@ -141,6 +141,43 @@ std::string rate_distortion(const fs::path& dir, const std::vector<json>& rows) 
          range_line("x", padded_range(xs, false)) + range_line("y", padded_range(ys, false)) + plot + "\n";
 }
 
+// Labels alternate above and below their points in tokens/s order, so two
+// neighbours do not print over each other: below[i] for point i.
+std::vector<bool> labels_below(const std::vector<const json*>& pts) {
+  std::vector<size_t> order(pts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return num(*pts[a], "tokens_per_s") < num(*pts[b], "tokens_per_s"); });
+  std::vector<bool> below(pts.size());
+  for (size_t k = 0; k < order.size(); ++k) below[order[k]] = k % 2 == 1;
+  return below;
+}
+
+// A log axis when the values span more than a factor 20 (and are all positive).
+bool wide_span(const std::vector<double>& v) {
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return *lo > 0 && *hi / *lo > 20;
+}
+
+// The gnuplot script over energy_vs_throughput.dat and pareto.dat, whose
+// axes cover ts (tokens/s) and es (uJ per token).
+std::string energy_vs_throughput_script(const std::vector<double>& ts, const std::vector<double>& es, bool label_all) {
+  const bool log_t = wide_span(ts), log_e = wide_span(es);
+  std::string s = std::string("set title 'Energy per token vs tokens/s (colour: quality dB; rings: Pareto front") +
+                  (label_all ? "" : "; labels: Pareto points") +
+                  ")' noenhanced\n"
+                  "set xlabel 'tokens/s'\nset ylabel 'energy per token (uJ)'\nset cblabel 'quality (dB)'\n"
+                  "set grid\nset palette rgbformulae 33,13,10\nset key below\n";
+  if (log_t) s += "set logscale x\n";
+  if (log_e) s += "set logscale y\n";
+  s += range_line("x", padded_range(ts, log_t)) + range_line("y", padded_range(es, log_e));
+  s += "plot 'energy_vs_throughput.dat' using 1:2:3 with points pt 7 ps 0.9 lc palette notitle, "
+       "'pareto.dat' using 1:2 with points pt 6 ps 1.8 lc rgb 'black' title 'Pareto front', "
+       "'energy_vs_throughput.dat' using 1:2:4 with labels font ',7' offset char 0,0.9 noenhanced notitle, "
+       "'energy_vs_throughput.dat' using 1:2:5 with labels font ',7' offset char 0,-0.9 noenhanced notitle\n";
+  return s;
+}
+
 // Energy/token vs tokens/s, coloured by quality, Pareto points ringed, each
 // point labelled with its format and arch.
 std::string energy_vs_throughput(const fs::path& dir, const std::vector<json>& rows) {
@@ -149,14 +186,7 @@ std::string energy_vs_throughput(const fs::path& dir, const std::vector<json>& r
   for (const auto& r : rows)
     if (ok(r)) pts.push_back(&r), arch_names.insert(r.value("arch", ""));
   const bool label_all = pts.size() <= kMaxScatterLabels;
-  // Labels alternate above and below their points in tokens/s order, so two
-  // neighbours do not print over each other.
-  std::vector<size_t> order(pts.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return num(*pts[a], "tokens_per_s") < num(*pts[b], "tokens_per_s"); });
-  std::vector<bool> below(pts.size());
-  for (size_t k = 0; k < order.size(); ++k) below[order[k]] = k % 2 == 1;
+  const std::vector<bool> below = labels_below(pts);
   std::string all, front;
   std::vector<double> ts, es;
   for (size_t i = 0; i < pts.size(); ++i) {
@@ -175,25 +205,7 @@ std::string energy_vs_throughput(const fs::path& dir, const std::vector<json>& r
   if (all.empty()) return "";
   write_text(dir / "energy_vs_throughput.dat", all);
   write_text(dir / "pareto.dat", front.empty() ? "\n" : front);
-  // A log axis when the values span more than a factor 20 (and are all positive).
-  auto wide = [](const std::vector<double>& v) {
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    return *lo > 0 && *hi / *lo > 20;
-  };
-  const bool log_t = wide(ts), log_e = wide(es);
-  std::string s = std::string("set title 'Energy per token vs tokens/s (colour: quality dB; rings: Pareto front") +
-                  (label_all ? "" : "; labels: Pareto points") +
-                  ")' noenhanced\n"
-                  "set xlabel 'tokens/s'\nset ylabel 'energy per token (uJ)'\nset cblabel 'quality (dB)'\n"
-                  "set grid\nset palette rgbformulae 33,13,10\nset key below\n";
-  if (log_t) s += "set logscale x\n";
-  if (log_e) s += "set logscale y\n";
-  s += range_line("x", padded_range(ts, log_t)) + range_line("y", padded_range(es, log_e));
-  s += "plot 'energy_vs_throughput.dat' using 1:2:3 with points pt 7 ps 0.9 lc palette notitle, "
-       "'pareto.dat' using 1:2 with points pt 6 ps 1.8 lc rgb 'black' title 'Pareto front', "
-       "'energy_vs_throughput.dat' using 1:2:4 with labels font ',7' offset char 0,0.9 noenhanced notitle, "
-       "'energy_vs_throughput.dat' using 1:2:5 with labels font ',7' offset char 0,-0.9 noenhanced notitle\n";
-  return s;
+  return energy_vs_throughput_script(ts, es, label_all);
 }
 
 // Stacked energy parts per Pareto point (at most 40, lowest energy first),
