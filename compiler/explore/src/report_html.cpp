@@ -45,22 +45,16 @@ std::string inline_svg(const fs::path& path) {
 
 std::string cell(const json& r, const char* k) { return escape(r.contains(k) ? csv_cell(r[k]) : ""); }
 
-}  // namespace
-
-ReportFiles write_report(const std::string& out_dir, const std::string& sweep_name, const std::vector<json>& rows) {
-  ReportFiles out;
-  const fs::path plots = fs::path(out_dir) / "plots";
-  PlotFiles rendered = render_plots(plots, rows, &out.note);
-  out.plots = std::move(rendered.plots);
-  out.images = std::move(rendered.images);
-  out.failures = std::move(rendered.failures);
+// The page head and the first paragraph: how many points ran, failed and
+// made the front, and notes on plots that are missing.
+void write_summary(std::ostream& h, const std::string& sweep_name, const std::vector<json>& rows,
+                   const ReportFiles& out) {
   size_t okc = 0, infeasible = 0, front = 0;
   for (const auto& r : rows) {
     okc += r.value("status", "") == "ok";
     infeasible += r.value("status", "") == "infeasible";
     front += r.value("pareto", 0) == 1;
   }
-  std::ostringstream h;
   h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lutc explore: " << escape(sweep_name)
     << "</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
@@ -75,6 +69,10 @@ ReportFiles write_report(const std::string& out_dir, const std::string& sweep_na
   if (!out.failures.empty())
     h << "<p><em>" << out.failures.size() << " plot image(s) failed to render; see the .gp.log files in "
       << "<a href=\"plots/\">plots/</a>.</em></p>\n";
+}
+
+// Each plot whose SVG was written, inlined with its caption and a link to its PNG.
+void write_figures(std::ostream& h, const fs::path& plots) {
   const std::pair<const char*, const char*> figs[] = {
       {"rate_distortion", "Rate-distortion per scheme: effective bpw vs SQNR of the golden decode."},
       {"energy_vs_throughput",
@@ -86,6 +84,9 @@ ReportFiles write_report(const std::string& out_dir, const std::string& sweep_na
     h << "<figure>" << svg << "<figcaption>" << caption << " <a href=\"plots/" << name
       << ".png\">PNG</a></figcaption></figure>\n";
   }
+}
+
+void write_pareto_table(std::ostream& h, const std::vector<json>& rows) {
   h << "<h2>Pareto points</h2>\n<table><tr><th>point</th><th class=l>scheme</th><th class=l>quant</th><th "
        "class=l>arch</th>"
        "<th>bpw</th><th>quality dB</th><th>tokens/s</th><th>uJ/token</th><th>bottleneck</th><th>LUT bits</th><th>SRAM "
@@ -100,7 +101,23 @@ ReportFiles write_report(const std::string& out_dir, const std::string& sweep_na
       << uj << "</td><td>" << cell(r, "bottleneck") << "</td><td>" << cell(r, "lut_bits") << "</td><td>"
       << cell(r, "sram_bits") << "</td></tr>\n";
   }
-  h << "</table>\n</body></html>\n";
+  h << "</table>\n";
+}
+
+}  // namespace
+
+ReportFiles write_report(const std::string& out_dir, const std::string& sweep_name, const std::vector<json>& rows) {
+  ReportFiles out;
+  const fs::path plots = fs::path(out_dir) / "plots";
+  PlotFiles rendered = render_plots(plots, rows, &out.note);
+  out.plots = std::move(rendered.plots);
+  out.images = std::move(rendered.images);
+  out.failures = std::move(rendered.failures);
+  std::ostringstream h;
+  write_summary(h, sweep_name, rows, out);
+  write_figures(h, plots);
+  write_pareto_table(h, rows);
+  h << "</body></html>\n";
   out.html = (fs::path(out_dir) / "report.html").string();
   const std::string text = h.str();
   AtomicFile f(out.html);
