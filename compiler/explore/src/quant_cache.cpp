@@ -116,6 +116,62 @@ std::shared_ptr<const QuantEntry> QuantCache::get(const Sweep& s, const QuantCon
   return entry;
 }
 
+namespace {
+
+// A folder private to this process and thread, beside the entry it becomes.
+fs::path private_folder(const std::string& cache_dir, const std::string& key) {
+  std::ostringstream tid;
+  tid << std::this_thread::get_id();
+  return fs::path(cache_dir) / "quant" / (".tmp-" + key + "-" + std::to_string(getpid()) + "-" + tid.str());
+}
+
+// `lutc quantize` of q into the folder tmp. Usage and bad-input failures are
+// properties of the config: they are written to tmp/failed.txt to be cached.
+// Anything else (I/O, a crash) throws, removing tmp, for the next run to retry.
+void quantize_into(const std::string& exe, const Sweep& s, const QuantConfig& q, const fs::path& tmp) {
+  std::vector<std::string> argv{
+      exe,      "quantize", s.weights, "-o", (tmp / "model.xfp").string(), "--report", (tmp / "report.json").string(),
+      "--quiet"};
+  if (!s.tensors.empty()) {
+    argv.push_back("--tensors");
+    argv.push_back(s.tensors);
+  }
+  for (const auto& a : q.quantize_args()) argv.push_back(a);
+  const std::string log = (tmp / "quantize.log").string();
+  const int rc = run_process(argv, log);
+  if (rc == 0) return;
+  if (rc != int(ExitCode::kUsage) && rc != int(ExitCode::kBadInput)) {
+    const std::string why = log_tail(log);
+    fs::remove_all(tmp);
+    throw Error(exit_code_of_child(rc), "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
+  }
+  write_text((tmp / "failed.txt").string(), "exit " + std::to_string(rc) + ": " + log_tail(log) + "\n");
+}
+
+// The cached failure's text, trailing newlines dropped.
+std::string read_failure(const fs::path& failed) {
+  std::string error;
+  std::ifstream f(failed);
+  std::getline(f, error, '\0');
+  while (!error.empty() && error.back() == '\n') error.pop_back();
+  return error;
+}
+
+nlohmann::json read_report(const fs::path& done, const std::string& entry_dir) {
+  std::ifstream rf(done);
+  try {
+    return nlohmann::json::parse(rf);
+  } catch (const nlohmann::json::exception& ex) {
+    // A cache entry damaged outside lutc (a full disk, an edit): name it and
+    // say how to get it rebuilt, rather than fail as an internal error.
+    throw Error(ExitCode::kBadInput, "quantization cache entry '" + done.string() + "' is not valid JSON (" +
+                                         ex.what() + "); remove the folder '" + entry_dir +
+                                         "' and the next run quantizes it again");
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const QuantConfig& q,
                                                            const std::string& key) {
   auto e = std::make_shared<QuantEntry>();
@@ -124,55 +180,22 @@ std::shared_ptr<const QuantEntry> QuantCache::load_or_make(const Sweep& s, const
   const fs::path done = fs::path(e->dir) / "report.json", failed = fs::path(e->dir) / "failed.txt";
   if (!fs::exists(done) && !fs::exists(failed)) {
     // Quantize into a private directory, then rename it into place whole.
-    std::ostringstream tid;
-    tid << std::this_thread::get_id();
-    const fs::path tmp = fs::path(dir_) / "quant" / (".tmp-" + key + "-" + std::to_string(getpid()) + "-" + tid.str());
+    const fs::path tmp = private_folder(dir_, key);
     fs::remove_all(tmp);
     LiveTemp live;  // a SIGINT or SIGTERM meanwhile removes it
     live.set(tmp.string(), /*folder=*/true);
     fs::create_directories(tmp);
-    std::vector<std::string> argv{
-        exe_,     "quantize", s.weights, "-o", (tmp / "model.xfp").string(), "--report", (tmp / "report.json").string(),
-        "--quiet"};
-    if (!s.tensors.empty()) {
-      argv.push_back("--tensors");
-      argv.push_back(s.tensors);
-    }
-    for (const auto& a : q.quantize_args()) argv.push_back(a);
-    const std::string log = (tmp / "quantize.log").string();
-    const int rc = run_process(argv, log);
-    if (rc != 0) {
-      // Usage and bad-input failures are properties of the config: cache them.
-      // Anything else (I/O, a crash) is retried by the next run.
-      if (rc != int(ExitCode::kUsage) && rc != int(ExitCode::kBadInput)) {
-        const std::string why = log_tail(log);
-        fs::remove_all(tmp);
-        throw Error(exit_code_of_child(rc),
-                    "lutc quantize (" + q.text() + ") exited " + std::to_string(rc) + ": " + why);
-      }
-      write_text((tmp / "failed.txt").string(), "exit " + std::to_string(rc) + ": " + log_tail(log) + "\n");
-    }
+    quantize_into(exe_, s, q, tmp);
     ++quantized_;
     std::error_code ec;
     fs::rename(tmp, e->dir, ec);
     if (ec) fs::remove_all(tmp);  // another process finished the same key first
   }
   if (fs::exists(failed)) {
-    std::ifstream f(failed);
-    std::getline(f, e->error, '\0');
-    while (!e->error.empty() && e->error.back() == '\n') e->error.pop_back();
+    e->error = read_failure(failed);
     return e;
   }
-  std::ifstream rf(done);
-  try {
-    e->report = nlohmann::json::parse(rf);
-  } catch (const nlohmann::json::exception& ex) {
-    // A cache entry damaged outside lutc (a full disk, an edit): name it and
-    // say how to get it rebuilt, rather than fail as an internal error.
-    throw Error(ExitCode::kBadInput, "quantization cache entry '" + done.string() + "' is not valid JSON (" +
-                                         ex.what() + "); remove the folder '" + e->dir +
-                                         "' and the next run quantizes it again");
-  }
+  e->report = read_report(done, e->dir);
   e->file = std::make_shared<const XfpFile>(read_xfp((fs::path(e->dir) / "model.xfp").string()));
   e->ok = true;
   return e;
