@@ -29,6 +29,72 @@ constexpr const char* kUsage =
     "  f32/i8  the fast paths' NMSE against an fp64 product of the golden-decoded weights.\n"
     "Activations are seeded Gaussian vectors. Exits 70 on any bit mismatch.";
 
+// One layer's packed form, seeded activations and the golden results every
+// instruction set is checked against.
+struct LayerReference {
+  kernels::PackedLayer packed;
+  size_t n = 0;                  // weights
+  std::vector<float> want_w, x;  // golden decode; activations, vector after vector
+  std::vector<float> want_y;     // golden GEMV
+  std::vector<double> ref;       // fp64 reference of the fast paths
+};
+
+LayerReference layer_reference(const QuantizedLayer& layer, unsigned batch, const GemvConfig& cfg, std::mt19937_64& rng,
+                               std::normal_distribution<float>& normal) {
+  LayerReference r;
+  r.packed = kernels::pack_layer(layer);
+  r.n = size_t(layer.rows) * layer.cols;
+  r.want_w.resize(r.n);
+  r.x.resize(size_t(batch) * layer.cols);
+  golden_decode(layer, r.want_w.data());
+  for (auto& v : r.x) v = normal(rng);
+  r.want_y.resize(size_t(batch) * layer.rows);
+  golden_gemv_weights(r.want_w.data(), layer.rows, layer.cols, r.x.data(), batch, cfg, r.want_y.data());
+  // fp64 reference of the fast paths: the golden weights times the activations.
+  r.ref = kernels::fp64_reference(r.want_w, layer.rows, layer.cols, r.x, batch);
+  return r;
+}
+
+// The kernels on one instruction set against the reference: exact decode
+// and GEMV bit for bit (adding their mismatches), the fast paths' NMSE.
+nlohmann::json check_isa(const QuantizedLayer& layer, const LayerReference& r, kernels::Isa isa, unsigned batch,
+                         const GemvConfig& cfg, unsigned* mismatches) {
+  kernels::RunOptions ro;
+  ro.isa = isa;
+  std::vector<float> got_w(r.n, NAN), got_y(r.want_y.size(), NAN);
+  kernels::decode_exact(r.packed, 0, layer.rows, got_w.data(), ro);
+  kernels::gemv_exact(r.packed, r.x.data(), batch, cfg, got_y.data(), ro);
+  const bool dec_ok = std::memcmp(got_w.data(), r.want_w.data(), 4 * r.n) == 0;
+  const bool gemv_ok = std::memcmp(got_y.data(), r.want_y.data(), 4 * got_y.size()) == 0;
+  *mismatches += !dec_ok + !gemv_ok;
+  nlohmann::json j = {{"layer", layer.name},
+                      {"scheme", scheme_name(layer.scheme)},
+                      {"isa", kernels::isa_name(isa)},
+                      {"decode_bit_identical", dec_ok},
+                      {"gemv_exact_bit_identical", gemv_ok}};
+  std::vector<float> fast(r.want_y.size(), NAN);
+  kernels::gemv_fast(kernels::Path::kF32, r.packed, r.x.data(), batch, fast.data(), ro);
+  j["f32_nmse"] = kernels::fast_path_nmse(fast, r.ref);
+  if (kernels::path_supports(kernels::Path::kI8, r.packed)) {
+    std::fill(fast.begin(), fast.end(), NAN);
+    kernels::gemv_fast(kernels::Path::kI8, r.packed, r.x.data(), batch, fast.data(), ro);
+    j["i8_nmse"] = kernels::fast_path_nmse(fast, r.ref);
+  }
+  return j;
+}
+
+void print_check(const nlohmann::json& j) {
+  const std::string layer = j["layer"];
+  const double e32 = j["f32_nmse"];
+  char i8[32] = "-";
+  if (j.contains("i8_nmse") && !std::isnan(j["i8_nmse"].get<double>()))
+    std::snprintf(i8, sizeof i8, "%.3e", j["i8_nmse"].get<double>());
+  std::printf("%-44s %-9s %-8s %-8s %-8s %11.3e %11s\n", layer.substr(0, 44).c_str(),
+              j["scheme"].get<std::string>().c_str(), j["isa"].get<std::string>().c_str(),
+              j["decode_bit_identical"].get<bool>() ? "exact" : "MISMATCH",
+              j["gemv_exact_bit_identical"].get<bool>() ? "exact" : "MISMATCH", e32, i8);
+}
+
 int run_kernel_check(int argc, char** argv) {
   std::string in;
   unsigned batch = 1;
@@ -52,48 +118,13 @@ int run_kernel_check(int argc, char** argv) {
   if (!json)
     std::printf("%-44s %-9s %-8s %-8s %-8s %11s %11s\n", "layer", "scheme", "isa", "decode", "exact", "f32 NMSE",
                 "i8 NMSE");
+  const GemvConfig cfg;
   for (const auto& layer : f.layers) {
-    const kernels::PackedLayer packed = kernels::pack_layer(layer);
-    const size_t n = size_t(layer.rows) * layer.cols;
-    std::vector<float> want_w(n), x(size_t(batch) * layer.cols);
-    golden_decode(layer, want_w.data());
-    for (auto& v : x) v = normal(rng);
-    GemvConfig cfg;
-    std::vector<float> want_y(size_t(batch) * layer.rows);
-    golden_gemv_weights(want_w.data(), layer.rows, layer.cols, x.data(), batch, cfg, want_y.data());
-    // fp64 reference of the fast paths: the golden weights times the activations.
-    const std::vector<double> ref = kernels::fp64_reference(want_w, layer.rows, layer.cols, x, batch);
+    const LayerReference r = layer_reference(layer, batch, cfg, rng, normal);
     for (kernels::Isa isa : {kernels::Isa::kAvx512, kernels::Isa::kAvx2, kernels::Isa::kPortable}) {
       if (!kernels::isa_available(isa)) continue;
-      kernels::RunOptions ro;
-      ro.isa = isa;
-      std::vector<float> got_w(n, NAN), got_y(want_y.size(), NAN);
-      kernels::decode_exact(packed, 0, layer.rows, got_w.data(), ro);
-      kernels::gemv_exact(packed, x.data(), batch, cfg, got_y.data(), ro);
-      const bool dec_ok = std::memcmp(got_w.data(), want_w.data(), 4 * n) == 0;
-      const bool gemv_ok = std::memcmp(got_y.data(), want_y.data(), 4 * got_y.size()) == 0;
-      mismatches += !dec_ok + !gemv_ok;
-      nlohmann::json j = {{"layer", layer.name},
-                          {"scheme", scheme_name(layer.scheme)},
-                          {"isa", kernels::isa_name(isa)},
-                          {"decode_bit_identical", dec_ok},
-                          {"gemv_exact_bit_identical", gemv_ok}};
-      double e32 = NAN, e8 = NAN;
-      std::vector<float> fast(want_y.size(), NAN);
-      kernels::gemv_fast(kernels::Path::kF32, packed, x.data(), batch, fast.data(), ro);
-      j["f32_nmse"] = e32 = kernels::fast_path_nmse(fast, ref);
-      if (kernels::path_supports(kernels::Path::kI8, packed)) {
-        std::fill(fast.begin(), fast.end(), NAN);
-        kernels::gemv_fast(kernels::Path::kI8, packed, x.data(), batch, fast.data(), ro);
-        j["i8_nmse"] = e8 = kernels::fast_path_nmse(fast, ref);
-      }
-      if (!json) {
-        char i8[32] = "-";
-        if (!std::isnan(e8)) std::snprintf(i8, sizeof i8, "%.3e", e8);
-        std::printf("%-44s %-9s %-8s %-8s %-8s %11.3e %11s\n", layer.name.substr(0, 44).c_str(),
-                    scheme_name(layer.scheme), kernels::isa_name(isa), dec_ok ? "exact" : "MISMATCH",
-                    gemv_ok ? "exact" : "MISMATCH", e32, i8);
-      }
+      nlohmann::json j = check_isa(layer, r, isa, batch, cfg, &mismatches);
+      if (!json) print_check(j);
       layers.push_back(std::move(j));
     }
   }
