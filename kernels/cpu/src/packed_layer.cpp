@@ -92,113 +92,141 @@ PackedLayer copy_packed(const PackedLayer& p) {
   return c;
 }
 
-PackedLayer pack_layer(const QuantizedLayer& l) {
-  validate(l);
-  PackedLayer p;
-  p.scheme = l.scheme;
-  p.rows = l.rows;
-  p.cols = l.cols;
-  p.bits = l.bits;
-  p.layer_scale_exp = l.layer_scale_exp;
-  const bool one_group = l.scheme == Scheme::kFp8E4M3;
-  p.group = one_group ? l.cols : l.group;
-  p.groups_per_row = one_group ? 1 : l.groups_per_row();
-  p.group_padded = dense_layout(l) ? p.group : (p.group + kBlock - 1) / kBlock * kBlock;
-  p.group_bytes = size_t(p.group_padded) * p.bits / 8;
-  p.row_bytes = size_t(p.padded_cols()) * p.bits / 8;
-  p.indices = AlignedBytes(p.row_bytes * p.rows);
+namespace {
 
-  const unsigned entries = 1u << p.bits;
+// Shape and layout: group sizes, padding and the (zeroed) index bytes.
+void set_layout(const QuantizedLayer& l, PackedLayer* p) {
+  p->scheme = l.scheme;
+  p->rows = l.rows;
+  p->cols = l.cols;
+  p->bits = l.bits;
+  p->layer_scale_exp = l.layer_scale_exp;
+  const bool one_group = l.scheme == Scheme::kFp8E4M3;
+  p->group = one_group ? l.cols : l.group;
+  p->groups_per_row = one_group ? 1 : l.groups_per_row();
+  p->group_padded = dense_layout(l) ? p->group : (p->group + kBlock - 1) / kBlock * kBlock;
+  p->group_bytes = size_t(p->group_padded) * p->bits / 8;
+  p->row_bytes = size_t(p->padded_cols()) * p->bits / 8;
+  p->indices = AlignedBytes(p->row_bytes * p->rows);
+}
+
+// The table sources of each scheme (see PackedLayer).
+void pack_tables(const QuantizedLayer& l, PackedLayer* p) {
   switch (l.scheme) {
-    case Scheme::kXfpV2: p.group_half = l.codebooks; break;
+    case Scheme::kXfpV2: p->group_half = l.codebooks; break;
     case Scheme::kXfpV2a:
-      p.group_ids = l.group_ids;
-      for (uint16_t h : l.codebooks) p.shared.push_back(half_to_float(h));
+      p->group_ids = l.group_ids;
+      for (uint16_t h : l.codebooks) p->shared.push_back(half_to_float(h));
       break;
     case Scheme::kInt4G128:
-      p.group_half.resize(l.group_scales.size() * 2);
+      p->group_half.resize(l.group_scales.size() * 2);
       for (size_t i = 0; i < l.group_scales.size(); ++i) {
-        p.group_half[2 * i] = l.group_scales[i];
-        p.group_half[2 * i + 1] = l.group_zeros[i];
+        p->group_half[2 * i] = l.group_scales[i];
+        p->group_half[2 * i + 1] = l.group_zeros[i];
       }
       break;
     case Scheme::kNf4B64:
-      p.group_half = l.group_scales;
-      for (unsigned i = 0; i < 16; ++i) p.shared.push_back(half_to_float(l.codebooks[i]));
+      p->group_half = l.group_scales;
+      for (unsigned i = 0; i < 16; ++i) p->shared.push_back(half_to_float(l.codebooks[i]));
       break;
     case Scheme::kFp8E4M3:
-      for (unsigned i = 0; i < 256; ++i) p.shared.push_back(std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp));
+      for (unsigned i = 0; i < 256; ++i) p->shared.push_back(std::ldexp(e4m3_to_float(uint8_t(i)), l.layer_scale_exp));
       break;
-    case Scheme::kSop: pack_sop_tables(l, p); break;
+    case Scheme::kSop: pack_sop_tables(l, *p); break;
     default: break;
   }
-
-  if (p.bits == 4 && (l.scheme == Scheme::kNf4B64 || l.scheme == Scheme::kXfpV2a || l.scheme == Scheme::kSop)) {
-    const size_t tables = p.shared.size() / 16;
-    p.shared_i8.resize(tables * 16);
+  if (p->bits == 4 && (l.scheme == Scheme::kNf4B64 || l.scheme == Scheme::kXfpV2a || l.scheme == Scheme::kSop)) {
+    const size_t tables = p->shared.size() / 16;
+    p->shared_i8.resize(tables * 16);
     for (size_t t = 0; t < tables; ++t)
-      p.shared_i8_scale.push_back(table_to_i8(p.shared.data() + 16 * t, 16, p.shared_i8.data() + 16 * t));
+      p->shared_i8_scale.push_back(table_to_i8(p->shared.data() + 16 * t, 16, p->shared_i8.data() + 16 * t));
   }
+}
 
+// The outliers' CSR index; their values are filled in row by row.
+void size_outliers(const OutlierCsr& o, PackedLayer* p) {
+  if (o.row_ptr.empty()) return;
+  p->out_row_ptr = o.row_ptr;
+  p->out_col = o.col;
+  p->out_residual.resize(o.count());
+  p->out_exact.resize(o.count());
+  p->out_dense.resize(o.count());
+}
+
+// Row r's codes into p's index bytes, in padded coordinates (padding code 0).
+void lay_out_row(const std::vector<uint8_t>& row_codes, uint32_t r, std::vector<uint8_t>& padded, PackedLayer* p) {
+  std::fill(padded.begin(), padded.end(), 0);
+  for (uint32_t g = 0; g < p->groups_per_row; ++g) {
+    const uint32_t k0 = g * p->group;
+    std::memcpy(padded.data() + size_t(g) * p->group_padded, row_codes.data() + k0, std::min(p->group, p->cols - k0));
+  }
+  uint8_t* dst = p->indices.data() + size_t(r) * p->row_bytes;
+  if (p->bits == 4)
+    put_nibble_blocks(padded.data(), p->padded_cols(), dst);
+  else
+    pack_indices(padded.data(), p->padded_cols(), p->bits, dst);
+}
+
+void add_weight(const QuantizedLayer& l, float w, uint32_t r, uint32_t k, WeightExponent* ew) {
+  if (!std::isfinite(w))
+    throw Error(ExitCode::kBadInput, "layer '" + l.name + "': decoded weight at row " + std::to_string(r) +
+                                         ", column " + std::to_string(k) + " is not finite");
+  ew->add(w);
+}
+
+// Row r's decoded values: the largest dense magnitude, each outlier's dense,
+// residual and exact value, and into ew the values the golden GEMV's weight
+// exponent is taken over (codes in use, outlier sums). table and used are
+// scratch of 2^bits entries.
+void scan_row(const QuantizedLayer& l, const std::vector<uint8_t>& row_codes, uint32_t r, std::vector<float>& table,
+              std::vector<uint8_t>& used, PackedLayer* p, WeightExponent* ew) {
   const OutlierCsr& o = l.outliers;
   const bool has_out = !o.row_ptr.empty();
-  if (has_out) {
-    p.out_row_ptr = o.row_ptr;
-    p.out_col = o.col;
-    p.out_residual.resize(o.count());
-    p.out_exact.resize(o.count());
-    p.out_dense.resize(o.count());
+  const unsigned entries = 1u << p->bits;
+  uint32_t oi = has_out ? o.row_ptr[r] : 0;
+  const uint32_t oend = has_out ? o.row_ptr[r + 1] : 0;
+  for (uint32_t g = 0; g < p->groups_per_row; ++g) {
+    const uint32_t k0 = g * p->group;
+    const uint32_t n = std::min(p->group, l.cols - k0);
+    group_table(*p, r, g, table.data());
+    std::fill(used.begin(), used.end(), 0);
+    for (uint32_t k = k0; k < k0 + n; ++k) {
+      p->dense_abs_max = std::max(p->dense_abs_max, std::fabs(table[row_codes[k]]));
+      if (oi < oend && o.col[oi] == k) {
+        const float dense = table[row_codes[k]];
+        const float res = half_to_float(o.val[oi]);
+        p->out_residual[oi] = res;
+        p->out_dense[oi] = dense;
+        p->out_exact[oi] = dense + res;  // the golden decode's one rounding
+        add_weight(l, p->out_exact[oi], r, k, ew);
+        ++oi;
+      } else {
+        used[row_codes[k]] = 1;
+      }
+    }
+    for (unsigned j = 0; j < entries; ++j)
+      if (used[j]) add_weight(l, table[j], r, k0, ew);
   }
+}
 
-  // One pass over the codes: lay each row out (in padded coordinates, padding
-  // code 0), and collect the values the golden GEMV's weight exponent is taken
-  // over (codes in use, outlier sums).
+}  // namespace
+
+PackedLayer pack_layer(const QuantizedLayer& l) {
+  validate(l);
+  PackedLayer p;
+  set_layout(l, &p);
+  pack_tables(l, &p);
+  size_outliers(l.outliers, &p);
+
+  // One pass over the codes: lay each row out and scan its decoded values.
+  const unsigned entries = 1u << p.bits;
   std::vector<uint8_t> row_codes(l.cols), padded(p.padded_cols()), used(entries);
   std::vector<float> table(entries);
   WeightExponent ew;
-  auto add_weight = [&](float w, uint32_t r, uint32_t k) {
-    if (!std::isfinite(w))
-      throw Error(ExitCode::kBadInput, "layer '" + l.name + "': decoded weight at row " + std::to_string(r) +
-                                           ", column " + std::to_string(k) + " is not finite");
-    ew.add(w);
-  };
   for (uint32_t r = 0; r < l.rows; ++r) {
     unpack_indices(l.indices.data(), uint64_t(r) * l.cols, l.cols, l.bits, row_codes.data());
-    std::fill(padded.begin(), padded.end(), 0);
-    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
-      const uint32_t k0 = g * p.group;
-      std::memcpy(padded.data() + size_t(g) * p.group_padded, row_codes.data() + k0, std::min(p.group, l.cols - k0));
-    }
-    uint8_t* dst = p.indices.data() + size_t(r) * p.row_bytes;
-    if (p.bits == 4)
-      put_nibble_blocks(padded.data(), p.padded_cols(), dst);
-    else
-      pack_indices(padded.data(), p.padded_cols(), p.bits, dst);
-
-    uint32_t oi = has_out ? o.row_ptr[r] : 0;
-    const uint32_t oend = has_out ? o.row_ptr[r + 1] : 0;
-    for (uint32_t g = 0; g < p.groups_per_row; ++g) {
-      const uint32_t k0 = g * p.group;
-      const uint32_t n = std::min(p.group, l.cols - k0);
-      group_table(p, r, g, table.data());
-      std::fill(used.begin(), used.end(), 0);
-      for (uint32_t k = k0; k < k0 + n; ++k) {
-        p.dense_abs_max = std::max(p.dense_abs_max, std::fabs(table[row_codes[k]]));
-        if (oi < oend && o.col[oi] == k) {
-          const float dense = table[row_codes[k]];
-          const float res = half_to_float(o.val[oi]);
-          p.out_residual[oi] = res;
-          p.out_dense[oi] = dense;
-          p.out_exact[oi] = dense + res;  // the golden decode's one rounding
-          add_weight(p.out_exact[oi], r, k);
-          ++oi;
-        } else {
-          used[row_codes[k]] = 1;
-        }
-      }
-      for (unsigned j = 0; j < entries; ++j)
-        if (used[j]) add_weight(table[j], r, k0);
-    }
+    lay_out_row(row_codes, r, padded, &p);
+    scan_row(l, row_codes, r, table, used, &p, &ew);
   }
   p.weight_exp = ew.ew();
   return p;
