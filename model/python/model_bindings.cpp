@@ -222,7 +222,8 @@ nlohmann::json layer_report(const PyLayer& l) {
   return report_json({l.report}, total_of({l.report})).at("layers").at(0);
 }
 
-void bind_model(nb::module_& m) {
+// QuantizeSettings: the options of `lutc quantize`, field by field.
+void bind_quantize_settings(nb::module_& m) {
   nb::class_<QuantizeSettings>(m, "QuantizeSettings", "The options of `lutc quantize` (see lutc.quantize).")
       .def(nb::init<>())
       .def_rw("scheme", &QuantizeSettings::scheme)
@@ -237,7 +238,9 @@ void bind_model(nb::module_& m) {
       .def_rw("role_overrides", &QuantizeSettings::role_overrides)
       .def_rw("threads", &QuantizeSettings::threads)
       .def_rw("max_memory_gb", &QuantizeSettings::max_memory_gb);
+}
 
+void bind_layer(nb::module_& m) {
   nb::class_<PyLayer>(m, "Layer", "One quantized layer: packed codes, codebooks, metadata and outliers.")
       .def_prop_ro("name", [](const PyLayer& l) { return l.layer->name; })
       .def_prop_ro("role", [](const PyLayer& l) { return std::string(role_name(l.layer->role)); })
@@ -263,17 +266,20 @@ void bind_model(nb::module_& m) {
         return "<lutc.Layer '" + l.layer->name + "' " + std::to_string(l.layer->rows) + "x" +
                std::to_string(l.layer->cols) + " " + scheme_name(l.layer->scheme) + " " + b + " bpw>";
       });
+}
 
-  nb::class_<PyModel>(m, "QuantizedModel", "Every record of an .xfp, in file order, held in memory.")
-      .def_prop_ro(
-          "names",
-          [](const PyModel& p) {
-            std::vector<std::string> v;
-            for (const auto& r : p.records)
-              if (r.layer) v.push_back(r.layer->layer->name);
-            return v;
-          },
-          "the quantized layers' names, in file order")
+// QuantizedModel's views of its records: names, layers, kept tensors,
+// aliases, metadata and the report.
+void bind_model_records(nb::class_<PyModel>& c) {
+  c.def_prop_ro(
+       "names",
+       [](const PyModel& p) {
+         std::vector<std::string> v;
+         for (const auto& r : p.records)
+           if (r.layer) v.push_back(r.layer->layer->name);
+         return v;
+       },
+       "the quantized layers' names, in file order")
       .def_prop_ro("layers",
                    [](const PyModel& p) {
                      std::vector<std::shared_ptr<PyLayer>> v;
@@ -303,8 +309,12 @@ void bind_model(nb::module_& m) {
           "effective bpw over all layers, file header, index and aliases amortized")
       .def_prop_ro(
           "report", [](const PyModel& p) { return to_python(report_json(p.rows(), p.totals)); },
-          "the quality report `lutc quantize --report` writes: per-layer rows and totals")
-      .def("__len__", [](const PyModel& p) { return p.rows().size(); })
+          "the quality report `lutc quantize --report` writes: per-layer rows and totals");
+}
+
+// QuantizedModel's container protocol, decode and write.
+void bind_model_access(nb::class_<PyModel>& c) {
+  c.def("__len__", [](const PyModel& p) { return p.rows().size(); })
       .def("__repr__",
            [](const PyModel& p) {
              char b[64];
@@ -340,6 +350,14 @@ void bind_model(nb::module_& m) {
             p.write(path.string());
           },
           nb::arg("path"), "Writes the .xfp (atomically: a temp file renamed into place).");
+}
+
+void bind_model(nb::module_& m) {
+  bind_quantize_settings(m);
+  bind_layer(m);
+  nb::class_<PyModel> c(m, "QuantizedModel", "Every record of an .xfp, in file order, held in memory.");
+  bind_model_records(c);
+  bind_model_access(c);
 
   m.def("_quantize_file", &quantize_file, nb::arg("path"), nb::arg("settings"), nb::arg("tensors").none(),
         nb::arg("keep").none(), nb::arg("quantize_embeddings"));
