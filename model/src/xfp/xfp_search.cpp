@@ -413,11 +413,10 @@ uint64_t gather_outliers(const std::vector<RowOutliers>& outl, QuantizedLayer& L
   return total;
 }
 
-// The final encode of `best`, with the exact check: rows whose decoded cosine
-// misses the floor (the estimate ignores fp16 residual rounding) take more
-// outliers. `cosines` gets each row's decoded cosine (1 where not checked).
-QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& name, Role role, const float* w,
-                           uint32_t rows, uint32_t cols, std::vector<double>* cosines) {
+// The layer's fields from the plan, its index bytes and tables sized (zero):
+// the encode fills them row by row.
+QuantizedLayer planned_layer(const Context& ctx, const Plan& best, const std::string& name, Role role, uint32_t rows,
+                             uint32_t cols) {
   QuantizedLayer L;
   L.name = name;
   L.role = role;
@@ -428,6 +427,74 @@ QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& na
   L.group = ctx.layer_group(best.mode);
   const unsigned k = 1u << best.bits;
   const uint32_t G = L.groups_per_row();
+  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
+  if (best.mode == Scheme::kXfpV2a) {
+    L.codebooks = best.library;
+    L.group_ids.assign(size_t(rows) * G, uint8_t(ctx.zero_groups ? kV2aLibrarySize - 1 : 0));
+  } else {
+    L.codebooks.assign(size_t(rows) * G * k, 0);
+  }
+  return L;
+}
+
+// One worker's fitter. Row at a time, it fits the single sorted row
+// one_row, which the caller keeps alive and sorts before each load(0).
+std::unique_ptr<RowFitter> row_fitter(Context& ctx, const Plan& best, const QuantizedLayer& L, bool row_at_a_time,
+                                      SortedMatrix* one_row) {
+  if (!row_at_a_time) return make_fitter(ctx, best);
+  // With one whole-row group, no outliers (none fixed, no floor to add
+  // them for) and few entries the codes are assigned by value: no
+  // permutation to sort along (same codes).
+  const bool by_value = L.groups_per_row() == 1 && (1u << best.bits) <= 16 && ctx.fixed_count <= 0 && !ctx.searching;
+  *one_row = sorted_matrix_storage(1, L.cols, ctx.v2_group(), !by_value);
+  return std::make_unique<V2Fitter>(*one_row, best.bits, ctx.kcfg);
+}
+
+// Row r (loaded into f) encoded at its planned outlier count, then, when
+// floors drive the search, at the ladder's next counts until its decoded
+// cosine meets the row floor. dec is scratch of cols values.
+void encode_row(const Context& ctx, const Plan& best, RowFitter& f, uint32_t r, const float* wrow,
+                const QuantizedLayer& L, uint8_t* crow, RowOutliers* outl, std::vector<float>& dec, double* cosine) {
+  const uint32_t G = L.groups_per_row();
+  uint32_t count = best.counts[r];
+  // v2a rows start from the ids the search already chose at this count.
+  bool known_ids = !best.ids.empty();
+  for (;;) {
+    if (known_ids)
+      static_cast<V2aFitter&>(f).use_ids(count, best.ids.data() + size_t(r) * G);
+    else
+      f.eval(count);
+    known_ids = false;
+    f.encode(wrow, crow, outl);
+    if (!ctx.searching) break;  // no floor to check against
+    decode_row(crow, L.cols, L.group, f.group_cb().data(), *outl, dec.data());
+    *cosine = row_cosine(wrow, dec.data(), L.cols);
+    if (*cosine >= ctx.row_floor[r] || ctx.fixed_count >= 0) break;
+    auto next = std::upper_bound(ctx.ladder.begin(), ctx.ladder.end(), count);
+    if (next == ctx.ladder.end()) break;
+    count = *next;
+  }
+}
+
+// Row r's codebooks (v2) or library ids (v2a) from its last encode.
+void store_row_tables(const RowFitter& f, uint32_t r, QuantizedLayer* L) {
+  const uint32_t G = L->groups_per_row();
+  const unsigned k = 1u << L->bits;
+  for (uint32_t g = 0; g < G; ++g) {
+    if (L->scheme == Scheme::kXfpV2a) {
+      L->group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(f).group_id(g);
+    } else {
+      std::copy(f.group_cb()[g], f.group_cb()[g] + k, L->codebooks.begin() + (size_t(r) * G + g) * k);
+    }
+  }
+}
+
+// The final encode of `best`, with the exact check: rows whose decoded cosine
+// misses the floor (the estimate ignores fp16 residual rounding) take more
+// outliers. `cosines` gets each row's decoded cosine (1 where not checked).
+QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& name, Role role, const float* w,
+                           uint32_t rows, uint32_t cols, std::vector<double>* cosines) {
+  QuantizedLayer L = planned_layer(ctx, best, name, role, rows, cols);
   // Nothing sorted yet (one fixed v2 configuration): sort each row as it is
   // encoded rather than holding the sorted layer.
   const bool row_at_a_time = best.mode == Scheme::kXfpV2 && !ctx.sorted[0];
@@ -435,28 +502,11 @@ QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& na
   // soon as it is encoded (no codes buffer the size of the matrix).
   const bool pack_rows = uint64_t(cols) * best.bits % 8 == 0;
   std::vector<uint8_t> codes(pack_rows ? 0 : size_t(rows) * cols, 0);
-  L.indices.assign(packed_bytes(L.elements(), L.bits), 0);
   std::vector<RowOutliers> outl(rows);
   cosines->assign(rows, 1.0);
-  if (best.mode == Scheme::kXfpV2a) {
-    L.codebooks = best.library;
-    L.group_ids.assign(size_t(rows) * G, uint8_t(ctx.zero_groups ? kV2aLibrarySize - 1 : 0));
-  } else {
-    L.codebooks.assign(size_t(rows) * G * k, 0);
-  }
   parallel_rows(rows, ctx.threads, [&](uint32_t r0, uint32_t r1) {
     SortedMatrix one_row;
-    std::unique_ptr<RowFitter> f;
-    if (row_at_a_time) {
-      // With one whole-row group, no outliers (none fixed, no floor to add
-      // them for) and few entries the codes are assigned by value: no
-      // permutation to sort along (same codes).
-      const bool by_value = G == 1 && k <= 16 && ctx.fixed_count <= 0 && !ctx.searching;
-      one_row = sorted_matrix_storage(1, cols, ctx.v2_group(), !by_value);
-      f = std::make_unique<V2Fitter>(one_row, best.bits, ctx.kcfg);
-    } else {
-      f = make_fitter(ctx, best);
-    }
+    const std::unique_ptr<RowFitter> f = row_fitter(ctx, best, L, row_at_a_time, &one_row);
     std::vector<float> dec(cols);
     std::vector<uint8_t> row_codes(pack_rows ? cols : 0);
     for (uint32_t r = r0; r < r1; ++r) {
@@ -469,32 +519,9 @@ QuantizedLayer encode_plan(Context& ctx, const Plan& best, const std::string& na
       } else {
         f->load(r);
       }
-      uint32_t count = best.counts[r];
-      // v2a rows start from the ids the search already chose at this count.
-      bool known_ids = !best.ids.empty();
-      for (;;) {
-        if (known_ids)
-          static_cast<V2aFitter&>(*f).use_ids(count, best.ids.data() + size_t(r) * G);
-        else
-          f->eval(count);
-        known_ids = false;
-        f->encode(wrow, crow, &outl[r]);
-        if (!ctx.searching) break;  // no floor to check against
-        decode_row(crow, cols, L.group, f->group_cb().data(), outl[r], dec.data());
-        (*cosines)[r] = row_cosine(wrow, dec.data(), cols);
-        if ((*cosines)[r] >= ctx.row_floor[r] || ctx.fixed_count >= 0) break;
-        auto next = std::upper_bound(ctx.ladder.begin(), ctx.ladder.end(), count);
-        if (next == ctx.ladder.end()) break;
-        count = *next;
-      }
+      encode_row(ctx, best, *f, r, wrow, L, crow, &outl[r], dec, &(*cosines)[r]);
       if (pack_rows) pack_indices(crow, cols, L.bits, L.indices.data() + uint64_t(r) * cols * L.bits / 8);
-      for (uint32_t g = 0; g < G; ++g) {
-        if (best.mode == Scheme::kXfpV2a) {
-          L.group_ids[size_t(r) * G + g] = static_cast<const V2aFitter&>(*f).group_id(g);
-        } else {
-          std::copy(f->group_cb()[g], f->group_cb()[g] + k, L.codebooks.begin() + (size_t(r) * G + g) * k);
-        }
-      }
+      store_row_tables(*f, r, &L);
     }
   });
   if (!pack_rows) pack_indices(codes.data(), L.elements(), L.bits, L.indices.data());
