@@ -297,13 +297,8 @@ TensorInfo read_tensor_info(Cursor& c, uint64_t index) {
   return t;
 }
 
-}  // namespace
-
-void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
-  const MappedFile& m = map(w, file_index);
-  const std::string& file = m.path();
-  Cursor c(m.data(), 0, m.size(), file);
-  c.take(4, "GGUF magic");
+// Versions 2 and 3; a byte-swapped version field names a big-endian file.
+void check_version(Cursor& c) {
   const uint32_t version = c.u32("GGUF version");
   if (version != 2 && version != 3) {
     const uint32_t swapped = __builtin_bswap32(version);
@@ -313,12 +308,37 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
     }
     c.fail(4, "unsupported GGUF version " + std::to_string(version) + " (lutc reads versions 2 and 3)");
   }
-  const uint64_t n_tensors = c.u64("tensor count");
-  const uint64_t n_kv = c.u64("metadata key/value count");
-  c.check_count(8, n_kv, kMinKvBytes, "metadata key/value count");
-  c.check_count(16, n_tensors, kMinTensorInfoBytes, "tensor count");
+}
 
-  std::map<std::string, std::string>& md = metadata(w);
+// One metadata value (its type already read at type_at) into md[key] as
+// text; general.alignment is checked and set into *alignment.
+void read_metadata_value(Cursor& c, const std::string& key, uint32_t type, uint64_t type_at,
+                         std::map<std::string, std::string>& md, uint64_t* alignment) {
+  const std::string what = "metadata '" + key + "'";
+  check_value_type(c, type_at, type, what);
+  if (key == "general.alignment") {
+    const uint64_t at = c.pos();
+    if (type != kU32) c.fail(type_at, "general.alignment must be UINT32, not " + std::string(kValueTypes[type].name));
+    *alignment = c.u32(what);
+    if (*alignment == 0 || (*alignment & (*alignment - 1)) != 0) {
+      c.fail(at, "general.alignment " + std::to_string(*alignment) + " is not a power of two");
+    }
+    md[key] = std::to_string(*alignment);
+  } else if (type == kArray) {
+    json value;
+    uint64_t budget = kMaxKeptElements;
+    read_array(c, 0, what, &value, &budget);
+    // GGUF strings should be UTF-8, but a listing must not die on one
+    // that is not: such bytes are shown as U+FFFD, as the text listing does.
+    if (!value.is_null()) md[key] = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    md[key] = read_scalar(c, type, what).text;
+  }
+}
+
+// The n_kv metadata pairs into md; returns the data alignment (32 unless
+// general.alignment says otherwise).
+uint64_t read_metadata(Cursor& c, uint64_t n_kv, std::map<std::string, std::string>& md) {
   std::set<std::string> keys;
   uint64_t alignment = 32;
   for (uint64_t i = 0; i < n_kv; ++i) {
@@ -327,45 +347,29 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
     if (!keys.insert(key).second) c.fail(key_at, "metadata key '" + key + "' appears twice");
     const uint64_t type_at = c.pos();
     const uint32_t type = c.u32("type of metadata '" + key + "'");
-    const std::string what = "metadata '" + key + "'";
-    check_value_type(c, type_at, type, what);
-    if (key == "general.alignment") {
-      const uint64_t at = c.pos();
-      if (type != kU32) c.fail(type_at, "general.alignment must be UINT32, not " + std::string(kValueTypes[type].name));
-      alignment = c.u32(what);
-      if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-        c.fail(at, "general.alignment " + std::to_string(alignment) + " is not a power of two");
-      }
-      md[key] = std::to_string(alignment);
-    } else if (type == kArray) {
-      json value;
-      uint64_t budget = kMaxKeptElements;
-      read_array(c, 0, what, &value, &budget);
-      // GGUF strings should be UTF-8, but a listing must not die on one
-      // that is not: such bytes are shown as U+FFFD, as the text listing does.
-      if (!value.is_null()) md[key] = value.dump(-1, ' ', false, json::error_handler_t::replace);
-    } else {
-      md[key] = read_scalar(c, type, what).text;
-    }
+    read_metadata_value(c, key, type, type_at, md, &alignment);
   }
+  return alignment;
+}
 
-  // This file's tensors; appended to the WeightFile's list once all are checked.
+// The n_tensors tensor infos, names unique; info_at gets where each starts.
+std::vector<TensorInfo> read_tensor_infos(Cursor& c, uint64_t n_tensors, uint32_t file_index,
+                                          std::vector<uint64_t>* info_at) {
   std::vector<TensorInfo> ts;
   std::set<std::string> names;
-  std::vector<uint64_t> info_at;
   for (uint64_t i = 0; i < n_tensors; ++i) {
-    info_at.push_back(c.pos());
+    info_at->push_back(c.pos());
     ts.push_back(read_tensor_info(c, i));
     ts.back().file = file_index;
-    if (!names.insert(ts.back().name).second) c.fail(info_at.back(), "tensor name appears twice");
+    if (!names.insert(ts.back().name).second) c.fail(info_at->back(), "tensor name appears twice");
   }
-  c.set_layer("");
-  const uint64_t data_start = align_up(c.pos(), alignment);
-  if (data_start > m.size()) {
-    c.fail(c.pos(), "data section would start at " + std::to_string(data_start) + ", past the end of the file (" +
-                        std::to_string(m.size()) + " bytes; truncated?)");
-  }
-  const uint64_t data_size = m.size() - data_start;
+  return ts;
+}
+
+// Each tensor's offset checked against the alignment and the data section
+// [data_start, +data_size), then made absolute.
+void place_tensors(const std::string& file, const std::vector<uint64_t>& info_at, uint64_t alignment,
+                   uint64_t data_start, uint64_t data_size, std::vector<TensorInfo>& ts) {
   for (size_t i = 0; i < ts.size(); ++i) {
     TensorInfo& t = ts[i];
     if (t.offset % alignment != 0) {
@@ -381,7 +385,10 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
     }
     t.offset += data_start;
   }
-  // Overlaps, checked in offset order; the listing keeps the file's order.
+}
+
+// Overlaps, checked in offset order; the listing keeps the file's order.
+void check_overlaps(const std::string& file, const std::vector<TensorInfo>& ts) {
   std::vector<const TensorInfo*> by_offset;
   for (const TensorInfo& t : ts)
     if (t.nbytes) by_offset.push_back(&t);
@@ -395,6 +402,35 @@ void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
                      std::to_string(prev.offset + prev.nbytes) + ")");
     }
   }
+}
+
+}  // namespace
+
+void WeightFileParsers::parse_gguf(WeightFile& w, uint32_t file_index) {
+  const MappedFile& m = map(w, file_index);
+  const std::string& file = m.path();
+  Cursor c(m.data(), 0, m.size(), file);
+  c.take(4, "GGUF magic");
+  check_version(c);
+  const uint64_t n_tensors = c.u64("tensor count");
+  const uint64_t n_kv = c.u64("metadata key/value count");
+  c.check_count(8, n_kv, kMinKvBytes, "metadata key/value count");
+  c.check_count(16, n_tensors, kMinTensorInfoBytes, "tensor count");
+
+  std::map<std::string, std::string>& md = metadata(w);
+  const uint64_t alignment = read_metadata(c, n_kv, md);
+
+  // This file's tensors; appended to the WeightFile's list once all are checked.
+  std::vector<uint64_t> info_at;
+  std::vector<TensorInfo> ts = read_tensor_infos(c, n_tensors, file_index, &info_at);
+  c.set_layer("");
+  const uint64_t data_start = align_up(c.pos(), alignment);
+  if (data_start > m.size()) {
+    c.fail(c.pos(), "data section would start at " + std::to_string(data_start) + ", past the end of the file (" +
+                        std::to_string(m.size()) + " bytes; truncated?)");
+  }
+  place_tensors(file, info_at, alignment, data_start, m.size() - data_start, ts);
+  check_overlaps(file, ts);
   add_llama_names(md, ts);
   std::vector<TensorInfo>& all = tensors(w);
   all.insert(all.end(), ts.begin(), ts.end());
