@@ -155,70 +155,81 @@ class HeaderParser {
   size_t i_ = 0;
 };
 
-}  // namespace
+[[noreturn]] void fail_at(const std::string& origin, long long off, const std::string& what) {
+  fail_input(origin, "", off, what);
+}
 
-NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
-  auto fail = [&](long long off, const std::string& what) { fail_input(origin, "", off, what); };
-  if (n < 10) fail(0, "truncated .npy preamble (" + std::to_string(n) + " bytes)");
-  if (std::memcmp(b, kMagic, 6) != 0) fail(0, "not a .npy file (bad magic)");
+// The preamble: magic, version, and where the header starts and how long it is.
+void read_preamble(const uint8_t* b, size_t n, const std::string& origin, size_t* hstart, size_t* hlen) {
+  if (n < 10) fail_at(origin, 0, "truncated .npy preamble (" + std::to_string(n) + " bytes)");
+  if (std::memcmp(b, kMagic, 6) != 0) fail_at(origin, 0, "not a .npy file (bad magic)");
   const unsigned major = b[6];
-  size_t hlen = 0, hstart = 0;  // set on every path that does not fail
   if (major == 1) {
-    hlen = size_t(b[8]) | size_t(b[9]) << 8;
-    hstart = 10;
+    *hlen = size_t(b[8]) | size_t(b[9]) << 8;
+    *hstart = 10;
   } else if (major == 2 || major == 3) {
-    if (n < 12) fail(8, "truncated .npy preamble");
-    hlen = size_t(b[8]) | size_t(b[9]) << 8 | size_t(b[10]) << 16 | size_t(b[11]) << 24;
-    hstart = 12;
+    if (n < 12) fail_at(origin, 8, "truncated .npy preamble");
+    *hlen = size_t(b[8]) | size_t(b[9]) << 8 | size_t(b[10]) << 16 | size_t(b[11]) << 24;
+    *hstart = 12;
   } else {
-    fail(6, "unsupported .npy version " + std::to_string(major));
+    fail_at(origin, 6, "unsupported .npy version " + std::to_string(major));
   }
-  if (hlen > n - hstart) fail(8, "header length " + std::to_string(hlen) + " runs past the end of the file");
-  const std::string h(reinterpret_cast<const char*>(b + hstart), hlen);
-  HeaderDict hd;
-  const std::string why = HeaderParser(h).parse(&hd);
-  if (!why.empty()) fail(long(hstart), why);
-  NpyArray a;
+  if (*hlen > n - *hstart)
+    fail_at(origin, 8, "header length " + std::to_string(*hlen) + " runs past the end of the file");
+}
+
+// Bytes per stored element of the header's dtype; bf16 (as '<u2') sets a->from_bf16.
+uint64_t element_size(const HeaderDict& hd, const std::string& origin, size_t hstart, NpyArray* a) {
   const std::string& descr = hd.descr;
   int esize_in = 4;
   if (descr == "<f4")
-    a.from_bf16 = false;
+    a->from_bf16 = false;
   else if (descr == "<u2")
-    a.from_bf16 = true, esize_in = 2;
+    a->from_bf16 = true, esize_in = 2;
   else if (descr == "<f8")
     esize_in = 8;  // numpy's default float
   else
-    fail(long(hstart), "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
-  if (hd.fortran) fail(long(hstart), "fortran_order arrays are not supported");
-  a.shape = hd.shape;
+    fail_at(origin, long(hstart),
+            "dtype '" + descr + "' not supported (float32 '<f4', float64 '<f8', or bf16 as '<u2')");
+  if (hd.fortran) fail_at(origin, long(hstart), "fortran_order arrays are not supported");
+  return uint64_t(esize_in);
+}
+
+// The element count of a 1-D or 2-D shape without zero dimensions, at most 2^34.
+uint64_t element_count(const NpyArray& a, const std::string& origin, size_t hstart) {
   const std::string dims = a.shape_text();
-  if (a.shape.empty() || a.shape.size() > 2) fail(long(hstart), "shape " + dims + " is not 1-D or 2-D");
+  if (a.shape.empty() || a.shape.size() > 2) fail_at(origin, long(hstart), "shape " + dims + " is not 1-D or 2-D");
   uint64_t count = 1;
   for (uint64_t d : a.shape) {
-    if (d == 0) fail(long(hstart), "shape " + dims + " has a zero dimension");
+    if (d == 0) fail_at(origin, long(hstart), "shape " + dims + " has a zero dimension");
     // Checked as a quotient: a product of two file-given dimensions can wrap.
-    if (d > kMaxElements / count) fail(long(hstart), "shape " + dims + " is larger than 2^34 elements");
+    if (d > kMaxElements / count) fail_at(origin, long(hstart), "shape " + dims + " is larger than 2^34 elements");
     count *= d;
   }
-  const size_t data_at = hstart + hlen;
-  const uint64_t esize = uint64_t(esize_in);
+  return count;
+}
+
+// The data section must hold exactly count elements of esize bytes.
+void check_data_size(size_t n, size_t data_at, uint64_t count, uint64_t esize, const std::string& dims,
+                     const std::string& origin) {
   if (n - data_at < count * esize)
-    fail(long(n), "truncated: shape " + dims + " needs " + std::to_string(count * esize) + " data bytes from offset " +
-                      std::to_string(data_at) + ", the file ends after " + std::to_string(n - data_at));
+    fail_at(origin, long(n),
+            "truncated: shape " + dims + " needs " + std::to_string(count * esize) + " data bytes from offset " +
+                std::to_string(data_at) + ", the file ends after " + std::to_string(n - data_at));
   if (n - data_at > count * esize)
-    fail(long(data_at + count * esize),
-         std::to_string(n - data_at - count * esize) + " bytes after the data that shape " + dims + " holds");
-  a.data_offset = data_at;
-  a.elem_bytes = uint32_t(esize);
-  a.data.resize(size_t(count));
-  const uint8_t* d = b + data_at;
-  for (size_t i = 0; i < a.data.size(); ++i) {
+    fail_at(origin, long(data_at + count * esize),
+            std::to_string(n - data_at - count * esize) + " bytes after the data that shape " + dims + " holds");
+}
+
+// a->data.size() little-endian elements of esize bytes from d (file offset data_at) as float.
+void read_elements(const uint8_t* d, uint64_t esize, size_t data_at, const std::string& origin, NpyArray* a) {
+  for (size_t i = 0; i < a->data.size(); ++i) {
     if (esize == 2) {
-      a.data[i] = bf16_to_float(uint16_t(d[2 * i] | d[2 * i + 1] << 8));
+      a->data[i] = bf16_to_float(uint16_t(d[2 * i] | d[2 * i + 1] << 8));
     } else if (esize == 4) {
       uint32_t u = uint32_t(d[4 * i]) | uint32_t(d[4 * i + 1]) << 8 | uint32_t(d[4 * i + 2]) << 16 |
                    uint32_t(d[4 * i + 3]) << 24;
-      std::memcpy(&a.data[i], &u, 4);
+      std::memcpy(&a->data[i], &u, 4);
     } else {
       uint64_t u = 0;
       for (int k = 7; k >= 0; --k) u = u << 8 | d[8 * i + size_t(k)];
@@ -227,10 +238,32 @@ NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
       // Beyond the float range the conversion would be undefined: an error
       // naming the element (NaN stays NaN for the callers' own checks).
       if (std::isfinite(v) && std::fabs(v) > double(std::numeric_limits<float>::max()))
-        fail(long(data_at + 8 * i), "float64 element " + std::to_string(i) + " is outside the float32 range");
-      a.data[i] = float(v);
+        fail_at(origin, long(data_at + 8 * i),
+                "float64 element " + std::to_string(i) + " is outside the float32 range");
+      a->data[i] = float(v);
     }
   }
+}
+
+}  // namespace
+
+NpyArray parse_npy(const uint8_t* b, size_t n, const std::string& origin) {
+  size_t hlen = 0, hstart = 0;
+  read_preamble(b, n, origin, &hstart, &hlen);
+  const std::string h(reinterpret_cast<const char*>(b + hstart), hlen);
+  HeaderDict hd;
+  const std::string why = HeaderParser(h).parse(&hd);
+  if (!why.empty()) fail_at(origin, long(hstart), why);
+  NpyArray a;
+  const uint64_t esize = element_size(hd, origin, hstart, &a);
+  a.shape = hd.shape;
+  const uint64_t count = element_count(a, origin, hstart);
+  const size_t data_at = hstart + hlen;
+  check_data_size(n, data_at, count, esize, a.shape_text(), origin);
+  a.data_offset = data_at;
+  a.elem_bytes = uint32_t(esize);
+  a.data.resize(size_t(count));
+  read_elements(b + data_at, esize, data_at, origin, &a);
   return a;
 }
 
