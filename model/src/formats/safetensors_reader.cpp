@@ -109,15 +109,9 @@ void reject_overlaps(const std::string& file, std::vector<TensorInfo>& tensors) 
   }
 }
 
-}  // namespace
-
-void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
-  const MappedFile& m = map(w, file_index);
-  const std::string& file = m.path();
-  const uint8_t* p = m.data();
-  const uint64_t size = m.size();
+// The header's byte length (the u64 at offset 0), checked against the file.
+uint64_t header_length(const std::string& file, const uint8_t* p, uint64_t size) {
   if (size < 8) fail_input(file, "", 0, "too small for a safetensors header (" + std::to_string(size) + " bytes)");
-
   const uint64_t n = load_le64(p);
   if (n > size - 8) {
     fail_input(file, "", 0,
@@ -126,7 +120,11 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
   }
   if (n > kMaxHeaderBytes) fail_input(file, "", 0, "absurd safetensors header length " + std::to_string(n));
   if (n < 2) fail_input(file, "", 0, "safetensors header length " + std::to_string(n) + " is too short for JSON");
+  return n;
+}
 
+// The JSON header of n bytes at p + 8: an object naming each tensor once.
+json parse_header(const std::string& file, const uint8_t* p, uint64_t n) {
   json header;
   // A JSON object may repeat a key and nlohmann keeps the last one: a tensor
   // named twice would silently lose its first entry. The top-level keys are
@@ -153,6 +151,18 @@ void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
   }
   if (!header.is_object()) fail_input(file, "", 8, "safetensors header is not a JSON object");
   if (!repeated.empty()) fail_input(file, repeated, 8, "the header names this tensor more than once");
+  return header;
+}
+
+}  // namespace
+
+void WeightFileParsers::parse_safetensors(WeightFile& w, uint32_t file_index) {
+  const MappedFile& m = map(w, file_index);
+  const std::string& file = m.path();
+  const uint8_t* p = m.data();
+  const uint64_t size = m.size();
+  const uint64_t n = header_length(file, p, size);
+  const json header = parse_header(file, p, n);
 
   const uint64_t data_start = 8 + n;
   HeaderParser parser(file, data_start, size - data_start);
