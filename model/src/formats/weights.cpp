@@ -127,6 +127,44 @@ void convert(const uint8_t* src, DType dtype, uint64_t count, float* out) {
   }
 }
 
+// The first Inf or NaN among the count converted values at out, if any, as
+// an input error naming its row, column and file offset (and, for F64, a
+// finite value outside the float range). The values are rows r0.. of t,
+// starting at element `first`, read from data.
+void reject_non_finite(const float* out, uint64_t count, uint64_t r0, uint64_t cols, uint64_t first, size_t es,
+                       const TensorInfo& t, const uint8_t* data, const std::string& path) {
+  // Exponent bits all ones = Inf or NaN: OR-reduced per block (vectorizes);
+  // only a block that has one is searched for its first position.
+  constexpr uint64_t kBlock = 4096;
+  for (uint64_t b0 = 0; b0 < count; b0 += kBlock) {
+    const uint64_t b1 = std::min(count, b0 + kBlock);
+    uint32_t any = 0;
+    for (uint64_t i = b0; i < b1; ++i) {
+      uint32_t u;
+      std::memcpy(&u, out + i, 4);
+      any |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!any) continue;
+    for (uint64_t i = b0; i < b1; ++i) {
+      if (std::isfinite(out[i])) continue;
+      const uint64_t row = r0 + i / cols, col = i % cols;
+      const uint64_t at = t.offset + (first + i) * es;
+      std::string what = std::isnan(out[i]) ? "NaN" : "Inf";
+      if (t.dtype == DType::kF64) {
+        double d;
+        std::memcpy(&d, data + at, 8);
+        if (std::isfinite(d)) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.17g", d);
+          what = std::string("F64 value ") + buf + " outside the float range";
+        }
+      }
+      fail_input(path, t.name, static_cast<long long>(at),
+                 what + " weight at row " + std::to_string(row) + ", col " + std::to_string(col));
+    }
+  }
+}
+
 }  // namespace
 
 void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* out) const {
@@ -162,36 +200,7 @@ void WeightFile::read_rows(const TensorInfo& t, uint64_t r0, uint64_t n, float* 
   const uint64_t count = n * cols;
   convert(map.data() + t.offset + first * es, t.dtype, count, out);
   map.release(t.offset + first * es, count * es);
-  // Exponent bits all ones = Inf or NaN: OR-reduced per block (vectorizes);
-  // only a block that has one is searched for its first position.
-  constexpr uint64_t kBlock = 4096;
-  for (uint64_t b0 = 0; b0 < count; b0 += kBlock) {
-    const uint64_t b1 = std::min(count, b0 + kBlock);
-    uint32_t any = 0;
-    for (uint64_t i = b0; i < b1; ++i) {
-      uint32_t u;
-      std::memcpy(&u, out + i, 4);
-      any |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
-    }
-    if (!any) continue;
-    for (uint64_t i = b0; i < b1; ++i) {
-      if (std::isfinite(out[i])) continue;
-      const uint64_t row = r0 + i / cols, col = i % cols;
-      const uint64_t at = t.offset + (first + i) * es;
-      std::string what = std::isnan(out[i]) ? "NaN" : "Inf";
-      if (t.dtype == DType::kF64) {
-        double d;
-        std::memcpy(&d, map.data() + at, 8);
-        if (std::isfinite(d)) {
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "%.17g", d);
-          what = std::string("F64 value ") + buf + " outside the float range";
-        }
-      }
-      fail_input(path, t.name, static_cast<long long>(at),
-                 what + " weight at row " + std::to_string(row) + ", col " + std::to_string(col));
-    }
-  }
+  reject_non_finite(out, count, r0, cols, first, es, t, map.data(), path);
 }
 
 std::vector<uint8_t> WeightFile::read_raw(const TensorInfo& t) const {
