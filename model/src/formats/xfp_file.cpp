@@ -186,6 +186,70 @@ void read_header(Cursor& c, QuantizedLayer& l) {
   read_strings(c, l.params, "parameter");
 }
 
+// GIDS: one 5-bit library id per (row, group), zero padding bits.
+void read_group_ids(Cursor& c, QuantizedLayer& l, const std::string& name, uint64_t at, const uint8_t* p, uint64_t n) {
+  const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
+  if (n != packed_bytes(count, kGroupIdBits))
+    c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " 5-bit ids need " +
+                   std::to_string(packed_bytes(count, kGroupIdBits)));
+  const unsigned used = unsigned((count * kGroupIdBits) % 8);
+  if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
+  l.group_ids.resize(size_t(count));
+  unpack_indices(p, 0, count, kGroupIdBits, l.group_ids.data());
+}
+
+// SOPD: the SOP block-scale format (version, mantissa bits, flags).
+void read_sop_format(Cursor& c, QuantizedLayer& l, const std::string& name, uint64_t at, const uint8_t* p, uint64_t n) {
+  if (l.scheme != Scheme::kSop) c.fail(at, name + " in a " + scheme_name(l.scheme) + " layer");
+  if (n != kSopdBytes) c.fail(at, name + ": " + std::to_string(n) + " bytes, expected 4");
+  if (p[0] != kSopdVersion) c.fail(at, name + ": unsupported version " + std::to_string(p[0]));
+  if (p[1] < 2 || p[1] > 4) c.fail(at, name + ": scale mantissa bits " + std::to_string(p[1]) + " not in 2..4");
+  if ((p[2] & ~(kSopdSigned | kSopdPaired)) || p[3]) c.fail(at, name + ": unknown flag bits");
+  l.sop_scale_mant_bits = p[1];
+  l.sop_scale_signed = p[2] & kSopdSigned;
+  l.sop_paired = p[2] & kSopdPaired;
+}
+
+// BSCL: one block-scale code per (row, group), as wide as SOPD says.
+void read_block_scales(Cursor& c, QuantizedLayer& l, const std::string& name, uint64_t at, const uint8_t* p,
+                       uint64_t n) {
+  if (l.scheme != Scheme::kSop || l.sop_scale_mant_bits == 0) c.fail(at, name + " without a preceding SOPD section");
+  const unsigned w = l.sop_scale_code_bits();
+  const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
+  if (l.group == 0 || n != packed_bytes(count, w))
+    c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " " + std::to_string(w) +
+                   "-bit codes need " + std::to_string(packed_bytes(count, w)));
+  const unsigned used = unsigned((count * w) % 8);
+  if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
+  unpack_wide(p, count, w, l.block_scales);
+}
+
+// OUTL: the outliers' CSR: rows + 1 u32 row pointers, then per entry its
+// column (2 or 4 bytes, by the column count) and fp16 residual.
+void read_outliers(Cursor& c, QuantizedLayer& l, const std::string& name, uint64_t at, const uint8_t* p, uint64_t n) {
+  const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
+  if (n < ptr_bytes)
+    c.fail(at, name + ": " + std::to_string(n) + " bytes cannot hold " + std::to_string(uint64_t(l.rows) + 1) +
+                   " row pointers");
+  const uint64_t nnz = uint64_t(p[ptr_bytes - 4]) | uint64_t(p[ptr_bytes - 3]) << 8 | uint64_t(p[ptr_bytes - 2]) << 16 |
+                       uint64_t(p[ptr_bytes - 1]) << 24;
+  const unsigned cw = outlier_col_bytes(l.cols);
+  if (n != ptr_bytes + nnz * (cw + 2))
+    c.fail(at, name + ": " + std::to_string(n) + " bytes, but " + std::to_string(nnz) + " entries need " +
+                   std::to_string(ptr_bytes + nnz * (cw + 2)));
+  OutlierCsr& o = l.outliers;
+  o.row_ptr.resize(size_t(l.rows) + 1);
+  for (size_t i = 0; i < o.row_ptr.size(); ++i)
+    o.row_ptr[i] =
+        uint32_t(p[4 * i]) | uint32_t(p[4 * i + 1]) << 8 | uint32_t(p[4 * i + 2]) << 16 | uint32_t(p[4 * i + 3]) << 24;
+  const uint8_t* q = p + ptr_bytes;
+  o.col.resize(size_t(nnz));
+  for (size_t i = 0; i < o.col.size(); ++i, q += cw)
+    o.col[i] = cw == 2 ? uint32_t(q[0] | q[1] << 8)
+                       : uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
+  o.val = read_halves(q, 2 * nnz);
+}
+
 void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const uint8_t* p, uint64_t n) {
   const std::string name = std::string("section ") + kTags[s] + " (" + kSectionNames[s] + ")";
   switch (s) {
@@ -198,65 +262,10 @@ void read_section(Cursor& c, QuantizedLayer& l, Section s, uint64_t at, const ui
       (s == kCbks ? l.codebooks : s == kGscl ? l.group_scales : l.group_zeros) = std::move(v);
       return;
     }
-    case kGids: {
-      const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
-      if (n != packed_bytes(count, kGroupIdBits))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " 5-bit ids need " +
-                       std::to_string(packed_bytes(count, kGroupIdBits)));
-      const unsigned used = unsigned((count * kGroupIdBits) % 8);
-      if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
-      l.group_ids.resize(size_t(count));
-      unpack_indices(p, 0, count, kGroupIdBits, l.group_ids.data());
-      return;
-    }
-    case kSopd: {
-      if (l.scheme != Scheme::kSop) c.fail(at, name + " in a " + scheme_name(l.scheme) + " layer");
-      if (n != kSopdBytes) c.fail(at, name + ": " + std::to_string(n) + " bytes, expected 4");
-      if (p[0] != kSopdVersion) c.fail(at, name + ": unsupported version " + std::to_string(p[0]));
-      if (p[1] < 2 || p[1] > 4) c.fail(at, name + ": scale mantissa bits " + std::to_string(p[1]) + " not in 2..4");
-      if ((p[2] & ~(kSopdSigned | kSopdPaired)) || p[3]) c.fail(at, name + ": unknown flag bits");
-      l.sop_scale_mant_bits = p[1];
-      l.sop_scale_signed = p[2] & kSopdSigned;
-      l.sop_paired = p[2] & kSopdPaired;
-      return;
-    }
-    case kBscl: {
-      if (l.scheme != Scheme::kSop || l.sop_scale_mant_bits == 0)
-        c.fail(at, name + " without a preceding SOPD section");
-      const unsigned w = l.sop_scale_code_bits();
-      const uint64_t count = uint64_t(l.rows) * l.groups_per_row();
-      if (l.group == 0 || n != packed_bytes(count, w))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, " + std::to_string(count) + " " + std::to_string(w) +
-                       "-bit codes need " + std::to_string(packed_bytes(count, w)));
-      const unsigned used = unsigned((count * w) % 8);
-      if (used && (p[n - 1] >> used) != 0) c.fail(at, name + ": nonzero padding bits");
-      unpack_wide(p, count, w, l.block_scales);
-      return;
-    }
-    case kOutl: {
-      const uint64_t ptr_bytes = 4 * (uint64_t(l.rows) + 1);
-      if (n < ptr_bytes)
-        c.fail(at, name + ": " + std::to_string(n) + " bytes cannot hold " + std::to_string(uint64_t(l.rows) + 1) +
-                       " row pointers");
-      const uint64_t nnz = uint64_t(p[ptr_bytes - 4]) | uint64_t(p[ptr_bytes - 3]) << 8 |
-                           uint64_t(p[ptr_bytes - 2]) << 16 | uint64_t(p[ptr_bytes - 1]) << 24;
-      const unsigned cw = outlier_col_bytes(l.cols);
-      if (n != ptr_bytes + nnz * (cw + 2))
-        c.fail(at, name + ": " + std::to_string(n) + " bytes, but " + std::to_string(nnz) + " entries need " +
-                       std::to_string(ptr_bytes + nnz * (cw + 2)));
-      OutlierCsr& o = l.outliers;
-      o.row_ptr.resize(size_t(l.rows) + 1);
-      for (size_t i = 0; i < o.row_ptr.size(); ++i)
-        o.row_ptr[i] = uint32_t(p[4 * i]) | uint32_t(p[4 * i + 1]) << 8 | uint32_t(p[4 * i + 2]) << 16 |
-                       uint32_t(p[4 * i + 3]) << 24;
-      const uint8_t* q = p + ptr_bytes;
-      o.col.resize(size_t(nnz));
-      for (size_t i = 0; i < o.col.size(); ++i, q += cw)
-        o.col[i] = cw == 2 ? uint32_t(q[0] | q[1] << 8)
-                           : uint32_t(q[0]) | uint32_t(q[1]) << 8 | uint32_t(q[2]) << 16 | uint32_t(q[3]) << 24;
-      o.val = read_halves(q, 2 * nnz);
-      return;
-    }
+    case kGids: read_group_ids(c, l, name, at, p, n); return;
+    case kSopd: read_sop_format(c, l, name, at, p, n); return;
+    case kBscl: read_block_scales(c, l, name, at, p, n); return;
+    case kOutl: read_outliers(c, l, name, at, p, n); return;
     default: return;
   }
 }
