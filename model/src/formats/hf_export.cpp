@@ -103,19 +103,63 @@ class Exporter {
     fail_input(o_.xfp, record, -1, why + " in source '" + o_.source + "': the .xfp was made from another model");
   }
 
+  // The layer record `name` stands for, directly or through an alias: its
+  // index; records().size() when no record has the name, SIZE_MAX when the
+  // record is no layer. A name found is struck from `unused`.
+  size_t layer_for(const std::string& name, std::set<std::string>& unused) const {
+    const auto& recs = xfp_.records();
+    size_t i = xfp_.find(name);
+    if (i == recs.size()) return i;
+    unused.erase(name);
+    if (recs[i].kind == XfpRecordKind::kAlias) i = xfp_.find(recs[i].target);
+    return i < recs.size() && recs[i].kind == XfpRecordKind::kLayer ? i : SIZE_MAX;
+  }
+
+  // The layer records that replace t: one, or one per slice of a 3-D stacked
+  // expert tensor; none when t was not quantized (it is copied).
+  std::vector<size_t> layers_for(const TensorInfo& t, std::set<std::string>& unused) const {
+    const auto& recs = xfp_.records();
+    const size_t i = layer_for(t.name, unused);
+    if (i < recs.size()) {
+      if (recs[i].shape != t.shape)
+        not_from_source(t.name, "layer shape " + shape_text(recs[i].shape) + " differs from " + shape_text(t.shape));
+      return {i};
+    }
+    std::vector<size_t> layers;
+    if (i != recs.size() || t.shape.size() != 3) return layers;
+    for (uint64_t e = 0; e < t.shape[0]; ++e) {
+      const std::string slice = expert_slice_name(t.name, e);
+      const size_t j = layer_for(slice, unused);
+      if (j >= recs.size()) {
+        if (e == 0 && j == recs.size()) break;  // not quantized: copied whole
+        not_from_source(slice, "expert " + std::to_string(e) + " of '" + t.name + "' is not a layer of the .xfp");
+      }
+      if (recs[j].shape != std::vector<uint64_t>{t.shape[1], t.shape[2]})
+        not_from_source(slice,
+                        "layer shape " + shape_text(recs[j].shape) + " differs from a slice of " + shape_text(t.shape));
+      layers.push_back(j);
+    }
+    return layers;
+  }
+
+  // The kept record of t's name, checked against t; SIZE_MAX when there is none.
+  size_t kept_for(const TensorInfo& t) const {
+    const auto& recs = xfp_.records();
+    const size_t k = xfp_.find(t.name);
+    if (k >= recs.size() || recs[k].kind != XfpRecordKind::kKept) return SIZE_MAX;
+    if (recs[k].shape != t.shape || recs[k].dtype != t.dtype)
+      not_from_source(t.name, std::string("kept tensor ") + dtype_name(recs[k].dtype) + " " +
+                                  shape_text(recs[k].shape) + " differs from " + dtype_name(t.dtype) + " " +
+                                  shape_text(t.shape));
+    return k;
+  }
+
   void plan() {
     const auto& recs = xfp_.records();
     // Every .xfp name a source tensor (or a slice of one) takes; what is left
     // over at the end belongs to some other model.
     std::set<std::string> unused;
     for (const XfpRecordInfo& rec : recs) unused.insert(rec.name);
-    auto layer_for = [&](const std::string& name) -> size_t {  // a layer record, through an alias
-      size_t i = xfp_.find(name);
-      if (i == recs.size()) return i;
-      unused.erase(name);
-      if (recs[i].kind == XfpRecordKind::kAlias) i = xfp_.find(recs[i].target);
-      return i < recs.size() && recs[i].kind == XfpRecordKind::kLayer ? i : SIZE_MAX;
-    };
     for (const TensorInfo& t : src_->tensors()) {
       OutTensor out;
       out.src = &t;
@@ -124,33 +168,8 @@ class Exporter {
       // A layer (directly or through an alias) replaces the tensor; a 3-D
       // stacked expert tensor is replaced slice by slice; a kept record (or an
       // alias of one) holds the source's own values, so the source is copied.
-      const size_t i = layer_for(t.name);
-      if (i < recs.size()) {
-        if (recs[i].shape != t.shape)
-          not_from_source(t.name, "layer shape " + shape_text(recs[i].shape) + " differs from " + shape_text(t.shape));
-        out.layers = {i};
-      } else if (i == recs.size() && t.shape.size() == 3) {
-        for (uint64_t e = 0; e < t.shape[0]; ++e) {
-          const std::string slice = expert_slice_name(t.name, e);
-          const size_t j = layer_for(slice);
-          if (j >= recs.size()) {
-            if (e == 0 && j == recs.size()) break;  // not quantized: copied whole
-            not_from_source(slice, "expert " + std::to_string(e) + " of '" + t.name + "' is not a layer of the .xfp");
-          }
-          if (recs[j].shape != std::vector<uint64_t>{t.shape[1], t.shape[2]})
-            not_from_source(
-                slice, "layer shape " + shape_text(recs[j].shape) + " differs from a slice of " + shape_text(t.shape));
-          out.layers.push_back(j);
-        }
-      }
-      if (const size_t k = xfp_.find(t.name);
-          out.layers.empty() && k < recs.size() && recs[k].kind == XfpRecordKind::kKept) {
-        if (recs[k].shape != t.shape || recs[k].dtype != t.dtype)
-          not_from_source(t.name, std::string("kept tensor ") + dtype_name(recs[k].dtype) + " " +
-                                      shape_text(recs[k].shape) + " differs from " + dtype_name(t.dtype) + " " +
-                                      shape_text(t.shape));
-        out.kept = k;
-      }
+      out.layers = layers_for(t, unused);
+      if (out.layers.empty()) out.kept = kept_for(t);
       if (!out.layers.empty()) out.dtype = o_.dtype;
       // Tied embeddings: transformers makes lm_head from the embedding table.
       if (t.name == "lm_head.weight" && cfg_.tied_classifier) {
