@@ -72,6 +72,66 @@ std::vector<double> reference(const std::vector<float>& w, uint32_t rows, uint32
   return kernels::fp64_reference(w, rows, cols, xr, batch);
 }
 
+// The fast GEMV's NMSE with act-rounded activations; with vs_emulation,
+// clears *emul_ok when the backend's result differs from the CPU emulation.
+double fast_nmse(const Backend& dev, const QuantizedLayer& layer, const std::vector<float>& want_w,
+                 const std::vector<float>& x, unsigned batch, kc::ActType act, bool vs_emulation, bool* emul_ok) {
+  std::vector<float> fast(size_t(batch) * layer.rows, NAN);
+  dev.fast(x.data(), batch, act, fast.data());
+  const double e = kernels::fast_path_nmse(fast, reference(want_w, layer.rows, layer.cols, x, batch, act));
+  if (vs_emulation) {
+    std::vector<float> emulated(fast.size(), NAN);
+    kc::emulate::gemv_fast(dev.packed(), x.data(), batch, act, emulated.data());
+    *emul_ok = *emul_ok && std::memcmp(emulated.data(), fast.data(), 4 * fast.size()) == 0;
+  }
+  return e;
+}
+
+// One layer on the GPU (or its emulation) against the golden reference, on
+// seeded activations; adds its failed checks to *mismatches.
+nlohmann::json check_layer(const QuantizedLayer& layer, bool emulate, bool vs_emulation, unsigned batch,
+                           std::mt19937_64& rng, std::normal_distribution<float>& normal, unsigned* mismatches) {
+  const Backend dev(layer, emulate);
+  const size_t n = size_t(layer.rows) * layer.cols;
+  std::vector<float> want_w(n), x(size_t(batch) * layer.cols);
+  golden_decode(layer, want_w.data());
+  for (auto& v : x) v = normal(rng);
+  GemvConfig cfg;
+  std::vector<float> want_y(size_t(batch) * layer.rows);
+  golden_gemv_weights(want_w.data(), layer.rows, layer.cols, x.data(), batch, cfg, want_y.data());
+
+  std::vector<float> got_w(n, NAN), got_y(want_y.size(), NAN);
+  dev.decode(got_w.data());
+  dev.exact(x.data(), batch, cfg, got_y.data());
+  const bool dec_ok = std::memcmp(got_w.data(), want_w.data(), 4 * n) == 0;
+  const bool gemv_ok = std::memcmp(got_y.data(), want_y.data(), 4 * got_y.size()) == 0;
+  bool emul_ok = true;
+  const double e16 = fast_nmse(dev, layer, want_w, x, batch, kc::ActType::kF16, vs_emulation, &emul_ok);
+  const double e_bf16 = fast_nmse(dev, layer, want_w, x, batch, kc::ActType::kBf16, vs_emulation, &emul_ok);
+  const bool fast_ok = e16 <= kFastNmseBound && e_bf16 <= kFastNmseBound;
+  *mismatches += !dec_ok + !gemv_ok + !fast_ok + !emul_ok;
+  nlohmann::json row{{"layer", layer.name},
+                     {"scheme", scheme_name(layer.scheme)},
+                     {"decode_bit_identical", dec_ok},
+                     {"gemv_exact_bit_identical", gemv_ok},
+                     {"f16_nmse", e16},
+                     {"bf16_nmse", e_bf16},
+                     {"fast_within_bound", fast_ok}};
+  if (vs_emulation) row["fast_equals_emulation"] = emul_ok;
+  return row;
+}
+
+void print_row(const nlohmann::json& row, bool vs_emulation) {
+  const std::string layer = row["layer"];
+  const bool fast_ok = row["fast_within_bound"];
+  std::printf("%-44s %-9s %-8s %-8s %11.3e %11.3e%s%s\n", layer.substr(0, 44).c_str(),
+              row["scheme"].get<std::string>().c_str(), row["decode_bit_identical"].get<bool>() ? "exact" : "MISMATCH",
+              row["gemv_exact_bit_identical"].get<bool>() ? "exact" : "MISMATCH", row["f16_nmse"].get<double>(),
+              row["bf16_nmse"].get<double>(),
+              vs_emulation ? (row["fast_equals_emulation"].get<bool>() ? "  yes" : "  MISMATCH") : "",
+              fast_ok ? "" : "  NMSE over bound");
+}
+
 int run_gpu_check(int argc, char** argv) {
   std::string in;
   unsigned batch = 1;
@@ -108,48 +168,8 @@ int run_gpu_check(int argc, char** argv) {
                 vs_emulation ? "  = emul" : "");
   }
   for (const auto& layer : f.layers) {
-    const Backend dev(layer, emulate);
-    const size_t n = size_t(layer.rows) * layer.cols;
-    std::vector<float> want_w(n), x(size_t(batch) * layer.cols);
-    golden_decode(layer, want_w.data());
-    for (auto& v : x) v = normal(rng);
-    GemvConfig cfg;
-    std::vector<float> want_y(size_t(batch) * layer.rows);
-    golden_gemv_weights(want_w.data(), layer.rows, layer.cols, x.data(), batch, cfg, want_y.data());
-
-    std::vector<float> got_w(n, NAN), got_y(want_y.size(), NAN);
-    dev.decode(got_w.data());
-    dev.exact(x.data(), batch, cfg, got_y.data());
-    const bool dec_ok = std::memcmp(got_w.data(), want_w.data(), 4 * n) == 0;
-    const bool gemv_ok = std::memcmp(got_y.data(), want_y.data(), 4 * got_y.size()) == 0;
-    double e[2];
-    bool emul_ok = true;
-    for (int t = 0; t < 2; ++t) {
-      const kc::ActType act = t ? kc::ActType::kBf16 : kc::ActType::kF16;
-      std::vector<float> fast(want_y.size(), NAN);
-      dev.fast(x.data(), batch, act, fast.data());
-      e[t] = kernels::fast_path_nmse(fast, reference(want_w, layer.rows, layer.cols, x, batch, act));
-      if (vs_emulation) {
-        std::vector<float> emulated(want_y.size(), NAN);
-        kc::emulate::gemv_fast(dev.packed(), x.data(), batch, act, emulated.data());
-        emul_ok = emul_ok && std::memcmp(emulated.data(), fast.data(), 4 * fast.size()) == 0;
-      }
-    }
-    const bool fast_ok = e[0] <= kFastNmseBound && e[1] <= kFastNmseBound;
-    mismatches += !dec_ok + !gemv_ok + !fast_ok + !emul_ok;
-    nlohmann::json row{{"layer", layer.name},
-                       {"scheme", scheme_name(layer.scheme)},
-                       {"decode_bit_identical", dec_ok},
-                       {"gemv_exact_bit_identical", gemv_ok},
-                       {"f16_nmse", e[0]},
-                       {"bf16_nmse", e[1]},
-                       {"fast_within_bound", fast_ok}};
-    if (vs_emulation) row["fast_equals_emulation"] = emul_ok;
-    layers.push_back(row);
-    if (!json)
-      std::printf("%-44s %-9s %-8s %-8s %11.3e %11.3e%s%s\n", layer.name.substr(0, 44).c_str(),
-                  scheme_name(layer.scheme), dec_ok ? "exact" : "MISMATCH", gemv_ok ? "exact" : "MISMATCH", e[0], e[1],
-                  vs_emulation ? (emul_ok ? "  yes" : "  MISMATCH") : "", fast_ok ? "" : "  NMSE over bound");
+    layers.push_back(check_layer(layer, emulate, vs_emulation, batch, rng, normal, &mismatches));
+    if (!json) print_row(layers.back(), vs_emulation);
   }
   if (json)
     std::cout << nlohmann::json{{"file", in},      {"device", device},         {"emulated", emulate},
