@@ -32,6 +32,56 @@ constexpr const char* kUsage =
     "Exits 4 when no CUDA device is present. scripts/gpu-bench.sh runs the standard shapes.\n\n"
     "Example: lutc gpu-bench --synthetic 11008x4096 --batch 4";
 
+// The synthetic layer, or every layer of the .xfp.
+std::vector<QuantizedLayer> layers_to_bench(const std::string& xfp, const std::string& shape,
+                                            const std::string& scheme_s, unsigned bits, unsigned group,
+                                            const std::string& sop_format) {
+  std::vector<QuantizedLayer> layers;
+  if (!shape.empty()) {
+    Scheme scheme;
+    if (!parse_scheme(scheme_s, &scheme))
+      throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
+    layers.push_back(synthetic_bench_layer(shape, scheme, bits, group, sop_format));
+  } else {
+    layers = read_xfp(xfp).layers;
+  }
+  return layers;
+}
+
+// One layer timed on the device against its copy bandwidth and cuBLAS.
+nlohmann::json bench_row(const QuantizedLayer& l, unsigned batch, kc::ActType act, unsigned repeat,
+                         const std::string& device) {
+  const kernels::PackedLayer p = kernels::pack_layer(l);
+  const kc::GpuBenchResult b = kc::gpu_bench(p, batch, act, repeat);
+  const double gbps = double(b.streamed_bytes) / b.kernel_s / 1e9;
+  nlohmann::json j = {{"layer", l.name},
+                      {"scheme", scheme_name(l.scheme)},
+                      {"rows", l.rows},
+                      {"cols", l.cols},
+                      {"bpw", effective_bpw(l)},  // every stored bit, as info and quantize report it
+                      {"stream_bpw", 8.0 * double(b.streamed_bytes) / double(l.elements())},
+                      {"batch", batch},
+                      {"act", kc::act_type_name(act)},
+                      {"copies", b.copies},
+                      {"time_s", b.kernel_s},
+                      {"gb_per_s", gbps},
+                      {"copy_gb_per_s", b.copy_gbps},
+                      {"pct_of_copy_bw", 100.0 * gbps / b.copy_gbps},
+                      {"cublas_fp16_time_s", b.cublas_s},
+                      {"speedup_vs_cublas_fp16", b.cublas_s / b.kernel_s},
+                      {"device", device}};
+  return j;
+}
+
+void print_row(const nlohmann::json& j) {
+  const std::string layer = j["layer"];
+  std::printf("%-28s %-9s %5.2f %5u %-4s %9.2f %8.1f %9.1f %6.1f%% %10.2f %8.2f\n", layer.substr(0, 28).c_str(),
+              j["scheme"].get<std::string>().c_str(), j["bpw"].get<double>(), j["batch"].get<unsigned>(),
+              j["act"].get<std::string>().c_str(), 1e6 * j["time_s"].get<double>(), j["gb_per_s"].get<double>(),
+              j["copy_gb_per_s"].get<double>(), j["pct_of_copy_bw"].get<double>(),
+              1e6 * j["cublas_fp16_time_s"].get<double>(), j["speedup_vs_cublas_fp16"].get<double>());
+}
+
 int run_gpu_bench(int argc, char** argv) {
   std::string xfp, shape, scheme_s, sop_format, act_s;
   unsigned bits = 4, group = 128, batch = 1, repeat = 10;
@@ -60,15 +110,7 @@ int run_gpu_bench(int argc, char** argv) {
     throw Error(ExitCode::kIo,
                 "gpu-bench: no CUDA device available (the CUDA runtime reports none); nothing was measured");
 
-  std::vector<QuantizedLayer> layers;
-  if (!shape.empty()) {
-    Scheme scheme;
-    if (!parse_scheme(scheme_s, &scheme))
-      throw Error(ExitCode::kUsage, "--scheme: '" + scheme_s + "' (" + scheme_names() + ")");
-    layers.push_back(synthetic_bench_layer(shape, scheme, bits, group, sop_format));
-  } else {
-    layers = read_xfp(xfp).layers;
-  }
+  const std::vector<QuantizedLayer> layers = layers_to_bench(xfp, shape, scheme_s, bits, group, sop_format);
   const std::string device = kc::gpu_name();
   nlohmann::json all = nlohmann::json::array();
   if (!json) {
@@ -77,30 +119,8 @@ int run_gpu_bench(int argc, char** argv) {
                 "time_us", "GB/s", "copyGB/s", "%copy", "cublas_us", "xcuBLAS");
   }
   for (const auto& l : layers) {
-    const kernels::PackedLayer p = kernels::pack_layer(l);
-    const kc::GpuBenchResult b = kc::gpu_bench(p, batch, act, repeat);
-    const double gbps = double(b.streamed_bytes) / b.kernel_s / 1e9;
-    nlohmann::json j = {{"layer", l.name},
-                        {"scheme", scheme_name(l.scheme)},
-                        {"rows", l.rows},
-                        {"cols", l.cols},
-                        {"bpw", effective_bpw(l)},  // every stored bit, as info and quantize report it
-                        {"stream_bpw", 8.0 * double(b.streamed_bytes) / double(l.elements())},
-                        {"batch", batch},
-                        {"act", kc::act_type_name(act)},
-                        {"copies", b.copies},
-                        {"time_s", b.kernel_s},
-                        {"gb_per_s", gbps},
-                        {"copy_gb_per_s", b.copy_gbps},
-                        {"pct_of_copy_bw", 100.0 * gbps / b.copy_gbps},
-                        {"cublas_fp16_time_s", b.cublas_s},
-                        {"speedup_vs_cublas_fp16", b.cublas_s / b.kernel_s},
-                        {"device", device}};
-    if (!json)
-      std::printf("%-28s %-9s %5.2f %5u %-4s %9.2f %8.1f %9.1f %6.1f%% %10.2f %8.2f\n", l.name.substr(0, 28).c_str(),
-                  scheme_name(l.scheme), j["bpw"].get<double>(), batch, kc::act_type_name(act), 1e6 * b.kernel_s, gbps,
-                  b.copy_gbps, j["pct_of_copy_bw"].get<double>(), 1e6 * b.cublas_s, b.cublas_s / b.kernel_s);
-    all.push_back(std::move(j));
+    all.push_back(bench_row(l, batch, act, repeat, device));
+    if (!json) print_row(all.back());
   }
   if (json) std::printf("%s\n", all.dump(2).c_str());
   return 0;
