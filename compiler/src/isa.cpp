@@ -2,6 +2,7 @@
 #include "lutc/compiler/isa.h"
 
 #include <cctype>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -118,21 +119,26 @@ bool decode(const uint8_t in[kInsnBytes], Instruction* out, std::string* why) {
   return true;
 }
 
-std::string systemverilog_package() {
-  std::string s;
+namespace {
+
+// Appends printf-style text to s (every line below fits the buffer); the
+// attribute keeps the compiler checking each format against its arguments.
+__attribute__((format(printf, 2, 3))) void appendf(std::string& s, const char* fmt, ...) {
   char buf[256];
-  s += "// Generated from compiler/include/lutc/compiler/isa.def; do not edit.\n";
-  s += "package lutc_isa_pkg;\n\n";
-  std::snprintf(buf, sizeof buf, "  localparam int INSN_BYTES = %u;\n  localparam int INSN_FIELDS = %u;\n\n",
-                kInsnBytes, kFields);
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, args);
+  va_end(args);
   s += buf;
+}
+
+// The opcode enum and the field index of every named operand.
+void append_opcodes(std::string& s) {
   s += "  typedef enum logic [7:0] {\n";
   const size_t nops = sizeof(kOps) / sizeof(kOps[0]);
-  for (size_t i = 0; i < nops; ++i) {
-    std::snprintf(buf, sizeof buf, "    OP_%s = 8'h%02x%s  // %s\n", kOps[i].name, unsigned(kOps[i].op),
-                  i + 1 < nops ? "," : "", kOps[i].summary);
-    s += buf;
-  }
+  for (size_t i = 0; i < nops; ++i)
+    appendf(s, "    OP_%s = 8'h%02x%s  // %s\n", kOps[i].name, unsigned(kOps[i].op), i + 1 < nops ? "," : "",
+            kOps[i].summary);
   s += "  } opcode_e;\n\n";
   s += "  // Field index of each named operand: insn[32 + 32*i +: 32].\n";
   for (const auto& o : kOps)
@@ -140,59 +146,71 @@ std::string systemverilog_package() {
       if (o.fields[i] == "-") continue;
       std::string f(o.fields[i]);
       for (char& c : f) c = char(std::toupper(static_cast<unsigned char>(c)));
-      std::snprintf(buf, sizeof buf, "  localparam int F_%s_%s = %u;\n", o.name, f.c_str(), i);
-      s += buf;
+      appendf(s, "  localparam int F_%s_%s = %u;\n", o.name, f.c_str(), i);
     }
-  std::snprintf(buf, sizeof buf, "\n  localparam int CFG_REGS = %u;  // registers CFG writes\n", kCfgRegCount);
-  s += buf;
+}
+
+// CFG register count, BOOK_SELECT values and SYNC mask bits.
+void append_config_constants(std::string& s) {
+  appendf(s, "\n  localparam int CFG_REGS = %u;  // registers CFG writes\n", kCfgRegCount);
   s += "  // CFG BOOK_SELECT values (lutc/spec/book_select.h).\n";
   const std::pair<BookSelect, const char*> book_selects[] = {
       {BookSelect::kFixed, "FIXED"}, {BookSelect::kPerGroup, "PER_GROUP"}, {BookSelect::kById, "BY_ID"}};
-  for (const auto& [v, name] : book_selects) {
-    std::snprintf(buf, sizeof buf, "  localparam logic [1:0] BOOK_%s = 2'd%u;\n", name, unsigned(v));
-    s += buf;
-  }
+  for (const auto& [v, name] : book_selects)
+    appendf(s, "  localparam logic [1:0] BOOK_%s = 2'd%u;\n", name, unsigned(v));
   s += "  // SYNC mask bits.\n";
-  for (const auto& u : kSyncUnits) {
-    std::snprintf(buf, sizeof buf, "  localparam int SYNC_%s = %u;  // %s\n", u.name, u.code, u.summary);
-    s += buf;
-  }
-  // Metadata records, from the engine rule (lutc/spec/meta_record.h).
+  for (const auto& u : kSyncUnits) appendf(s, "  localparam int SYNC_%s = %u;  // %s\n", u.name, u.code, u.summary);
+}
+
+// Metadata records, from the engine rule (lutc/spec/meta_record.h): one
+// function per property, a case over the four formats.
+void append_meta_functions(std::string& s) {
   s += "\n  // Metadata record of CFG META (lutc/spec/meta_record.h): size, scale offset, fields held.\n";
   const char* const fns[] = {"meta_record_bytes", "meta_scale_offset", "meta_has_scale", "meta_has_id"};
   for (int fn = 0; fn < 4; ++fn) {
     const bool flag = fn >= 2;
-    std::snprintf(buf, sizeof buf,
-                  "  function automatic logic [%u:0] %s(input logic [1:0] format);\n    case (format)\n",
-                  flag ? 0u : 2u, fns[fn]);
-    s += buf;
+    appendf(s, "  function automatic logic [%u:0] %s(input logic [1:0] format);\n    case (format)\n", flag ? 0u : 2u,
+            fns[fn]);
     for (uint32_t f = 0; f < 4; ++f) {
       const uint32_t v = fn == 0   ? meta_record_bytes(f)
                          : fn == 1 ? meta_scale_offset(f)
                          : fn == 2 ? uint32_t(meta_has_scale(f))
                                    : uint32_t(meta_has_id(f));
-      std::snprintf(buf, sizeof buf, "      2'd%u: return %u'd%u;\n", f, flag ? 1u : 3u, v);
-      s += buf;
+      appendf(s, "      2'd%u: return %u'd%u;\n", f, flag ? 1u : 3u, v);
     }
     s += "      default: return '0;\n    endcase\n  endfunction\n";
   }
+}
+
+// op_legal, and the CFG register and segment enums.
+void append_legality_and_enums(std::string& s) {
+  const size_t nops = sizeof(kOps) / sizeof(kOps[0]);
   s += "\n  // An opcode of isa.def (a program holds no other: the verifier refuses it).\n";
   s += "  function automatic logic op_legal(input logic [7:0] op);\n    case (op)\n      ";
   for (size_t i = 0; i < nops; ++i) s += std::string("OP_") + kOps[i].name + (i + 1 < nops ? ", " : ": return 1'b1;\n");
   s += "      default: return 1'b0;\n    endcase\n  endfunction\n";
   s += "\n  typedef enum logic [31:0] {\n";
-  for (size_t i = 0; i < kCfgRegCount; ++i) {
-    std::snprintf(buf, sizeof buf, "    REG_%s = 32'd%u%s  // %s\n", kRegs[i].name, kRegs[i].code,
-                  i + 1 < kCfgRegCount ? "," : "", kRegs[i].summary);
-    s += buf;
-  }
+  for (size_t i = 0; i < kCfgRegCount; ++i)
+    appendf(s, "    REG_%s = 32'd%u%s  // %s\n", kRegs[i].name, kRegs[i].code, i + 1 < kCfgRegCount ? "," : "",
+            kRegs[i].summary);
   s += "  } cfg_reg_e;\n\n  typedef enum logic [31:0] {\n";
-  for (size_t i = 0; i < kSegmentCount; ++i) {
-    std::snprintf(buf, sizeof buf, "    SEG_%s = 32'd%u%s  // %s\n", kSegments[i].name, kSegments[i].code,
-                  i + 1 < kSegmentCount ? "," : "", kSegments[i].summary);
-    s += buf;
-  }
+  for (size_t i = 0; i < kSegmentCount; ++i)
+    appendf(s, "    SEG_%s = 32'd%u%s  // %s\n", kSegments[i].name, kSegments[i].code, i + 1 < kSegmentCount ? "," : "",
+            kSegments[i].summary);
   s += "  } segment_e;\n\nendpackage\n";
+}
+
+}  // namespace
+
+std::string systemverilog_package() {
+  std::string s;
+  s += "// Generated from compiler/include/lutc/compiler/isa.def; do not edit.\n";
+  s += "package lutc_isa_pkg;\n\n";
+  appendf(s, "  localparam int INSN_BYTES = %u;\n  localparam int INSN_FIELDS = %u;\n\n", kInsnBytes, kFields);
+  append_opcodes(s);
+  append_config_constants(s);
+  append_meta_functions(s);
+  append_legality_and_enums(s);
   return s;
 }
 
