@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -218,6 +219,21 @@ TEST(ReadTextFile, MissingFileIsIoAndSuggestsANeighbour) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("cannot open sweep file '" + dir + "/swep.ini'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("did you mean '" + dir + "/sweep.ini'"), std::string::npos) << msg;
+  }
+}
+
+// A folder opens as a stream and reads as nothing; it must not come back as an
+// empty text (an empty arch config or sweep would parse).
+TEST(ReadTextFile, AFolderIsAnIoErrorNamingIt) {
+  const std::string dir = testing::temp_dir() + "/a_folder";
+  std::filesystem::create_directories(dir);
+  try {
+    const std::string got = read_text_file(dir, "arch config");
+    FAIL() << "read a folder as the text '" << got << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kIo) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("folder"), std::string::npos) << e.what();
   }
 }
 

@@ -1,6 +1,7 @@
 #include "lutc/model/text_file.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +53,11 @@ void check_utf8(const std::string& text, const std::string& path, const std::str
 }
 
 std::string read_text_file(const std::string& path, const std::string& what) {
+  // A folder opens as a stream on Linux and then reads as nothing; it would
+  // parse as an empty config, so it is refused by name.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(ExitCode::kIo, "cannot read " + what + " '" + path + "': it is a folder, not a file");
   std::ifstream f(path, std::ios::binary);
   std::ostringstream s;
   if (f) s << f.rdbuf();
