@@ -23,7 +23,8 @@ std::string printable(const std::string& name) {
   return out;
 }
 
-// 16, 0.98, 1e+12: what the user typed, not std::to_string's 16.000000.
+// 16, 0.98, 1e-07: what the user typed, not std::to_string's 16.000000
+// (%.15g: 1e12 prints as 1000000000000).
 std::string shortest(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", v);

@@ -11,7 +11,9 @@
 namespace lutc::xfp {
 
 // Sorts x[0..n) ascending into v, perm[i] = source index of v[i]. Radix sort on
-// the float bit pattern for long runs; stable, so ties keep column order.
+// the float bit pattern for long runs; stable, so equal bit patterns keep
+// column order. -0 sorts just before +0 (the key is the bit pattern), which
+// changes no value in v.
 void sort_with_perm(const float* x, uint32_t n, float* v, uint32_t* perm);
 // The same v without the permutation.
 void sort_values(const float* x, uint32_t n, float* v);
@@ -47,7 +49,8 @@ struct RowRuns {
 };
 
 // The outlier rule: a row's outliers are its m values farthest from the row
-// median (ties: the high side first, then the lower group). Within a group
+// median (ties: the lower group first, then the high side; docs/xfp.md
+// "Outliers"). Within a group
 // these are a prefix and a suffix of its sorted run, so the rest of the group
 // is the contiguous range [lo[g], hi[g]).
 struct Trims {
