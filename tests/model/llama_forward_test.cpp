@@ -23,23 +23,6 @@ std::vector<int32_t> random_tokens(std::mt19937_64& rng, size_t n, uint32_t voca
   return t;
 }
 
-TEST(LlamaForward, ConfigComesFromTheHeaderAndTheMetadata) {
-  if (!require_file(bin_path()) || !require_file(st_path())) return;
-  const LlamaConfig a = llama_config_from(*WeightFile::open(bin_path()));
-  const LlamaConfig b = llama_config_from(*WeightFile::open(st_path()));
-  for (const LlamaConfig& c : {a, b}) {
-    EXPECT_EQ(c.dim, 64u);
-    EXPECT_EQ(c.hidden_dim, 172u);
-    EXPECT_EQ(c.n_layers, 5u);
-    EXPECT_EQ(c.n_heads, 8u);
-    EXPECT_EQ(c.n_kv_heads, 4u);
-    EXPECT_EQ(c.vocab_size, 512u);
-    EXPECT_EQ(c.seq_len, 512u);
-    EXPECT_TRUE(c.tied_classifier);
-    EXPECT_FALSE(c.moe());
-  }
-}
-
 TEST(LlamaForward, BinAndSafetensorsGiveIdenticalLogits) {
   if (!require_file(bin_path()) || !require_file(st_path())) return;
   std::mt19937_64 rng(fresh_seed());

@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include <cfloat>
 #include <random>
 
+#include "flt_max_model.h"
 #include "lutc/model/error.h"
 #include "lutc/model/quantize.h"
 #include "lutc/model/roles.h"
@@ -125,22 +125,9 @@ TEST(LmEvalRun, NonFiniteReferenceIsRefusedNamingTheModel) {
   const std::string src = shared_data("stories260K/stories260K.safetensors");
   if (!require_file(src)) return;
   std::mt19937_64 rng(fresh_seed());
-  auto w = WeightFile::open(src);
-  std::vector<std::vector<float>> data;
-  std::vector<NamedMatrix> tensors;
-  std::vector<size_t> matrices;
-  for (const TensorInfo& t : w->tensors()) {
-    data.push_back(w->read_all(t));
-    if (t.name.find(".layers.") != std::string::npos && t.shape.size() == 2) matrices.push_back(data.size() - 1);
-  }
-  for (size_t i = 0; i < data.size(); ++i)
-    tensors.push_back({w->tensors()[i].name, w->tensors()[i].shape, data[i].data()});
-  // Every weight of one layer matrix at FLT_MAX: finite, but every product overflows.
-  const size_t pick = matrices.at(rng() % matrices.size());
-  for (float& v : data[pick]) v = FLT_MAX;
   const std::string bad = temp_dir() + "/flt_max.safetensors";
-  write_safetensors(bad, tensors, w->metadata());
-  SCOPED_TRACE("FLT_MAX in " + w->tensors()[pick].name);
+  const std::string tensor = write_with_flt_max(src, bad, rng);
+  SCOPED_TRACE("FLT_MAX in " + tensor);
   try {
     LmEval(bad, "").evaluate({1, 4});
     FAIL() << "no error";
