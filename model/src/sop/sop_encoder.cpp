@@ -213,21 +213,10 @@ void sum_in_order(const double (*term)[kMaxBlock], int tries, uint32_t n, double
 
 }  // namespace
 
-// Every candidate (codebook, sign, scale code) in the documented order, each
-// error summed over the block in element order, then the first lowest wins:
-// the same choice as trying them one after another.
-BlockCode BlockEncoder::encode(const float* x, const double* w, uint32_t n, uint8_t* codes) const {
-  double xmax = 0, xmin = 0;
-  double xd[kMaxBlock];
-  for (uint32_t k = 0; k < n; ++k) {
-    xd[k] = double(x[k]);
-    xmax = std::max(xmax, xd[k]);
-    xmin = std::min(xmin, xd[k]);
-  }
-  struct Try {
-    unsigned sel, sign, code;
-  };
-  Try tries[kMaxTries];
+// The ideal scales are rounded both ways, so a block gets one or two scale
+// codes per (codebook, sign): round-up first, so that ties keep the scale
+// that clips nothing.
+int BlockEncoder::list_tries(double xmax, double xmin, Try* tries) const {
   int count = 0;
   const unsigned M = f_.scale_mant_bits, top = unsigned(ue_.size()) - 1;
   const int books = f_.paired ? 2 : 1;
@@ -246,68 +235,98 @@ BlockCode BlockEncoder::encode(const float* x, const double* w, uint32_t n, uint
       // ue_round_down, then ue_round_up from it (the same definition).
       const unsigned down = ue_round_down(ideal, M);
       const unsigned up = (down == top || ue_[down] == ideal || !(ideal > 0)) ? down : down + 1;
-      // Round-up first, so that ties keep the scale that clips nothing.
       tries[count++] = {unsigned(sel), unsigned(sign), up};
       if (down != up) tries[count++] = {unsigned(sel), unsigned(sign), down};
     }
   }
+  return count;
+}
+
+// q[k] = a_k (x_k - decoded_k)^2 against the decoder's exact fp32 product,
+// so the error matches what the hardware will reproduce.
+void BlockEncoder::score_try(const Try& tr, const double* xd, const double* w, uint32_t n, float* t, int32_t* j,
+                             double* q) const {
+  const PreparedCodebook& cb = *cb_[tr.sel];
+  float sv = sv_[tr.code];
+  if (tr.sign) sv = -sv;
+  if (sv == 0) {
+    // Every code decodes to 0; store the one nearest zero.
+    const int32_t z = int32_t(std::upper_bound(cb.mid.begin(), cb.mid.end(), 0.0f) - cb.mid.begin());
+    for (uint32_t k = 0; k < n; ++k) {
+      j[k] = z;
+      q[k] = (w ? w[k] : 1.0) * xd[k] * xd[k];
+    }
+    return;
+  }
+  // t_k = x_k / scale in codebook units, then its nearest value.
+  const double inv = tr.sign ? -inv_[tr.code] : inv_[tr.code];  // == 1 / double(sv)
+  for (uint32_t k = 0; k < n; ++k) t[k] = float(xd[k] * inv);
+  nearest_sorted(cb, t, n, j);
+  const float* s = cb.sorted.data();
+  // Two loops, so the unweighted one carries no per-element branch.
+  if (w) {
+    for (uint32_t k = 0; k < n; ++k) {
+      const double d = xd[k] - double(s[j[k]] * sv);
+      q[k] = w[k] * d * d;
+    }
+  } else {
+    for (uint32_t k = 0; k < n; ++k) {
+      const double d = xd[k] - double(s[j[k]] * sv);
+      q[k] = d * d;  // == 1.0 * d * d
+    }
+  }
+}
+
+namespace {
+
+// The first candidate with the lowest error (a tie keeps the earlier one in
+// the documented order); -1 when no error is below infinity.
+int first_lowest(const double* e, int count) {
+  double best = INFINITY;
+  int win = -1;
+  for (int c = 0; c < count; ++c)
+    if (e[c] < best) {
+      best = e[c];
+      win = c;
+    }
+  return win;
+}
+
+}  // namespace
+
+// Every candidate (codebook, sign, scale code) in the documented order, each
+// error summed over the block in element order, then the first lowest wins:
+// the same choice as trying them one after another.
+BlockCode BlockEncoder::encode(const float* x, const double* w, uint32_t n, uint8_t* codes) const {
+  double xmax = 0, xmin = 0;
+  double xd[kMaxBlock];
+  for (uint32_t k = 0; k < n; ++k) {
+    xd[k] = double(x[k]);
+    xmax = std::max(xmax, xd[k]);
+    xmin = std::min(xmin, xd[k]);
+  }
+  Try tries[kMaxTries];
+  const int count = list_tries(xmax, xmin, tries);
 
   double term[kMaxTries][kMaxBlock];  // a_k (x_k - decoded_k)^2
   int32_t j[kMaxTries][kMaxBlock];    // index into the codebook's sorted values
-  float t[kMaxBlock];
-  for (int c = 0; c < count; ++c) {
-    const Try& tr = tries[c];
-    const PreparedCodebook& cb = *cb_[tr.sel];
-    float sv = sv_[tr.code];
-    if (tr.sign) sv = -sv;
-    double* q = term[c];
-    if (sv == 0) {
-      // Every code decodes to 0; store the one nearest zero.
-      const int32_t z = int32_t(std::upper_bound(cb.mid.begin(), cb.mid.end(), 0.0f) - cb.mid.begin());
-      for (uint32_t k = 0; k < n; ++k) {
-        j[c][k] = z;
-        q[k] = (w ? w[k] : 1.0) * xd[k] * xd[k];
-      }
-      continue;
-    }
-    // t_k = x_k / scale in codebook units, its nearest value, and the error
-    // against the decoder's exact fp32 product.
-    const double inv = tr.sign ? -inv_[tr.code] : inv_[tr.code];  // == 1 / double(sv)
-    for (uint32_t k = 0; k < n; ++k) t[k] = float(xd[k] * inv);
-    nearest_sorted(cb, t, n, j[c]);
-    const float* s = cb.sorted.data();
-    const int32_t* jc = j[c];
-    if (w) {
-      for (uint32_t k = 0; k < n; ++k) {
-        const double d = xd[k] - double(s[jc[k]] * sv);
-        q[k] = w[k] * d * d;
-      }
-    } else {
-      for (uint32_t k = 0; k < n; ++k) {
-        const double d = xd[k] - double(s[jc[k]] * sv);
-        q[k] = d * d;  // == 1.0 * d * d
-      }
-    }
-  }
+  float t[kMaxBlock];                 // one scratch for every try's x / scale
+  for (int c = 0; c < count; ++c) score_try(tries[c], xd, w, n, t, j[c], term[c]);
   double e[kMaxTries];
   sum_in_order(term, count, n, e);
 
   BlockCode best;
   best.error = INFINITY;
-  int win = -1;
-  for (int c = 0; c < count; ++c)
-    if (e[c] < best.error) {
-      best.error = e[c];
-      win = c;
-    }
+  const int win = first_lowest(e, count);
   if (win >= 0) {
     const Try& tr = tries[win];
+    best.error = e[win];
     SopScaleCode sc;
     sc.magnitude = tr.code;
     sc.sel = tr.sel;
     sc.sign = tr.sign;
     best.sel = tr.sel;
-    best.scale_code = pack_sop_scale(sc, M, f_.paired, f_.scale_signed);
+    best.scale_code = pack_sop_scale(sc, f_.scale_mant_bits, f_.paired, f_.scale_signed);
     const uint8_t* code_of = cb_[tr.sel]->sorted_code.data();
     for (uint32_t k = 0; k < n; ++k) codes[k] = code_of[j[win][k]];
   }

@@ -59,6 +59,17 @@ class BlockEncoder {
   BlockCode encode(const float* x, const double* w, uint32_t n, uint8_t* codes) const;
 
  private:
+  // One candidate: codebook, scale sign, scale magnitude code.
+  struct Try {
+    unsigned sel, sign, code;
+  };
+  // The candidates for a block spanning [xmin, xmax] in the documented
+  // order; returns how many were written (at most 8).
+  int list_tries(double xmax, double xmin, Try* tries) const;
+  // The try's nearest sorted index j[k] and error term q[k] for every
+  // element; t is scratch for n floats.
+  void score_try(const Try& tr, const double* xd, const double* w, uint32_t n, float* t, int32_t* j, double* q) const;
+
   const SopFormat f_;
   const PreparedCodebook* cb_[2];
   int exp_;                  // in [-100, 100] (choose_layer_exp)
