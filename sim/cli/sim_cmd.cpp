@@ -71,61 +71,63 @@ std::string arch_name(const std::string& arch_path, const std::string& first_pro
   return embedded.name;  // "arch <hash>", as the program was read (lutp_file.cpp)
 }
 
-int run_sim(int argc, char** argv) {
+// The command line, as given.
+struct SimArgs {
   std::vector<std::string> inputs;
   std::string xpath, out, report, trace, issue_log, arch_path;
   uint32_t batch = 1, burst = 0, outstanding = 0;
   bool json = false;
+};
+
+// Fills a from the command line; false when it only asked for the usage.
+bool parse_sim_args(int argc, char** argv, SimArgs& a) {
   sim::SimOptions defaults;
   po::options_description opts("options");
-  opts.add_options()("input", po::value(&inputs)->required(), ".lutp files or directories")(
-      "x", po::value(&xpath),
+  opts.add_options()("input", po::value(&a.inputs)->required(), ".lutp files or directories")(
+      "x", po::value(&a.xpath),
       "activations .npy (cols or batch x cols, float32, float64 or bf16 as uint16): functional run")(
-      "output,o", po::value(&out), "output y .npy (float32, rows or batch x rows); needs --x")(
-      "report", po::value(&report), "stats JSON (docs/stats.md)")("trace", po::value(&trace),
-                                                                  "Chrome/Perfetto trace-event JSON")(
-      "issue-log", po::value(&issue_log), "CSV of each instruction's accept cycle (layer,pc,op,cycle)")(
-      "batch", po::value(&batch)->default_value(1), "activation vectors for a timing-only run")(
-      "arch", po::value(&arch_path), "refuse programs not compiled for this arch .ini")(
-      "dram-burst", po::value(&burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
-      "dram-outstanding", po::value(&outstanding)->default_value(defaults.dram_outstanding), "DRAM requests in flight")(
-      "json", po::bool_switch(&json), JsonStdout::kHelp);
+      "output,o", po::value(&a.out), "output y .npy (float32, rows or batch x rows); needs --x")(
+      "report", po::value(&a.report), "stats JSON (docs/stats.md)")("trace", po::value(&a.trace),
+                                                                    "Chrome/Perfetto trace-event JSON")(
+      "issue-log", po::value(&a.issue_log), "CSV of each instruction's accept cycle (layer,pc,op,cycle)")(
+      "batch", po::value(&a.batch)->default_value(1), "activation vectors for a timing-only run")(
+      "arch", po::value(&a.arch_path), "refuse programs not compiled for this arch .ini")(
+      "dram-burst", po::value(&a.burst)->default_value(defaults.dram_burst_bytes), "bytes per DRAM request")(
+      "dram-outstanding", po::value(&a.outstanding)->default_value(defaults.dram_outstanding),
+      "DRAM requests in flight")("json", po::bool_switch(&a.json), JsonStdout::kHelp);
   po::positional_options_description pos;
   pos.add("input", -1);
   po::variables_map vm;
-  if (!parse_command_line(argc, argv, kUsage, opts, pos, vm)) return 0;
-  check_range("batch", batch, 1, 1 << 20);
-  check_range("dram-burst", burst, 1, 1 << 24);
-  check_range("dram-outstanding", outstanding, 1, 1 << 16);
-  if (!out.empty() && xpath.empty()) throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
-  std::vector<std::string> ins = inputs;
-  ins.push_back(xpath);
-  ins.push_back(arch_path);
-  check_output_file(out, "-o", ins);
-  check_output_file(report, "--report", ins);
-  check_output_file(trace, "--trace", ins);
-  check_output_file(issue_log, "--issue-log", ins);
+  return parse_command_line(argc, argv, kUsage, opts, pos, vm);
+}
 
-  JsonStdout json_out(json);  // before SystemC starts: its banner goes to stderr too
-  const std::vector<std::string> paths = program_paths(inputs);
-  if (!xpath.empty() && paths.size() != 1)
-    throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
-  auto first = std::make_shared<const Program>(arch_path.empty() ? read_lutp(paths[0])
-                                                                 : read_lutp(paths[0], load_arch(arch_path)));
-  ArchConfig arch = first->arch;
-  arch.name = arch_name(arch_path, paths[0], first->arch);
+// Refuses bad values and outputs that would overwrite an input before
+// anything runs, so a long simulation never ends in a usage error.
+void check_sim_args(const SimArgs& a) {
+  check_range("batch", a.batch, 1, 1 << 20);
+  check_range("dram-burst", a.burst, 1, 1 << 24);
+  check_range("dram-outstanding", a.outstanding, 1, 1 << 16);
+  if (!a.out.empty() && a.xpath.empty())
+    throw Error(ExitCode::kUsage, "-o needs --x (a timing-only run computes no y)");
+  std::vector<std::string> ins = a.inputs;
+  ins.push_back(a.xpath);
+  ins.push_back(a.arch_path);
+  check_output_file(a.out, "-o", ins);
+  check_output_file(a.report, "--report", ins);
+  check_output_file(a.trace, "--trace", ins);
+  check_output_file(a.issue_log, "--issue-log", ins);
+}
 
+// One layer per program, the first already read (its arch names the run);
+// x, when given, feeds the first layer only.
+sim::SimJob make_job(const SimArgs& a, const std::vector<std::string>& paths, std::shared_ptr<const Program> first,
+                     const ArchConfig& arch, const NpyArray& x, uint32_t batch) {
   sim::SimJob job;
   job.arch = arch;
-  job.options.dram_burst_bytes = burst;
-  job.options.dram_outstanding = outstanding;
-  job.options.keep_trace = !trace.empty();
-  job.options.keep_issue_log = !issue_log.empty();
-  NpyArray x;
-  if (!xpath.empty()) {
-    x = read_activations(xpath, first->meta.cols, first->meta.layer);
-    batch = uint32_t(x.rows());
-  }
+  job.options.dram_burst_bytes = a.burst;
+  job.options.dram_outstanding = a.outstanding;
+  job.options.keep_trace = !a.trace.empty();
+  job.options.keep_issue_log = !a.issue_log.empty();
   job.batch = batch;
   for (size_t i = 0; i < paths.size(); ++i) {
     sim::SimLayer l;
@@ -136,9 +138,51 @@ int run_sim(int argc, char** argv) {
       // Loaded when its turn comes; the same arch check as the first.
       l.load = [path, arch] { return std::make_shared<const Program>(read_lutp(path, arch)); };
     }
-    if (i == 0 && !xpath.empty()) l.x = x.data;
+    if (i == 0 && !a.xpath.empty()) l.x = x.data;
     job.layers.push_back(std::move(l));
   }
+  return job;
+}
+
+// Writes y and the files asked for; returns their paths for --json.
+nlohmann::json write_sim_outputs(const SimArgs& a, const sim::SimResult& result, const Program& first,
+                                 const NpyArray& x, const ArchConfig& arch) {
+  if (!a.out.empty()) {
+    const std::vector<float>& y = result.layers[0].y;
+    if (x.shape.size() == 1)
+      write_npy(a.out, {first.meta.rows}, y.data());
+    else
+      write_npy(a.out, {x.rows(), first.meta.rows}, y.data());
+  }
+  nlohmann::json files = nlohmann::json::array();
+  if (!a.out.empty()) files.push_back(a.out);
+  if (!a.report.empty()) write_json_file(a.report, sim::report_json(result)), files.push_back(a.report);
+  if (!a.trace.empty()) sim::write_trace(a.trace, result, arch.clock_mhz), files.push_back(a.trace);
+  if (!a.issue_log.empty()) write_issue_log(a.issue_log, result.issues), files.push_back(a.issue_log);
+  return files;
+}
+
+int run_sim(int argc, char** argv) {
+  SimArgs a;
+  if (!parse_sim_args(argc, argv, a)) return 0;
+  check_sim_args(a);
+
+  JsonStdout json_out(a.json);  // before SystemC starts: its banner goes to stderr too
+  const std::vector<std::string> paths = program_paths(a.inputs);
+  if (!a.xpath.empty() && paths.size() != 1)
+    throw Error(ExitCode::kUsage, "--x runs one program; give one .lutp (a decode step is timing-only)");
+  auto first = std::make_shared<const Program>(a.arch_path.empty() ? read_lutp(paths[0])
+                                                                   : read_lutp(paths[0], load_arch(a.arch_path)));
+  ArchConfig arch = first->arch;
+  arch.name = arch_name(a.arch_path, paths[0], first->arch);
+
+  NpyArray x;
+  uint32_t batch = a.batch;
+  if (!a.xpath.empty()) {
+    x = read_activations(a.xpath, first->meta.cols, first->meta.layer);
+    batch = uint32_t(x.rows());
+  }
+  sim::SimJob job = make_job(a, paths, first, arch, x, batch);
 
   sim::SimResult result;
   sim::run_in_systemc([&] {
@@ -146,18 +190,7 @@ int run_sim(int argc, char** argv) {
     return 0;
   });
 
-  if (!out.empty()) {
-    const std::vector<float>& y = result.layers[0].y;
-    if (x.shape.size() == 1)
-      write_npy(out, {first->meta.rows}, y.data());
-    else
-      write_npy(out, {x.rows(), first->meta.rows}, y.data());
-  }
-  nlohmann::json files = nlohmann::json::array();
-  if (!out.empty()) files.push_back(out);
-  if (!report.empty()) write_json_file(report, sim::report_json(result)), files.push_back(report);
-  if (!trace.empty()) sim::write_trace(trace, result, arch.clock_mhz), files.push_back(trace);
-  if (!issue_log.empty()) write_issue_log(issue_log, result.issues), files.push_back(issue_log);
+  const nlohmann::json files = write_sim_outputs(a, result, *first, x, arch);
   std::fputs(sim::layer_table(result).c_str(), stdout);
   if (json_out.on()) {
     nlohmann::json j = sim::report_json(result);
