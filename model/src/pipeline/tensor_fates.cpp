@@ -72,10 +72,12 @@ std::string expert_slice_name(const std::string& stacked, uint64_t expert) {
   return stacked + e;
 }
 
-std::vector<TensorPlan> plan_tensors(const WeightFile& file, const FateOptions& o) {
-  std::vector<TensorPlan> plan;
-  // A tied classifier is an exact copy of the embedding table: store it once.
-  std::map<std::string, std::string> tied;  // classifier -> embedding
+namespace {
+
+// A tied classifier is an exact copy of the embedding table: store it once.
+// Returns classifier -> embedding for every classifier equal to a table.
+std::map<std::string, std::string> tied_classifiers(const WeightFile& file) {
+  std::map<std::string, std::string> tied;
   for (const TensorInfo& c : file.tensors()) {
     if (!std::regex_search(c.name, classifier_re())) continue;
     for (const TensorInfo& e : file.tensors())
@@ -84,65 +86,79 @@ std::vector<TensorPlan> plan_tensors(const WeightFile& file, const FateOptions& 
         break;
       }
   }
-  for (const TensorInfo& t : file.tensors()) {
-    TensorPlan p = row_for(t);
-    const bool is_float = dtype_is_weight(t.dtype);
-    if (o.only && !std::regex_search(t.name, *o.only)) {
-      p.fate = TensorFate::kExcluded;
-      p.reason = "not selected by --tensors";
-    } else if (t.dtype == DType::kOpaque && t.shape.size() >= 2) {
-      // A block-quantized matrix (GGUF Q4_K, ...) is a weight lutc cannot read:
-      // leaving it out would make a quietly incomplete model, so read_rows'
-      // refusal, which names the type, stops the run here.
-      file.read_rows(t, 0, 0, nullptr);
-      p.fate = TensorFate::kRefuse;
-    } else if (!is_float) {
-      p.fate = TensorFate::kRefuse;
-      p.reason = std::string(t.type_name()) +
-                 " is not a float weight dtype (F32, F16, BF16, F64): an integer, boolean or fp8 tensor is "
-                 "already quantized or is a buffer, so it is not carried";
-    } else if (auto it = tied.find(t.name); it != tied.end()) {
-      p.fate = TensorFate::kAlias;
-      p.alias_of = it->second;
-      p.reason = "tied: equal to " + it->second + ", stored once";
-    } else if (o.keep && std::regex_search(t.name, *o.keep)) {
-      p.fate = TensorFate::kKeep;
-      p.reason = "matches --keep";
-    } else if (t.shape.size() < 2) {
-      p.fate = TensorFate::kKeep;
-      p.reason = t.shape.size() == 1 ? "vector (norm or bias)" : "scalar";
-    } else if (t.shape.size() > 3) {
-      p.fate = TensorFate::kKeep;
-      p.reason = "rank " + std::to_string(t.shape.size()) + " is not a weight matrix";
-    } else if (o.keep_embeddings && t.shape.size() == 2 && is_embedding_table(t.name)) {
-      p.fate = TensorFate::kKeep;
-      p.reason = "embedding table (a lookup; --quantize-embeddings quantizes it)";
-    } else if (t.shape.size() == 3) {
-      if (!fits_u32(t.shape[1]) || !fits_u32(t.shape[2]) || t.shape[0] == 0) {
-        p.fate = TensorFate::kRefuse;
-        p.reason = "stacked expert shape " + shape_text(t.shape) + " is empty or too large";
-      } else {
-        for (uint64_t e = 0; e < t.shape[0]; ++e) {
-          TensorPlan s = p;
-          s.name = expert_slice_name(t.name, e);
-          s.expert = int64_t(e);
-          s.shape = {t.shape[1], t.shape[2]};
-          s.routed_expert = true;
-          s.reason = "expert " + std::to_string(e) + " of stacked " + shape_text(t.shape);
-          plan.push_back(std::move(s));
-        }
-        continue;
-      }
-    } else if (!fits_u32(t.shape[0]) || !fits_u32(t.shape[1])) {
-      p.fate = TensorFate::kRefuse;
-      p.reason = "matrix shape " + shape_text(t.shape) + " is empty or too large";
-    } else {
-      p.reason = "weight matrix";
-    }
-    plan.push_back(std::move(p));
+  return tied;
+}
+
+// One quantized row per expert of a stacked [experts, rows, cols] tensor,
+// each a copy of p (the stacked tensor's row) with its own name and shape.
+void push_expert_slices(const TensorPlan& p, const TensorInfo& t, std::vector<TensorPlan>& plan) {
+  for (uint64_t e = 0; e < t.shape[0]; ++e) {
+    TensorPlan s = p;
+    s.name = expert_slice_name(t.name, e);
+    s.expert = int64_t(e);
+    s.shape = {t.shape[1], t.shape[2]};
+    s.routed_expert = true;
+    s.reason = "expert " + std::to_string(e) + " of stacked " + shape_text(t.shape);
+    plan.push_back(std::move(s));
   }
-  // Two plan rows may not share an output name (a stacked tensor's slice
-  // colliding with a real tensor of that name would be silently shadowed).
+}
+
+// t's plan rows (one, or one per expert), the first rule that applies
+// deciding: the order below is the precedence of the fates.
+void plan_tensor(const WeightFile& file, const TensorInfo& t, const FateOptions& o,
+                 const std::map<std::string, std::string>& tied, std::vector<TensorPlan>& plan) {
+  TensorPlan p = row_for(t);
+  const bool is_float = dtype_is_weight(t.dtype);
+  if (o.only && !std::regex_search(t.name, *o.only)) {
+    p.fate = TensorFate::kExcluded;
+    p.reason = "not selected by --tensors";
+  } else if (t.dtype == DType::kOpaque && t.shape.size() >= 2) {
+    // A block-quantized matrix (GGUF Q4_K, ...) is a weight lutc cannot read:
+    // leaving it out would make a quietly incomplete model, so read_rows'
+    // refusal, which names the type, stops the run here.
+    file.read_rows(t, 0, 0, nullptr);
+    p.fate = TensorFate::kRefuse;
+  } else if (!is_float) {
+    p.fate = TensorFate::kRefuse;
+    p.reason = std::string(t.type_name()) +
+               " is not a float weight dtype (F32, F16, BF16, F64): an integer, boolean or fp8 tensor is "
+               "already quantized or is a buffer, so it is not carried";
+  } else if (auto it = tied.find(t.name); it != tied.end()) {
+    p.fate = TensorFate::kAlias;
+    p.alias_of = it->second;
+    p.reason = "tied: equal to " + it->second + ", stored once";
+  } else if (o.keep && std::regex_search(t.name, *o.keep)) {
+    p.fate = TensorFate::kKeep;
+    p.reason = "matches --keep";
+  } else if (t.shape.size() < 2) {
+    p.fate = TensorFate::kKeep;
+    p.reason = t.shape.size() == 1 ? "vector (norm or bias)" : "scalar";
+  } else if (t.shape.size() > 3) {
+    p.fate = TensorFate::kKeep;
+    p.reason = "rank " + std::to_string(t.shape.size()) + " is not a weight matrix";
+  } else if (o.keep_embeddings && t.shape.size() == 2 && is_embedding_table(t.name)) {
+    p.fate = TensorFate::kKeep;
+    p.reason = "embedding table (a lookup; --quantize-embeddings quantizes it)";
+  } else if (t.shape.size() == 3) {
+    if (!fits_u32(t.shape[1]) || !fits_u32(t.shape[2]) || t.shape[0] == 0) {
+      p.fate = TensorFate::kRefuse;
+      p.reason = "stacked expert shape " + shape_text(t.shape) + " is empty or too large";
+    } else {
+      push_expert_slices(p, t, plan);  // the slices stand in for the stacked row
+      return;
+    }
+  } else if (!fits_u32(t.shape[0]) || !fits_u32(t.shape[1])) {
+    p.fate = TensorFate::kRefuse;
+    p.reason = "matrix shape " + shape_text(t.shape) + " is empty or too large";
+  } else {
+    p.reason = "weight matrix";
+  }
+  plan.push_back(std::move(p));
+}
+
+// Two plan rows may not share an output name (a stacked tensor's slice
+// colliding with a real tensor of that name would be silently shadowed).
+void check_unique_names(const WeightFile& file, const std::vector<TensorPlan>& plan) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < plan.size(); ++i) {
     if (plan[i].fate == TensorFate::kExcluded || plan[i].fate == TensorFate::kRefuse) continue;
@@ -151,6 +167,15 @@ std::vector<TensorPlan> plan_tensors(const WeightFile& file, const FateOptions& 
       fail_input(file.path(), plan[i].source, -1,
                  "its output name '" + plan[i].name + "' collides with tensor '" + plan[it->second].source + "'");
   }
+}
+
+}  // namespace
+
+std::vector<TensorPlan> plan_tensors(const WeightFile& file, const FateOptions& o) {
+  const std::map<std::string, std::string> tied = tied_classifiers(file);
+  std::vector<TensorPlan> plan;
+  for (const TensorInfo& t : file.tensors()) plan_tensor(file, t, o, tied, plan);
+  check_unique_names(file, plan);
   return plan;
 }
 
