@@ -112,6 +112,72 @@ void check_against_traits(const QuantizedLayer& l, const SchemeTraits& t, const 
               "SOP scale format fields are only used by sop");
 }
 
+// What each scheme checks beyond its traits, one function per scheme so the
+// dispatch in validate_at stays a short exhaustive switch. groups is
+// rows x groups_per_row, entries 2^bits (one codebook's length).
+
+void check_xfp_v2(const QuantizedLayer& l, const Checker& c, uint64_t groups, uint64_t entries) {
+  c.require(l.group >= 1 && l.group <= l.cols, "group " + std::to_string(l.group) + " not in 1..cols");
+  c.count("codebooks", l.codebooks.size(), groups * entries);
+  c.finite_halves("codebooks", l.codebooks);
+}
+
+void check_xfp_v2a(const QuantizedLayer& l, const Checker& c, uint64_t groups, uint64_t entries) {
+  c.count("codebooks", l.codebooks.size(), kV2aLibrarySize * entries);
+  c.finite_halves("codebooks", l.codebooks);
+  c.count("group_ids", l.group_ids.size(), groups);
+  for (size_t i = 0; i < l.group_ids.size(); ++i)
+    if (l.group_ids[i] >= kV2aLibrarySize)
+      c.fail("group_ids[" + std::to_string(i) + "] = " + std::to_string(l.group_ids[i]) +
+             " >= " + std::to_string(kV2aLibrarySize));
+}
+
+void check_int4_g128(const QuantizedLayer& l, const Checker& c, uint64_t groups) {
+  c.count("group_scales", l.group_scales.size(), groups);
+  c.count("group_zeros", l.group_zeros.size(), groups);
+  c.finite_halves("group_scales", l.group_scales);
+  for (size_t i = 0; i < l.group_zeros.size(); ++i) {
+    const float z = half_to_float(l.group_zeros[i]);
+    if (!(z >= 0 && z <= 15 && z == std::floor(z)) || (l.group_zeros[i] & 0x8000u))
+      c.fail("group_zeros[" + std::to_string(i) + "] is not an integer 0..15");
+  }
+}
+
+void check_nf4_b64(const QuantizedLayer& l, const Checker& c, uint64_t groups) {
+  c.count("codebooks", l.codebooks.size(), 16);
+  for (unsigned i = 0; i < 16; ++i)
+    if (l.codebooks[i] != nf4_level_fp16(i))
+      c.fail("codebooks[" + std::to_string(i) + "] is not the NF4 level rounded to fp16");
+  c.count("group_scales", l.group_scales.size(), groups);
+  c.finite_halves("group_scales", l.group_scales);
+}
+
+void check_fp8_e4m3(const QuantizedLayer& l, const Checker& c) {
+  c.require(l.layer_scale_exp >= kMinLayerScaleExp && l.layer_scale_exp <= kMaxLayerScaleExp,
+            "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" + std::to_string(kMinLayerScaleExp) +
+                ", " + std::to_string(kMaxLayerScaleExp) + "]");
+  for (size_t i = 0; i < l.indices.size(); ++i)
+    if (e4m3_is_nan(l.indices[i])) c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
+}
+
+void check_sop(const QuantizedLayer& l, const Checker& c, uint64_t groups, uint64_t entries) {
+  c.require(sop_block_ok(l.group), "block size " + std::to_string(l.group) + " not in " + kSopBlocksText);
+  c.require(sop_scale_mant_ok(l.sop_scale_mant_bits), "scale mantissa bits " + std::to_string(l.sop_scale_mant_bits) +
+                                                          " not in " + std::to_string(kSopScaleMantMin) + ".." +
+                                                          std::to_string(kSopScaleMantMax));
+  c.require(l.layer_scale_exp >= kSopMinLayerScaleExp && l.layer_scale_exp <= kSopMaxLayerScaleExp,
+            "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
+                std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) + "]");
+  c.count("codebooks", l.codebooks.size(), (l.sop_paired ? 2 : 1) * entries);
+  c.finite_halves("codebooks", l.codebooks);
+  c.count("block_scales", l.block_scales.size(), groups);
+  const unsigned w = l.sop_scale_code_bits();
+  for (size_t i = 0; i < l.block_scales.size(); ++i)
+    if (l.block_scales[i] >> w)
+      c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) + " does not fit " +
+             std::to_string(w) + " bits");
+}
+
 }  // namespace
 
 const char* scheme_name(Scheme s) {
@@ -159,66 +225,14 @@ void validate_at(const QuantizedLayer& l, const std::string& file, long long off
 
   const uint64_t entries = uint64_t(1) << l.bits;
   const uint64_t groups = uint64_t(l.rows) * l.groups_per_row();
-
+  // One exhaustive switch, so a new scheme cannot compile without its checks.
   switch (l.scheme) {
-    case Scheme::kXfpV2:
-      c.require(l.group >= 1 && l.group <= l.cols, "group " + std::to_string(l.group) + " not in 1..cols");
-      c.count("codebooks", l.codebooks.size(), groups * entries);
-      c.finite_halves("codebooks", l.codebooks);
-      break;
-    case Scheme::kXfpV2a:
-      c.count("codebooks", l.codebooks.size(), kV2aLibrarySize * entries);
-      c.finite_halves("codebooks", l.codebooks);
-      c.count("group_ids", l.group_ids.size(), groups);
-      for (size_t i = 0; i < l.group_ids.size(); ++i)
-        if (l.group_ids[i] >= kV2aLibrarySize)
-          c.fail("group_ids[" + std::to_string(i) + "] = " + std::to_string(l.group_ids[i]) +
-                 " >= " + std::to_string(kV2aLibrarySize));
-      break;
-    case Scheme::kInt4G128:
-      c.count("group_scales", l.group_scales.size(), groups);
-      c.count("group_zeros", l.group_zeros.size(), groups);
-      c.finite_halves("group_scales", l.group_scales);
-      for (size_t i = 0; i < l.group_zeros.size(); ++i) {
-        const float z = half_to_float(l.group_zeros[i]);
-        if (!(z >= 0 && z <= 15 && z == std::floor(z)) || (l.group_zeros[i] & 0x8000u))
-          c.fail("group_zeros[" + std::to_string(i) + "] is not an integer 0..15");
-      }
-      break;
-    case Scheme::kNf4B64:
-      c.count("codebooks", l.codebooks.size(), 16);
-      for (unsigned i = 0; i < 16; ++i)
-        if (l.codebooks[i] != nf4_level_fp16(i))
-          c.fail("codebooks[" + std::to_string(i) + "] is not the NF4 level rounded to fp16");
-      c.count("group_scales", l.group_scales.size(), groups);
-      c.finite_halves("group_scales", l.group_scales);
-      break;
-    case Scheme::kFp8E4M3: {
-      c.require(l.layer_scale_exp >= kMinLayerScaleExp && l.layer_scale_exp <= kMaxLayerScaleExp,
-                "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
-                    std::to_string(kMinLayerScaleExp) + ", " + std::to_string(kMaxLayerScaleExp) + "]");
-      for (size_t i = 0; i < l.indices.size(); ++i)
-        if (e4m3_is_nan(l.indices[i])) c.fail("element " + std::to_string(i) + " holds the E4M3 NaN code");
-      break;
-    }
-    case Scheme::kSop: {
-      c.require(sop_block_ok(l.group), "block size " + std::to_string(l.group) + " not in " + kSopBlocksText);
-      c.require(sop_scale_mant_ok(l.sop_scale_mant_bits),
-                "scale mantissa bits " + std::to_string(l.sop_scale_mant_bits) + " not in " +
-                    std::to_string(kSopScaleMantMin) + ".." + std::to_string(kSopScaleMantMax));
-      c.require(l.layer_scale_exp >= kSopMinLayerScaleExp && l.layer_scale_exp <= kSopMaxLayerScaleExp,
-                "layer_scale_exp " + std::to_string(l.layer_scale_exp) + " outside [" +
-                    std::to_string(kSopMinLayerScaleExp) + ", " + std::to_string(kSopMaxLayerScaleExp) + "]");
-      c.count("codebooks", l.codebooks.size(), (l.sop_paired ? 2 : 1) * entries);
-      c.finite_halves("codebooks", l.codebooks);
-      c.count("block_scales", l.block_scales.size(), groups);
-      const unsigned w = l.sop_scale_code_bits();
-      for (size_t i = 0; i < l.block_scales.size(); ++i)
-        if (l.block_scales[i] >> w)
-          c.fail("block_scales[" + std::to_string(i) + "] = " + std::to_string(l.block_scales[i]) + " does not fit " +
-                 std::to_string(w) + " bits");
-      break;
-    }
+    case Scheme::kXfpV2: check_xfp_v2(l, c, groups, entries); break;
+    case Scheme::kXfpV2a: check_xfp_v2a(l, c, groups, entries); break;
+    case Scheme::kInt4G128: check_int4_g128(l, c, groups); break;
+    case Scheme::kNf4B64: check_nf4_b64(l, c, groups); break;
+    case Scheme::kFp8E4M3: check_fp8_e4m3(l, c); break;
+    case Scheme::kSop: check_sop(l, c, groups, entries); break;
   }
 }
 
