@@ -83,11 +83,10 @@ std::string child_reply(sim::SimJob&& job) {
   return reply;
 }
 
-nb::tuple simulate(const PyProgram& p, std::optional<FloatIn> xin, uint32_t batch, uint32_t burst,
-                   uint32_t outstanding) {
-  check_range("batch", batch, 1, 1 << 20);
-  check_range("dram-burst", burst, 1, 1 << 24);
-  check_range("dram-outstanding", outstanding, 1, 1 << 16);
+// The one-layer job for p; x (when given) is filled with the activations,
+// and its batch replaces the timing-only batch.
+sim::SimJob make_job(const PyProgram& p, const std::optional<FloatIn>& xin, uint32_t batch, uint32_t burst,
+                     uint32_t outstanding, Activations& x) {
   sim::SimJob job;
   job.arch = p.program->arch;
   job.options.dram_burst_bytes = burst;
@@ -95,7 +94,6 @@ nb::tuple simulate(const PyProgram& p, std::optional<FloatIn> xin, uint32_t batc
   sim::SimLayer layer;
   std::shared_ptr<const Program> program = p.program;
   layer.load = [program] { return program; };
-  Activations x;
   if (xin) {
     x = activations(*xin, p.program->meta.cols, p.program->meta.layer);
     layer.x.assign(x.data, x.data + size_t(x.batch) * p.program->meta.cols);
@@ -103,54 +101,81 @@ nb::tuple simulate(const PyProgram& p, std::optional<FloatIn> xin, uint32_t batc
   }
   job.batch = batch;
   job.layers.push_back(std::move(layer));
+  return job;
+}
+
+// Runs job in a forked child (SystemC elaborates once per process) and
+// returns its whole reply and its wait status. The caller holds no GIL, so
+// other Python threads run meanwhile.
+std::string run_in_child(sim::SimJob&& job, int& status) {
+  std::string reply;
+  int fds[2];
+  if (::pipe(fds) != 0) throw Error(ExitCode::kInternal, std::string("simulate: pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw Error(ExitCode::kInternal, std::string("simulate: fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {  // child: never returns into Python
+    ::close(fds[0]);
+    const std::string r = child_reply(std::move(job));
+    write_all(fds[1], r.data(), r.size());
+    ::close(fds[1]);
+    _exit(0);
+  }
+  ::close(fds[1]);
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buf, size_t(n));
+  }
+  ::close(fds[0]);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return reply;
+}
+
+// child_reply's format read back: the stats JSON text, y into *y. A child
+// that failed rethrows its error with its exit-code class.
+std::string parse_reply(const std::string& reply, std::vector<float>* y) {
+  size_t at = 0;
+  const int32_t code = take<int32_t>(reply, at);
+  const uint64_t len = take<uint64_t>(reply, at);
+  if (at + len > reply.size()) throw Error(ExitCode::kInternal, "simulation process: truncated reply");
+  std::string text = reply.substr(at, len);
+  at += len;
+  if (code != 0) throw Error(ExitCode(code), text);
+  const uint64_t ny = take<uint64_t>(reply, at);
+  if (at + ny * sizeof(float) != reply.size()) throw Error(ExitCode::kInternal, "simulation process: bad reply");
+  y->resize(ny);
+  std::memcpy(y->data(), reply.data() + at, ny * sizeof(float));
+  return text;
+}
+
+nb::tuple simulate(const PyProgram& p, std::optional<FloatIn> xin, uint32_t batch, uint32_t burst,
+                   uint32_t outstanding) {
+  check_range("batch", batch, 1, 1 << 20);
+  check_range("dram-burst", burst, 1, 1 << 24);
+  check_range("dram-outstanding", outstanding, 1, 1 << 16);
+  Activations x;
+  sim::SimJob job = make_job(p, xin, batch, burst, outstanding, x);
 
   std::string reply;
   int status = 0;
   {
     nb::gil_scoped_release unlocked;
-    int fds[2];
-    if (::pipe(fds) != 0) throw Error(ExitCode::kInternal, std::string("simulate: pipe: ") + std::strerror(errno));
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw Error(ExitCode::kInternal, std::string("simulate: fork: ") + std::strerror(errno));
-    }
-    if (pid == 0) {  // child: never returns into Python
-      ::close(fds[0]);
-      const std::string r = child_reply(std::move(job));
-      write_all(fds[1], r.data(), r.size());
-      ::close(fds[1]);
-      _exit(0);
-    }
-    ::close(fds[1]);
-    char buf[1 << 16];
-    for (;;) {
-      const ssize_t n = ::read(fds[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      reply.append(buf, size_t(n));
-    }
-    ::close(fds[0]);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    reply = run_in_child(std::move(job), status);
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error(ExitCode::kInternal, "the simulation process of layer '" + p.program->meta.layer + "' died (" +
                                          (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
                                                               : "exit " + std::to_string(WEXITSTATUS(status))) +
                                          ")");
-  size_t at = 0;
-  const int32_t code = take<int32_t>(reply, at);
-  const uint64_t len = take<uint64_t>(reply, at);
-  if (at + len > reply.size()) throw Error(ExitCode::kInternal, "simulation process: truncated reply");
-  const std::string text = reply.substr(at, len);
-  at += len;
-  if (code != 0) throw Error(ExitCode(code), text);
-  const uint64_t ny = take<uint64_t>(reply, at);
-  if (at + ny * sizeof(float) != reply.size()) throw Error(ExitCode::kInternal, "simulation process: bad reply");
-  std::vector<float> y(ny);
-  std::memcpy(y.data(), reply.data() + at, ny * sizeof(float));
+  std::vector<float> y;
+  const std::string text = parse_reply(reply, &y);
   nb::object yo = nb::none();
   if (xin) yo = nb::cast(outputs(std::move(y), x, p.program->meta.rows));
   return nb::make_tuple(yo, to_python(nlohmann::json::parse(text)));
