@@ -5,6 +5,9 @@
 namespace lutc {
 
 void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* out) {
+  // Nothing to pack; an empty vector's data() may be null, which memset and
+  // memcpy must not be given even for zero bytes.
+  if (count == 0) return;
   std::memset(out, 0, packed_bytes(count, bits));
   if (bits == 8) {
     std::memcpy(out, codes, size_t(count));
@@ -41,6 +44,7 @@ void pack_indices(const uint8_t* codes, uint64_t count, unsigned bits, uint8_t* 
 }
 
 void unpack_indices(const uint8_t* packed, uint64_t first, uint64_t count, unsigned bits, uint8_t* out) {
+  if (count == 0) return;  // as in pack_indices: no null pointer reaches memcpy
   if (bits == 8) {
     std::memcpy(out, packed + first, size_t(count));
     return;
