@@ -38,21 +38,6 @@ using kernels::Path;
 constexpr double kF32Bound = 1e-9;
 constexpr double kI8Bound = 3e-3;
 
-QuantizedLayer realistic_layer(Scheme s, uint32_t rows, uint32_t cols, uint64_t seed) {
-  SynthSpec spec;
-  spec.rows = rows;
-  spec.cols = cols;
-  spec.seed = seed;
-  const std::vector<float> w = synth_matrix(spec);
-  if (is_baseline(s)) return quantize_baseline(s, "synth", Role::kOther, w.data(), rows, cols);
-  XfpOptions o;
-  o.mode = s;
-  o.bits = 4;
-  o.group = 128;
-  o.outlier_fraction = 0.005;
-  return quantize_xfp("synth", Role::kOther, w.data(), rows, cols, o);
-}
-
 // The NMSE that rounding x to int8 per block of 32 (step amax / 127, error
 // uniform in +-step / 2) is expected to add: sum over vectors and columns of
 // (sum over rows of w^2) * step^2 / 12, over sum ref^2. Blocks are taken from

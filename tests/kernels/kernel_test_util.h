@@ -15,6 +15,8 @@
 #include "lutc/kernels/cpu/gemv.h"
 #include "lutc/model/fp16.h"
 #include "lutc/model/golden.h"
+#include "lutc/model/quantize.h"
+#include "lutc/model/synth.h"
 
 namespace lutc::testing {
 
@@ -23,6 +25,23 @@ inline std::vector<kernels::Isa> available_isas() {
   for (auto i : {kernels::Isa::kPortable, kernels::Isa::kAvx2, kernels::Isa::kAvx512})
     if (kernels::isa_available(i)) v.push_back(i);
   return v;
+}
+
+// Seeded LLM-shaped weights (synth_matrix) quantized by scheme s: 4-bit,
+// groups of 128, 0.5 % outliers for the xfp schemes.
+inline QuantizedLayer realistic_layer(Scheme s, uint32_t rows, uint32_t cols, uint64_t seed) {
+  SynthSpec spec;
+  spec.rows = rows;
+  spec.cols = cols;
+  spec.seed = seed;
+  const std::vector<float> w = synth_matrix(spec);
+  if (is_baseline(s)) return quantize_baseline(s, "synth", Role::kOther, w.data(), rows, cols);
+  XfpOptions o;
+  o.mode = s;
+  o.bits = 4;
+  o.group = 128;
+  o.outlier_fraction = 0.005;
+  return quantize_xfp("synth", Role::kOther, w.data(), rows, cols, o);
 }
 
 inline std::vector<float> poisoned(size_t n) { return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()); }

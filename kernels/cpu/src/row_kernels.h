@@ -85,6 +85,11 @@ struct IsaKernels {
 bool sop_rows_avx512_handles(const PackedLayer& p);
 void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
+// AVX-512 i8 rows for 4-bit layers with groups of exactly 128 (int4.g128
+// with integer zero points, xfp.v2a): R rows per tile (i8_rows128_avx512.cpp).
+bool i8_rows128_avx512_handles(const PackedLayer& p);
+void i8_rows128_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
+
 // AVX2 f32 rows for sop layers with 6-bit codes (sop_rows_avx2.cpp): codes
 // unpacked in registers, weights gathered from the layer's codebook.
 bool sop_rows_avx2_handles(const PackedLayer& p);
