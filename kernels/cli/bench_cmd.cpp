@@ -163,6 +163,12 @@ std::vector<double> time_path(Path path, const Options& o, const kernels::RunOpt
   });
 }
 
+// What one pass of this path reads: xfp.v2's i8 rows read its int8 tables
+// in place of the fp16 codebooks.
+size_t path_bytes(const BenchInputs& in, Path path) {
+  return path == Path::kI8 ? in.first.i8_streamed_bytes() : in.first.streamed_bytes();
+}
+
 // One result row, without the read bandwidth (known once the block is done).
 nlohmann::json path_row(const QuantizedLayer& l, const Options& o, const BenchInputs& in, Path path, unsigned threads,
                         const std::vector<double>& t, double eig_best) {
@@ -173,8 +179,8 @@ nlohmann::json path_row(const QuantizedLayer& l, const Options& o, const BenchIn
   j["rows"] = l.rows;
   j["cols"] = l.cols;
   j["bits"] = l.bits;
-  j["bpw"] = effective_bpw(l);                                      // every stored bit, as info and quantize report it
-  j["stream_bpw"] = 8.0 * double(in.bytes) / double(l.elements());  // what the kernel reads
+  j["bpw"] = effective_bpw(l);  // every stored bit, as info and quantize report it
+  j["stream_bpw"] = 8.0 * double(path_bytes(in, path)) / double(l.elements());  // what the kernel reads
   j["packed_memory_bytes"] = in.first.memory_bytes();
   j["path"] = kernels::path_name(path);
   j["isa"] = kernels::isa_name(o.isa);
@@ -186,7 +192,7 @@ nlohmann::json path_row(const QuantizedLayer& l, const Options& o, const BenchIn
   j["time_median_s"] = med;
   j["weights_per_s"] = double(l.elements()) / per;
   j["weights_per_s_per_thread"] = double(l.elements()) / per / threads;
-  j["gb_per_s"] = double(in.bytes) / per / 1e9;
+  j["gb_per_s"] = double(path_bytes(in, path)) / per / 1e9;
   j["eigen_fp32_time_s"] = eig_best;
   j["speedup_vs_eigen_fp32"] = eig_best / per;
   return j;

@@ -1,7 +1,7 @@
 // The AVX-512 i8 rows for groups of exactly 128 (i8_rows128_avx512.cpp)
 // against the portable i8 rows. Both take the same int8 activations, the
-// same int8 weights (int4.g128: the codes minus an integer zero; xfp.v2a:
-// the library rounded once at pack time) and exact int32 dot products per
+// same int8 weights (int4.g128: the codes minus an integer zero; xfp.v2a and
+// xfp.v2: the library or the group's codebook rounded once at pack time) and exact int32 dot products per
 // block; only the fp32 order of the scale products and sums differs. So
 // they must agree to a few fp32 roundings, far tighter than the i8 path's
 // error against fp64 (a wrong table, scale or correction is off by ~1e-2).
@@ -72,10 +72,10 @@ class I8Rows128 : public ::testing::Test {
   }
 };
 
-TEST_F(I8Rows128, Int4AndLibraryMatchThePortableRows) {
+TEST_F(I8Rows128, EverySchemeMatchesThePortableRows) {
   const uint64_t seed = fresh_seed();
   std::mt19937_64 rng(seed);
-  for (Scheme s : {Scheme::kInt4G128, Scheme::kXfpV2a})
+  for (Scheme s : {Scheme::kInt4G128, Scheme::kXfpV2a, Scheme::kXfpV2})
     for (auto [rows, cols] : {std::pair<uint32_t, uint32_t>{37, 1024}, {70, 4096 + 128}, {13, 128 * 3 + 40}}) {
       const QuantizedLayer l = realistic_layer(s, rows, cols, seed + rows);
       expect_matches_portable(l, rng);

@@ -51,7 +51,8 @@ inline void group_table(const PackedLayer& p, uint32_t r, uint32_t g, float* t) 
 
 // The i8 path's table of a 4-bit group: t ~ scale * t8. int4.g128 is exact
 // (t8 = j - zero, scale = the group scale); nf4.b64, xfp.v2a and sop use the
-// shared tables rounded once at pack time (sop: times the block's signed scale); xfp.v2 rounds its codebook here.
+// shared tables rounded once at pack time (sop: times the block's signed
+// scale); xfp.v2 its group's codebook, also rounded at pack time (group_i8).
 // Returns 0 for a group whose table is all zero.
 float group_table_i8(const PackedLayer& p, uint32_t r, uint32_t g, int8_t* t8);
 

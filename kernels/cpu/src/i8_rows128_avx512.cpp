@@ -1,6 +1,7 @@
 // AVX-512 VNNI i8 rows for 4-bit layers whose groups are exactly one chunk
 // of 128 codes: int4.g128 (the codes minus an integer zero point are the
-// weights' integers: no table) and xfp.v2a (one of 32 shared int8 tables per group).
+// weights' integers: no table), xfp.v2a (one of 32 shared int8 tables per
+// group) and xfp.v2 (each group's codebook, rounded to int8 at pack time).
 // They are the layers where the general i8 rows spend most of their time on
 // per-group bookkeeping rather than on the two dot products of the group.
 //
@@ -19,7 +20,9 @@
 namespace lutc::kernels {
 namespace {
 
-enum class Kind { kInt4, kLibrary };
+// kInt4: no table; kLibrary: xfp.v2a, a table id per group into 32 tables
+// biased once per call; kCodebook: xfp.v2, each group's own int8 table.
+enum class Kind { kInt4, kLibrary, kCodebook };
 constexpr int kL2PrefetchBytes = 8192;
 
 template <Kind K, int MT, int R>
@@ -61,10 +64,18 @@ LUTC_AVX512 void tile(const PackedLayer& p, const FastActivations& a, const __m5
         tc[i] = meta[i * meta_stride + 2 * g + 1] * (1.0f / 128);
       } else {
         // Table + 128 makes the weights unsigned; corr removes 128 sum q d.
-        const unsigned id = p.group_ids[(r + i) * gpr + g];
-        lo[i] = _mm512_shuffle_epi8(tables[id], lo[i]);
-        hi[i] = _mm512_shuffle_epi8(tables[id], hi[i]);
-        ts[i] = p.shared_i8_scale[id];
+        const size_t gi = (r + i) * gpr + g;
+        __m512i t;
+        if constexpr (K == Kind::kLibrary) {
+          t = tables[p.group_ids[gi]];
+          ts[i] = p.shared_i8_scale[p.group_ids[gi]];
+        } else {
+          const __m128i t8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.group_i8.data() + 16 * gi));
+          t = _mm512_broadcast_i32x4(_mm_xor_si128(t8, _mm_set1_epi8(char(0x80))));
+          ts[i] = p.group_i8_scale[gi];
+        }
+        lo[i] = _mm512_shuffle_epi8(t, lo[i]);
+        hi[i] = _mm512_shuffle_epi8(t, hi[i]);
         tc[i] = 1.0f;
       }
     }
@@ -126,12 +137,15 @@ bool i8_rows128_avx512_handles(const PackedLayer& p) {
   if (p.bits != 4 || p.group != kWideChunk || p.group_padded != kWideChunk || p.group_bytes != kWideChunk / 2)
     return false;
   // int4.g128 zero points are integers 0..15 (validate() refuses others).
-  return p.scheme == Scheme::kInt4G128 || (p.scheme == Scheme::kXfpV2a && p.shared_i8_scale.size() <= 32);
+  return p.scheme == Scheme::kInt4G128 || (p.scheme == Scheme::kXfpV2 && !p.group_i8.empty()) ||
+         (p.scheme == Scheme::kXfpV2a && p.shared_i8_scale.size() <= 32);
 }
 
 void i8_rows128_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
   if (p.scheme == Scheme::kXfpV2a)
     by_batch<Kind::kLibrary>(p, a, r0, r1, y);
+  else if (p.scheme == Scheme::kXfpV2)
+    by_batch<Kind::kCodebook>(p, a, r0, r1, y);
   else
     by_batch<Kind::kInt4>(p, a, r0, r1, y);
 }

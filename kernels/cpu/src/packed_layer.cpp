@@ -32,9 +32,15 @@ size_t PackedLayer::streamed_bytes() const {
          sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 8;  // column + residual
 }
 
+size_t PackedLayer::i8_streamed_bytes() const {
+  if (group_i8.empty()) return streamed_bytes();
+  return streamed_bytes() - group_half.size() * 2 + group_i8.size() + group_i8_scale.size() * 4;
+}
+
 size_t PackedLayer::memory_bytes() const {
   return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 + sop_scale.size() * 4 +
-         sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 16;
+         sop_book.size() + shared_i8.size() + shared_i8_scale.size() * 4 + group_i8.size() + group_i8_scale.size() * 4 +
+         out_row_ptr.size() * 4 + out_col.size() * 16;
 }
 
 namespace {
@@ -81,6 +87,8 @@ PackedLayer copy_packed(const PackedLayer& p) {
   c.sop_book = p.sop_book;
   c.shared_i8 = p.shared_i8;
   c.shared_i8_scale = p.shared_i8_scale;
+  c.group_i8 = p.group_i8;
+  c.group_i8_scale = p.group_i8_scale;
   c.out_row_ptr = p.out_row_ptr;
   c.out_col = p.out_col;
   c.out_residual = p.out_residual;
@@ -140,6 +148,16 @@ void pack_tables(const QuantizedLayer& l, PackedLayer* p) {
     p->shared_i8.resize(tables * 16);
     for (size_t t = 0; t < tables; ++t)
       p->shared_i8_scale.push_back(table_to_i8(p->shared.data() + 16 * t, 16, p->shared_i8.data() + 16 * t));
+  }
+  if (p->bits == 4 && l.scheme == Scheme::kXfpV2) {
+    const size_t groups = p->group_half.size() / 16;
+    p->group_i8.resize(groups * 16);
+    p->group_i8_scale.resize(groups);
+    float t[16];
+    for (size_t gi = 0; gi < groups; ++gi) {
+      for (unsigned j = 0; j < 16; ++j) t[j] = half_to_float(p->group_half[gi * 16 + j]);
+      p->group_i8_scale[gi] = table_to_i8(t, 16, p->group_i8.data() + gi * 16);
+    }
   }
 }
 

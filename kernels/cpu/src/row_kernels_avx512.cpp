@@ -220,9 +220,8 @@ LUTC_AVX512 void f32_rows_fp8(const PackedLayer& p, const FastActivations& a, ui
   }
 }
 
-// The i8 table of a group in registers for the schemes where that is cheap;
-// the same values as group_table_i8, which xfp.v2 (a codebook to round per
-// group) still calls.
+// The i8 table of a group in registers: the same values as group_table_i8,
+// which the schemes not listed here still call.
 LUTC_AVX512 inline float table16_i8(const PackedLayer& p, uint32_t r, uint32_t g, const float* meta, __m128i* t8) {
   const size_t gi = size_t(r) * p.groups_per_row + g;
   switch (p.scheme) {
@@ -246,13 +245,9 @@ LUTC_AVX512 inline float table16_i8(const PackedLayer& p, uint32_t r, uint32_t g
       *t8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.shared_i8.data() + 16 * p.sop_book[c]));
       return p.shared_i8_scale[p.sop_book[c]] * p.sop_scale[c];
     }
-    case Scheme::kXfpV2: {  // table_to_i8's operations, lane by lane
-      const __m512 t = table16(p, r, g);
-      const float amax = _mm512_reduce_max_ps(_mm512_abs_ps(t));
-      if (amax == 0) return 0;
-      *t8 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(t, _mm512_set1_ps(127.0f / amax))));
-      return amax / 127.0f;
-    }
+    case Scheme::kXfpV2:  // rounded at pack time
+      *t8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.group_i8.data() + 16 * gi));
+      return p.group_i8_scale[gi];
     default: break;
   }
   alignas(16) int8_t t[16];

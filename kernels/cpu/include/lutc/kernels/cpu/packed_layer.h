@@ -88,6 +88,11 @@ struct PackedLayer {
   // shared table rounded to int8 once, and its scale.
   std::vector<int8_t> shared_i8;
   std::vector<float> shared_i8_scale;
+  // i8 path, xfp.v2 with 4-bit codes: each group's codebook rounded to int8
+  // once ([rows*gpr][16]) and its scale, so the i8 rows read 20 bytes per
+  // group instead of rounding 32 bytes of fp16 in every call.
+  std::vector<int8_t> group_i8;
+  std::vector<float> group_i8_scale;
 
   // Outliers, CSR by row (row_ptr empty when there are none).
   std::vector<uint32_t> out_row_ptr, out_col;
@@ -106,8 +111,10 @@ struct PackedLayer {
   bool dense() const { return group_padded < kBlock; }
   bool needs_padding() const { return padded_cols() != cols || groups_per_row * group != cols; }
   // Bytes a GEMV reads from this layer per pass (indices + per-group
-  // metadata + outliers); the basis of every GB/s figure.
+  // metadata + outliers); the basis of every GB/s figure. The i8 path of
+  // xfp.v2 reads group_i8 in place of the fp16 codebooks (i8_streamed_bytes).
   size_t streamed_bytes() const;
+  size_t i8_streamed_bytes() const;
   // Bytes the packed form holds in memory.
   size_t memory_bytes() const;
 };
