@@ -123,6 +123,15 @@ void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayou
     }
 }
 
+// Rows per block when a batch runs as several tiles: about 192 KiB of
+// weights (a fraction of L2, which also holds the activations), a multiple
+// of 60 so the row tiles of every kernel (4, 5 or 6 rows) divide it.
+uint32_t batch_row_block(const PackedLayer& p, Path path) {
+  const size_t bytes = path == Path::kI8 ? p.i8_streamed_bytes() : p.streamed_bytes();
+  const size_t per_row = std::max<size_t>(1, bytes / std::max<uint32_t>(1, p.rows));
+  return uint32_t(std::max<size_t>(1, (size_t(192) << 10) / per_row / 60)) * 60;
+}
+
 }  // namespace
 
 void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t batch, float* y, const RunOptions& opt) {
@@ -155,8 +164,7 @@ void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t bat
     a.corr = i8.corr.data();
   }
   const RowsFn fn = path == Path::kI8 ? k.i8 : k.f32;
-  // Batch tiles outermost: each tile re-streams the weights once, and holds
-  // its accumulators in registers.
+  std::vector<FastActivations> tiles;
   for (uint32_t m0 = 0; m0 < batch; m0 += kMaxBatchTile) {
     FastActivations t = a;
     t.batch = std::min(kMaxBatchTile, batch - m0);
@@ -167,9 +175,18 @@ void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t bat
       t.d8 = a.d8 + m0 * a.d_stride;
       t.corr = a.corr + m0 * layer.groups_per_row;
     }
-    float* yt = y + size_t(m0) * layer.rows;
-    run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) { fn(layer, t, r0, r1, yt); });
+    tiles.push_back(t);
   }
+  // Each tile holds its accumulators in registers. With more than one tile,
+  // every tile runs over a block of rows before the next block starts, so
+  // the tiles after the first read that block's weights from L2, not DRAM.
+  const uint32_t block = tiles.size() == 1 ? layer.rows : batch_row_block(layer, path);
+  run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) {
+    for (uint32_t b0 = r0; b0 < r1; b0 += block) {
+      const uint32_t b1 = std::min(r1, b0 + block);
+      for (size_t i = 0; i < tiles.size(); ++i) fn(layer, tiles[i], b0, b1, y + i * kMaxBatchTile * size_t(layer.rows));
+    }
+  });
 }
 
 }  // namespace lutc::kernels
