@@ -2,15 +2,19 @@
 // the reference of make_reference() on the fp32 model, and the metrics of
 // evaluate_lm() on a model with the .xfp applied by load_tensors + apply_xfp
 // (another path than the run's FileWeights); streaming gives the same
-// numbers; logits are forward_all's; a non-finite reference is refused.
+// numbers; logits are forward_all's; a non-finite reference is refused; the
+// golden path (no projection backend) gives what it gave before backends
+// existed, bit for bit (a fixture from then).
 #include "lutc/model/lm_eval_run.h"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
 
 #include "flt_max_model.h"
 #include "lutc/model/error.h"
+#include "lutc/model/npy.h"
 #include "lutc/model/quantize.h"
 #include "lutc/model/roles.h"
 #include "lutc/model/xfp_file.h"
@@ -119,6 +123,38 @@ TEST(LmEvalRun, LogitsAreTheModelUnderTestsForwardPass) {
   ASSERT_EQ(got.rows(), Eigen::Index(ids.size()));
   ASSERT_EQ(got.cols(), Eigen::Index(m->config().vocab_size));
   EXPECT_TRUE(got == want);
+}
+
+// tests/data/README.md: logits and metrics of stories260K.bin with the
+// version 1 fixture .xfp (layers 0-2 at xfp.v2 4 bits), written by
+// `lutc lm-eval` before the forward pass took projection backends. The golden
+// path must still give them bit for bit, in both residencies: it is the
+// yardstick every other path is measured against.
+TEST(LmEvalRun, GoldenPathGivesThePreBackendNumbersBitForBit) {
+  if (!require_file(bin_path())) return;
+  const std::string dir = LUTC_TEST_DATA, xfp = dir + "/stories260K_layers0-2.xfp.v2b4.v1.xfp";
+  const nlohmann::json want = nlohmann::json::parse(std::ifstream(dir + "/lm_eval_golden_metrics.json"));
+  const NpyArray logits = read_npy(dir + "/lm_eval_golden_logits.npy");
+  const std::vector<int32_t> tokens = want["tokens"].get<std::vector<int32_t>>();
+  ASSERT_EQ(logits.rows(), tokens.size());
+  for (Residency res : {Residency::kMemory, Residency::kStream}) {
+    SCOPED_TRACE(res == Residency::kStream ? "streaming" : "in memory");
+    LmEval ev(bin_path(), xfp);
+    ev.set_residency(res);
+    ev.set_projections(nullptr);
+    const RowMatrix got = ev.logits(tokens);
+    ASSERT_EQ(uint64_t(got.cols()), logits.cols());
+    EXPECT_TRUE(std::equal(logits.data.begin(), logits.data.end(), got.data()));
+    const LmEvalResult r = ev.evaluate({want["prompts"].get<uint32_t>(), want["steps"].get<uint32_t>()});
+    const nlohmann::json m = to_json(r.metrics);
+    for (const char* key : {"positions", "kl_fp32_q", "kl_q_fp32", "kl_max", "top1_agreement", "ppl_q_on_fp32_text",
+                            "ppl_fp32_on_fp32_text", "greedy_match_mean", "greedy_match_min", "distinct2", "repeat4"})
+      EXPECT_EQ(m.at(key), want.at(key)) << key;
+    EXPECT_EQ(r.reference.self_ppl, want["fp32_self_ppl"].get<double>());
+    EXPECT_EQ(r.reference.self_top_prob, want["fp32_greedy_token_prob"].get<double>());
+    EXPECT_EQ(r.projections.backend, "golden");
+    EXPECT_EQ(r.projections.tensors, 21u);
+  }
 }
 
 TEST(LmEvalRun, NonFiniteReferenceIsRefusedNamingTheModel) {

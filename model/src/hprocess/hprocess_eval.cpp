@@ -111,9 +111,13 @@ HprocessPoint Hprocess::evaluate(double floor_strict, double floor_lazy, const s
         (opt_.budget_bytes == 0 || p.model_bytes <= opt_.budget_bytes) && p.peak_transient <= opt_.loader_budget_bytes;
   else
     p.fits = opt_.budget_bytes == 0 || p.need_bytes <= opt_.budget_bytes;
-  if (streaming_) {
-    // Each fetch decodes one cached layer (or reads one source tensor): no fp32 copy of the model.
-    const LlamaModel q(cfg_, std::make_shared<const FileWeights>(file_, &f));
+  if (streaming_ || opt_.projections) {
+    // Streaming: each fetch decodes (or, with a backend, prepares) one cached
+    // layer, or reads one source tensor: no fp32 copy of the model. In memory
+    // with a backend: the backend's form of every cached layer, the other
+    // tensors read from the file.
+    const LlamaModel q(cfg_, std::make_shared<const FileWeights>(file_, &f),
+                       streaming_ ? Residency::kStream : Residency::kMemory, opt_.projections);
     p.lm = evaluate_lm(q, ref_);
   } else {
     TensorMap t = fp32_;

@@ -121,6 +121,14 @@ RowMatrix FileWeights::fetch(const std::string& name) const {
   return x;
 }
 
+const QuantizedLayer* FileWeights::quantized(const std::string& name, QuantizedLayer& storage) const {
+  auto d = decoded_.find(name);
+  if (d == decoded_.end()) return nullptr;
+  if (!reader_) return &layers_->layers[d->second];
+  storage = reader_->read_layer(d->second);
+  return &storage;
+}
+
 TensorMap load_all(const WeightProvider& w) {
   TensorMap m;
   for (const auto& [name, s] : w.shapes()) m.emplace(name, w.fetch(name));

@@ -24,18 +24,19 @@ LmEval::LmEval(const std::string& model_path, const std::string& xfp_path)
   quantized_ = xfp_path.empty() ? fp32_ : std::make_shared<const FileWeights>(file, xfp_path);
 }
 
-std::unique_ptr<LlamaModel> LmEval::make_model(const std::shared_ptr<const FileWeights>& w) const {
-  return streaming_ ? std::make_unique<LlamaModel>(config_, w) : std::make_unique<LlamaModel>(config_, load_all(*w));
+std::unique_ptr<LlamaModel> LmEval::make_model(const std::shared_ptr<const FileWeights>& w,
+                                               const std::shared_ptr<const ProjectionBackend>& backend) const {
+  return std::make_unique<LlamaModel>(config_, w, streaming_ ? Residency::kStream : Residency::kMemory, backend);
 }
 
 RowMatrix LmEval::logits(const std::vector<int32_t>& tokens) const {
-  return make_model(quantized_)->forward_all(tokens);
+  return make_model(quantized_, backend_)->forward_all(tokens);
 }
 
 LmEvalResult LmEval::evaluate(const LmBenchConfig& cfg, bool bench) const {
   const auto t0 = Clock::now();
   LmEvalResult r;
-  std::unique_ptr<LlamaModel> ref_model = make_model(fp32_);
+  std::unique_ptr<LlamaModel> ref_model = make_model(fp32_, nullptr);
   r.reference = make_reference(*ref_model, cfg);
   r.reference_seconds = since(t0);
   // NaN compares false against every gate, so a broken reference would
@@ -49,13 +50,19 @@ LmEvalResult LmEval::evaluate(const LmBenchConfig& cfg, bool bench) const {
   std::unique_ptr<LlamaModel> q_model;
   if (!xfp_path_.empty()) {
     ref_model.reset();  // the in-memory mode holds one fp32 model at a time
-    q_model = make_model(quantized_);
+    q_model = make_model(quantized_, backend_);
   }
   const LlamaModel& q = xfp_path_.empty() ? *ref_model : *q_model;
   r.tensors_replaced = quantized_->replaced();
   r.metrics = evaluate_lm(q, r.reference);
   r.eval_seconds = since(t0);
   if (bench) r.bench = bench_forward(q, cfg.prompts, cfg.steps);
+  r.projections = q.replaced_memory();
+  if (xfp_path_.empty() && backend_) {
+    // Nothing is quantized, so nothing reaches the backend; say which was asked for.
+    r.projections.backend = backend_->name();
+    r.projections.threads = backend_->threads();
+  }
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,20 +14,37 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The weight matrices one decoded token multiplies.
-std::vector<const RowMatrix*> matrices_per_token(const LlamaModel& m) {
-  std::vector<const RowMatrix*> mats;
+// One weight matrix one decoded token multiplies: fp32, or a projection
+// backend's form (timed with its own product, so the floor is the same
+// weights' GEMV speed in the form the forward pass uses).
+struct TokenMatrix {
+  const RowMatrix* fp32 = nullptr;
+  const ProjectionWeight* op = nullptr;
+  uint64_t cols() const { return op ? op->cols() : uint64_t(fp32->cols()); }
+  uint64_t size() const { return op ? op->rows() * op->cols() : uint64_t(fp32->size()); }
+};
+
+// Whether a decoded token multiplies tensor `name` (2-D, not the embedding
+// lookup; a MoE token visits top_k of n_experts experts).
+bool per_token(const LlamaConfig& c, const std::string& name, uint64_t cols) {
+  if (cols == 1 || name == "model.embed_tokens.weight") return false;
+  const size_t at = name.find(".mlp.experts.");
+  return at == std::string::npos || std::stoul(name.substr(at + 13)) < c.n_experts_per_tok;
+}
+
+std::vector<TokenMatrix> matrices_per_token(const LlamaModel& m) {
+  std::vector<TokenMatrix> mats;
   const LlamaConfig& c = m.config();
-  for (const auto& [name, t] : m.tensors()) {
-    if (t.cols() == 1 || name == "model.embed_tokens.weight") continue;
-    // MoE: a token visits top_k of n_experts experts.
-    if (name.find(".mlp.experts.") != std::string::npos) {
-      const size_t at = name.find(".mlp.experts.") + 13;
-      if (std::stoul(name.substr(at)) >= c.n_experts_per_tok) continue;
-    }
-    mats.push_back(&t);
+  const std::string embed = "model.embed_tokens.weight";
+  for (const auto& [name, t] : m.tensors())
+    if (per_token(c, name, uint64_t(t.cols()))) mats.push_back({&t, nullptr});
+  for (const auto& [name, w] : m.prepared())
+    if (per_token(c, name, w->cols())) mats.push_back({nullptr, w.get()});
+  if (c.tied_classifier) {
+    auto p = m.prepared().find(embed);
+    mats.push_back(p != m.prepared().end() ? TokenMatrix{nullptr, p->second.get()}
+                                           : TokenMatrix{&m.tensors().at(embed), nullptr});
   }
-  if (c.tied_classifier) mats.push_back(&m.tensors().at("model.embed_tokens.weight"));
   return mats;
 }
 
@@ -41,15 +59,23 @@ nlohmann::json bench_in_memory(const LlamaModel& m, uint32_t prompts, uint32_t s
   const double tok_s = double(tokens) / elapsed;
 
   const LlamaConfig& c = m.config();
-  const std::vector<const RowMatrix*> mats = matrices_per_token(m);
+  const std::vector<TokenMatrix> mats = matrices_per_token(m);
   uint64_t weights = 0;
-  for (const RowMatrix* w : mats) weights += uint64_t(w->size());
+  for (const TokenMatrix& w : mats) weights += w.size();
   Eigen::VectorXf x = Eigen::VectorXf::Ones(std::max<Eigen::Index>(c.dim, c.hidden_dim));
+  std::map<uint64_t, RowMatrix> rows;  // a backend multiplies a 1 x cols matrix: one per width, made once
+  for (const TokenMatrix& w : mats)
+    if (w.op) rows.emplace(w.cols(), RowMatrix::Ones(1, Eigen::Index(w.cols())));
   float sink = 0;
   uint64_t passes = 0;
   const auto t1 = Clock::now();
   do {
-    for (const RowMatrix* w : mats) sink += (*w * x.head(w->cols())).sum();
+    for (const TokenMatrix& w : mats) {
+      if (w.op)
+        sink += w.op->multiply(rows.at(w.cols())).sum();
+      else
+        sink += (*w.fp32 * x.head(w.fp32->cols())).sum();
+    }
     ++passes;
   } while ((elapsed = since(t1)) < 0.5);
   const double gemv_tok_s = double(passes) / elapsed;

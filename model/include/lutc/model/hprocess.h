@@ -42,6 +42,10 @@ struct HprocessOptions {
   // fp32 copies would exceed max_memory_bytes (0: default_memory_budget()).
   StreamChoice stream = StreamChoice::kAuto;
   uint64_t max_memory_bytes = 0;
+  // How candidates multiply their quantized layers: null is the golden path
+  // (decoded to fp32, Eigen); a backend (projection_backend.h, e.g. the CPU
+  // kernels) holds and multiplies its own form. The reference never uses one.
+  std::shared_ptr<const ProjectionBackend> projections;
 };
 
 // One tensor's quantization at one floor, kept across candidates.

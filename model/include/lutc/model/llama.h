@@ -5,7 +5,9 @@
 // in Qwen3, a head size other than dim / heads), SwiGLU MLP (dense, or routed
 // experts under Qwen-MoE or Mixtral names + an optional gated shared expert),
 // tied or untied classifier. fp32 Eigen throughout; it is the yardstick quantized weights are
-// judged by, not a fast inference engine.
+// judged by, not a fast inference engine. The matrices an .xfp replaces may
+// instead be held and multiplied by a ProjectionBackend (projection_backend.h,
+// e.g. the CPU kernels), which the model is given, never names.
 #include <Eigen/Dense>
 #include <cstdint>
 #include <functional>
@@ -14,13 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "lutc/model/projection_backend.h"  // RowMatrix, and the backends a model may multiply with
+
 namespace lutc {
 
 class WeightFile;
 class XfpReader;
 struct XfpFile;
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // How q/k channels pair up for the rotation. llama2.c (and the safetensors
 // converted from it without permuting q/k) rotates adjacent channels (2i, 2i+1)
@@ -116,6 +118,15 @@ class WeightProvider {
   virtual const ShapeMap& shapes() const = 0;
   // Tensor `name` as fp32 (Error(kBadInput) when there is none).
   virtual RowMatrix fetch(const std::string& name) const = 0;
+  // Whether a quantized layer supplies tensor `name` (what fetch() returns
+  // is then its golden decode).
+  virtual bool replaces(const std::string& /*name*/) const { return false; }
+  // That quantized layer (for an alias, the layer it points to), or nullptr
+  // when the tensor is the source's own. A layer read from a file is put in
+  // `storage`; one held in memory is returned where it is.
+  virtual const QuantizedLayer* quantized(const std::string& /*name*/, QuantizedLayer& /*storage*/) const {
+    return nullptr;
+  }
   uint64_t fp32_bytes() const;  // of every tensor together
 };
 
@@ -133,6 +144,8 @@ class FileWeights : public WeightProvider {
   ~FileWeights() override;
   const ShapeMap& shapes() const override { return shapes_; }
   RowMatrix fetch(const std::string& name) const override;
+  bool replaces(const std::string& name) const override { return decoded_.count(name) != 0; }
+  const QuantizedLayer* quantized(const std::string& name, QuantizedLayer& storage) const override;
   size_t replaced() const { return decoded_.size(); }  // tensors the .xfp supplies
 
  private:
@@ -193,15 +206,41 @@ class LlamaModel {
   // arithmetic is the in-memory model's, in the same order: logits are
   // bit-identical.
   LlamaModel(const LlamaConfig& cfg, std::shared_ptr<const WeightProvider> weights);
+  // Either residency, with the matrices the provider's quantized layers
+  // replace multiplied by `backend` (projection_backend.h): it prepares each
+  // such tensor (2-D, more than one column) from its QuantizedLayer, and the
+  // model holds that form instead of the fp32 decode: all of them in memory,
+  // one layer's at a time when streaming. Every other tensor stays fp32 on
+  // Eigen. A null backend is the golden path: exactly the two constructors
+  // above (in memory: load_all(*weights)).
+  LlamaModel(const LlamaConfig& cfg, std::shared_ptr<const WeightProvider> weights, Residency residency,
+             std::shared_ptr<const ProjectionBackend> backend);
   static std::unique_ptr<LlamaModel> open(const std::string& path, const std::string& xfp_path = "",
                                           Residency residency = Residency::kMemory);
 
   const LlamaConfig& config() const { return cfg_; }
   bool streaming() const { return weights_ != nullptr; }
-  // The resident tensors; empty when streaming.
+  // The resident fp32 tensors; empty when streaming.
   const TensorMap& tensors() const { return tensors_; }
+  // The resident tensors in the backend's form (in memory with a backend); empty otherwise.
+  const std::map<std::string, std::unique_ptr<ProjectionWeight>>& prepared() const { return prepared_; }
   const ShapeMap& shapes() const { return shapes_; }
   KvCache new_cache() const;
+
+  // What the tensors a quantized layer replaces cost in memory, as this model
+  // holds them (for reports). Counted for the provider constructors; the
+  // TensorMap one knows no provider and reports zeros.
+  struct ReplacedMemory {
+    std::string backend = "golden";  // the backend's name; golden: decoded to fp32
+    unsigned threads = 1;            // the backend's threads
+    uint64_t tensors = 0;            // matrices a quantized layer replaces
+    // In memory: all of them; streaming: the most held at once (one layer and
+    // the classifier), so far. held_bytes is what this model holds for them
+    // (the backend's form, or fp32 on the golden path), fp32_bytes the same
+    // tensors as fp32 at that moment: what the golden path would hold.
+    uint64_t held_bytes = 0, fp32_bytes = 0;
+  };
+  ReplacedMemory replaced_memory() const;
 
   // Logits for `token` at position cache.length; appends its keys/values.
   // `observer`, when set, sees every projection's input (it does not change
@@ -220,52 +259,86 @@ class LlamaModel {
                                           ProjectionObserver* observer = nullptr) const;
 
  private:
+  // A matrix the forward pass multiplies: fp32 (Eigen) or a backend's form.
+  struct Weight {
+    const RowMatrix* fp32 = nullptr;
+    const ProjectionWeight* op = nullptr;
+    const std::string* name = nullptr;  // its tensor name, for observers
+  };
   struct Layer {
-    const RowMatrix *att_norm, *wq, *wk, *wv, *wo, *ffn_norm;
+    const RowMatrix *att_norm = nullptr, *ffn_norm = nullptr;
+    Weight wq, wk, wv, wo;
     const RowMatrix *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr;  // n x 1 biases
     const RowMatrix *q_norm = nullptr, *k_norm = nullptr;                        // head_size x 1
-    const RowMatrix *w_gate, *w_up, *w_down;                                     // dense MLP
-    const RowMatrix* router = nullptr;                                           // MoE: n_experts x dim
-    std::vector<const RowMatrix*> ex_gate, ex_up, ex_down;
-    const RowMatrix *sh_gate = nullptr, *sh_up = nullptr, *sh_down = nullptr, *sh_mix = nullptr;
-    const std::map<const RowMatrix*, std::string>* names = nullptr;  // streaming: the held tensors' names
+    Weight w_gate, w_up, w_down;                                                 // dense MLP
+    Weight router;                                                               // MoE: n_experts x dim
+    std::vector<Weight> ex_gate, ex_up, ex_down;
+    Weight sh_gate, sh_up, sh_down, sh_mix;
   };
-  // Tensors a pass holds while it uses them (streaming), with their names.
+  // Tensors a pass holds while it uses them (streaming); map nodes stay put,
+  // so a Weight's pointers into them hold until the next bind.
   struct Held {
     TensorMap t;
-    std::map<const RowMatrix*, std::string> names;
+    std::map<std::string, std::unique_ptr<ProjectionWeight>> ops;
+    uint64_t held_bytes = 0, fp32_bytes = 0;  // of the replaced tensors among them
   };
-  using Getter = std::function<const RowMatrix*(const std::string&, uint64_t, uint64_t)>;
+  // A tensor by name and shape; `matrix`: multiplied (a backend may take it),
+  // else a vector read as fp32.
+  using Getter = std::function<Weight(const std::string&, uint64_t, uint64_t, bool matrix)>;
   Layer make_layer(uint32_t i, const Getter& get) const;
+  // In memory: the embedding, final norm, classifier and layers from the resident tensors.
+  void bind_resident();
+  // The backend's form of tensor `name` (its quantized layer from the provider), shape checked.
+  std::unique_ptr<ProjectionWeight> prepare(const std::string& name) const;
   // Layer i's weights: the resident ones, or (streaming) fetched into `held`.
   Layer bind_layer(uint32_t i, Held& held) const;
   // The embedding, final norm or classifier: resident, or fetched into `held`.
-  const RowMatrix* global(const std::string& name, Held& held) const;
+  Weight global(const std::string& name, Held& held) const;
+  // Fetches (streaming) tensor `name` into `held`: prepared by the backend
+  // when it takes it, else fp32.
+  Weight fetch_into(const std::string& name, bool matrix, Held& held) const;
+  // Whether the backend multiplies tensor `name` (the provider replaces it
+  // and it is a matrix of more than one column).
+  bool backend_takes(const std::string& name, bool matrix) const;
+  // Streaming: the peak of what `held` sets hold for replaced tensors.
+  void note_held(const Held& layer, const Held& globals) const;
   const std::string& classifier_name() const;
-  const RowMatrix& need(const std::string& name, uint64_t rows, uint64_t cols) const;
+  Weight need(const std::string& name, uint64_t rows, uint64_t cols) const;
   void check_shape(const std::string& name, uint64_t rows, uint64_t cols, uint64_t have_rows, uint64_t have_cols) const;
   void rope(float* x, uint32_t n_heads, uint32_t pos) const;
   // RMSNorm of each head of each row of x (T x n_heads * head_size) by w
   // (Qwen3 q_norm / k_norm); a no-op when w is null.
   void head_norm(RowMatrix& x, const RowMatrix* w, uint32_t n_heads) const;
+  // x * w^T: Eigen for fp32, the backend's product for its form.
+  static RowMatrix times(const RowMatrix& x, const Weight& w);
   // x * w^T, plus the bias (n x 1) on every row when there is one.
-  RowMatrix project(const RowMatrix& x, const RowMatrix* w, const RowMatrix* bias) const;
+  RowMatrix project(const RowMatrix& x, const Weight& w, const RowMatrix* bias) const;
+  // SwiGLU down(silu(gate x) * up x) on rows of x, `obs` told of each input.
+  RowMatrix swiglu(const RowMatrix& x, const Weight& gate, const Weight& up, const Weight& down,
+                   ProjectionObserver* obs) const;
   // MLP block on rows of x (T x dim), rows already normalized.
   RowMatrix mlp(const Layer& l, const RowMatrix& x, ProjectionObserver* obs) const;
-  // Tells `obs` (when set) that weight w is about to multiply x; `names`
-  // (null: the resident tensors' names) gives w's tensor name.
-  void observe(ProjectionObserver* obs, const std::map<const RowMatrix*, std::string>* names, const RowMatrix* w,
-               const RowMatrix& x) const;
+  // Row `token` of the embedding into row `row` of x.
+  void embed_row(const Weight& embed, int32_t token, RowMatrix& x, Eigen::Index row) const;
+  // Tells `obs` (when set) that weight w is about to multiply x.
+  static void observe(ProjectionObserver* obs, const Weight& w, const RowMatrix& x);
   RowMatrix rmsnorm_rows(const RowMatrix& x, const RowMatrix& w) const;
 
   LlamaConfig cfg_;
   TensorMap tensors_;
+  std::map<std::string, std::unique_ptr<ProjectionWeight>> prepared_;
   std::shared_ptr<const WeightProvider> weights_;  // streaming when set
+  std::shared_ptr<const WeightProvider> source_;   // the provider of either residency, when there is one
+  std::shared_ptr<const ProjectionBackend> backend_;
   ShapeMap shapes_;
   std::vector<Layer> layers_;
-  const RowMatrix *embed_ = nullptr, *final_norm_ = nullptr, *classifier_ = nullptr;  // resident only
-  std::vector<float> inv_freq_;                    // head_size / 2 rotation frequencies
-  std::map<const RowMatrix*, std::string> names_;  // weight -> tensor name, for observers
+  Weight embed_, final_norm_, classifier_;  // resident only
+  std::vector<float> inv_freq_;             // head_size / 2 rotation frequencies
+  ReplacedMemory replaced_;                 // tensors, and the in-memory bytes
+  // Streaming: the peak so far (held, fp32 at that moment); passes may run
+  // on several threads at once, so a mutex guards it.
+  struct Peak;
+  std::shared_ptr<Peak> peak_;
 };
 
 // Greedy continuation: feeds `prompt`, then appends `steps` argmax tokens

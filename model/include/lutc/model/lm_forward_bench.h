@@ -12,8 +12,10 @@ namespace lutc {
 
 // In memory: tokens/s of greedy decoding over bench_prompts(prompts), each
 // continued for `steps` tokens and repeated for at least 0.5 s, and the same
-// count of plain Eigen GEMVs over every weight matrix one token touches (the
-// memory-bound floor a forward pass cannot beat: a MoE token visits
+// count of GEMVs over every weight matrix one token touches, each in the form
+// the model multiplies it (plain Eigen for fp32, the projection backend's
+// product for a matrix it holds) (the memory-bound floor a forward pass
+// cannot beat: a MoE token visits
 // n_experts_per_tok experts, the embedding counts only as a tied
 // classifier), measured back to back. Keys: decode_tokens_per_s,
 // gemv_only_tokens_per_s, ratio_decode_to_gemv_only, weights_per_token,
