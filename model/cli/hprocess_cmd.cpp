@@ -5,6 +5,7 @@
 
 #include "lutc/cli/cli_util.h"
 #include "lutc/cli/command.h"
+#include "lutc/cli/projections.h"
 #include "lutc/model/error.h"
 #include "lutc/model/hprocess.h"
 
@@ -29,6 +30,8 @@ const char* kUsage =
     "holds three fp32 copies of the model (source, reference, candidate); streaming holds one layer\n"
     "at a time, candidates decoded from the cached quantized layers per fetch. The cache of\n"
     "quantized layers (one per tensor and floor tried) stays in memory in both modes.\n"
+    "Candidates multiply their quantized layers as lm-eval's --projections says (default kernels:\n"
+    "packed, CPU kernels' f32 path; golden: decoded to fp32, Eigen); the reference is always fp32.\n"
     "Exit code 5 when no sensible point fits.";
 
 void print_point(std::FILE* out, size_t i, const HprocessPoint& p, int chosen) {
@@ -68,6 +71,7 @@ struct HprocessArgs {
   uint64_t seed = 1;
   bool json = false;
   MemoryOptions mem;
+  ProjectionOptions projections;
 };
 
 // Every flag checked (and the garbage test and mode set in `o`) before the
@@ -102,6 +106,10 @@ void print_start(const HprocessArgs& a, const Hprocess& hp) {
               (unsigned long long)hp.fp16_bytes(), (unsigned long long)o.budget_bytes,
               100.0 * double(o.budget_bytes) / double(hp.fp16_bytes()));
   std::printf("%s\n", a.mem.line(hp.streaming(), hp.in_memory_bytes()).c_str());
+  if (o.projections)
+    std::printf("candidates' projections: %s on %u threads\n", o.projections->name().c_str(), o.projections->threads());
+  else
+    std::printf("candidates' projections: golden (decoded to fp32, Eigen)\n");
   if (o.loader_budget_bytes)
     std::printf("quantize-on-load working set checked separately against %llu bytes\n",
                 (unsigned long long)o.loader_budget_bytes);
@@ -116,6 +124,8 @@ nlohmann::json result_json(const HprocessArgs& a, const Hprocess& hp, const Hpro
   j["model"] = a.model;
   j["fp16_bytes"] = r.fp16_bytes;
   j["memory"] = a.mem.report(hp.streaming(), hp.in_memory_bytes());
+  j["projections"] = {{"backend", o.projections ? o.projections->name() : kGoldenProjections},
+                      {"threads", o.projections ? o.projections->threads() : 1u}};
   j["budget_bytes"] = o.budget_bytes;
   j["loader_budget_bytes"] = o.loader_budget_bytes;
   j["floor_strict"] = o.floor_strict;
@@ -185,6 +195,7 @@ bool parse_args(int argc, char** argv, HprocessArgs& a, po::variables_map& vm) {
       "make-moe-synth", po::value(&a.synth_out), "write the synthetic Qwen-MoE-shaped model here and exit")(
       "seed", po::value(&a.seed)->default_value(1), "seed for --make-moe-synth");
   a.mem.add_to(opts);
+  a.projections.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
   return parse_command_line(argc, argv, kUsage, opts, pos, vm);
@@ -204,6 +215,7 @@ int search(HprocessArgs& a) {
   HprocessOptions& o = a.o;
   o.stream = a.mem.choice();
   o.max_memory_bytes = a.mem.budget_bytes();
+  o.projections = a.projections.make();
   Hprocess hp(a.model, o);
   if (a.budget_frac > 0) {
     o.budget_bytes = uint64_t(a.budget_frac * double(hp.fp16_bytes()));

@@ -9,6 +9,7 @@
 
 #include "lutc/cli/cli_util.h"
 #include "lutc/cli/command.h"
+#include "lutc/cli/projections.h"
 #include "lutc/model/error.h"
 #include "lutc/model/llama.h"
 #include "lutc/model/lm_eval_run.h"
@@ -21,6 +22,7 @@ namespace {
 const char* kUsage =
     "usage: lutc lm-eval MODEL [--xfp Q.xfp] [--json] [--prompts N] [--steps T] [--bench]\n"
     "                          [--stream auto|on|off] [--max-memory-gb G]\n"
+    "                          [--projections kernels|golden] [--projection-threads N]\n"
     "       lutc lm-eval MODEL [--xfp Q.xfp] --tokens 1,5,9 --dump-logits L.npy\n\n"
     "Runs the reference Llama forward pass (docs/lm-eval.md) on MODEL (a Hugging Face folder with\n"
     "config.json and safetensors shards, its model.safetensors.index.json, a llama2.c .bin, or\n"
@@ -30,6 +32,12 @@ const char* kUsage =
     "top-1 agreement, perplexity on the fp32 text, greedy prefix match, and distinct-2 / repeated\n"
     "4-gram rate of its own greedy text. --bench adds tokens/s of the forward pass against the\n"
     "GEMV-only speed of the same weights measured in the same run.\n\n"
+    "Projections: by default the model under test holds the .xfp's layers packed and multiplies them\n"
+    "with the CPU kernels (f32 path, threads over rows; about 8x less memory than fp32 at 4 bits);\n"
+    "--projections golden decodes them to fp32 and multiplies with Eigen, the reference arithmetic.\n"
+    "The two differ only in fp32 rounding (docs/lm-eval.md); tensors the .xfp does not replace, and\n"
+    "the fp32 reference, always run on Eigen. The choice and the bytes held are reported (JSON\n"
+    "\"projections\").\n\n"
     "Memory: the in-memory mode holds the whole model as fp32 (4 bytes per weight: 27 GB for a 7B).\n"
     "When that exceeds --max-memory-gb (default 60% of physical memory), or with --stream on, the\n"
     "weights are streamed instead: each pass fetches one layer's tensors from the memory-mapped file\n"
@@ -63,6 +71,7 @@ struct Args {
   bool json = false, bench = false;
   LmBenchConfig cfg;
   MemoryOptions mem;
+  ProjectionOptions projections;
 };
 
 // The flags into `a`; false after --help.
@@ -78,6 +87,7 @@ bool parse_args(int argc, char** argv, Args& a) {
       "tokens", po::value(&a.tokens), "token ids for --dump-logits, comma-separated")(
       "dump-logits", po::value(&a.dump_logits), "write the logits for --tokens to this .npy and stop");
   a.mem.add_to(opts);
+  a.projections.add_to(opts);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
@@ -107,6 +117,7 @@ nlohmann::json result_json(const Args& a, const LmEval& ev, const LmEvalResult& 
   j["model"] = a.model;
   j["xfp"] = a.xfp;
   j["tensors_replaced"] = r.tensors_replaced;
+  j["projections"] = ProjectionOptions::report(r.projections);
   j["prompts"] = a.cfg.prompts;
   j["steps"] = a.cfg.steps;
   j["fp32_self_ppl"] = r.reference.self_ppl;
@@ -135,10 +146,11 @@ void print_bench(const Args& a, bool streaming, const nlohmann::json& b) {
 void print_result(const Args& a, const LmEval& ev, const LmEvalResult& r) {
   const LlamaConfig& lc = ev.config();
   const LmMetrics& m = r.metrics;
-  std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors decoded from the .xfp\n",
+  std::printf("model %s (dim %u, %u layers, %u/%u heads, vocab %u%s)%s%s, %zu tensors replaced by the .xfp\n",
               a.model.c_str(), lc.dim, lc.n_layers, lc.n_heads, lc.n_kv_heads, lc.vocab_size, lc.moe() ? ", MoE" : "",
               a.xfp.empty() ? "" : " with ", a.xfp.c_str(), r.tensors_replaced);
   std::printf("%s\n", a.mem.line(ev.streaming(), ev.in_memory_bytes()).c_str());
+  std::printf("%s\n", ProjectionOptions::line(r.projections, ev.streaming()).c_str());
   std::printf("fp32 on its own greedy text: ppl %.4f, mean greedy-token prob %.4f, distinct-2 %.3f, repeat-4 %.3f\n",
               r.reference.self_ppl, r.reference.self_top_prob, r.reference.distinct2, r.reference.repeat4);
   std::printf("%-34s %s\n", "positions scored", std::to_string(m.positions).c_str());
@@ -167,6 +179,7 @@ int run_lm_eval(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) return 0;
   LmEval ev(a.model, a.xfp);
+  ev.set_projections(a.projections.make());
   ev.set_residency(choose_residency(a.mem.choice(), ev.in_memory_bytes(), a.mem.budget_bytes()));
   if (!a.dump_logits.empty() || !a.tokens.empty()) return dump_logits(a, ev);
   const LmEvalResult r = ev.evaluate(a.cfg, a.bench);
