@@ -1,7 +1,8 @@
 // pack_layer's code layout, checked code by code against the container: every
 // element's code sits where packed_code_at() looks for it,
 // padding holds code 0, and sop blocks of 8 and 16 take the dense layout (no
-// per-group padding), so their index bytes are the format's own bits.
+// per-group padding), so their index bytes are the format's own bits. sop
+// block scale codes take one byte each exactly when the format's code fits.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -72,6 +73,37 @@ TEST(PackedLayout, OtherSchemesKeepOneBlockPerGroupStart) {
       expect_codes_in_place(l, p);
       if (HasFatalFailure()) return;
     }
+}
+
+// Every scale code of random sop layers (all widths 6..10 bits: UE4M2..4,
+// signed or not, paired or not) reads back through sop_code(), from a byte
+// array when the code has at most 8 bits and from 16-bit words otherwise,
+// and the streamed bytes count exactly that.
+TEST(PackedLayout, SopScaleCodesTakeOneByteWhereTheCodeFits) {
+  std::mt19937_64 rng(fresh_seed());
+  for (unsigned mant = 2; mant <= 4; ++mant)
+    for (const bool paired : {false, true})
+      for (const bool is_signed : {false, true})
+        for (int rep = 0; rep < 3; ++rep) {
+          QuantizedLayer l = random_sop_layer(rng, SampleOptions{});
+          l.sop_scale_mant_bits = uint8_t(mant);
+          l.sop_paired = paired;
+          l.sop_scale_signed = is_signed;
+          l.codebooks.resize((paired ? 2u : 1u) << l.bits, l.codebooks[0]);
+          for (auto& c : l.block_scales) c = uint16_t(rng() & ((1u << l.sop_scale_code_bits()) - 1));
+          const unsigned width = l.sop_scale_code_bits();
+          SCOPED_TRACE(std::to_string(width) + "-bit scale codes, block " + std::to_string(l.group));
+          const PackedLayer p = kernels::pack_layer(l);
+          const bool bytes = width <= 8;
+          EXPECT_EQ(p.sop_code8.size(), bytes ? l.block_scales.size() : 0u);
+          EXPECT_EQ(p.group_half.size(), bytes ? 0u : l.block_scales.size());
+          for (size_t gi = 0; gi < l.block_scales.size(); ++gi)
+            ASSERT_EQ(kernels::sop_code(p, gi), l.block_scales[gi]) << "group " << gi;
+          const size_t per_code = (1u << width) * (4 + 1);  // fp32 scale and book per possible code
+          const size_t outliers = p.out_row_ptr.size() * 4 + p.out_col.size() * 8;  // CSR, column + residual
+          EXPECT_EQ(p.streamed_bytes(), p.indices.size() + l.block_scales.size() * (bytes ? 1 : 2) +
+                                            p.shared.size() * 4 + per_code + outliers);
+        }
 }
 
 // The headline format on an LLM-shaped row: 6 index bits per weight, not the

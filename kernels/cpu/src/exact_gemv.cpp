@@ -76,7 +76,7 @@ void exact_rows(const PackedLayer& p, const IntActivations& act, uint32_t batch,
       const float* book = nullptr;
       float scale = 0;
       if (!binned && p.scheme == Scheme::kSop) {
-        const uint16_t c = p.group_half[size_t(r) * p.groups_per_row + g];
+        const unsigned c = sop_code(p, size_t(r) * p.groups_per_row + g);
         book = p.shared.data() + size_t(p.sop_book[c]) * entries;
         scale = p.sop_scale[c];
       } else {

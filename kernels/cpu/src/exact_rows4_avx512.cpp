@@ -120,8 +120,8 @@ LUTC_AVX512 void rows_dense(const PackedLayer& p, const IntActivations& act, uin
   const DenseRow<L, B8> tables{act.code_limbs.data(), at.data()};
   std::vector<__int128> acc(batch);
   for (uint32_t r = r0; r < r1; ++r) {
-    const uint16_t* sc = p.group_half.data() + size_t(r) * p.groups_per_row;
-    for (uint32_t g = 0; g < p.groups_per_row; ++g) at[g] = int32_t(sc[g]) * L * 16;
+    const size_t gi = size_t(r) * p.groups_per_row;
+    for (uint32_t g = 0; g < p.groups_per_row; ++g) at[g] = int32_t(sop_code(p, gi + g)) * L * 16;
     for (uint32_t m = 0; m < batch; ++m) acc[m] = row_sum_dense<L, B8>(p, act, m, r, tables);
     add_outlier_corrections(p, act, batch, r, unit, acc.data());
     for (uint32_t m = 0; m < batch; ++m)

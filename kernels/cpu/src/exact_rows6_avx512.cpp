@@ -62,7 +62,7 @@ LUTC_AVX512 inline __m512 table64_quarter(const PackedLayer& p, uint32_t r, uint
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.group_half.data() + gi * kEntries6 + 16 * i)));
     case Scheme::kXfpV2a: return _mm512_loadu_ps(p.shared.data() + size_t(p.group_ids[gi]) * kEntries6 + 16 * i);
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       return _mm512_mul_ps(_mm512_loadu_ps(p.shared.data() + size_t(p.sop_book[c]) * kEntries6 + 16 * i),
                            _mm512_set1_ps(p.sop_scale[c]));
     }
@@ -226,7 +226,10 @@ LUTC_AVX512 void rows6(const PackedLayer& p, const IntActivations& act, uint32_t
       for (uint32_t g = 0; g < p.groups_per_row; ++g) group_limbs6(p, r, g, L, unit, own.data() + g * kStride);
       if (r == r0) set_offsets(iota.data(), p.groups_per_row, kStride, group_steps, at.data());
     } else if (p.scheme == Scheme::kSop) {
-      set_offsets(p.group_half.data() + gi, p.groups_per_row, kStride, group_steps, at.data());
+      if (p.sop_code8.empty())
+        set_offsets(p.group_half.data() + gi, p.groups_per_row, kStride, group_steps, at.data());
+      else
+        set_offsets(p.sop_code8.data() + gi, p.groups_per_row, kStride, group_steps, at.data());
     } else {
       set_offsets(p.group_ids.data() + gi, p.groups_per_row, kStride, group_steps, at.data());
     }

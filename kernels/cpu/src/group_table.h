@@ -39,7 +39,7 @@ inline void group_table(const PackedLayer& p, uint32_t r, uint32_t g, float* t) 
       for (unsigned j = 0; j < 256; ++j) t[j] = p.shared[j];
       break;
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       const float s = p.sop_scale[c];
       const float* book = p.shared.data() + size_t(p.sop_book[c]) * entries;
       for (unsigned j = 0; j < entries; ++j) t[j] = book[j] * s;

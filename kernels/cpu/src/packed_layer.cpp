@@ -37,8 +37,8 @@ AlignedBytes::AlignedBytes(size_t n) : n_(n) {
 void AlignedBytes::Free::operator()(uint8_t* p) const { std::free(p); }
 
 size_t PackedLayer::streamed_bytes() const {
-  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 + sop_scale.size() * 4 +
-         sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 8;  // column + residual
+  return indices.size() + group_half.size() * 2 + sop_code8.size() + group_ids.size() + shared.size() * 4 +
+         sop_scale.size() * 4 + sop_book.size() + out_row_ptr.size() * 4 + out_col.size() * 8;  // column + residual
 }
 
 size_t PackedLayer::i8_streamed_bytes() const {
@@ -47,9 +47,9 @@ size_t PackedLayer::i8_streamed_bytes() const {
 }
 
 size_t PackedLayer::memory_bytes() const {
-  return indices.size() + group_half.size() * 2 + group_ids.size() + shared.size() * 4 + sop_scale.size() * 4 +
-         sop_book.size() + shared_i8.size() + shared_i8_scale.size() * 4 + group_i8.size() + group_i8_scale.size() * 4 +
-         out_row_ptr.size() * 4 + out_col.size() * 16;
+  return indices.size() + group_half.size() * 2 + sop_code8.size() + group_ids.size() + shared.size() * 4 +
+         sop_scale.size() * 4 + sop_book.size() + shared_i8.size() + shared_i8_scale.size() * 4 + group_i8.size() +
+         group_i8_scale.size() * 4 + out_row_ptr.size() * 4 + out_col.size() * 16;
 }
 
 namespace {
@@ -90,6 +90,7 @@ PackedLayer copy_packed(const PackedLayer& p) {
   c.indices = AlignedBytes(p.indices.size());
   std::memcpy(c.indices.data(), p.indices.data(), p.indices.size());
   c.group_half = p.group_half;
+  c.sop_code8 = p.sop_code8;
   c.group_ids = p.group_ids;
   c.shared = p.shared;
   c.sop_scale = p.sop_scale;

@@ -69,6 +69,15 @@ __attribute__((always_inline)) inline void prefetch_v2_codebooks(const PackedLay
                  _MM_HINT_T0);
 }
 
+// f(codes) with the layer's sop scale codes as a typed array (uint8_t when
+// the format's codes fit a byte, else uint16_t), so a kernel templated on the
+// code type reads them without a branch per group.
+template <class F>
+decltype(auto) with_sop_codes(const PackedLayer& p, F&& f) {
+  if (p.sop_code8.empty()) return f(p.group_half.data());
+  return f(p.sop_code8.data());
+}
+
 using RowsFn = void (*)(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 // Dense decode + outliers of row r into out[0..cols): the golden decode.
 using DecodeRowFn = void (*)(const PackedLayer& p, uint32_t r, float* out);

@@ -48,7 +48,7 @@ LUTC_AVX2 inline Table16 table16(const PackedLayer& p, uint32_t r, uint32_t g) {
               _mm256_mul_ps(_mm256_loadu_ps(p.shared.data() + 8), s)};
     }
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       const __m256 s = _mm256_set1_ps(p.sop_scale[c]);
       const float* book = p.shared.data() + size_t(p.sop_book[c]) * 16;
       return {_mm256_mul_ps(_mm256_loadu_ps(book), s), _mm256_mul_ps(_mm256_loadu_ps(book + 8), s)};
@@ -84,13 +84,14 @@ LUTC_AVX2 inline __m256 lookup(const Table16& t, const Run& c) { return lookup(t
 
 // The scale codes of a dense block's groups (the first `groups` of them
 // exist; the rest read as code 0): one load when the block is whole.
-template <uint32_t kGroups>
-inline void block_scale_codes(const uint16_t* src, uint32_t groups, uint16_t* c) {
+template <uint32_t kGroups, class Code>
+inline void block_scale_codes(const Code* src, uint32_t groups, uint16_t* c) {
   static_assert(kGroups == 2 || kGroups == 4, "dense blocks hold 2 or 4 groups");
+  constexpr unsigned kBits = 8 * sizeof(Code);
   if (groups == kGroups) {
     uint64_t v = 0;
-    std::memcpy(&v, src, kGroups * 2);
-    for (uint32_t j = 0; j < kGroups; ++j) c[j] = uint16_t(v >> (16 * j));
+    std::memcpy(&v, src, kGroups * sizeof(Code));
+    for (uint32_t j = 0; j < kGroups; ++j) c[j] = uint16_t((v >> (kBits * j)) & ((1u << kBits) - 1));
   } else {
     for (uint32_t j = 0; j < kGroups; ++j) c[j] = j < groups ? src[j] : 0;
   }
@@ -194,9 +195,9 @@ LUTC_AVX2 inline __m256i planes2(const HalfPlanes& h, unsigned book_lo, unsigned
 }
 
 // Rows r .. r + R - 1 of a dense layer against MT vectors, as f32_rows4_tile.
-template <int MT, uint32_t G, bool kPaired, int R>
-LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, const HalfPlanes& h, uint32_t r,
-                              float* y) {
+template <int MT, uint32_t G, bool kPaired, int R, class Code>
+LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, const HalfPlanes& h, const Code* codes,
+                              uint32_t r, float* y) {
   constexpr uint32_t kGroups = kBlock / G;  // per block
   constexpr int C = R == 1 ? 2 : 1;
   const uint32_t full = p.groups_per_row / kGroups, blocks = p.padded_cols() / kBlock;
@@ -206,12 +207,12 @@ LUTC_AVX2 void f32_dense_tile(const PackedLayer& p, const FastActivations& a, co
   const float* scales = p.sop_scale.data();
   __m256 acc[R][MT][C];
   const uint8_t* row[R];
-  const uint16_t* scale_codes[R];
+  const Code* scale_codes[R];
   for (int i = 0; i < R; ++i) {
     for (int m = 0; m < MT; ++m)
       for (int c = 0; c < C; ++c) acc[i][m][c] = _mm256_setzero_ps();
     row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
-    scale_codes[i] = p.group_half.data() + size_t(r + i) * p.groups_per_row;
+    scale_codes[i] = codes + size_t(r + i) * p.groups_per_row;
   }
   // A row's last block may hold fewer groups; only their runs are summed.
   auto block = [&](uint32_t blk, uint32_t groups) LUTC_AVX2 {
@@ -275,10 +276,12 @@ LUTC_AVX2 void f32_rows_dense(const PackedLayer& p, const FastActivations& a, ui
   // 2.6 ms, 1 row 3.0 ms).
   constexpr int R = MT == 1 ? 4 : 3;
   const HalfPlanes h = half_planes(p);
-  uint32_t r = r0;
-  if constexpr (R > 1)
-    for (; r + R <= r1; r += R) f32_dense_tile<MT, G, kPaired, R>(p, a, h, r, y);
-  for (; r < r1; ++r) f32_dense_tile<MT, G, kPaired, 1>(p, a, h, r, y);
+  with_sop_codes(p, [&](const auto* codes) {
+    uint32_t r = r0;
+    if constexpr (R > 1)
+      for (; r + R <= r1; r += R) f32_dense_tile<MT, G, kPaired, R>(p, a, h, codes, r, y);
+    for (; r < r1; ++r) f32_dense_tile<MT, G, kPaired, 1>(p, a, h, codes, r, y);
+  });
 }
 
 // Codes other than 4-bit, and 6-bit outside sop. Dense sop layers with 2-,
@@ -298,7 +301,7 @@ LUTC_AVX2 void f32_rows_gather(const PackedLayer& p, const FastActivations& a, u
       __m256 scale = _mm256_set1_ps(1.0f);
       const bool sop = p.scheme == Scheme::kSop;
       if (sop) {
-        const uint16_t c = p.group_half[size_t(r) * p.groups_per_row + g];
+        const unsigned c = sop_code(p, size_t(r) * p.groups_per_row + g);
         tbl = p.shared.data() + size_t(p.sop_book[c]) * table.size();
         scale = _mm256_set1_ps(p.sop_scale[c]);
       } else {
@@ -371,8 +374,9 @@ LUTC_AVX2 void i8_rows4(const PackedLayer& p, const FastActivations& a, uint32_t
 // lane, high in the upper), looked up in the tables of the groups they hold.
 // Dword lane k of the block's dot product covers elements 4k..4k+3, so one
 // vector of the groups' table scales weights the whole block.
-template <int MT, uint32_t G, bool kPaired>
-LUTC_AVX2 void i8_rows_dense(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+template <int MT, uint32_t G, bool kPaired, class Code>
+LUTC_AVX2 void i8_rows_dense(const PackedLayer& p, const FastActivations& a, const Code* codes, uint32_t r0,
+                             uint32_t r1, float* y) {
   constexpr uint32_t kGroups = kBlock / G;  // per block
   const uint32_t full = p.groups_per_row / kGroups, blocks = p.padded_cols() / kBlock;
   const __m256i low4 = _mm256_set1_epi8(15);
@@ -397,7 +401,7 @@ LUTC_AVX2 void i8_rows_dense(const PackedLayer& p, const FastActivations& a, uin
     __m256 acc[MT];
     for (int m = 0; m < MT; ++m) acc[m] = _mm256_setzero_ps();
     const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    const uint16_t* scale_codes = p.group_half.data() + size_t(r) * p.groups_per_row;
+    const Code* scale_codes = codes + size_t(r) * p.groups_per_row;
     // Groups past the row's last one (in its last block) get scale 0; their
     // codes and activations are zero padding.
     auto block = [&](uint32_t i, uint32_t groups) LUTC_AVX2 {
@@ -514,7 +518,7 @@ struct F32Dense {
 template <int MT, uint32_t G, bool kPaired>
 struct I8Dense {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-    i8_rows_dense<MT, G, kPaired>(p, a, r0, r1, y);
+    with_sop_codes(p, [&](const auto* codes) { i8_rows_dense<MT, G, kPaired>(p, a, codes, r0, r1, y); });
   }
 };
 

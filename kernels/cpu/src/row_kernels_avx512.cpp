@@ -162,7 +162,7 @@ LUTC_AVX512 void f32_rows_gather(const PackedLayer& p, const FastActivations& a,
       __m512 scale = _mm512_set1_ps(1.0f);
       const bool sop = p.scheme == Scheme::kSop;
       if (sop) {
-        const uint16_t c = p.group_half[size_t(r) * p.groups_per_row + g];
+        const unsigned c = sop_code(p, size_t(r) * p.groups_per_row + g);
         tbl = p.shared.data() + size_t(p.sop_book[c]) * table.size();
         scale = _mm512_set1_ps(p.sop_scale[c]);
       } else {
@@ -241,7 +241,7 @@ LUTC_AVX512 inline float table16_i8(const PackedLayer& p, uint32_t r, uint32_t g
       return p.shared_i8_scale[id];
     }
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       *t8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.shared_i8.data() + 16 * p.sop_book[c]));
       return p.shared_i8_scale[p.sop_book[c]] * p.sop_scale[c];
     }

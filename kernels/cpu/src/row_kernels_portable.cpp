@@ -43,7 +43,7 @@ float group_table_i8(const PackedLayer& p, uint32_t r, uint32_t g, int8_t* t8) {
     }
     case Scheme::kXfpV2: std::memcpy(t8, p.group_i8.data() + 16 * gi, 16); return p.group_i8_scale[gi];
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       std::memcpy(t8, p.shared_i8.data() + 16 * p.sop_book[c], 16);
       return p.shared_i8_scale[p.sop_book[c]] * p.sop_scale[c];
     }

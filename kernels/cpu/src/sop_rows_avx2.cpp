@@ -32,8 +32,9 @@ LUTC_AVX2 inline __m256i unpack_ctrl() {
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(c));
 }
 
-template <int MT>
-LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+template <int MT, class Code>
+LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, const Code* scale_codes, uint32_t r0,
+                         uint32_t r1, float* y) {
   const __m256i ctrl = unpack_ctrl();
   const __m256i shifts = _mm256_setr_epi32(0, 6, 12, 18, 0, 6, 12, 18);
   const __m256i six = _mm256_set1_epi32(63);
@@ -41,8 +42,8 @@ LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_
   const uint8_t* books = p.sop_book.data();
   const float* scales = p.sop_scale.data();
   const float* shared = p.shared.data();
-  auto group = [&](const uint8_t* row, const uint16_t* codes_of_row, uint32_t g, __m256* acc) LUTC_AVX2 {
-    const uint16_t c = codes_of_row[g];
+  auto group = [&](const uint8_t* row, const Code* codes_of_row, uint32_t g, __m256* acc) LUTC_AVX2 {
+    const unsigned c = codes_of_row[g];
     const float* book = shared + size_t(books[c]) * 64;
     const __m256 scale = _mm256_set1_ps(scales[c]);
     // Reads up to 2 bytes past the group's codes: in the row's next group, or
@@ -60,7 +61,7 @@ LUTC_AVX2 void sop6_rows(const PackedLayer& p, const FastActivations& a, uint32_
     __m256 acc0[MT], acc1[MT];  // even and odd groups: two independent FMA chains
     for (int m = 0; m < MT; ++m) acc0[m] = acc1[m] = _mm256_setzero_ps();
     const uint8_t* row = p.indices.data() + size_t(r) * p.row_bytes;
-    const uint16_t* codes_of_row = p.group_half.data() + size_t(r) * p.groups_per_row;
+    const Code* codes_of_row = scale_codes + size_t(r) * p.groups_per_row;
     uint32_t g = 0;
     for (; g + 1 < p.groups_per_row; g += 2) {
       group(row, codes_of_row, g, acc0);
@@ -127,9 +128,9 @@ LUTC_AVX2 inline __m256i spread_ctrl() {
 // Rows r .. r + R - 1 against MT vectors: each activation load feeds R rows'
 // FMAs instead of every row re-reading the MT vectors from L2. One
 // accumulator per (row, vector); a lone row keeps two per vector.
-template <int MT, uint32_t G, int R>
-LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, const Planes64& pl, uint32_t r,
-                                float* y) {
+template <int MT, uint32_t G, int R, class Code>
+LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, const Planes64& pl, const Code* codes,
+                                uint32_t r, float* y) {
   constexpr uint32_t kGroups = G < kBlock ? kBlock / G : 1;  // groups per block
   constexpr uint32_t kBlocks = G > kBlock ? G / kBlock : 1;  // blocks per group
   constexpr uint32_t kBlockBytes = kBlock * 6 / 8;
@@ -145,12 +146,12 @@ LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, 
   };
   __m256 acc[R][MT][C];
   const uint8_t* row[R];
-  const uint16_t* scale_codes[R];
+  const Code* scale_codes[R];
   for (int i = 0; i < R; ++i) {
     for (int m = 0; m < MT; ++m)
       for (int c = 0; c < C; ++c) acc[i][m][c] = _mm256_setzero_ps();
     row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
-    scale_codes[i] = p.group_half.data() + size_t(r + i) * p.groups_per_row;
+    scale_codes[i] = codes + size_t(r + i) * p.groups_per_row;
   }
   // The runs of 8 that belong to groups of this row (fewer only in the last
   // block of a dense row). Reads 4 bytes past the block: the next block's, or
@@ -198,8 +199,9 @@ LUTC_AVX2 void sop6_planes_tile(const PackedLayer& p, const FastActivations& a, 
     }
 }
 
-template <int MT, uint32_t G>
-LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
+template <int MT, uint32_t G, class Code>
+LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, const Code* codes, uint32_t r0,
+                                uint32_t r1, float* y) {
   // Rows per tile, measured (one Zen 4 thread, e2m3.ue4m4.b16 11008x4096):
   // the codebook planes take 8 of the 16 registers whatever R is, so they
   // are reloaded from L1 anyway, and interleaved rows hide the decode's long
@@ -208,20 +210,25 @@ LUTC_AVX2 void sop6_rows_planes(const PackedLayer& p, const FastActivations& a, 
   const Planes64 pl = planes64(p.shared.data());
   uint32_t r = r0;
   if constexpr (R > 1)
-    for (; r + R <= r1; r += R) sop6_planes_tile<MT, G, R>(p, a, pl, r, y);
-  for (; r < r1; ++r) sop6_planes_tile<MT, G, 1>(p, a, pl, r, y);
+    for (; r + R <= r1; r += R) sop6_planes_tile<MT, G, R>(p, a, pl, codes, r, y);
+  for (; r < r1; ++r) sop6_planes_tile<MT, G, 1>(p, a, pl, codes, r, y);
+}
+
+template <int MT, class Code>
+void sop6_codes(const PackedLayer& p, const FastActivations& a, const Code* codes, uint32_t r0, uint32_t r1, float* y) {
+  if (p.shared.size() != 64) return sop6_rows<MT>(p, a, codes, r0, r1, y);
+  switch (p.group) {
+    case 8: return sop6_rows_planes<MT, 8>(p, a, codes, r0, r1, y);
+    case 16: return sop6_rows_planes<MT, 16>(p, a, codes, r0, r1, y);
+    case 32: return sop6_rows_planes<MT, 32>(p, a, codes, r0, r1, y);
+    case 64: return sop6_rows_planes<MT, 64>(p, a, codes, r0, r1, y);
+    default: return sop6_rows<MT>(p, a, codes, r0, r1, y);
+  }
 }
 
 template <int MT>
 void sop6_dispatch(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-  if (p.shared.size() != 64) return sop6_rows<MT>(p, a, r0, r1, y);
-  switch (p.group) {
-    case 8: return sop6_rows_planes<MT, 8>(p, a, r0, r1, y);
-    case 16: return sop6_rows_planes<MT, 16>(p, a, r0, r1, y);
-    case 32: return sop6_rows_planes<MT, 32>(p, a, r0, r1, y);
-    case 64: return sop6_rows_planes<MT, 64>(p, a, r0, r1, y);
-    default: return sop6_rows<MT>(p, a, r0, r1, y);
-  }
+  with_sop_codes(p, [&](const auto* codes) { sop6_codes<MT>(p, a, codes, r0, r1, y); });
 }
 
 }  // namespace

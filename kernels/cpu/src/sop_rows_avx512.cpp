@@ -114,7 +114,7 @@ struct Books {
   LUTC_AVX512 __m512 look_pick(__m512i idx, __m512i pk) const {
     return _mm512_permutex2var_ps(reg[0], _mm512_ternarylogic_epi32(idx, _mm512_set1_epi32(15), pk, 0xea), reg[1]);
   }
-  LUTC_AVX512 __m512 book(__m512i idx, uint16_t c) const {
+  LUTC_AVX512 __m512 book(__m512i idx, unsigned c) const {
     if constexpr (ONE_BOOK) {
       return look(reg, idx);
     } else if constexpr (kPick) {
@@ -126,7 +126,7 @@ struct Books {
     }
   }
   // Lanes 0-7 from scale code a's book, 8-15 from b's.
-  LUTC_AVX512 __m512 books(__m512i idx, uint16_t a, uint16_t b) const {
+  LUTC_AVX512 __m512 books(__m512i idx, unsigned a, unsigned b) const {
     if constexpr (ONE_BOOK)
       return look(reg, idx);
     else if constexpr (kPick)
@@ -145,11 +145,11 @@ struct BlockWeights {
   // Dense layout: the block holds groups g .. g + per_block - 1 (per_block 2
   // or 4); groups past the row's last (the padded end of its last block) get
   // scale 0 and read no metadata.
-  template <class InRow>
-  LUTC_AVX512 void dense(const uint8_t* row, const uint16_t* sc, uint32_t blk, uint32_t per_block, InRow in_row,
-                         __m512* w0, __m512* w1) const {
+  template <class InRow, class Code>
+  LUTC_AVX512 void dense(const uint8_t* row, const Code* sc, uint32_t blk, uint32_t per_block, InRow in_row, __m512* w0,
+                         __m512* w1) const {
     const uint32_t g = blk * per_block;
-    auto code = [&](uint32_t k) { return in_row(g + k) ? sc[g + k] : uint16_t(0); };
+    auto code = [&](uint32_t k) { return in_row(g + k) ? unsigned(sc[g + k]) : 0u; };
     auto scale = [&](uint32_t k) { return in_row(g + k) ? scale_of[sc[g + k]] : 0.0f; };
     __m512i i0, i1;
     codes.get(row, blk, &i0, &i1);
@@ -164,7 +164,7 @@ struct BlockWeights {
     }
   }
   // Block blk of a group of 32 or more elements with scale code c.
-  LUTC_AVX512 void group(const uint8_t* row, uint16_t c, uint32_t blk, __m512* w0, __m512* w1) const {
+  LUTC_AVX512 void group(const uint8_t* row, unsigned c, uint32_t blk, __m512* w0, __m512* w1) const {
     const __m512 scale = _mm512_set1_ps(scale_of[c]);
     __m512i i0, i1;
     codes.get(row, blk, &i0, &i1);
@@ -178,20 +178,20 @@ struct BlockWeights {
 // those loads set the speed). Two FMA chains per (row, vector) while fewer
 // than 8 pairs would leave FMA latency exposed, one when registers are
 // better spent on rows.
-template <unsigned BITS, bool ONE_BOOK, int MT, int R>
+template <unsigned BITS, bool ONE_BOOK, int MT, int R, class Code>
 LUTC_AVX512 void sop_tile(const PackedLayer& p, const FastActivations& a, const BlockWeights<BITS, ONE_BOOK>& bw,
-                          uint32_t r, float* y) {
+                          const Code* codes, uint32_t r, float* y) {
   constexpr int C = R * MT >= 8 ? 1 : 2;
   constexpr uint32_t kBlockBytes = BITS * kBlock / 8;
   const uint32_t gpr = p.groups_per_row;
   __m512 acc[R][MT][C];
   const uint8_t* row[R];
-  const uint16_t* sc[R];
+  const Code* sc[R];
   for (int i = 0; i < R; ++i) {
     for (int m = 0; m < MT; ++m)
       for (int c = 0; c < C; ++c) acc[i][m][c] = _mm512_setzero_ps();
     row[i] = p.indices.data() + size_t(r + i) * p.row_bytes;
-    sc[i] = p.group_half.data() + size_t(r + i) * gpr;
+    sc[i] = codes + size_t(r + i) * gpr;
   }
   // weights(i, &w0, &w1): row r + i's two vectors of block blk.
   auto step = [&](uint32_t blk, auto weights) LUTC_AVX512 {
@@ -245,10 +245,12 @@ LUTC_AVX512 void sop_rows(const PackedLayer& p, const FastActivations& a, uint32
   int32_t pick[kMaxScaleCodes];
   const Books<BITS, ONE_BOOK> books(p, pick);
   const BlockWeights<BITS, ONE_BOOK> bw{codes, books, p.sop_scale.data()};
-  uint32_t r = r0;
-  if constexpr (R > 1)
-    for (; r + R <= r1; r += R) sop_tile<BITS, ONE_BOOK, MT, R>(p, a, bw, r, y);
-  for (; r < r1; ++r) sop_tile<BITS, ONE_BOOK, MT, 1>(p, a, bw, r, y);
+  with_sop_codes(p, [&](const auto* codes) LUTC_AVX512 {
+    uint32_t r = r0;
+    if constexpr (R > 1)
+      for (; r + R <= r1; r += R) sop_tile<BITS, ONE_BOOK, MT, R>(p, a, bw, codes, r, y);
+    for (; r < r1; ++r) sop_tile<BITS, ONE_BOOK, MT, 1>(p, a, bw, codes, r, y);
+  });
 }
 
 template <unsigned BITS, bool ONE_BOOK>

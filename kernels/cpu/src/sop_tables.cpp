@@ -8,7 +8,12 @@
 namespace lutc::kernels {
 
 void pack_sop_tables(const QuantizedLayer& l, PackedLayer& p) {
-  p.group_half = l.block_scales;
+  // One byte per code where the format's code fits (sop_scale_code_bits() is
+  // the one definition of its width); the 9- and 10-bit codes keep 16 bits.
+  if (l.sop_scale_code_bits() <= 8)
+    p.sop_code8.assign(l.block_scales.begin(), l.block_scales.end());
+  else
+    p.group_half = l.block_scales;
   for (uint16_t h : l.codebooks) p.shared.push_back(half_to_float(h));
   const unsigned codes = 1u << l.sop_scale_code_bits();
   p.sop_scale.resize(codes);

@@ -31,7 +31,7 @@ LUTC_AVX512 inline __m512 table16(const PackedLayer& p, uint32_t r, uint32_t g) 
     case Scheme::kNf4B64:
       return _mm512_mul_ps(_mm512_loadu_ps(p.shared.data()), _mm512_set1_ps(_cvtsh_ss(p.group_half[gi])));
     case Scheme::kSop: {
-      const uint16_t c = p.group_half[gi];
+      const unsigned c = sop_code(p, gi);
       return _mm512_mul_ps(_mm512_loadu_ps(p.shared.data() + size_t(p.sop_book[c]) * 16),
                            _mm512_set1_ps(p.sop_scale[c]));
     }

@@ -96,6 +96,7 @@ LayerView padded_view(const PackedLayer& p) {
   auto ptr = [](const auto& vec) { return vec.empty() ? nullptr : vec.data(); };
   v.indices = p.indices.size() ? p.indices.data() : nullptr;
   v.group_half = ptr(p.group_half);
+  v.sop_code8 = ptr(p.sop_code8);
   v.group_ids = ptr(p.group_ids);
   v.shared = ptr(p.shared);
   v.shared_len = uint32_t(p.shared.size());
@@ -169,6 +170,7 @@ DeviceLayer::DeviceLayer(const PackedLayer& p) : d_(std::make_unique<DeviceLayer
   d.buffers.back().upload(v.indices, code_bytes);
   v.indices = static_cast<const uint8_t*>(d.buffers.back().get());
   v.group_half = put(d, p.group_half);
+  v.sop_code8 = put(d, p.sop_code8);
   v.group_ids = put(d, p.group_ids);
   v.shared = put(d, p.shared);
   v.sop_scale = put(d, p.sop_scale);

@@ -128,7 +128,7 @@ LUTC_HD BlockTable block_table(const LayerView& v, const float* tables, const fl
     case Scheme::kNf4B64: return {tables, 1, half_bits_to_float(load_ro(v.group_half + gi)), nullptr};
     case Scheme::kFp8E4M3: return {tables, 1, 1.f, nullptr};
     default: {  // sop: codebook entry times the block's signed scale, one product
-      const uint16_t c = load_ro(v.group_half + gi);
+      const unsigned c = v.sop_code8 ? load_ro(v.sop_code8 + gi) : load_ro(v.group_half + gi);
       return {tables + uint32_t(v.sop_book[c]) * E, 1, sop_scale[c], nullptr};
     }
   }

@@ -25,6 +25,9 @@ struct LayerView {
   uint32_t row_blocks;  // blocks of 32 code slots per row
   const uint8_t* indices;
   const uint16_t* group_half;
+  // sop scale codes, one byte each, when the format's code fits in 8 bits
+  // (PackedLayer::sop_code8); nullptr when they are 16-bit (group_half).
+  const uint8_t* sop_code8;
   const uint8_t* group_ids;
   const float* shared;  // shared tables (v2a library, NF4 levels, fp8 values, sop codebooks)
   uint32_t shared_len;
@@ -78,7 +81,7 @@ LUTC_HD float entry(const LayerView& v, const float* tables, const float* sop_sc
     case Scheme::kNf4B64: return mul_rn(tables[code], half_bits_to_float(v.group_half[gi]));
     case Scheme::kFp8E4M3: return tables[code];
     default: {  // sop: codebook entry times the block's signed scale, one product
-      const uint16_t c = v.group_half[gi];
+      const unsigned c = v.sop_code8 ? v.sop_code8[gi] : v.group_half[gi];
       return mul_rn(tables[uint32_t(v.sop_book[c]) * entries + code], sop_scale[c]);
     }
   }

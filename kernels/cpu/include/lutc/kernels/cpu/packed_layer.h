@@ -17,7 +17,10 @@
 //    in its low nibble and code j+16 in its high nibble, so one AND and one
 //    shift give two runs of 16 codes in activation order.
 //  - Metadata keeps its stored width (fp16 scales, fp16 codebooks): it is
-//    read once per group, and widening it here would add DRAM traffic.
+//    read once per group, and widening it here would add DRAM traffic. sop
+//    block scale codes take one byte each when the format's code fits in 8
+//    bits (every format but the 9- and 10-bit paired/signed UE4M4 ones), so
+//    b16 streams 0.5 bits per weight of scales instead of 1.
 //  - Outliers carry their fp32 residual and the exact decoded value at their
 //    position (dense + residual, rounded once as the golden decode does).
 //  - The matrix weight exponent Ew of the golden GEMV is computed here, once.
@@ -73,9 +76,12 @@ struct PackedLayer {
   //  int4.g128: group_half = fp16 (scale, zero) pairs [rows*gpr][2]
   //  nf4.b64  : group_half = fp16 absmax [rows*gpr]; shared = fp32 NF4 levels [16]
   //  fp8.e4m3 : shared = the 256 fp32 values of e4m3 * 2^layer_scale_exp
-  //  sop      : group_half = block scale codes [rows*gpr]; shared = fp32
-  //             codebooks [1 or 2][2^b]; sop_scale / sop_book per scale code
+  //  sop      : block scale codes [rows*gpr] in sop_code8 when the
+  //             format's code has <= 8 bits, else in group_half (read them
+  //             with sop_code()); shared = fp32 codebooks [1 or 2][2^b];
+  //             sop_scale / sop_book per scale code
   std::vector<uint16_t> group_half;
+  std::vector<uint8_t> sop_code8;
   std::vector<uint8_t> group_ids;
   std::vector<float> shared;
   // sop: each scale code's signed value times 2^layer_scale_exp (the golden
@@ -118,6 +124,12 @@ struct PackedLayer {
   // Bytes the packed form holds in memory.
   size_t memory_bytes() const;
 };
+
+// The scale code of sop group gi (row-major over rows x groups), from
+// whichever array holds the layer's codes.
+inline unsigned sop_code(const PackedLayer& p, size_t gi) {
+  return p.sop_code8.empty() ? p.group_half[gi] : p.sop_code8[gi];
+}
 
 // Whether pack_layer gives l the dense layout: sop blocks of 8 or 16.
 bool dense_layout(const QuantizedLayer& l);
