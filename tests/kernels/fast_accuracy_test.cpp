@@ -66,7 +66,9 @@ double act_rounding_nmse(const QuantizedLayer& l, const std::vector<float>& x, u
 void check_fast(const QuantizedLayer& l, std::mt19937_64& rng, const char* what) {
   const kernels::PackedLayer p = kernels::pack_layer(l);
   kernels::ThreadPool pool(2);
-  for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
+  // 6 = tiles of 4 and 2: every tile width runs; 8 is one tile of 8 where
+  // the AVX-512 sop rows take it, 11 = 8 + 3 (tiles interleaved over row runs).
+  for (uint32_t batch : {1u, 3u, 6u, 8u, 11u}) {
     const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
     const std::vector<double> ref = reference_fp64(l, x, batch);
     const double i8_bound = kI8Bound + 10 * act_rounding_nmse(l, x, batch, ref);
@@ -118,7 +120,7 @@ TEST_P(FastAccuracy, F32OnRandomLayersWithOddShapes) {
     const kernels::PackedLayer p = kernels::pack_layer(l);
     std::vector<float> w_hat(size_t(l.rows) * l.cols);
     golden_decode(l, w_hat.data());
-    for (uint32_t batch : {1u, 3u, 6u, 8u}) {  // 6 = tiles of 4 and 2: every tile width runs
+    for (uint32_t batch : {1u, 3u, 6u, 8u, 11u}) {  // as check_fast
       const std::vector<float> x = random_activations(rng, size_t(batch) * l.cols);
       const std::vector<double> ref = reference_fp64(l, x, batch);
       for (Isa isa : available_isas()) {

@@ -1,5 +1,6 @@
 // Fast paths: prepares the activations once per call (padded layout, int8
 // blocks), then runs the chosen instruction set's row kernel over row chunks.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -68,7 +69,52 @@ std::vector<float> wide_f32(const PackedLayer& p, const float* xp, uint32_t batc
 struct I8Buffers {
   std::vector<int8_t> q;
   std::vector<float> d8, corr;
+  std::vector<int32_t> nb;
 };
+
+// One block of 32 activations as int8 (round to nearest, |q| <= 127); returns the scale.
+float quantize_block(const float* x, int8_t* qb) {
+  float amax = 0;
+  for (uint32_t k = 0; k < kBlock; ++k) amax = std::max(amax, std::fabs(x[k]));
+  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+  for (uint32_t k = 0; k < kBlock; ++k) qb[k] = int8_t(std::lrint(x[k] * inv));
+  return amax / 127.0f;
+}
+
+// ActLayout::kSopChunks (row_kernels.h): the whole padded row in chunks of
+// 128, zero past its end.
+void quantize_i8_sop_chunks(const PackedLayer& p, const float* xp, uint32_t batch, I8Buffers& b, FastActivations& a) {
+  const size_t stride = p.padded_cols(), chunks = (stride + kSopChunk - 1) / kSopChunk;
+  const bool split = p.group < kBlock;  // the halves of a block belong to different groups
+  a.q_stride = chunks * kSopChunk;
+  a.d_stride = chunks * 16;
+  a.nb_stride = chunks * (split ? 32 : 16);
+  b.q.assign(a.q_stride * batch, 0);
+  b.d8.assign(a.d_stride * batch, 0.0f);
+  b.nb.assign(a.nb_stride * batch, 0);
+  int8_t qb[kBlock];
+  for (uint32_t m = 0; m < batch; ++m)
+    for (size_t blk = 0; blk < stride / kBlock; ++blk) {
+      const float d = quantize_block(xp + m * stride + blk * kBlock, qb);
+      const size_t chunk = blk / 4, lane = blk % 4;
+      int8_t* q = b.q.data() + m * a.q_stride + chunk * kSopChunk;
+      std::memcpy(q + lane * 16, qb, 16);
+      std::memcpy(q + 64 + lane * 16, qb + 16, 16);
+      std::fill_n(b.d8.data() + m * a.d_stride + chunk * 16 + lane * 4, 4, d);
+      int32_t* nb = b.nb.data() + m * a.nb_stride + chunk * (split ? 32 : 16) + lane * 4;
+      for (uint32_t j = 0; j < 4; ++j) {
+        const int32_t lo = qb[4 * j] + qb[4 * j + 1] + qb[4 * j + 2] + qb[4 * j + 3];
+        const int32_t hi = qb[16 + 4 * j] + qb[16 + 4 * j + 1] + qb[16 + 4 * j + 2] + qb[16 + 4 * j + 3];
+        if (split) {
+          nb[j] = -128 * lo;
+          nb[16 + j] = -128 * hi;
+        } else {
+          nb[j] = -128 * (lo + hi);
+        }
+      }
+    }
+  a.nb = b.nb.data();
+}
 
 // int8 activations, one scale per block of 32 (round to nearest, |q| <= 127).
 // Dense layers (several groups per block) always take element order, and
@@ -87,15 +133,9 @@ void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayou
   int8_t qb[kBlock];
   for (uint32_t m = 0; m < batch; ++m)
     for (size_t blk = 0; blk < blocks; ++blk) {
-      const float* x = xp + m * stride + blk * kBlock;
-      float amax = 0;
-      for (uint32_t k = 0; k < kBlock; ++k) amax = std::max(amax, std::fabs(x[k]));
-      const float d = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+      const float d = quantize_block(xp + m * stride + blk * kBlock, qb);
       int32_t sum = 0;
-      for (uint32_t k = 0; k < kBlock; ++k) {
-        qb[k] = int8_t(std::lrint(x[k] * inv));
-        sum += qb[k];
-      }
+      for (uint32_t k = 0; k < kBlock; ++k) sum += qb[k];
       float* corr = b.corr.data() + m * p.groups_per_row;
       if (p.dense()) {
         for (uint32_t k = 0; k < kBlock; ++k) {
@@ -123,13 +163,13 @@ void quantize_i8(const PackedLayer& p, const float* xp, uint32_t batch, ActLayou
     }
 }
 
-// Rows per block when a batch runs as several tiles: about 192 KiB of
-// weights (a fraction of L2, which also holds the activations), a multiple
-// of 60 so the row tiles of every kernel (4, 5 or 6 rows) divide it.
-uint32_t batch_row_block(const PackedLayer& p, Path path) {
-  const size_t bytes = path == Path::kI8 ? p.i8_streamed_bytes() : p.streamed_bytes();
-  const size_t per_row = std::max<size_t>(1, bytes / std::max<uint32_t>(1, p.rows));
-  return uint32_t(std::max<size_t>(1, (size_t(192) << 10) / per_row / 60)) * 60;
+// Rows whose packed bytes fill about kRunBytes (well inside a core's L2,
+// next to a tile's activations), a multiple of 60 so that every row tile
+// height the kernels use (1..6) divides it.
+uint32_t rows_per_run(const PackedLayer& p) {
+  constexpr size_t kRunBytes = size_t(256) << 10;
+  const size_t per_row = std::max<size_t>(1, p.streamed_bytes() / std::max<uint32_t>(1, p.rows));
+  return uint32_t(std::max<size_t>(1, kRunBytes / per_row / 60)) * 60;
 }
 
 }  // namespace
@@ -157,35 +197,47 @@ void gemv_fast(Path path, const PackedLayer& layer, const float* x, uint32_t bat
     wide = wide_f32(layer, a.x, batch);
     a.x = wide.data();
   }
-  if (path == Path::kI8) {
+  if (path == Path::kI8 && k.layout == ActLayout::kWide && sop_i8_avx512_handles(layer)) {
+    quantize_i8_sop_chunks(layer, a.x, batch, i8, a);
+    a.q = i8.q.data();
+    a.d8 = i8.d8.data();
+  } else if (path == Path::kI8) {
     quantize_i8(layer, a.x, batch, k.layout, i8, a);
     a.q = i8.q.data();
     a.d8 = i8.d8.data();
     a.corr = i8.corr.data();
   }
   const RowsFn fn = path == Path::kI8 ? k.i8 : k.f32;
-  std::vector<FastActivations> tiles;
-  for (uint32_t m0 = 0; m0 < batch; m0 += kMaxBatchTile) {
+  // A kernel call holds the accumulators of at most kMaxBatchTile vectors
+  // (kWideBatchTile for the AVX-512 sop i8 rows) in registers. Larger
+  // batches run tile after tile over one run of rows before the next run
+  // (rows_per_run), so the weights come from DRAM once, for the first tile,
+  // and from L2 for the others.
+  const bool wide_tiles = k.layout == ActLayout::kWide && path == Path::kI8 && sop_i8_avx512_handles(layer);
+  std::vector<FastActivations> tile;
+  std::vector<uint32_t> first;  // each tile's first vector
+  for (uint32_t m0 = 0; m0 < batch;) {
+    const uint32_t left = batch - m0;
+    const uint32_t width = wide_tiles && left >= kWideBatchTile ? kWideBatchTile : std::min(kMaxBatchTile, left);
+    first.push_back(m0);
     FastActivations t = a;
-    t.batch = std::min(kMaxBatchTile, batch - m0);
+    t.batch = width;
     t.x = a.x + m0 * a.stride;
     t.x_orig = x + size_t(m0) * layer.cols;
     if (t.q) {
       t.q = a.q + m0 * a.q_stride;
       t.d8 = a.d8 + m0 * a.d_stride;
-      t.corr = a.corr + m0 * layer.groups_per_row;
+      if (t.corr) t.corr = a.corr + m0 * layer.groups_per_row;
+      if (t.nb) t.nb = a.nb + m0 * a.nb_stride;
     }
-    tiles.push_back(t);
+    tile.push_back(t);
+    m0 += width;
   }
-  // Each tile holds its accumulators in registers. With more than one tile,
-  // every tile runs over a block of rows before the next block starts, so
-  // the tiles after the first read that block's weights from L2, not DRAM.
-  const uint32_t block = tiles.size() == 1 ? layer.rows : batch_row_block(layer, path);
+  const uint32_t run = tile.size() == 1 ? layer.rows : rows_per_run(layer);
   run_rows(opt.pool, layer.rows, [&](uint32_t r0, uint32_t r1) {
-    for (uint32_t b0 = r0; b0 < r1; b0 += block) {
-      const uint32_t b1 = std::min(r1, b0 + block);
-      for (size_t i = 0; i < tiles.size(); ++i) fn(layer, tiles[i], b0, b1, y + i * kMaxBatchTile * size_t(layer.rows));
-    }
+    for (uint32_t s = r0; s < r1; s += run)
+      for (size_t ti = 0; ti < tile.size(); ++ti)
+        fn(layer, tile[ti], s, std::min(r1, s + run), y + size_t(first[ti]) * layer.rows);
   });
 }
 

@@ -95,6 +95,7 @@ PackedLayer copy_packed(const PackedLayer& p) {
   c.shared = p.shared;
   c.sop_scale = p.sop_scale;
   c.sop_book = p.sop_book;
+  c.sop_sel_mask = p.sop_sel_mask;
   c.shared_i8 = p.shared_i8;
   c.shared_i8_scale = p.shared_i8_scale;
   c.group_i8 = p.group_i8;

@@ -12,6 +12,14 @@
 namespace lutc::kernels {
 
 constexpr uint32_t kMaxBatchTile = 4;  // activation vectors sharing one decode of a row
+// The AVX-512 sop i8 rows take tiles of 8 vectors: their decode (lookups,
+// the scale gather) is a large share of the work, 8 accumulators per row fit
+// the 32 registers, and 8 vectors of int8 activations (K bytes each, plus
+// K/8 scales and K/4 bias words) stay near L1. The f32 rows stay at 4:
+// eight fp32 vectors (32 KiB at K = 1024) leave L1, and a tile of 8 ran
+// slower than two of 4 (2048 x 2048 in L2, one thread: 4.0 vs 5.5 G
+// weights/s).
+constexpr uint32_t kWideBatchTile = 8;
 
 // Activations of one call, in the layer's padded column coordinates
 // (group g, element j at g * group_padded + j; padding is zero).
@@ -29,6 +37,9 @@ struct FastActivations {
   const float* d8 = nullptr;                       // batch x d_stride
   const float* corr = nullptr;                     // batch x groups_per_row
   size_t q_stride = 0, d_stride = 0, q_group = 0;  // per vector, per vector, per group (q)
+  // kSopChunks: per dot lane -128 * the sum of its 4 q (cancels the weights' +128 bias).
+  const int32_t* nb = nullptr;
+  size_t nb_stride = 0;  // per vector
 };
 
 // How a kernel wants its activations laid out (the weights never move):
@@ -39,8 +50,16 @@ struct FastActivations {
 //    shuffles; q per group in chunks of 128 = [elements 0-15 of blocks 0..3,
 //    then 16-31 of blocks 0..3] (the nibble order of 64 code bytes), and d8
 //    per chunk = [d0 x4, d1 x4, d2 x4, d3 x4] (one per int32 lane of vpdpbusd).
-enum class ActLayout { kElementOrder, kWide };
+//  - kSopChunks (AVX-512 sop i8 rows, 4-bit codes): the kWide i8 order over
+//    the whole row instead of per group — chunks of 128 elements, q =
+//    [elements 0-15 of blocks 0..3, then 16-31 of blocks 0..3], d8 per chunk
+//    [d0 x4, d1 x4, d2 x4, d3 x4] — and nb per chunk: 16 lanes of low-nibble
+//    elements then 16 of high (blocks of 8 and 16), or their 16 sums (blocks
+//    of 32 and 64, where both halves of a block are one group). The row is
+//    padded with zeros to whole chunks.
+enum class ActLayout { kElementOrder, kWide, kSopChunks };
 constexpr uint32_t kWideChunk = 128;
+constexpr uint32_t kSopChunk = 128;
 
 // Element (0..31) of a block at position pos (0..31) in the wide f32 order:
 // lane i of vector v reads nibble n = 4v + i/4 of dword i%4.
@@ -55,13 +74,14 @@ inline uint32_t wide_f32_element(uint32_t pos) {
 // bandwidth at 1 / 4 / 8 / 16 / 32 KiB, docs/kernels.md 6.1), and the row
 // tiles' R interleaved rows are R short streams it follows too late.
 constexpr int kPrefetchBytes = 16384;
-// The AVX-512 sop f32 rows prefetch their codes twice as far ahead, into L2
-// (T1), for every row of a tile, a lone row included: a prefetch into L1
-// holds one of its few fill buffers until the line arrives, while L2 keeps
-// many more misses in flight. 11008 x 4096 DRAM-resident, one thread of a
-// shared 2-vCPU Xeon VM, mean G weights/s over alternating rounds:
-// e2m1.ue4m3.b16 f32 7.0 (T0, 16 KiB) -> 9.4 (T1, 32 KiB); e2m3.ue4m4.b16
-// f32 (one row per tile) 3.4 without a prefetch, 6.5 with.
+// The AVX-512 sop rows (f32 and i8) prefetch their codes twice as far ahead,
+// into L2 (T1), for every row of a tile, a lone row included: a prefetch
+// into L1 holds one of its few fill buffers until the line arrives, while
+// L2 keeps many more misses in flight. 11008 x 4096 DRAM-resident, one
+// thread of a shared 2-vCPU Xeon VM, mean G weights/s over alternating
+// rounds: e2m1.ue4m3.b16 i8 8.7 (T0, 16 KiB) -> 11.9 (T1, 32 KiB), f32 7.0
+// -> 9.4; e2m3.ue4m4.b16 f32 (one row per tile) 3.4 without a prefetch,
+// 6.5 with.
 constexpr int kSopPrefetchBytes = 32768;
 
 // xfp.v2 tiles also read each group's fp16 codebook (16 entries, 32 bytes)
@@ -102,22 +122,20 @@ struct IsaKernels {
 bool sop_rows_avx512_handles(const PackedLayer& p);
 void sop_f32_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
-// AVX-512 i8 rows for 4-bit layers with groups of exactly 128 (int4.g128
-// with integer zero points, xfp.v2a): R rows per tile (i8_rows128_avx512.cpp).
+// AVX-512 i8 rows for 4-bit layers with groups of exactly 128 (int4.g128,
+// xfp.v2, xfp.v2a): R rows per tile (i8_rows128_avx512.cpp).
 bool i8_rows128_avx512_handles(const PackedLayer& p);
 void i8_rows128_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
+
+// AVX-512 VNNI i8 rows for sop layers with 4-bit codes, every block size
+// (sop_i8_avx512.cpp); activations in ActLayout::kSopChunks.
+bool sop_i8_avx512_handles(const PackedLayer& p);
+void sop_i8_rows_avx512(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
 // AVX2 f32 rows for sop layers with 6-bit codes (sop_rows_avx2.cpp): codes
 // unpacked in registers, weights gathered from the layer's codebook.
 bool sop_rows_avx2_handles(const PackedLayer& p);
 void sop_f32_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
-
-// AVX2 i8 rows for dense layers (sop b8/b16, 4-bit codes), activations in
-// element order. AVX-512 machines run them too: on the Zen 4 this was tuned
-// on they beat a 512-bit version of the same idea (DRAM-resident 4096x4096,
-// one thread: 19.6 vs 13.6 G weights/s for e2m1.ue4m3.b16, 20.2 vs 11.4 for
-// nf4.ue4m2.b8).
-void i8_dense_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y);
 
 const IsaKernels& portable_kernels();
 const IsaKernels& avx2_kernels();

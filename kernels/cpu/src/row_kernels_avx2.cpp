@@ -539,7 +539,7 @@ template <int MT>
 struct I8 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
     if (p.dense())
-      i8_dense_rows_avx2(p, a, r0, r1, y);
+      dense<I8Dense, MT>(p, a, r0, r1, y);
     else
       i8_rows4<MT>(p, a, r0, r1, y);
   }
@@ -555,15 +555,6 @@ void decode_row(const PackedLayer& p, uint32_t r, float* out) {
 }
 
 }  // namespace
-
-void i8_dense_rows_avx2(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-  switch (a.batch) {
-    case 1: dense<I8Dense, 1>(p, a, r0, r1, y); break;
-    case 2: dense<I8Dense, 2>(p, a, r0, r1, y); break;
-    case 3: dense<I8Dense, 3>(p, a, r0, r1, y); break;
-    default: dense<I8Dense, 4>(p, a, r0, r1, y); break;
-  }
-}
 
 const IsaKernels& avx2_kernels() {
   static const IsaKernels k{ActLayout::kElementOrder, by_tile<F32>, by_tile<I8>, decode_row};

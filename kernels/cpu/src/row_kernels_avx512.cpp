@@ -397,10 +397,12 @@ struct F32 {
 template <int MT>
 struct I8 {
   static void run(const PackedLayer& p, const FastActivations& a, uint32_t r0, uint32_t r1, float* y) {
-    if (p.dense())
-      i8_dense_rows_avx2(p, a, r0, r1, y);
+    if (sop_i8_avx512_handles(p))
+      sop_i8_rows_avx512(p, a, r0, r1, y);
     else if (i8_rows128_avx512_handles(p))
       i8_rows128_avx512(p, a, r0, r1, y);
+    else if (p.dense())
+      i8_dense_rows_avx2(p, a, r0, r1, y);
     else
       i8_rows4<MT>(p, a, r0, r1, y);
   }

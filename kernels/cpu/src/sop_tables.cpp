@@ -15,6 +15,8 @@ void pack_sop_tables(const QuantizedLayer& l, PackedLayer& p) {
   else
     p.group_half = l.block_scales;
   for (uint16_t h : l.codebooks) p.shared.push_back(half_to_float(h));
+  if (l.sop_paired)
+    p.sop_sel_mask = pack_sop_scale(SopScaleCode{0, 1, 0}, l.sop_scale_mant_bits, true, l.sop_scale_signed);
   const unsigned codes = 1u << l.sop_scale_code_bits();
   p.sop_scale.resize(codes);
   p.sop_book.resize(codes);

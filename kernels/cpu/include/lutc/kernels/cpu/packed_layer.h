@@ -90,6 +90,7 @@ struct PackedLayer {
   // instead of unpacking the code in every group.
   std::vector<float> sop_scale;
   std::vector<uint8_t> sop_book;
+  uint16_t sop_sel_mask = 0;  // paired sop: the scale code bit that picks the book (sop_book, as a bit)
   // i8 path, 4-bit layers with shared tables (nf4.b64: 1, xfp.v2a: 32, sop: 1 or 2): each
   // shared table rounded to int8 once, and its scale.
   std::vector<int8_t> shared_i8;
