@@ -401,8 +401,6 @@ struct I8 {
       sop_i8_rows_avx512(p, a, r0, r1, y);
     else if (i8_rows128_avx512_handles(p))
       i8_rows128_avx512(p, a, r0, r1, y);
-    else if (p.dense())
-      i8_dense_rows_avx2(p, a, r0, r1, y);
     else
       i8_rows4<MT>(p, a, r0, r1, y);
   }
