@@ -209,5 +209,28 @@ TEST(CliBadInput, EvalAgainstTheWrongReferenceNamesTheLayer) {
   EXPECT_NE(r.err.find("shape"), std::string::npos) << r.err;
 }
 
+// eval --decoded: the flags that go together, and a decoded tensor whose
+// shape differs from the reference's (named in the message).
+TEST(CliBadInput, EvalDecodedNeedsItsFlagsAndMatchingNames) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(run_lutc({"synth", "--spec", "synth:32x64@3", "-o", dir + "/d.safetensors", "-q"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"quantize", "synth:32x64@3", "--bits", "4", "-o", dir + "/a.xfp", "-q"}).exit_code, 0);
+  for (const auto& cmd : std::vector<std::vector<std::string>>{
+           {"eval", "--ref", "synth:32x64@3"},  // neither
+           {"eval", dir + "/a.xfp", "--decoded", dir + "/d.safetensors", "--bpw", "4", "--ref",
+            "synth:32x64@3"},                                                        // both
+           {"eval", "--decoded", dir + "/d.safetensors", "--ref", "synth:32x64@3"},  // no --bpw
+           {"eval", dir + "/a.xfp", "--bpw", "4", "--ref", "synth:32x64@3"},         // --bpw alone
+           {"eval", "--decoded", dir + "/d.safetensors", "--bpw", "0", "--ref", "synth:32x64@3"}}) {
+    RunResult r = run_lutc(cmd);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+  }
+  RunResult r = run_lutc({"eval", "--decoded", dir + "/d.safetensors", "--bpw", "4", "--ref", "synth:32x96@3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("synth.0.weight"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("shape"), std::string::npos) << r.err;
+  expect_no_outputs(dir, {"d.safetensors", "a.xfp"});
+}
+
 }  // namespace
 }  // namespace lutc::testing

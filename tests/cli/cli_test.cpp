@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "lutc/model/golden.h"
@@ -88,6 +89,39 @@ TEST(CliRoundTrip, Stories260kXfpAutoMeetsFloorsAndAllViewsAgree) {
 
 // A whole model in one .xfp: stories260K's matrices quantized, its norms kept
 // as BF16 and lm_head tied to the embedding. info lists all three kinds,
+// eval --decoded scores a decoded safetensors with the metric code eval uses
+// for an .xfp: lutc's own golden decode, written by decode and scored that
+// way, gives every layer's numbers exactly, and the stated bpw is reported.
+TEST(CliRoundTrip, EvalDecodedScoresADecodedFileLikeTheXfp) {
+  const std::string in = shared_data("stories260K/stories260K.safetensors");
+  if (!require_file(in)) return;
+  const std::string dir = temp_dir();
+  const std::string xfp = dir + "/s.xfp", dec = dir + "/d.safetensors";
+  ASSERT_EQ(run_lutc({"quantize", in, "--scheme", "int4.g128", "--quantize-embeddings", "-o", xfp, "-q"}).exit_code, 0);
+  ASSERT_EQ(run_lutc({"decode", xfp, "-o", dec}).exit_code, 0);
+  RunResult a = run_lutc({"eval", xfp, "--ref", in, "--json"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  RunResult b = run_lutc({"eval", "--decoded", dec, "--bpw", "4.25", "--ref", in, "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const nlohmann::json ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_TRUE(jb["decoded"].get<bool>());
+  ASSERT_EQ(jb["layers"].size(), ja["layers"].size());
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& l : jb["layers"]) by_name[l["name"].get<std::string>()] = l;
+  for (const auto& l : ja["layers"]) {
+    const std::string name = l["name"].get<std::string>();
+    ASSERT_EQ(by_name.count(name), 1u) << name;
+    const auto& d = by_name[name];
+    EXPECT_EQ(d["sqnr_db"], l["sqnr_db"]) << name;
+    EXPECT_EQ(d["cos_min"], l["cos_min"]) << name;
+    EXPECT_EQ(d["cos_mean"], l["cos_mean"]) << name;
+    EXPECT_EQ(d["scheme"], "decoded");
+    EXPECT_EQ(d["bpw"].get<double>(), 4.25);
+  }
+  EXPECT_EQ(jb["total"]["sqnr_db"], ja["total"]["sqnr_db"]);
+  EXPECT_EQ(jb["total"]["cos_min"], ja["total"]["cos_min"]);
+}
+
 // decode writes each in its precision (the alias as a copy), compile skips
 // what is not a layer, and a file cut before its trailer is refused.
 TEST(CliRoundTrip, WholeModelWithKeptTensorsAndAliases) {
